@@ -1,0 +1,165 @@
+package media
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// VideoStore keeps video metadata.
+type VideoStore interface {
+	// CreateVideo inserts v. ECONFLICT if its id or slug exists.
+	CreateVideo(ctx context.Context, v *Video) error
+	// Video returns the video with id. ENOTFOUND.
+	Video(ctx context.Context, id string) (*Video, error)
+	// VideoBySlug returns the video shared under slug. ENOTFOUND.
+	VideoBySlug(ctx context.Context, slug string) (*Video, error)
+	// ListVideos returns videos newest first. ListOptions.Before is the id of
+	// the last video of the previous page.
+	ListVideos(ctx context.Context, opt ListOptions) ([]*Video, error)
+	// UpdateVideo loads the video, applies fn and saves it, in one
+	// transaction. If enqueue is not empty a job of that kind is enqueued in
+	// the same transaction (unless one is already active). ENOTFOUND, or fn's
+	// error.
+	UpdateVideo(ctx context.Context, id string, enqueue JobKind, fn func(*Video) error) (*Video, error)
+	// DeleteVideo removes the video and its jobs. ENOTFOUND.
+	DeleteVideo(ctx context.Context, id string) error
+	// Ping checks the database answers.
+	Ping(ctx context.Context) error
+}
+
+// ListOptions pages through videos.
+type ListOptions struct {
+	Limit  int
+	Before string
+}
+
+// JobKind names what a job does.
+type JobKind string
+
+// JobProcess turns an uploaded original into playable outputs.
+const JobProcess JobKind = "process"
+
+// Job is one unit of durable background work on a video.
+type Job struct {
+	ID          int64
+	Kind        JobKind
+	VideoID     string
+	Attempts    int // including the current one
+	MaxAttempts int
+	LeaseOwner  string
+	LeaseUntil  time.Time
+	LastError   string
+}
+
+// JobQueue is the durable queue behind the workers. Every method that
+// changes a claimed job checks the caller still holds its lease and returns
+// ECONFLICT if not, so a worker that lost its lease (it stalled and the
+// reaper gave the job to another) cannot overwrite the new owner's result.
+type JobQueue interface {
+	// ClaimJob leases the oldest runnable job to owner; nil if none.
+	ClaimJob(ctx context.Context, owner string, lease time.Duration) (*Job, error)
+	// ExtendLease keeps a running job's lease alive. ECONFLICT.
+	ExtendLease(ctx context.Context, job *Job, lease time.Duration) error
+	// CompleteJob removes the job and applies fn to its video, atomically. ECONFLICT.
+	CompleteJob(ctx context.Context, job *Job, fn func(*Video) error) error
+	// RetryJob releases the job to run again at runAt. ECONFLICT.
+	RetryJob(ctx context.Context, job *Job, runAt time.Time, reason string) error
+	// FailJob removes the job and applies fn (which marks the video failed)
+	// atomically. ECONFLICT.
+	FailJob(ctx context.Context, job *Job, fn func(*Video) error) error
+	// ReapJobs returns jobs whose lease expired to the queue, and fails the
+	// videos of those that have used all their attempts with reason. It
+	// returns the ids of the videos it changed.
+	ReapJobs(ctx context.Context, now time.Time, reason string) ([]string, error)
+}
+
+// BlobInfo describes a stored object.
+type BlobInfo struct {
+	Key         string
+	Size        int64
+	ModTime     time.Time
+	ContentType string
+}
+
+// Blob is an open stored object. It seeks, so it can answer Range requests.
+type Blob interface {
+	io.ReadSeekCloser
+	Info() BlobInfo
+}
+
+// BlobStore keeps originals and outputs. Keys are slash-separated and built
+// only by this package (see OriginalKey and friends). Every call honours its
+// context's deadline; a store that cannot be reached returns EUNAVAILABLE.
+type BlobStore interface {
+	// Put stores r under key, replacing any object there. size is -1 when
+	// unknown. The object appears whole or not at all.
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	// Open opens the object for reading. ENOTFOUND.
+	Open(ctx context.Context, key string) (Blob, error)
+	// Stat describes the object. ENOTFOUND.
+	Stat(ctx context.Context, key string) (BlobInfo, error)
+	// Delete removes the object; removing a missing object is not an error.
+	Delete(ctx context.Context, key string) error
+	// DeletePrefix removes every object whose key starts with prefix.
+	DeletePrefix(ctx context.Context, prefix string) error
+	// List returns the objects whose key starts with prefix, sorted by key.
+	List(ctx context.Context, prefix string) ([]BlobInfo, error)
+	// Ping checks the store is reachable.
+	Ping(ctx context.Context) error
+}
+
+// Presigner is implemented by blob stores that can hand out short-lived URLs
+// so clients fetch bytes without passing through Baton.
+type Presigner interface {
+	// PresignGet returns a URL valid for ttl. downloadName, when set, makes
+	// the URL answer with Content-Disposition: attachment.
+	PresignGet(ctx context.Context, key string, ttl time.Duration, downloadName string) (string, error)
+}
+
+// MediaInfo is what probing a media file found.
+type MediaInfo struct {
+	Container  string // "matroska" or "mp4"
+	DurationMs int64
+	Width      int
+	Height     int
+	FrameRate  float64
+	VideoCodec string // ffprobe codec_name, e.g. "h264", "vp8"
+	AudioCodec string // empty when there is no audio
+	SizeBytes  int64
+}
+
+// ProcessRequest asks the transcoder to make playable outputs.
+type ProcessRequest struct {
+	Input  string     // local path of the original
+	Info   *MediaInfo // from Inspect
+	OutDir string     // private, empty directory for the outputs
+	// Progress, if set, is called with the percent done (0..100), at most a
+	// few times a second.
+	Progress func(percent float64)
+}
+
+// ProcessResult lists the outputs and what probing them found.
+type ProcessResult struct {
+	MP4Path    string
+	PosterPath string
+	Info       MediaInfo // of the MP4
+	Remuxed    bool      // the video stream was copied, not re-encoded
+}
+
+// Transcoder inspects and converts media. Implementations must treat every
+// input as hostile.
+type Transcoder interface {
+	// Sniff names the container from a file's first bytes (at least 64
+	// bytes when the file has them). EUNSUPPORTED when it is not one we accept,
+	// EINVALID when the file is empty.
+	Sniff(header []byte) (container string, err error)
+	// Inspect sniffs and probes the file at path. EUNSUPPORTED (not a
+	// supported container, no video stream), ETOOLARGE (over the pixel or
+	// duration limits), EINVALID (corrupt).
+	Inspect(ctx context.Context, path string) (*MediaInfo, error)
+	// Process writes a faststart H.264/AAC MP4 and a poster JPEG into
+	// req.OutDir and probes them. Input errors are EINVALID; a crash or
+	// timeout is an internal (retryable) error.
+	Process(ctx context.Context, req ProcessRequest) (*ProcessResult, error)
+}

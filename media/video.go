@@ -1,0 +1,172 @@
+// Package media is Baton's domain: videos, their lifecycle, processing jobs,
+// and the interfaces the domain needs from the outside world (metadata store,
+// blob store, transcoder). It imports only the standard library; adapters in
+// media/<name> implement the interfaces, and api/ and cmd/ wire them up.
+//
+// The video lifecycle:
+//
+//	created ──(first bytes)──> uploading ──(upload complete)──> processing ──> ready
+//	   │ share link exists from here                                    └──> failed (reason)
+//
+// A video row, its share slug and its resumable upload exist before the first
+// byte, so a recorder can show the link the moment recording starts. When the
+// upload completes the original is moved into the blob store and a processing
+// job is enqueued in the same transaction that sets the status to processing.
+// Workers claim jobs with leases; a reaper returns expired leases to the queue,
+// so a crash mid-processing is retried, and a job that keeps failing ends the
+// video as failed with a reason a person can read. A video becomes ready only
+// after every output has been written, probed and stored.
+package media
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// Status is where a video is in its lifecycle.
+type Status string
+
+const (
+	StatusCreated    Status = "created"
+	StatusUploading  Status = "uploading"
+	StatusProcessing Status = "processing"
+	StatusReady      Status = "ready"
+	StatusFailed     Status = "failed"
+)
+
+// Video is one recording and everything derived from it.
+type Video struct {
+	ID     string // UUIDv7
+	Slug   string // 128-bit random, base62; the share link
+	Title  string
+	Status Status
+	// Progress is processing progress in percent (0..100).
+	Progress float64
+	// ErrorCode and Error hold why processing failed, safe to show a person.
+	ErrorCode string
+	Error     string
+
+	DurationMs int64
+	Width      int
+	Height     int
+	SizeBytes  int64 // size of the playable MP4
+
+	// UploadedBytes is how much of the original has arrived so far.
+	UploadedBytes int64
+	// OriginalSize and OriginalFormat describe the stored original.
+	OriginalSize   int64
+	OriginalFormat string // container sniffed from the bytes: "matroska" or "mp4"
+
+	HasPoster bool
+	HasMP4    bool
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Object keys are built only from server-generated ids, never from anything
+// a client sent, so no request can name a path.
+
+// OriginalKey is where the untouched upload is kept.
+func OriginalKey(videoID string) string { return "videos/" + videoID + "/original" }
+
+// MP4Key is where the playable MP4 is kept.
+func MP4Key(videoID string) string { return "videos/" + videoID + "/video.mp4" }
+
+// PosterKey is where the poster JPEG is kept.
+func PosterKey(videoID string) string { return "videos/" + videoID + "/poster.jpg" }
+
+// VideoPrefix is the prefix of every object that belongs to a video.
+func VideoPrefix(videoID string) string { return "videos/" + videoID + "/" }
+
+// MaxTitleLen is the longest title, in runes.
+const MaxTitleLen = 200
+
+// NormalizeTitle trims a title and checks its length.
+func NormalizeTitle(title string) (string, error) {
+	title = strings.TrimSpace(title)
+	if strings.ContainsFunc(title, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "", Errorf(EINVALID, "Title must not contain control characters.")
+	}
+	if n := len([]rune(title)); n > MaxTitleLen {
+		return "", Errorf(EINVALID, "Title must be at most %d characters (got %d).", MaxTitleLen, n)
+	}
+	return title, nil
+}
+
+// NewID returns a UUIDv7: time-ordered, so ids sort by creation and index
+// well, with 74 random bits.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	ms := uint64(time.Now().UnixMilli())
+	var ts [8]byte
+	binary.BigEndian.PutUint64(ts[:], ms)
+	copy(b[0:6], ts[2:8])
+	b[6] = (b[6] & 0x0f) | 0x70 // version 7
+	b[8] = (b[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// SlugLen is the length of a share slug: 22 base62 digits hold 128 bits.
+const SlugLen = 22
+
+// NewSlug returns an unguessable share slug carrying 128 random bits.
+func NewSlug() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	n := new(big.Int).SetBytes(b[:])
+	out := make([]byte, SlugLen)
+	base := big.NewInt(62)
+	mod := new(big.Int)
+	for i := SlugLen - 1; i >= 0; i-- {
+		n.DivMod(n, base, mod)
+		out[i] = base62[mod.Int64()]
+	}
+	return string(out)
+}
+
+// ValidSlug reports whether s has the shape of a slug, so lookups of garbage
+// never reach the database.
+func ValidSlug(s string) bool {
+	if len(s) != SlugLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(base62, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidID reports whether s has the shape of a video id (lower-case UUID).
+func ValidID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
