@@ -1,0 +1,62 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/baton-video/baton/media"
+)
+
+// mediaFiles maps the public file names under /media/{slug}/ to object keys.
+// Only these names exist; nothing from the URL reaches a key.
+var mediaFiles = map[string]struct {
+	key  func(id string) string
+	has  func(v *media.Video) bool
+	mime string
+}{
+	"video.mp4":  {media.MP4Key, func(v *media.Video) bool { return v.HasMP4 }, "video/mp4"},
+	"poster.jpg": {media.PosterKey, func(v *media.Video) bool { return v.HasPoster }, "image/jpeg"},
+}
+
+// serveMedia sends a video's bytes with Range support. From a store that can
+// presign (S3) with a public URL configured, it redirects to a short-lived
+// URL so the bytes bypass Baton; otherwise it streams them itself.
+func (s *Server) serveMedia(c *gin.Context) {
+	v, ok := s.sharedVideo(c)
+	if !ok {
+		return
+	}
+	f, ok := mediaFiles[c.Param("file")]
+	if !ok || !f.has(v) {
+		s.writeError(c, media.Errorf(media.ENOTFOUND, "Not found."))
+		return
+	}
+	key := f.key(v.ID)
+	ctx := c.Request.Context()
+	if p, ok := s.svc.Blobs.(media.Presigner); ok && s.opt.PresignTTL > 0 {
+		url, err := p.PresignGet(ctx, key, s.opt.PresignTTL, "")
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		c.Header("Cache-Control", "private, no-store")
+		c.Redirect(http.StatusFound, url)
+		return
+	}
+	// The body is read under the request's context: a store's object
+	// reader stops when its context ends, so no shorter deadline here.
+	b, err := s.svc.Blobs.Open(ctx, key)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	defer b.Close()
+	info := b.Info()
+	h := c.Writer.Header()
+	h.Set("Content-Type", f.mime)
+	// Outputs never change once written; a new processing run would write
+	// a new video (the slug and the file are tied to one version).
+	h.Set("Cache-Control", "private, max-age=3600")
+	http.ServeContent(c.Writer, c.Request, c.Param("file"), info.ModTime, b)
+}

@@ -1,0 +1,203 @@
+// Package api is Baton's HTTP face: the JSON API (documented in
+// openapi.yaml), resumable uploads over tus, media bytes with Range support,
+// live updates over Server-Sent Events, and the web pages. Handlers translate
+// HTTP to calls on media.Service and back; the rules live in media.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/baton-video/baton/media"
+)
+
+// OpenAPI is the API's specification, served at /api/openapi.yaml.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+// Options configures a Server.
+type Options struct {
+	Service *media.Service
+	// PublicURL is the base of share links, e.g. https://baton.example.com.
+	PublicURL string
+	// StagingDir holds uploads in progress.
+	StagingDir string
+	// MaxUploadBytes caps one upload.
+	MaxUploadBytes int64
+	// Frontend is the built web UI (index.html, watch.html, assets/...).
+	Frontend fs.FS
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
+	// Empty means none: the client is the TCP peer.
+	TrustedProxies []string
+	// PresignTTL is how long redirect URLs to object storage live. Zero
+	// means media is proxied through Baton instead.
+	PresignTTL time.Duration
+	// UploadExpiry is how long an upload may stay idle before it is removed.
+	UploadExpiry time.Duration
+	Log          *slog.Logger
+}
+
+// Server serves Baton over HTTP.
+type Server struct {
+	opt     Options
+	svc     *media.Service
+	log     *slog.Logger
+	engine  *gin.Engine
+	uploads *uploads
+	pages   *pages
+}
+
+// New builds the server and its routes.
+func New(opt Options) (*Server, error) {
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
+	s := &Server{opt: opt, svc: opt.Service, log: opt.Log}
+	up, err := newUploads(s)
+	if err != nil {
+		return nil, err
+	}
+	s.uploads = up
+	pg, err := newPages(opt.Frontend, opt.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	s.pages = pg
+
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	// A forged X-Forwarded-For must not change who the client is (rate
+	// limits key on it), so only configured proxies are believed.
+	if err := e.SetTrustedProxies(opt.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("api: trusted proxies: %w", err)
+	}
+	e.Use(s.recoverer(), s.securityHeaders())
+	e.HandleMethodNotAllowed = true
+	e.NoRoute(s.noRoute)
+	e.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, ErrorBody{Error: ErrorDetail{Code: "method_not_allowed", Message: "Method not allowed."}})
+	})
+	s.engine = e
+	s.routes()
+	return s, nil
+}
+
+// routes is the only place that names paths.
+func (s *Server) routes() {
+	e := s.engine
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/api/openapi.yaml", s.openapi)
+
+	e.POST("/api/videos", s.createVideo)
+	e.GET("/api/videos", s.listVideos)
+	e.GET("/api/videos/:id", s.getVideo)
+	e.PATCH("/api/videos/:id", s.updateVideo)
+	e.DELETE("/api/videos/:id", s.deleteVideo)
+	e.GET("/api/videos/:id/events", s.videoEvents)
+	e.GET("/api/share/:slug", s.getShared)
+
+	// tus: uploads are created with their video (POST /api/videos), so
+	// only the resume (HEAD) and append (PATCH) verbs are routed.
+	e.HEAD("/api/uploads/:id", s.uploads.head)
+	e.PATCH("/api/uploads/:id", s.uploads.patch)
+	e.OPTIONS("/api/uploads/:id", s.uploads.options)
+
+	e.GET("/media/:slug/:file", s.serveMedia)
+	e.HEAD("/media/:slug/:file", s.serveMedia)
+
+	e.GET("/", s.pages.home)
+	e.GET("/record", s.pages.record)
+	e.GET("/v/:slug", s.watchPage)
+	e.GET("/embed/:slug", s.embedPage)
+	e.GET("/assets/*path", s.pages.asset)
+	e.HEAD("/assets/*path", s.pages.asset)
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Start runs background upkeep (finishing uploads a crash interrupted,
+// removing expired ones) until ctx ends.
+func (s *Server) Start(ctx context.Context) {
+	go s.uploads.upkeep(ctx)
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz reports whether the dependencies answer, each within a deadline,
+// so a load balancer stops sending traffic while the store is down.
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{}
+	ok := true
+	if err := s.svc.Videos.Ping(ctx); err != nil {
+		checks["database"], ok = media.ErrorMessage(err), false
+	} else {
+		checks["database"] = "ok"
+	}
+	if err := s.svc.Blobs.Ping(ctx); err != nil {
+		checks["objectStore"], ok = media.ErrorMessage(err), false
+	} else {
+		checks["objectStore"] = "ok"
+	}
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	c.JSON(status, gin.H{"ready": ok, "checks": checks})
+}
+
+func (s *Server) openapi(c *gin.Context) {
+	c.Data(http.StatusOK, "application/yaml", OpenAPI)
+}
+
+func (s *Server) noRoute(c *gin.Context) {
+	p := c.Request.URL.Path
+	if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/media/") || c.Request.Method != http.MethodGet {
+		c.AbortWithStatusJSON(http.StatusNotFound, ErrorBody{Error: ErrorDetail{Code: media.ENOTFOUND, Message: "Not found."}})
+		return
+	}
+	s.pages.notFound(c)
+}
+
+func (s *Server) recoverer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.log.Error("panic in handler", "path", c.Request.URL.Path, "panic", r)
+				s.writeError(c, fmt.Errorf("panic: %v", r))
+			}
+		}()
+		c.Next()
+	}
+}
+
+func (s *Server) securityHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		// Only the embed player may be framed by other sites.
+		if !strings.HasPrefix(c.Request.URL.Path, "/embed/") {
+			h.Set("X-Frame-Options", "DENY")
+		}
+		c.Next()
+	}
+}

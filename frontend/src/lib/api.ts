@@ -1,0 +1,178 @@
+// Typed client for Baton's JSON API. Every failure becomes an ApiError whose
+// message is safe and meant to be shown to the person as is.
+
+export type VideoStatus = 'created' | 'uploading' | 'processing' | 'ready' | 'failed';
+
+export interface Video {
+  id: string;
+  slug: string;
+  title: string;
+  status: VideoStatus;
+  /** Processing percent, 0..100. */
+  progress: number;
+  /** Readable reason when status is "failed". */
+  error: string;
+  errorCode: string;
+  durationMs: number;
+  width: number;
+  height: number;
+  sizeBytes: number;
+  uploadedBytes: number;
+  /** Absolute link to the watch page. */
+  shareUrl: string;
+  /** "" until ready. */
+  posterUrl: string;
+  /** "" until ready. */
+  mp4Url: string;
+  /** tus upload URL, created by the server before the first byte. */
+  uploadUrl: string;
+  /** RFC 3339. */
+  createdAt: string;
+}
+
+export interface VideoPage {
+  videos: Video[];
+  /** Pass as `before` to get the next page; "" on the last page. */
+  nextBefore: string;
+}
+
+/** Codes the client itself produces when there is no server answer. */
+export const ECLIENT_NETWORK = 'network';
+export const ECLIENT_BAD_RESPONSE = 'bad_response';
+
+/** ApiError is a failed API call. `message` is meant for people. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+}
+
+/** Message used when the server gives no usable message for a status. */
+export function fallbackMessage(status: number): string {
+  if (status === 0) return "Couldn't reach Baton. Check your connection and try again.";
+  if (status === 400 || status === 422) return "That request wasn't accepted.";
+  if (status === 401) return 'Please sign in and try again.';
+  if (status === 403) return "You don't have access to that.";
+  if (status === 404) return "That video isn't available.";
+  if (status === 409) return 'That changed in the meantime. Reload and try again.';
+  if (status === 413) return 'That file is too large.';
+  if (status === 415) return "That file type isn't supported.";
+  if (status === 429) return 'Too many requests. Wait a moment and try again.';
+  if (status >= 500) return 'Something went wrong on the server. Try again in a moment.';
+  return `Unexpected response (${status}).`;
+}
+
+/**
+ * parseApiError turns an error response into an ApiError. Baton answers
+ * `{"error":{"code":"...","message":"..."}}`; proxies and crashes may answer
+ * anything else, which gets a generic message for the status.
+ */
+export function parseApiError(status: number, body: string): ApiError {
+  let code = `http_${status}`;
+  let message = '';
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (isRecord(parsed) && isRecord(parsed.error)) {
+      if (typeof parsed.error.code === 'string' && parsed.error.code) code = parsed.error.code;
+      if (typeof parsed.error.message === 'string') message = parsed.error.message.trim();
+    }
+  } catch {
+    // Not JSON: fall through to the generic message.
+  }
+  return new ApiError(status, code, message || fallbackMessage(status));
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  const init: RequestInit = { method, headers, credentials: 'same-origin' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, ECLIENT_NETWORK, fallbackMessage(0));
+  }
+  if (!res.ok) {
+    const text = await res.text().catch(() => '');
+    throw parseApiError(res.status, text);
+  }
+  if (res.status === 204) return undefined as T;
+  try {
+    return (await res.json()) as T;
+  } catch {
+    throw new ApiError(res.status, ECLIENT_BAD_RESPONSE, 'The server sent an unreadable answer. Try again in a moment.');
+  }
+}
+
+const enc = encodeURIComponent;
+
+export function createVideo(title: string): Promise<Video> {
+  return request('POST', '/api/videos', { title });
+}
+
+export function listVideos(opts: { limit?: number; before?: string } = {}): Promise<VideoPage> {
+  const q = new URLSearchParams({ limit: String(opts.limit ?? 24) });
+  if (opts.before) q.set('before', opts.before);
+  return request('GET', `/api/videos?${q}`);
+}
+
+export function getVideo(id: string): Promise<Video> {
+  return request('GET', `/api/videos/${enc(id)}`);
+}
+
+export function renameVideo(id: string, title: string): Promise<Video> {
+  return request('PATCH', `/api/videos/${enc(id)}`, { title });
+}
+
+export function deleteVideo(id: string): Promise<void> {
+  return request('DELETE', `/api/videos/${enc(id)}`);
+}
+
+/** getSharedVideo is the public view of a video behind a share link. */
+export function getSharedVideo(slug: string): Promise<Video> {
+  return request('GET', `/api/share/${enc(slug)}`);
+}
+
+/** isSettled reports whether a video will not change any more by itself. */
+export function isSettled(status: VideoStatus): boolean {
+  return status === 'ready' || status === 'failed';
+}
+
+/**
+ * watchVideo streams a video's changes over Server-Sent Events and calls
+ * onChange with each new state. EventSource reconnects by itself after
+ * network errors; the stream is closed once the video is ready or failed.
+ * Returns a function that stops watching.
+ */
+export function watchVideo(id: string, onChange: (v: Video) => void): () => void {
+  if (typeof EventSource === 'undefined') return () => {};
+  const es = new EventSource(`/api/videos/${enc(id)}/events`);
+  es.addEventListener('video', (ev) => {
+    let v: Video;
+    try {
+      v = JSON.parse((ev as MessageEvent<string>).data) as Video;
+    } catch {
+      return;
+    }
+    onChange(v);
+    if (isSettled(v.status)) es.close();
+  });
+  return () => es.close();
+}

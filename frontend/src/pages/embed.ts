@@ -1,0 +1,54 @@
+// Embeddable player: /embed/{slug}. Only the stage, filling the frame.
+import '../styles/tokens.css';
+import '../styles/stage.css';
+import '../styles/embed.css';
+
+import { ApiError, getSharedVideo, isSettled, watchVideo } from '../lib/api';
+import { $, h, icon } from '../lib/dom';
+import { slugFromPath, watchPath } from '../lib/route';
+import { createStage } from '../lib/stage';
+
+const slug = slugFromPath(location.pathname, 'embed');
+const root = $('stage');
+const stage = createStage(root, { minimal: true });
+
+function message(title: string, text: string, status: string): void {
+  root.dataset.status = status;
+  root.removeAttribute('aria-busy');
+  root.replaceChildren(
+    h('div', { class: 'stage__panel' },
+      h('div', { class: 'stage__icon' }, icon('film', 28)),
+      h('p', { class: 'stage__heading', text: title }),
+      text ? h('p', { class: 'stage__hint', text }) : null,
+    ),
+  );
+}
+
+async function load(): Promise<void> {
+  if (!slug) {
+    message('This video isn’t available', '', 'unavailable');
+    return;
+  }
+  try {
+    const v = await getSharedVideo(slug);
+    document.title = `${v.title || 'Video'} · Baton`;
+    stage.update(v);
+    // A quiet way out to the full page (comments, sharing) in a new tab.
+    document.body.append(
+      h('a', {
+        class: 'embed__open',
+        id: 'open-watch',
+        href: watchPath(v.slug),
+        target: '_blank',
+        rel: 'noopener',
+        title: 'Open on Baton',
+      }, h('span', { class: 'embed__open-text', text: v.title || 'Open on Baton' }), icon('external', 16)),
+    );
+    if (!isSettled(v.status)) watchVideo(v.id, (nv) => stage.update(nv));
+  } catch (err) {
+    if (err instanceof ApiError && err.notFound) message('This video isn’t available', '', 'unavailable');
+    else message('Couldn’t load this video', err instanceof Error ? err.message : '', 'error');
+  }
+}
+
+void load();

@@ -1,0 +1,102 @@
+// Watch page: /v/{slug}. Public view of a shared video.
+import '../styles/tokens.css';
+import '../styles/base.css';
+import '../styles/stage.css';
+import '../styles/watch.css';
+
+import { ApiError, getSharedVideo, isSettled, watchVideo, type Video } from '../lib/api';
+import { copyWithToast } from '../lib/clipboard';
+import { $, h } from '../lib/dom';
+import { formatDate, formatDateTime, formatDuration, formatDurationLong } from '../lib/format';
+import { embedCode, embedUrl, slugFromPath } from '../lib/route';
+import { createStage } from '../lib/stage';
+
+const slug = slugFromPath(location.pathname, 'v');
+
+const loading = $('watch-loading');
+const article = $('watch');
+const notFound = $('not-found');
+const loadError = $('load-error');
+const stage = createStage($('stage'));
+const titleEl = $('video-title');
+const metaEl = $('video-meta');
+const shareInput = $<HTMLInputElement>('share-link');
+
+let current: Video | null = null;
+let stopWatching: (() => void) | null = null;
+
+function show(section: HTMLElement): void {
+  for (const el of [loading, article, notFound, loadError]) el.hidden = el !== section;
+}
+
+function renderInfo(v: Video): void {
+  titleEl.textContent = v.title || 'Untitled video';
+  document.title = `${v.title || 'Untitled video'} · Baton`;
+  const created = new Date(v.createdAt);
+  const parts: Node[] = [];
+  if (!Number.isNaN(created.getTime())) {
+    parts.push(h('time', {
+      datetime: v.createdAt,
+      title: formatDateTime(created),
+      text: formatDate(created),
+    }));
+  }
+  const dur = formatDuration(v.durationMs);
+  if (dur) {
+    parts.push(h('span', { 'aria-label': `Duration ${formatDurationLong(v.durationMs)}`, text: dur }));
+  }
+  metaEl.replaceChildren();
+  parts.forEach((p, i) => {
+    if (i > 0) metaEl.append(h('span', { class: 'dot', 'aria-hidden': 'true', text: '·' }));
+    metaEl.append(p);
+  });
+  shareInput.value = v.shareUrl || location.href;
+}
+
+function render(v: Video): void {
+  current = v;
+  renderInfo(v);
+  stage.update(v);
+}
+
+async function load(): Promise<void> {
+  if (!slug) {
+    showNotFound();
+    return;
+  }
+  show(loading);
+  try {
+    const v = await getSharedVideo(slug);
+    render(v);
+    show(article);
+    if (!isSettled(v.status)) {
+      stopWatching?.();
+      stopWatching = watchVideo(v.id, render);
+    }
+  } catch (err) {
+    if (err instanceof ApiError && err.notFound) showNotFound();
+    else {
+      $('load-error-text').textContent =
+        err instanceof Error ? err.message : 'Something went wrong. Try again.';
+      show(loadError);
+    }
+  }
+}
+
+function showNotFound(): void {
+  document.title = 'Video not available · Baton';
+  show(notFound);
+}
+
+shareInput.addEventListener('focus', () => shareInput.select());
+$('copy-link').addEventListener('click', () => {
+  void copyWithToast(shareInput.value, 'Link');
+});
+$('copy-embed').addEventListener('click', () => {
+  if (!current) return;
+  const src = embedUrl(current.shareUrl, current.slug, location.origin);
+  void copyWithToast(embedCode(src, current.title || 'Video'), 'Embed code');
+});
+$('load-retry').addEventListener('click', () => void load());
+
+void load();

@@ -1,0 +1,185 @@
+// Package gormstore keeps Baton's metadata (videos, jobs) in a SQL database
+// through GORM. The embedded default is one SQLite file in WAL mode with a
+// single writer connection and immediate transactions, so writers queue on
+// Go's connection pool instead of failing with SQLITE_BUSY, while a separate
+// pool of read connections serves lookups concurrently.
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/baton-video/baton/media"
+)
+
+// DB is an open metadata database.
+type DB struct {
+	w   *gorm.DB // the only connection that writes
+	r   *gorm.DB // read-only connections
+	log *slog.Logger
+}
+
+// Open opens (creating if needed) the SQLite database at path and runs the
+// schema migrations.
+func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("gormstore: create data dir: %w", err)
+	}
+	q := url.Values{}
+	// WAL lets readers run while the writer commits.
+	q.Set("_journal_mode", "WAL")
+	// Take the write lock at BEGIN, so a transaction never fails half-way
+	// when it upgrades from read to write.
+	q.Set("_txlock", "immediate")
+	// Wait instead of failing when another process holds the lock.
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	// NORMAL is durable across application crashes in WAL mode; only an OS
+	// crash can lose the last transactions.
+	q.Set("_synchronous", "NORMAL")
+	dsn := "file:" + path + "?" + q.Encode()
+
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+	w, err := gorm.Open(sqlite.Open(dsn), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: open %s: %w", path, err)
+	}
+	wdb, err := w.DB()
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: %w", err)
+	}
+	// One writer: SQLite allows one anyway; queueing in Go is cheaper than
+	// spinning on SQLITE_BUSY.
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+
+	if err := migrate(ctx, w); err != nil {
+		_ = wdb.Close()
+		return nil, err
+	}
+
+	rq := url.Values{}
+	rq.Set("_busy_timeout", "10000")
+	rq.Set("mode", "ro")
+	rq.Set("_query_only", "1")
+	r, err := gorm.Open(sqlite.Open("file:"+path+"?"+rq.Encode()), cfg)
+	if err != nil {
+		_ = wdb.Close()
+		return nil, fmt.Errorf("gormstore: open readers: %w", err)
+	}
+	rdb, _ := r.DB()
+	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxIdleConns(8)
+	return &DB{w: w, r: r, log: log}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	var errs []error
+	for _, g := range []*gorm.DB{db.r, db.w} {
+		if s, err := g.DB(); err == nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var n int
+	if err := db.r.WithContext(ctx).Raw("SELECT 1").Scan(&n).Error; err != nil {
+		return media.WrapError(media.EUNAVAILABLE, err, "The database is unavailable.")
+	}
+	return nil
+}
+
+// migrations are applied in order, once each, and never edited after they
+// have shipped: add a new one instead.
+var migrations = []string{
+	// 1: videos and jobs.
+	`CREATE TABLE videos (
+		id TEXT PRIMARY KEY,
+		slug TEXT NOT NULL UNIQUE,
+		title TEXT NOT NULL DEFAULT '',
+		status TEXT NOT NULL,
+		progress REAL NOT NULL DEFAULT 0,
+		error_code TEXT NOT NULL DEFAULT '',
+		error TEXT NOT NULL DEFAULT '',
+		duration_ms INTEGER NOT NULL DEFAULT 0,
+		width INTEGER NOT NULL DEFAULT 0,
+		height INTEGER NOT NULL DEFAULT 0,
+		size_bytes INTEGER NOT NULL DEFAULT 0,
+		uploaded_bytes INTEGER NOT NULL DEFAULT 0,
+		original_size INTEGER NOT NULL DEFAULT 0,
+		original_format TEXT NOT NULL DEFAULT '',
+		has_poster INTEGER NOT NULL DEFAULT 0,
+		has_mp4 INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE jobs (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		kind TEXT NOT NULL,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		state TEXT NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		max_attempts INTEGER NOT NULL,
+		run_at INTEGER NOT NULL,
+		lease_owner TEXT NOT NULL DEFAULT '',
+		lease_until INTEGER NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE UNIQUE INDEX jobs_kind_video ON jobs(kind, video_id);
+	CREATE INDEX jobs_runnable ON jobs(state, run_at, id);`,
+}
+
+func migrate(ctx context.Context, db *gorm.DB) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`).Error; err != nil {
+			return fmt.Errorf("gormstore: migrations table: %w", err)
+		}
+		var have int
+		if err := tx.Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have).Error; err != nil {
+			return fmt.Errorf("gormstore: read schema version: %w", err)
+		}
+		if have > len(migrations) {
+			return fmt.Errorf("gormstore: database schema version %d is newer than this binary (%d); upgrade Baton", have, len(migrations))
+		}
+		for v := have + 1; v <= len(migrations); v++ {
+			if err := tx.Exec(migrations[v-1]).Error; err != nil {
+				return fmt.Errorf("gormstore: migration %d: %w", v, err)
+			}
+			if err := tx.Exec(`INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, v, time.Now().UnixMilli()).Error; err != nil {
+				return fmt.Errorf("gormstore: record migration %d: %w", v, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SchemaVersion reports the applied migration version.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.r.WithContext(ctx).Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v).Error
+	return v, err
+}

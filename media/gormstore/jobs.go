@@ -1,0 +1,198 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/baton-video/baton/media"
+)
+
+// DefaultMaxAttempts bounds how often a job is tried before its video fails.
+const DefaultMaxAttempts = 5
+
+const (
+	jobQueued  = "queued"
+	jobRunning = "running"
+)
+
+type jobRow struct {
+	ID          int64 `gorm:"primaryKey"`
+	Kind        string
+	VideoID     string
+	State       string
+	Attempts    int
+	MaxAttempts int
+	RunAt       int64
+	LeaseOwner  string
+	LeaseUntil  int64
+	LastError   string
+	CreatedAt   int64 `gorm:"autoCreateTime:false"`
+	UpdatedAt   int64 `gorm:"autoUpdateTime:false"`
+}
+
+func (jobRow) TableName() string { return "jobs" }
+
+func (r *jobRow) job() *media.Job {
+	return &media.Job{
+		ID: r.ID, Kind: media.JobKind(r.Kind), VideoID: r.VideoID, Attempts: r.Attempts,
+		MaxAttempts: r.MaxAttempts, LeaseOwner: r.LeaseOwner,
+		LeaseUntil: time.UnixMilli(r.LeaseUntil).UTC(), LastError: r.LastError,
+	}
+}
+
+// insertJob enqueues a job unless one of that kind is already active for the
+// video: enqueueing is idempotent, so a retried request cannot double work.
+func insertJob(tx *gorm.DB, kind media.JobKind, videoID string, now time.Time) error {
+	ms := now.UnixMilli()
+	err := tx.Exec(`INSERT INTO jobs(kind, video_id, state, attempts, max_attempts, run_at, created_at, updated_at)
+		VALUES (?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT(kind, video_id) DO NOTHING`,
+		string(kind), videoID, jobQueued, DefaultMaxAttempts, ms, ms, ms).Error
+	if err != nil {
+		return fmt.Errorf("gormstore: enqueue %s: %w", kind, err)
+	}
+	return nil
+}
+
+// ClaimJob leases the oldest runnable job in one statement, so two workers
+// (or two processes) can never claim the same job.
+func (db *DB) ClaimJob(ctx context.Context, owner string, lease time.Duration) (*media.Job, error) {
+	now := time.Now()
+	var rows []jobRow
+	err := db.w.WithContext(ctx).Raw(`UPDATE jobs SET state = ?, lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+		WHERE id = (SELECT id FROM jobs WHERE state = ? AND run_at <= ? ORDER BY run_at, id LIMIT 1)
+		RETURNING *`,
+		jobRunning, owner, now.Add(lease).UnixMilli(), now.UnixMilli(), jobQueued, now.UnixMilli()).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: claim job: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return rows[0].job(), nil
+}
+
+// leased scopes a statement to a job the caller still holds.
+func leased(tx *gorm.DB, job *media.Job) *gorm.DB {
+	return tx.Model(&jobRow{}).Where("id = ? AND state = ? AND lease_owner = ?", job.ID, jobRunning, job.LeaseOwner)
+}
+
+var errLeaseLost = media.Errorf(media.ECONFLICT, "The job's lease was lost.")
+
+// ExtendLease pushes the lease of a running job forward.
+func (db *DB) ExtendLease(ctx context.Context, job *media.Job, lease time.Duration) error {
+	now := time.Now()
+	until := now.Add(lease).UnixMilli()
+	res := leased(db.w.WithContext(ctx), job).Updates(map[string]any{"lease_until": until, "updated_at": now.UnixMilli()})
+	if res.Error != nil {
+		return fmt.Errorf("gormstore: extend lease: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return errLeaseLost
+	}
+	job.LeaseUntil = time.UnixMilli(until).UTC()
+	return nil
+}
+
+// CompleteJob removes the job and updates its video atomically.
+func (db *DB) CompleteJob(ctx context.Context, job *media.Job, fn func(*media.Video) error) error {
+	return db.finishJob(ctx, job, fn)
+}
+
+// FailJob removes the job and marks its video failed atomically.
+func (db *DB) FailJob(ctx context.Context, job *media.Job, fn func(*media.Video) error) error {
+	return db.finishJob(ctx, job, fn)
+}
+
+func (db *DB) finishJob(ctx context.Context, job *media.Job, fn func(*media.Video) error) error {
+	return db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("id = ? AND state = ? AND lease_owner = ?", job.ID, jobRunning, job.LeaseOwner).Delete(&jobRow{})
+		if res.Error != nil {
+			return fmt.Errorf("gormstore: finish job: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return errLeaseLost
+		}
+		v, err := db.findVideo(ctx, tx, "id = ?", job.VideoID)
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+		return saveVideo(tx, v)
+	})
+}
+
+// RetryJob puts the job back in the queue to run at runAt.
+func (db *DB) RetryJob(ctx context.Context, job *media.Job, runAt time.Time, reason string) error {
+	res := leased(db.w.WithContext(ctx), job).Updates(map[string]any{
+		"state": jobQueued, "lease_owner": "", "lease_until": 0, "run_at": runAt.UnixMilli(),
+		"last_error": truncate(reason, 2000), "updated_at": time.Now().UnixMilli(),
+	})
+	if res.Error != nil {
+		return fmt.Errorf("gormstore: retry job: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return errLeaseLost
+	}
+	return nil
+}
+
+// ReapJobs requeues jobs whose lease expired (their worker died or stalled)
+// and fails the videos of those that have no attempts left.
+func (db *DB) ReapJobs(ctx context.Context, now time.Time, reason string) ([]string, error) {
+	var changed []string
+	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var expired []jobRow
+		if err := tx.Where("state = ? AND lease_until < ?", jobRunning, now.UnixMilli()).Find(&expired).Error; err != nil {
+			return fmt.Errorf("gormstore: find expired jobs: %w", err)
+		}
+		for _, j := range expired {
+			if j.Attempts >= j.MaxAttempts {
+				if err := tx.Delete(&jobRow{}, j.ID).Error; err != nil {
+					return fmt.Errorf("gormstore: drop dead job: %w", err)
+				}
+				v, err := db.findVideo(ctx, tx, "id = ?", j.VideoID)
+				if errors.Is(err, gorm.ErrRecordNotFound) || media.ErrorCode(err) == media.ENOTFOUND {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				v.Status, v.ErrorCode, v.Error = media.StatusFailed, media.EINTERNAL, reason
+				if err := saveVideo(tx, v); err != nil {
+					return err
+				}
+			} else {
+				err := tx.Model(&jobRow{}).Where("id = ?", j.ID).Updates(map[string]any{
+					"state": jobQueued, "lease_owner": "", "lease_until": 0, "run_at": now.UnixMilli(),
+					"last_error": "lease expired (worker stopped)", "updated_at": now.UnixMilli(),
+				}).Error
+				if err != nil {
+					return fmt.Errorf("gormstore: requeue job: %w", err)
+				}
+			}
+			changed = append(changed, j.VideoID)
+		}
+		return nil
+	})
+	return changed, err
+}
+
+// ActiveJobs counts queued and running jobs, for tests and /readyz details.
+func (db *DB) ActiveJobs(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.r.WithContext(ctx).Model(&jobRow{}).Count(&n).Error
+	return n, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,171 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/baton-video/baton/media"
+)
+
+var (
+	_ media.VideoStore = (*DB)(nil)
+	_ media.JobQueue   = (*DB)(nil)
+)
+
+// videoRow is the videos table. Times are unix milliseconds so that SQL
+// comparisons are numeric on every driver.
+type videoRow struct {
+	ID             string `gorm:"primaryKey"`
+	Slug           string
+	Title          string
+	Status         string
+	Progress       float64
+	ErrorCode      string
+	Error          string
+	DurationMs     int64
+	Width          int
+	Height         int
+	SizeBytes      int64
+	UploadedBytes  int64
+	OriginalSize   int64
+	OriginalFormat string
+	HasPoster      bool
+	HasMP4         bool `gorm:"column:has_mp4"`
+	CreatedAt      int64 `gorm:"autoCreateTime:false"`
+	UpdatedAt      int64 `gorm:"autoUpdateTime:false"`
+}
+
+func (videoRow) TableName() string { return "videos" }
+
+func toRow(v *media.Video) *videoRow {
+	return &videoRow{
+		ID: v.ID, Slug: v.Slug, Title: v.Title, Status: string(v.Status), Progress: v.Progress,
+		ErrorCode: v.ErrorCode, Error: v.Error, DurationMs: v.DurationMs, Width: v.Width, Height: v.Height,
+		SizeBytes: v.SizeBytes, UploadedBytes: v.UploadedBytes, OriginalSize: v.OriginalSize,
+		OriginalFormat: v.OriginalFormat, HasPoster: v.HasPoster, HasMP4: v.HasMP4,
+		CreatedAt: v.CreatedAt.UnixMilli(), UpdatedAt: v.UpdatedAt.UnixMilli(),
+	}
+}
+
+func (r *videoRow) video() *media.Video {
+	return &media.Video{
+		ID: r.ID, Slug: r.Slug, Title: r.Title, Status: media.Status(r.Status), Progress: r.Progress,
+		ErrorCode: r.ErrorCode, Error: r.Error, DurationMs: r.DurationMs, Width: r.Width, Height: r.Height,
+		SizeBytes: r.SizeBytes, UploadedBytes: r.UploadedBytes, OriginalSize: r.OriginalSize,
+		OriginalFormat: r.OriginalFormat, HasPoster: r.HasPoster, HasMP4: r.HasMP4,
+		CreatedAt: time.UnixMilli(r.CreatedAt).UTC(), UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(),
+	}
+}
+
+// CreateVideo inserts v.
+func (db *DB) CreateVideo(ctx context.Context, v *media.Video) error {
+	now := time.Now().UTC()
+	if v.CreatedAt.IsZero() {
+		v.CreatedAt = now
+	}
+	v.UpdatedAt = v.CreatedAt
+	err := db.w.WithContext(ctx).Create(toRow(v)).Error
+	if err != nil {
+		if isUnique(err) {
+			return media.WrapError(media.ECONFLICT, err, "A video with this id already exists.")
+		}
+		return fmt.Errorf("gormstore: create video: %w", err)
+	}
+	return nil
+}
+
+// Video returns the video with id.
+func (db *DB) Video(ctx context.Context, id string) (*media.Video, error) {
+	return db.findVideo(ctx, db.r, "id = ?", id)
+}
+
+// VideoBySlug returns the video shared under slug.
+func (db *DB) VideoBySlug(ctx context.Context, slug string) (*media.Video, error) {
+	return db.findVideo(ctx, db.r, "slug = ?", slug)
+}
+
+func (db *DB) findVideo(ctx context.Context, g *gorm.DB, where string, arg any) (*media.Video, error) {
+	var row videoRow
+	err := g.WithContext(ctx).Where(where, arg).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, media.Errorf(media.ENOTFOUND, "Video not found.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: find video: %w", err)
+	}
+	return row.video(), nil
+}
+
+// ListVideos returns videos newest first. Ids are UUIDv7, so ordering by id
+// is ordering by creation and makes a stable cursor.
+func (db *DB) ListVideos(ctx context.Context, opt media.ListOptions) ([]*media.Video, error) {
+	q := db.r.WithContext(ctx).Order("id DESC").Limit(opt.Limit)
+	if opt.Before != "" {
+		q = q.Where("id < ?", opt.Before)
+	}
+	var rows []videoRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("gormstore: list videos: %w", err)
+	}
+	out := make([]*media.Video, len(rows))
+	for i := range rows {
+		out[i] = rows[i].video()
+	}
+	return out, nil
+}
+
+// UpdateVideo applies fn to the video and, if enqueue is set, enqueues a job
+// in the same transaction.
+func (db *DB) UpdateVideo(ctx context.Context, id string, enqueue media.JobKind, fn func(*media.Video) error) (*media.Video, error) {
+	var out *media.Video
+	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		v, err := db.findVideo(ctx, tx, "id = ?", id)
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+		if err := saveVideo(tx, v); err != nil {
+			return err
+		}
+		if enqueue != "" {
+			if err := insertJob(tx, enqueue, id, time.Now()); err != nil {
+				return err
+			}
+		}
+		out = v
+		return nil
+	})
+	return out, err
+}
+
+func saveVideo(tx *gorm.DB, v *media.Video) error {
+	v.UpdatedAt = time.Now().UTC()
+	row := toRow(v)
+	if err := tx.Model(&videoRow{}).Where("id = ?", v.ID).Select("*").Omit("id", "created_at").Updates(row).Error; err != nil {
+		return fmt.Errorf("gormstore: save video: %w", err)
+	}
+	return nil
+}
+
+// DeleteVideo removes the video; its jobs go with it (ON DELETE CASCADE).
+func (db *DB) DeleteVideo(ctx context.Context, id string) error {
+	res := db.w.WithContext(ctx).Where("id = ?", id).Delete(&videoRow{})
+	if res.Error != nil {
+		return fmt.Errorf("gormstore: delete video: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return media.Errorf(media.ENOTFOUND, "Video not found.")
+	}
+	return nil
+}
+
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}

@@ -1,0 +1,203 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+)
+
+// Service holds the video rules: creating, renaming, deleting, and the
+// hand-off from a finished upload to processing.
+type Service struct {
+	Videos     VideoStore
+	Jobs       JobQueue
+	Blobs      BlobStore
+	Transcoder Transcoder
+	Events     *Broker
+	Log        *slog.Logger
+
+	// Wake, if set, is poked when a job is enqueued so that an in-process
+	// worker starts at once instead of at its next poll.
+	Wake func()
+
+	progressMu   sync.Mutex
+	lastProgress map[string]time.Time
+}
+
+// CreateVideo creates a video waiting for its upload.
+func (s *Service) CreateVideo(ctx context.Context, title string) (*Video, error) {
+	title, err := NormalizeTitle(title)
+	if err != nil {
+		return nil, err
+	}
+	v := &Video{ID: NewID(), Slug: NewSlug(), Title: title, Status: StatusCreated}
+	if err := s.Videos.CreateVideo(ctx, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Rename changes a video's title.
+func (s *Service) Rename(ctx context.Context, id, title string) (*Video, error) {
+	title, err := NormalizeTitle(title)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.Videos.UpdateVideo(ctx, id, "", func(v *Video) error {
+		v.Title = title
+		return nil
+	})
+	if err == nil {
+		s.Events.Publish(v)
+	}
+	return v, err
+}
+
+// DeleteVideo removes a video's objects, then the video. Objects go first:
+// if the store is down the request fails and can be retried, instead of
+// leaving objects no row points at.
+func (s *Service) DeleteVideo(ctx context.Context, id string) error {
+	if _, err := s.Videos.Video(ctx, id); err != nil {
+		return err
+	}
+	if err := s.Blobs.DeletePrefix(ctx, VideoPrefix(id)); err != nil {
+		return err
+	}
+	return s.Videos.DeleteVideo(ctx, id)
+}
+
+// CheckUploadable returns the video if it may receive upload bytes.
+func (s *Service) CheckUploadable(ctx context.Context, id string) (*Video, error) {
+	v, err := s.Videos.Video(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch v.Status {
+	case StatusCreated, StatusUploading:
+		return v, nil
+	case StatusFailed:
+		return nil, Errorf(EGONE, "This upload was refused: %s", v.Error)
+	default:
+		return nil, Errorf(ECONFLICT, "This video's upload is already complete.")
+	}
+}
+
+// UploadProgress records how many bytes of the original have arrived. The
+// first call moves the video to uploading. Writes are throttled per video.
+func (s *Service) UploadProgress(ctx context.Context, id string, bytes int64) {
+	s.progressMu.Lock()
+	if s.lastProgress == nil {
+		s.lastProgress = make(map[string]time.Time)
+	}
+	last, seen := s.lastProgress[id]
+	if seen && time.Since(last) < 500*time.Millisecond {
+		s.progressMu.Unlock()
+		return
+	}
+	s.lastProgress[id] = time.Now()
+	s.progressMu.Unlock()
+
+	v, err := s.Videos.UpdateVideo(ctx, id, "", func(v *Video) error {
+		if v.Status != StatusCreated && v.Status != StatusUploading {
+			return errSkip
+		}
+		v.Status = StatusUploading
+		if bytes > v.UploadedBytes {
+			v.UploadedBytes = bytes
+		}
+		return nil
+	})
+	if err == nil {
+		s.Events.Publish(v)
+	} else if !errors.Is(err, errSkip) && ErrorCode(err) != ENOTFOUND {
+		s.Log.Warn("record upload progress", "video_id", id, "err", err)
+	}
+}
+
+var errSkip = errors.New("skip")
+
+// FinishUpload checks a complete upload and hands it to processing: the
+// file is sniffed and probed (fast; nothing is transcoded here), stored as the
+// original, and a processing job is enqueued in the same transaction that
+// sets the video to processing. Refused input marks the video failed with the
+// reason and returns the refusal; nothing is stored.
+func (s *Service) FinishUpload(ctx context.Context, id, path string, size int64) (*Video, error) {
+	if _, err := s.CheckUploadable(ctx, id); err != nil {
+		return nil, err
+	}
+	info, err := s.inspectUpload(ctx, path, size)
+	if err != nil {
+		if IsPermanent(err) {
+			v, uerr := s.Videos.UpdateVideo(ctx, id, "", func(v *Video) error {
+				v.Status, v.ErrorCode, v.Error = StatusFailed, ErrorCode(err), ErrorMessage(err)
+				v.UploadedBytes = size
+				return nil
+			})
+			if uerr == nil {
+				s.Events.Publish(v)
+			}
+		}
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("media: open upload: %w", err)
+	}
+	defer f.Close()
+	if err := s.Blobs.Put(ctx, OriginalKey(id), f, size, containerMIME(info.Container)); err != nil {
+		return nil, err
+	}
+	v, err := s.Videos.UpdateVideo(ctx, id, JobProcess, func(v *Video) error {
+		v.Status, v.Progress = StatusProcessing, 0
+		v.ErrorCode, v.Error = "", ""
+		v.UploadedBytes, v.OriginalSize, v.OriginalFormat = size, size, info.Container
+		v.DurationMs, v.Width, v.Height = info.DurationMs, info.Width, info.Height
+		return nil
+	})
+	if err != nil {
+		// The row is gone or the database failed: do not keep an object
+		// that nothing points at.
+		_ = s.Blobs.Delete(context.WithoutCancel(ctx), OriginalKey(id))
+		return nil, err
+	}
+	s.Events.Publish(v)
+	if s.Wake != nil {
+		s.Wake()
+	}
+	return v, nil
+}
+
+func (s *Service) inspectUpload(ctx context.Context, path string, size int64) (*MediaInfo, error) {
+	if size == 0 {
+		return nil, Errorf(EINVALID, "The file is empty.")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("media: open upload: %w", err)
+	}
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	f.Close()
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("media: read upload: %w", err)
+	}
+	if _, err := s.Transcoder.Sniff(head[:n]); err != nil {
+		return nil, err
+	}
+	return s.Transcoder.Inspect(ctx, path)
+}
+
+func containerMIME(container string) string {
+	switch container {
+	case "matroska":
+		return "video/x-matroska"
+	case "mp4":
+		return "video/mp4"
+	}
+	return "application/octet-stream"
+}

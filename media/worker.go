@@ -1,0 +1,364 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// WorkerConfig tunes the worker pool.
+type WorkerConfig struct {
+	Workers      int           // concurrent jobs; 0 means 1
+	Lease        time.Duration // how long a claim lasts without renewal
+	Poll         time.Duration // how often idle workers look for work
+	ReapInterval time.Duration // how often expired leases are collected
+	BackoffBase  time.Duration // first retry delay; doubles per attempt
+	BackoffMax   time.Duration
+	TempDir      string // where jobs get their private scratch directories
+	Owner        string // lease owner name, unique per process
+}
+
+func (c *WorkerConfig) defaults() {
+	if c.Workers <= 0 {
+		c.Workers = 1
+	}
+	if c.Lease <= 0 {
+		c.Lease = 30 * time.Second
+	}
+	if c.Poll <= 0 {
+		c.Poll = time.Second
+	}
+	if c.ReapInterval <= 0 {
+		c.ReapInterval = c.Lease / 2
+	}
+	if c.BackoffBase <= 0 {
+		c.BackoffBase = 2 * time.Second
+	}
+	if c.BackoffMax <= 0 {
+		c.BackoffMax = 5 * time.Minute
+	}
+	if c.TempDir == "" {
+		c.TempDir = os.TempDir()
+	}
+	if c.Owner == "" {
+		host, _ := os.Hostname()
+		c.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), NewSlug()[:6])
+	}
+}
+
+// Pool runs processing jobs from the durable queue.
+type Pool struct {
+	svc  *Service
+	cfg  WorkerConfig
+	log  *slog.Logger
+	wake chan struct{}
+	wg   sync.WaitGroup
+}
+
+// NewPool returns a pool; Run starts it.
+func NewPool(svc *Service, cfg WorkerConfig) *Pool {
+	cfg.defaults()
+	log := svc.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pool{svc: svc, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
+}
+
+// Wake makes an idle worker look for work now.
+func (p *Pool) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run processes jobs until ctx is cancelled, then waits for running jobs to
+// stop. A job interrupted by shutdown is released back to the queue at once
+// (not left to the reaper), so another process can take it immediately.
+func (p *Pool) Run(ctx context.Context) {
+	// Scratch directories of jobs that died with an earlier process of this
+	// data dir are unreachable now; remove them.
+	p.cleanScratch()
+	for i := 0; i < p.cfg.Workers; i++ {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.loop(ctx)
+		}()
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		p.reapLoop(ctx)
+	}()
+	p.wg.Wait()
+}
+
+func (p *Pool) cleanScratch() {
+	matches, _ := filepath.Glob(filepath.Join(p.cfg.TempDir, "job-*"))
+	for _, m := range matches {
+		_ = os.RemoveAll(m)
+	}
+}
+
+func (p *Pool) loop(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.wake:
+		}
+		for ctx.Err() == nil {
+			job, err := p.svc.Jobs.ClaimJob(ctx, p.cfg.Owner, p.cfg.Lease)
+			if err != nil {
+				if ctx.Err() == nil {
+					p.log.Warn("claim job", "err", err)
+				}
+				break
+			}
+			if job == nil {
+				break
+			}
+			p.runJob(ctx, job)
+		}
+		t.Reset(p.cfg.Poll)
+	}
+}
+
+func (p *Pool) reapLoop(ctx context.Context) {
+	t := time.NewTicker(p.cfg.ReapInterval)
+	defer t.Stop()
+	for {
+		p.Reap(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Reap returns expired leases to the queue and fails videos whose jobs have
+// run out of attempts.
+func (p *Pool) Reap(ctx context.Context) {
+	ids, err := p.svc.Jobs.ReapJobs(ctx, time.Now(), "Processing stopped unexpectedly several times. Try uploading the video again.")
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.Warn("reap jobs", "err", err)
+		}
+		return
+	}
+	for _, id := range ids {
+		p.log.Info("reaped expired job", "video_id", id)
+		if v, err := p.svc.Videos.Video(ctx, id); err == nil {
+			p.svc.Events.Publish(v)
+		}
+	}
+	if len(ids) > 0 {
+		p.Wake()
+	}
+}
+
+// runJob runs one claimed job while renewing its lease. Losing the lease
+// (the video was deleted, or the reaper gave the job away during a stall)
+// cancels the work.
+func (p *Pool) runJob(ctx context.Context, job *Job) {
+	log := p.log.With("job_id", job.ID, "video_id", job.VideoID, "attempt", job.Attempts)
+	jctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	errLost := errors.New("lease lost")
+	go func() {
+		t := time.NewTicker(p.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-jctx.Done():
+				return
+			case <-t.C:
+				if err := p.svc.Jobs.ExtendLease(jctx, job, p.cfg.Lease); err != nil {
+					if ErrorCode(err) == ECONFLICT {
+						cancel(errLost)
+						return
+					}
+					log.Warn("extend lease", "err", err)
+				}
+			}
+		}
+	}()
+
+	start := time.Now()
+	err := p.process(jctx, job)
+	// Bookkeeping must happen even when shutdown cancelled ctx.
+	bctx, bcancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer bcancel()
+	switch {
+	case err == nil:
+		log.Info("job done", "took", time.Since(start).Round(time.Millisecond))
+	case errors.Is(context.Cause(jctx), errLost):
+		log.Warn("job abandoned: lease lost")
+	case ctx.Err() != nil:
+		// Shutting down: hand the job back now, without counting it as a
+		// failure.
+		if rerr := p.svc.Jobs.RetryJob(bctx, job, time.Now(), "interrupted by shutdown"); rerr != nil {
+			log.Warn("release job", "err", rerr)
+		}
+		log.Info("job released for shutdown")
+	case IsPermanent(err) || job.Attempts >= job.MaxAttempts:
+		msg := ErrorMessage(err)
+		if !IsPermanent(err) {
+			msg = fmt.Sprintf("Processing failed after %d attempts: %s", job.Attempts, msg)
+		}
+		log.Warn("job failed", "err", err)
+		ferr := p.svc.Jobs.FailJob(bctx, job, func(v *Video) error {
+			v.Status, v.ErrorCode, v.Error = StatusFailed, ErrorCode(err), msg
+			return nil
+		})
+		if ferr != nil {
+			log.Error("record job failure", "err", ferr)
+		}
+		p.publish(bctx, job.VideoID)
+	default:
+		delay := p.backoff(job.Attempts)
+		log.Warn("job will retry", "err", err, "in", delay.Round(time.Millisecond))
+		if rerr := p.svc.Jobs.RetryJob(bctx, job, time.Now().Add(delay), err.Error()); rerr != nil {
+			log.Warn("requeue job", "err", rerr)
+		}
+	}
+}
+
+func (p *Pool) backoff(attempt int) time.Duration {
+	d := float64(p.cfg.BackoffBase) * math.Pow(2, float64(attempt-1))
+	d = math.Min(d, float64(p.cfg.BackoffMax))
+	// Jitter spreads retries of jobs that failed together (store outage).
+	return time.Duration(d * (0.75 + rand.Float64()/2))
+}
+
+func (p *Pool) publish(ctx context.Context, id string) {
+	if v, err := p.svc.Videos.Video(ctx, id); err == nil {
+		p.svc.Events.Publish(v)
+	}
+}
+
+// process turns the stored original into outputs, stores them and marks the
+// video ready. Every step is idempotent, so a retry after a crash at any
+// point just does the work again.
+func (p *Pool) process(ctx context.Context, job *Job) error {
+	svc := p.svc
+	v, err := svc.Videos.Video(ctx, job.VideoID)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(p.cfg.TempDir, fmt.Sprintf("job-%d-", job.ID))
+	if err != nil {
+		return WrapError(ENOSPACE, err, "No space for temporary files.")
+	}
+	defer os.RemoveAll(dir)
+
+	in := filepath.Join(dir, "original")
+	if err := p.download(ctx, OriginalKey(v.ID), in); err != nil {
+		return err
+	}
+	info, err := svc.Transcoder.Inspect(ctx, in)
+	if err != nil {
+		return err
+	}
+	outDir := filepath.Join(dir, "out")
+	if err := os.Mkdir(outDir, 0o700); err != nil {
+		return err
+	}
+	var lastPct float64
+	var lastWrite time.Time
+	res, err := svc.Transcoder.Process(ctx, ProcessRequest{
+		Input: in, Info: info, OutDir: outDir,
+		Progress: func(pct float64) {
+			// The database sees progress once a second; watchers see it
+			// through the same update.
+			if time.Since(lastWrite) < time.Second || pct-lastPct < 1 {
+				return
+			}
+			lastWrite, lastPct = time.Now(), pct
+			if nv, err := svc.Videos.UpdateVideo(ctx, v.ID, "", func(v *Video) error {
+				v.Progress = math.Min(pct, 99)
+				return nil
+			}); err == nil {
+				svc.Events.Publish(nv)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := p.upload(ctx, res.MP4Path, MP4Key(v.ID), "video/mp4"); err != nil {
+		return err
+	}
+	hasPoster := false
+	if res.PosterPath != "" {
+		if err := p.upload(ctx, res.PosterPath, PosterKey(v.ID), "image/jpeg"); err != nil {
+			return err
+		}
+		hasPoster = true
+	}
+	err = svc.Jobs.CompleteJob(ctx, job, func(v *Video) error {
+		v.Status, v.Progress = StatusReady, 100
+		v.ErrorCode, v.Error = "", ""
+		v.DurationMs, v.Width, v.Height = res.Info.DurationMs, res.Info.Width, res.Info.Height
+		v.SizeBytes = res.Info.SizeBytes
+		v.HasMP4, v.HasPoster = true, hasPoster
+		return nil
+	})
+	if ErrorCode(err) == ENOTFOUND {
+		// Deleted while we worked: take the outputs back out.
+		_ = svc.Blobs.DeletePrefix(context.WithoutCancel(ctx), VideoPrefix(v.ID))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	p.publish(ctx, v.ID)
+	return nil
+}
+
+func (p *Pool) download(ctx context.Context, key, path string) error {
+	b, err := p.svc.Blobs.Open(ctx, key)
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return Errorf(ENOTFOUND, "The original upload is missing.")
+		}
+		return err
+	}
+	defer b.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return WrapError(ENOSPACE, err, "No space for temporary files.")
+	}
+	if _, err := io.Copy(f, b); err != nil {
+		f.Close()
+		return fmt.Errorf("media: download original: %w", err)
+	}
+	return f.Close()
+}
+
+func (p *Pool) upload(ctx context.Context, path, key, contentType string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("media: open output: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	return p.svc.Blobs.Put(ctx, key, f, st.Size(), contentType)
+}
