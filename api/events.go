@@ -48,6 +48,8 @@ func (s *Server) videoEvents(c *gin.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.done:
+			return
 		case nv := <-sub.C:
 			if err := s.writeVideoEvent(w, s.videoJSON(nv)); err != nil {
 				return

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -54,6 +55,10 @@ type Server struct {
 	engine  *gin.Engine
 	uploads *uploads
 	pages   *pages
+	// done ends long-lived streams (SSE) at shutdown; http.Server.Shutdown
+	// only waits for them otherwise.
+	done     chan struct{}
+	doneOnce sync.Once
 }
 
 // New builds the server and its routes.
@@ -62,7 +67,7 @@ func New(opt Options) (*Server, error) {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
-	s := &Server{opt: opt, svc: opt.Service, log: opt.Log}
+	s := &Server{opt: opt, svc: opt.Service, log: opt.Log, done: make(chan struct{})}
 	up, err := newUploads(s)
 	if err != nil {
 		return nil, err
@@ -123,6 +128,16 @@ func (s *Server) routes() {
 	e.GET("/assets/*path", s.pages.asset)
 	e.HEAD("/assets/*path", s.pages.asset)
 }
+
+// SetPublicURL changes the base of generated links (for servers that learn
+// their port after listening).
+func (s *Server) SetPublicURL(u string) {
+	s.opt.PublicURL = strings.TrimRight(u, "/")
+	s.pages.publicURL = s.opt.PublicURL
+}
+
+// CloseStreams ends every open event stream; call it when shutting down.
+func (s *Server) CloseStreams() { s.doneOnce.Do(func() { close(s.done) }) }
 
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler { return s.engine }

@@ -66,7 +66,7 @@ func globalOptions() []string {
 		"-nostdin",             // never read stdin: a stray "q" would end the run early
 		"-hide_banner",         // stderr keeps only what went wrong, for the hints
 		"-loglevel", "warning", // warnings name truncation ("File ended prematurely")
-		"-nostats",             // progress comes from -progress, not the stderr status line
+		"-nostats",            // progress comes from -progress, not the stderr status line
 		"-progress", "pipe:1", // key=value progress on stdout (out_time_us, progress=end)
 		"-y", // overwrite: the directory is private and a retry finds its own partial output
 	}
@@ -95,8 +95,8 @@ func scanArgs(in inputSpec, video, audio int, limit time.Duration) []string {
 		streams = append(streams, input.Get(strconv.Itoa(audio)))
 	}
 	return ffmpeg.Output(streams, "-", ffmpeg.KwArgs{
-		"c": "copy",          // packets only: fast, and no decoder sees the data
-		"f": "null",          // throw the packets away
+		"c": "copy",         // packets only: fast, and no decoder sees the data
+		"f": "null",         // throw the packets away
 		"t": seconds(limit), // stop at the duration limit; longer is refused anyway
 	}).GlobalArgs(globalOptions()...).GetArgs()
 }
@@ -136,12 +136,12 @@ func transcodeArgs(p transcodePlan) []string {
 			Filter("crop", ffmpeg.Args{"trunc(iw/2)*2", "trunc(ih/2)*2"}).
 			// 4:2:0 8-bit, the only layout every browser decodes.
 			Filter("format", ffmpeg.Args{"yuv420p"})
-		out["c:v"] = "libx264"                               // H.264: plays everywhere
-		out["preset:v"] = "veryfast"                         // ~3x real time on screen content on 2 cores
-		out["crf"] = "23"                                    // x264's default quality; text stays legible
-		out["profile:v"] = "high"                            // every browser and phone since ~2012
-		out["force_key_frames"] = "expr:gte(t,n_forced*2)"   // a keyframe every 2 s, in time not frames, for seeking
-		out["fps_mode:v"] = "vfr"                            // keep recorder timestamps; no frames duplicated to a guessed rate
+		out["c:v"] = "libx264"                             // H.264: plays everywhere
+		out["preset:v"] = "veryfast"                       // ~3x real time on screen content on 2 cores
+		out["crf"] = "23"                                  // x264's default quality; text stays legible
+		out["profile:v"] = "high"                          // every browser and phone since ~2012
+		out["force_key_frames"] = "expr:gte(t,n_forced*2)" // a keyframe every 2 s, in time not frames, for seeking
+		out["fps_mode:v"] = "vfr"                          // keep recorder timestamps; no frames duplicated to a guessed rate
 	}
 	streams := []*ffmpeg.Stream{video}
 	if p.Audio >= 0 {

@@ -1,6 +1,5 @@
 // Embeddable player: /embed/{slug}. Only the stage, filling the frame.
-import '../styles/tokens.css';
-import '../styles/stage.css';
+// One stylesheet per page, which @imports the shared ones in a fixed order.
 import '../styles/embed.css';
 
 import { ApiError, getSharedVideo, isSettled, watchVideo } from '../lib/api';

@@ -1,7 +1,6 @@
 // Home: the library of videos, uploads (button or drop anywhere), and the way
 // to the recorder.
-import '../styles/tokens.css';
-import '../styles/base.css';
+// One stylesheet per page, which @imports the shared ones in a fixed order.
 import '../styles/home.css';
 
 import {
@@ -76,9 +75,9 @@ function thumb(v: Video): HTMLElement {
       : v.status === 'created' ? icon('clock', 22)
       : v.status === 'ready' ? icon('film', 22)
       : h('span', { class: 'pulse', 'aria-hidden': 'true' });
-    children.push(h('div', { class: 'card__placeholder' },
+    children.push(h('div', { class: 'card__placeholder', 'aria-hidden': 'true' },
       ico,
-      h('span', { class: 'card__placeholder-text', text: v.status === 'ready' ? '' : statusHeading(v) }),
+      h('span', { class: 'card__placeholder-text', text: placeholderText(v) }),
     ));
   }
   if (v.status === 'processing') {
@@ -92,20 +91,33 @@ function thumb(v: Video): HTMLElement {
       'aria-valuenow': String(p),
     }, h('div', { class: 'card__progress-fill', style: `width:${p}%` })));
   }
+  const b = badge(v);
+  if (b) children.push(b);
   if (duration && v.status === 'ready') {
-    children.push(h('span', {
-      class: 'card__duration',
-      'aria-label': `Duration ${formatDurationLong(v.durationMs)}`,
-      text: duration,
-    }));
+    children.push(h('span', { class: 'card__duration' },
+      h('span', { class: 'visually-hidden', text: `Duration ${formatDurationLong(v.durationMs)}` }),
+      h('span', { 'aria-hidden': 'true', text: duration }),
+    ));
   }
-  return h('div', { class: 'card__thumb', 'aria-hidden': v.status === 'processing' ? null : 'true' }, ...children);
+  return h('div', { class: 'card__thumb' }, ...children);
 }
 
+function placeholderText(v: Video): string {
+  switch (v.status) {
+    case 'processing':
+      return `${clampPercent(v.progress)}%`;
+    case 'failed':
+      return v.error || 'Processing failed';
+    case 'ready':
+      return '';
+    default:
+      return statusHeading(v);
+  }
+}
+
+/** Badges only for states that need attention; the placeholder says the rest. */
 function badge(v: Video): HTMLElement | null {
   if (v.status === 'processing') return h('span', { class: 'badge badge--busy', 'data-badge': 'processing', text: 'Processing' });
-  if (v.status === 'uploading') return h('span', { class: 'badge badge--busy', 'data-badge': 'uploading', text: 'Uploading' });
-  if (v.status === 'created') return h('span', { class: 'badge', 'data-badge': 'created', text: 'Not uploaded' });
   if (v.status === 'failed') return h('span', { class: 'badge badge--failed', 'data-badge': 'failed', text: 'Failed' });
   return null;
 }
@@ -140,13 +152,13 @@ function cardContent(v: Video): Node[] {
       { label: 'Delete', icon: 'trash', action: 'delete', danger: true, onSelect: () => void remove(v.id) },
     ],
   });
-  const meta = h('p', { class: 'card__meta' }, timeEl(v.createdAt), badge(v));
+  const meta = h('p', { class: 'card__meta' }, timeEl(v.createdAt));
   if (v.status === 'failed' && v.error) meta.title = v.error;
   return [
     thumb(v),
     h('div', { class: 'card__body' },
-      h('div', { class: 'card__text' }, h('h2', { class: 'card__title' }, link), meta),
-      h('div', { class: 'card__actions' }, copy, menu),
+      h('h2', { class: 'card__title' }, link),
+      h('div', { class: 'card__footer' }, meta, h('div', { class: 'card__actions' }, copy, menu)),
     ),
   ];
 }
@@ -176,7 +188,7 @@ function updateCard(v: Video): void {
     const p = clampPercent(v.progress);
     bar?.setAttribute('aria-valuenow', String(p));
     if (fill) fill.style.width = `${p}%`;
-    if (text) text.textContent = statusHeading(v);
+    if (text) text.textContent = placeholderText(v);
     return;
   }
   entry.el.replaceChildren(...cardContent(v));

@@ -1,7 +1,5 @@
 // Watch page: /v/{slug}. Public view of a shared video.
-import '../styles/tokens.css';
-import '../styles/base.css';
-import '../styles/stage.css';
+// One stylesheet per page, which @imports the shared ones in a fixed order.
 import '../styles/watch.css';
 
 import { ApiError, getSharedVideo, isSettled, watchVideo, type Video } from '../lib/api';
@@ -43,7 +41,10 @@ function renderInfo(v: Video): void {
   }
   const dur = formatDuration(v.durationMs);
   if (dur) {
-    parts.push(h('span', { 'aria-label': `Duration ${formatDurationLong(v.durationMs)}`, text: dur }));
+    parts.push(h('span', {},
+      h('span', { class: 'visually-hidden', text: `Duration ${formatDurationLong(v.durationMs)}` }),
+      h('span', { 'aria-hidden': 'true', text: dur }),
+    ));
   }
   metaEl.replaceChildren();
   parts.forEach((p, i) => {

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is everything Baton can be told, parsed once at start and passed
+// down as values.
+type Config struct {
+	Addr        string
+	PublicURL   string
+	DataDir     string
+	DatabaseURL string
+
+	S3Endpoint  string
+	S3Bucket    string
+	S3AccessKey string
+	S3SecretKey string
+	S3Region    string
+	S3UseTLS    bool
+	S3PathStyle bool
+	S3PublicURL string
+	PresignTTL  time.Duration
+
+	Workers        int
+	JobLease       time.Duration
+	MaxUploadBytes int64
+	MaxDuration    time.Duration
+	MaxPixels      int64
+	UploadExpiry   time.Duration
+	TrustedProxies []string
+
+	FFmpeg    string
+	FFprobe   string
+	LogFormat string
+	LogLevel  string
+}
+
+// setting is one configuration value: its environment variable, its key in
+// the YAML file (the variable without BATON_, lower-case), its default and
+// what it means. The table drives parsing, the example file and the README.
+type setting struct {
+	Env     string
+	Default string
+	Help    string
+	set     func(c *Config, v string) error
+}
+
+func (s setting) yamlKey() string { return strings.ToLower(strings.TrimPrefix(s.Env, "BATON_")) }
+
+func defaultWorkers() string {
+	n := runtime.NumCPU() / 2
+	if n < 1 {
+		n = 1
+	}
+	return strconv.Itoa(n)
+}
+
+var settings = []setting{
+	{"BATON_ADDR", "127.0.0.1:8080", "Address the HTTP server listens on (host:port).", func(c *Config, v string) error {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("must be host:port, e.g. 127.0.0.1:8080")
+		}
+		c.Addr = v
+		return nil
+	}},
+	{"BATON_PUBLIC_URL", "", "Base URL of share links as people reach Baton, e.g. https://baton.example.com. Default: http://BATON_ADDR.", func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("must be an absolute http(s) URL, e.g. https://baton.example.com")
+		}
+		c.PublicURL = strings.TrimRight(v, "/")
+		return nil
+	}},
+	{"BATON_DATA_DIR", "./data", "Directory for the SQLite database, local objects, upload staging and temp files.", func(c *Config, v string) error {
+		if v == "" {
+			return errors.New("must not be empty")
+		}
+		c.DataDir = v
+		return nil
+	}},
+	{"BATON_DATABASE_URL", "", "Metadata database. Empty: SQLite file BATON_DATA_DIR/baton.db. sqlite:///path/to/file.db for another file.", func(c *Config, v string) error {
+		if v != "" && !strings.HasPrefix(v, "sqlite://") {
+			return fmt.Errorf("only sqlite:// URLs are supported by this build (got scheme %q)", strings.SplitN(v, ":", 2)[0])
+		}
+		c.DatabaseURL = v
+		return nil
+	}},
+	{"BATON_S3_ENDPOINT", "", "S3-compatible endpoint host:port (e.g. 127.0.0.1:9000 for MinIO, s3.amazonaws.com). Empty: objects on local disk in BATON_DATA_DIR/objects.", strSetting(func(c *Config) *string { return &c.S3Endpoint })},
+	{"BATON_S3_BUCKET", "baton", "Bucket for originals and outputs; created if missing.", strSetting(func(c *Config) *string { return &c.S3Bucket })},
+	{"BATON_S3_ACCESS_KEY", "", "S3 access key.", strSetting(func(c *Config) *string { return &c.S3AccessKey })},
+	{"BATON_S3_SECRET_KEY", "", "S3 secret key.", strSetting(func(c *Config) *string { return &c.S3SecretKey })},
+	{"BATON_S3_REGION", "", "S3 region (empty for MinIO).", strSetting(func(c *Config) *string { return &c.S3Region })},
+	{"BATON_S3_USE_TLS", "false", "Use HTTPS to reach the S3 endpoint.", boolSetting(func(c *Config) *bool { return &c.S3UseTLS })},
+	{"BATON_S3_PATH_STYLE", "true", "Path-style bucket addressing (MinIO, most self-hosted stores); false for virtual-host style.", boolSetting(func(c *Config) *bool { return &c.S3PathStyle })},
+	{"BATON_S3_PUBLIC_URL", "", "If set, viewers fetch media from the store directly through short-lived presigned URLs on this base URL; otherwise Baton proxies the bytes.", func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("must be an absolute http(s) URL")
+		}
+		c.S3PublicURL = strings.TrimRight(v, "/")
+		return nil
+	}},
+	{"BATON_PRESIGN_TTL", "5m", "Lifetime of presigned media URLs.", durSetting(func(c *Config) *time.Duration { return &c.PresignTTL }, time.Second, 7*24*time.Hour)},
+	{"BATON_WORKERS", defaultWorkers(), "Processing jobs run at once by this process (0 = no in-process workers; run `baton worker` elsewhere).", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 64 {
+			return fmt.Errorf("must be a whole number from 0 to 64")
+		}
+		c.Workers = n
+		return nil
+	}},
+	{"BATON_JOB_LEASE", "30s", "How long a worker holds a job without renewing it; after that another worker takes it over.", durSetting(func(c *Config) *time.Duration { return &c.JobLease }, time.Second, time.Hour)},
+	{"BATON_MAX_UPLOAD_BYTES", "10737418240", "Largest upload accepted, in bytes (default 10 GiB).", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return fmt.Errorf("must be a positive number of bytes")
+		}
+		c.MaxUploadBytes = n
+		return nil
+	}},
+	{"BATON_MAX_VIDEO_DURATION", "4h", "Longest video accepted.", durSetting(func(c *Config) *time.Duration { return &c.MaxDuration }, time.Second, 100*time.Hour)},
+	{"BATON_MAX_VIDEO_PIXELS", "8294400", "Largest frame accepted, width x height in pixels (default 3840x2160).", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 64*64 {
+			return fmt.Errorf("must be a number of pixels of at least 4096")
+		}
+		c.MaxPixels = n
+		return nil
+	}},
+	{"BATON_UPLOAD_EXPIRY", "24h", "Unfinished uploads idle this long are removed.", durSetting(func(c *Config) *time.Duration { return &c.UploadExpiry }, time.Minute, 30*24*time.Hour)},
+	{"BATON_TRUSTED_PROXIES", "", "Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: none.", func(c *Config, v string) error {
+		c.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				continue
+			}
+			if net.ParseIP(p) == nil {
+				if _, _, err := net.ParseCIDR(p); err != nil {
+					return fmt.Errorf("%q is not an IP address or CIDR", p)
+				}
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+		return nil
+	}},
+	{"BATON_FFMPEG", "ffmpeg", "ffmpeg binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFmpeg })},
+	{"BATON_FFPROBE", "ffprobe", "ffprobe binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFprobe })},
+	{"BATON_LOG_FORMAT", "text", "Log format: text or json.", enumSetting(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
+	{"BATON_LOG_LEVEL", "info", "Log level: debug, info, warn or error.", enumSetting(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
+}
+
+func strSetting(f func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+func boolSetting(f func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+		*f(c) = b
+		return nil
+	}
+}
+
+func enumSetting(f func(*Config) *string, allowed ...string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		for _, a := range allowed {
+			if v == a {
+				*f(c) = v
+				return nil
+			}
+		}
+		return fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
+	}
+}
+
+func durSetting(f func(*Config) *time.Duration, min, max time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < min || d > max {
+			return fmt.Errorf("must be a duration like 30s, 5m or 2h, from %v to %v", min, max)
+		}
+		*f(c) = d
+		return nil
+	}
+}
+
+// LoadConfig reads settings from defaults, then the YAML file named by
+// BATON_CONFIG (if any), then the environment, and validates them. Every
+// error names the variable to fix.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	values := map[string]string{}
+	for _, s := range settings {
+		values[s.Env] = s.Default
+	}
+	if path := getenv("BATON_CONFIG"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("BATON_CONFIG: %w", err)
+		}
+		var file map[string]any
+		if err := yaml.Unmarshal(b, &file); err != nil {
+			return Config{}, fmt.Errorf("BATON_CONFIG: %s is not valid YAML: %w", path, err)
+		}
+		known := map[string]string{}
+		for _, s := range settings {
+			known[s.yamlKey()] = s.Env
+		}
+		for k, v := range file {
+			env, ok := known[k]
+			if !ok {
+				return Config{}, fmt.Errorf("BATON_CONFIG: unknown setting %q in %s", k, path)
+			}
+			if v == nil {
+				values[env] = ""
+			} else {
+				values[env] = fmt.Sprint(v)
+			}
+		}
+	}
+	for _, s := range settings {
+		if v, ok := lookup(getenv, s.Env); ok {
+			values[s.Env] = v
+		}
+	}
+	var c Config
+	var errs []string
+	for _, s := range settings {
+		if err := s.set(&c, strings.TrimSpace(values[s.Env])); err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q: %v", s.Env, values[s.Env], err))
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return c, errors.New("invalid configuration:\n  " + strings.Join(errs, "\n  "))
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if c.S3Endpoint != "" {
+		if c.S3AccessKey == "" || c.S3SecretKey == "" {
+			return c, errors.New("invalid configuration: BATON_S3_ACCESS_KEY and BATON_S3_SECRET_KEY are required when BATON_S3_ENDPOINT is set")
+		}
+		if c.S3Bucket == "" {
+			return c, errors.New("invalid configuration: BATON_S3_BUCKET must not be empty")
+		}
+	}
+	return c, nil
+}
+
+// lookup treats an empty variable as unset, so a blank line in an env file
+// keeps the default instead of failing validation.
+func lookup(getenv func(string) string, key string) (string, bool) {
+	v := getenv(key)
+	return v, v != ""
+}
+
+// DatabasePath is the SQLite file to open.
+func (c Config) DatabasePath() string {
+	if c.DatabaseURL != "" {
+		return strings.TrimPrefix(c.DatabaseURL, "sqlite://")
+	}
+	return filepath.Join(c.DataDir, "baton.db")
+}

@@ -1,0 +1,265 @@
+// Command baton is the Baton server and its command-line client.
+//
+//	baton serve                 API, web UI and in-process workers
+//	baton worker                processing workers only (scale-out)
+//	baton upload FILE [flags]   upload a video, wait for it, print its link
+//	baton version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/baton-video/baton/api"
+	"github.com/baton-video/baton/frontend"
+	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/diskstore"
+	"github.com/baton-video/baton/media/gormstore"
+	"github.com/baton-video/baton/media/s3store"
+	"github.com/baton-video/baton/transcode"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "baton:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	switch args[0] {
+	case "serve", "worker":
+		cfg, err := LoadConfig(os.Getenv)
+		if err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		m := NewMain(cfg, newLogger(cfg, stderr))
+		m.WorkerOnly = args[0] == "worker"
+		m.Frontend = frontend.FS()
+		if err := m.Open(ctx); err != nil {
+			return err
+		}
+		if !m.WorkerOnly {
+			fmt.Fprintf(stdout, "Baton is running at %s\n", m.PublicURL())
+		}
+		<-ctx.Done()
+		stop()
+		fmt.Fprintln(stderr, "baton: shutting down")
+		return m.Close()
+	case "upload":
+		return runUpload(args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "baton", version)
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+	}
+}
+
+const usage = `Usage:
+  baton serve                  run the API, web UI and workers (configured by BATON_* variables)
+  baton worker                 run processing workers only
+  baton upload FILE [flags]    upload a video and print its share link (baton upload -h)
+  baton version
+`
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Main is a running Baton: the process's dependencies wired together. Tests
+// start it on 127.0.0.1:0 and drive it over HTTP.
+type Main struct {
+	Config     Config
+	Log        *slog.Logger
+	Frontend   fs.FS
+	WorkerOnly bool
+
+	DB      *gormstore.DB
+	Blobs   media.BlobStore
+	Service *media.Service
+	Server  *api.Server
+	Pool    *media.Pool
+
+	ln      net.Listener
+	http    *http.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started time.Time
+}
+
+// NewMain returns an unopened Main.
+func NewMain(cfg Config, log *slog.Logger) *Main {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Main{Config: cfg, Log: log}
+}
+
+// Open connects the dependencies, starts the workers and, unless WorkerOnly,
+// listens for HTTP.
+func (m *Main) Open(ctx context.Context) (err error) {
+	cfg := m.Config
+	defer func() {
+		if err != nil {
+			_ = m.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	tc, err := transcode.New(transcode.Config{
+		FFmpegPath: cfg.FFmpeg, FFprobePath: cfg.FFprobe,
+		MaxPixels: cfg.MaxPixels, MaxDuration: cfg.MaxDuration, Logger: m.Log,
+	})
+	if err != nil {
+		return err
+	}
+	m.DB, err = gormstore.Open(ctx, cfg.DatabasePath(), m.Log)
+	if err != nil {
+		return err
+	}
+	if cfg.S3Endpoint != "" {
+		m.Blobs, err = s3store.New(ctx, s3store.Config{
+			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
+			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseTLS: cfg.S3UseTLS,
+			PathStyle: cfg.S3PathStyle, PublicURL: cfg.S3PublicURL,
+		})
+		if err != nil {
+			return fmt.Errorf("object storage (BATON_S3_*): %w", err)
+		}
+	} else {
+		m.Blobs, err = diskstore.New(filepath.Join(cfg.DataDir, "objects"))
+		if err != nil {
+			return err
+		}
+	}
+	m.Service = &media.Service{
+		Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs, Transcoder: tc,
+		Events: media.NewBroker(), Log: m.Log,
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	m.started = time.Now()
+
+	if cfg.Workers > 0 {
+		tmp := filepath.Join(cfg.DataDir, "tmp")
+		if err := os.MkdirAll(tmp, 0o750); err != nil {
+			return fmt.Errorf("BATON_DATA_DIR: %w", err)
+		}
+		m.Pool = media.NewPool(m.Service, media.WorkerConfig{
+			Workers: cfg.Workers, Lease: cfg.JobLease, TempDir: tmp,
+		})
+		m.Service.Wake = m.Pool.Wake
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.Pool.Run(runCtx)
+		}()
+	}
+	if m.WorkerOnly {
+		return nil
+	}
+
+	presign := time.Duration(0)
+	if cfg.S3PublicURL != "" {
+		presign = cfg.PresignTTL
+	}
+	m.Server, err = api.New(api.Options{
+		Service: m.Service, PublicURL: cfg.PublicURL,
+		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
+		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
+		UploadExpiry: cfg.UploadExpiry, Log: m.Log,
+	})
+	if err != nil {
+		return err
+	}
+	m.Server.Start(runCtx)
+	m.ln, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("BATON_ADDR: %w", err)
+	}
+	if strings.HasSuffix(cfg.Addr, ":0") && cfg.PublicURL == "http://"+cfg.Addr {
+		// Tests listen on a random port; links must name the real one.
+		m.Config.PublicURL = "http://" + m.ln.Addr().String()
+		m.Server.SetPublicURL(m.Config.PublicURL)
+	}
+	m.http = &http.Server{
+		Handler: m.Server.Handler(),
+		// Slowloris protection; bodies (uploads) have tusd's own timeouts.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return runCtx },
+	}
+	m.http.RegisterOnShutdown(m.Server.CloseStreams)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("http server", "err", err)
+		}
+	}()
+	m.Log.Info("baton started", "addr", m.ln.Addr().String(), "public_url", m.Config.PublicURL,
+		"workers", cfg.Workers, "storage", storageName(cfg), "version", version)
+	return nil
+}
+
+func storageName(cfg Config) string {
+	if cfg.S3Endpoint != "" {
+		return "s3://" + cfg.S3Endpoint + "/" + cfg.S3Bucket
+	}
+	return "disk"
+}
+
+// PublicURL is the base of links to this server.
+func (m *Main) PublicURL() string { return m.Config.PublicURL }
+
+// Close stops accepting requests, lets in-flight ones finish (up to a
+// deadline), stops the workers (releasing their jobs) and closes the stores.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		errs = append(errs, m.http.Shutdown(ctx))
+		cancel()
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+		m.DB = nil
+	}
+	return errors.Join(errs...)
+}
