@@ -44,8 +44,12 @@ func (p *progressParser) line(l []byte) {
 	}
 }
 
-// parseClock reads HH:MM:SS.ffffff.
+// parseClock reads HH:MM:SS.ffffff. Negative times (ffmpeg prints them
+// before the first packet of a stream that starts early) are not progress.
 func parseClock(s string) (time.Duration, bool) {
+	if strings.HasPrefix(s, "-") {
+		return 0, false
+	}
 	var h, m int64
 	var sec float64
 	hs, rest, ok1 := strings.Cut(s, ":")

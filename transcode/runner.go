@@ -45,6 +45,7 @@ type command struct {
 	Args    []string
 	Timeout time.Duration // hard deadline; 0 for none
 	Stdout  io.Writer     // nil discards
+	Env     []string      // extra environment, "KEY=value"
 }
 
 // exitError is a child that exited with a non-zero status.
@@ -90,7 +91,9 @@ func (r *runner) run(ctx context.Context, c command) (stderr string, err error) 
 	cmd.Stdin = nil // /dev/null
 	cmd.Stdout = c.Stdout
 	cmd.Stderr = tail
-	cmd.Env = []string{"LC_ALL=C"} // stderr in English, for the hints; nothing else leaks in
+	// Only what we choose: stderr in plain C locale for the hints, and none
+	// of ours (FFREPORT would make ffmpeg write report files anywhere).
+	cmd.Env = append([]string{"LC_ALL=C"}, c.Env...)
 	cmd.SysProcAttr = newProcAttr()
 	// If the child exits but something it started still holds stdout or
 	// stderr open, stop waiting for those pipes after this long.

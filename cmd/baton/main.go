@@ -69,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return m.Close()
 	case "upload":
 		return runUpload(args[1:], stdout, stderr)
+	case "healthcheck":
+		return healthcheck(os.Getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "baton", version)
 		return nil
@@ -80,10 +82,34 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 }
 
+// healthcheck asks the local server whether it is ready; for container
+// health checks, where there is no curl.
+func healthcheck(getenv func(string) string) error {
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	host, port, _ := net.SplitHostPort(cfg.Addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get("http://" + net.JoinHostPort(host, port) + "/readyz")
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: %s", resp.Status)
+	}
+	return nil
+}
+
 const usage = `Usage:
   baton serve                  run the API, web UI and workers (configured by BATON_* variables)
   baton worker                 run processing workers only
   baton upload FILE [flags]    upload a video and print its share link (baton upload -h)
+  baton healthcheck            exit 0 if the local server is ready
   baton version
 `
 

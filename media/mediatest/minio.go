@@ -56,8 +56,8 @@ func (m MinIO) Start() {
 	}
 }
 
-// StartMinIO starts a MinIO server for tb and returns once it answers its
-// liveness probe. The binary is, in order: $BATON_MINIO_BIN,
+// StartMinIO starts a MinIO server for tb and returns once it is ready for
+// S3 requests. The binary is, in order: $BATON_MINIO_BIN,
 // $HOME/.cache/baton/bin/minio (where `make test` installs it), or minio on
 // PATH. Without one the test is skipped, except when CI=true: integration
 // tests must never pass by silently not running.
@@ -107,7 +107,7 @@ func StartMinIO(tb testing.TB) MinIO {
 			"MINIO_BROWSER=off",
 			"MINIO_UPDATE=off",
 		),
-		health: m.URL + "/minio/health/live",
+		base: m.URL,
 	}
 	tb.Cleanup(func() {
 		if err := m.srv.stop(); err != nil {
@@ -167,11 +167,11 @@ func freePorts(n int) ([]int, error) {
 
 // minioServer is the process behind a MinIO value.
 type minioServer struct {
-	tb     testing.TB
-	bin    string
-	args   []string
-	env    []string
-	health string
+	tb   testing.TB
+	bin  string
+	args []string
+	env  []string
+	base string // http://host:port
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -208,16 +208,8 @@ func (s *minioServer) start() error {
 	}()
 	s.cmd, s.exited, s.log = cmd, exited, log
 
-	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(startTimeout)
-	for {
-		resp, err := client.Get(s.health)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
+	for !s.ready() {
 		select {
 		case <-exited:
 			s.cmd = nil
@@ -225,10 +217,31 @@ func (s *minioServer) start() error {
 		case <-time.After(25 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			s.killLocked()
-			return fmt.Errorf("minio did not answer %s within %v; output:\n%s", s.health, startTimeout, log)
+			_ = s.killLocked()
+			return fmt.Errorf("minio was not ready at %s within %v; output:\n%s", s.base, startTimeout, log)
 		}
 	}
+	return nil
+}
+
+// ready reports whether the server takes S3 requests. The liveness probe
+// answers 200 as soon as the HTTP server runs, before the object layer and
+// IAM are up (it then sets X-Minio-Server-Status), and requests in that
+// window fail with "Server not initialized yet". The cluster probe answers
+// 200 only once all of them are up.
+func (s *minioServer) ready() bool {
+	client := &http.Client{Timeout: time.Second}
+	for _, probe := range []string{"/minio/health/live", "/minio/health/cluster"} {
+		resp, err := client.Get(s.base + probe)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Minio-Server-Status") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *minioServer) stop() error {

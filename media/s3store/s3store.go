@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -107,16 +108,16 @@ type Store struct {
 // is missing. It fails with EUNAVAILABLE when the store cannot be reached
 // within cfg.OpTimeout.
 func New(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.OpTimeout <= 0 {
+		cfg.OpTimeout = DefaultOpTimeout
+	}
+	if cfg.PartSize == 0 {
+		cfg.PartSize = DefaultPartSize
+	}
+	if cfg.PartSize < 5<<20 {
+		return nil, fmt.Errorf("s3store: part size %d is below the S3 minimum of 5 MiB", cfg.PartSize)
+	}
 	s := &Store{bucket: cfg.Bucket, opTimeout: cfg.OpTimeout, partSize: cfg.PartSize}
-	if s.opTimeout <= 0 {
-		s.opTimeout = DefaultOpTimeout
-	}
-	if s.partSize == 0 {
-		s.partSize = DefaultPartSize
-	}
-	if s.partSize < 5<<20 {
-		return nil, fmt.Errorf("s3store: part size %d is below the S3 minimum of 5 MiB", s.partSize)
-	}
 	if cfg.Bucket == "" {
 		return nil, errors.New("s3store: no bucket configured")
 	}
@@ -161,9 +162,18 @@ func newClient(host string, secure bool, cfg Config, region string) (*minio.Clie
 	if cfg.PathStyle {
 		lookup = minio.BucketLookupPath
 	}
+	tr, err := minio.DefaultTransport(secure)
+	if err != nil {
+		return nil, fmt.Errorf("s3store: %w", err)
+	}
+	// Our contexts bound every call, except the one minio-go uses to abort
+	// a failed multipart upload, which ignores cancellation and allows a
+	// minute. This keeps a hung store from holding that one for long.
+	tr.ResponseHeaderTimeout = cfg.OpTimeout
 	c, err := minio.New(host, &minio.Options{
 		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure:       secure,
+		Transport:    tr,
 		Region:       region,
 		BucketLookup: lookup,
 		MaxRetries:   maxAttempts,
@@ -233,13 +243,34 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	}
 	wctx, wd := newWatchdog(ctx, s.opTimeout, true)
 	defer wd.stop()
-	_, err := s.client.PutObject(wctx, s.bucket, key, &sourceReader{ctx: wctx, r: r, wd: wd}, size, minio.PutObjectOptions{
-		ContentType: contentType,
-		PartSize:    s.partSize,
-		// Called as part bodies go out on the wire: proof the store is
-		// still taking bytes while a buffered part uploads.
-		Progress: progressKicker{wd},
-	})
+	src := &sourceReader{ctx: wctx, r: r, wd: wd}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.client.PutObject(wctx, s.bucket, key, src, size, minio.PutObjectOptions{
+			ContentType: contentType,
+			PartSize:    s.partSize,
+			// Called as part bodies go out on the wire: proof the store is
+			// still taking bytes while a buffered part uploads.
+			Progress: progressKicker{wd},
+		})
+		done <- err
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-wctx.Done():
+		// On failure minio-go aborts the multipart upload under a context
+		// that ignores ours; against a hung store that takes until the
+		// transport gives up. The caller asked for a prompt answer, so the
+		// abort finishes in the background, and only r, which the caller
+		// owns again once we return, is taken back first.
+		src.detach()
+		select {
+		case err = <-done:
+		default:
+			err = context.Cause(wctx)
+		}
+	}
 	return s.translate(ctx, wctx, "put", key, err)
 }
 
@@ -561,12 +592,15 @@ type watchdog struct {
 	last   atomic.Int64 // nanoseconds since start at the last kick
 	active atomic.Bool  // waiting on the store right now
 	timer  *time.Timer  // fires check
+	ctx    context.Context
 	cancel context.CancelCauseFunc
+	// stopped keeps check from re-arming the timer after stop.
+	stopped atomic.Bool
 }
 
 func newWatchdog(parent context.Context, limit time.Duration, active bool) (context.Context, *watchdog) {
 	ctx, cancel := context.WithCancelCause(parent)
-	w := &watchdog{limit: limit, start: time.Now(), cancel: cancel}
+	w := &watchdog{limit: limit, start: time.Now(), ctx: ctx, cancel: cancel}
 	w.active.Store(active)
 	w.timer = time.AfterFunc(limit, w.check)
 	return ctx, w
@@ -581,6 +615,9 @@ func (w *watchdog) setActive(active bool) {
 }
 
 func (w *watchdog) check() {
+	if w.stopped.Load() || w.ctx.Err() != nil {
+		return
+	}
 	idle := time.Since(w.start) - time.Duration(w.last.Load())
 	if w.active.Load() && idle >= w.limit {
 		w.cancel(errStalled)
@@ -594,27 +631,43 @@ func (w *watchdog) check() {
 }
 
 func (w *watchdog) stop() {
+	w.stopped.Store(true)
 	w.timer.Stop()
 	w.cancel(context.Canceled)
 }
 
 // sourceReader reads Put's body. While it waits on the caller's reader the
 // store is not at fault, so the watchdog is paused; it also stops the upload
-// between reads once ctx is done, even if the source would block forever.
+// between reads once ctx is done, even if the source would go on forever.
 type sourceReader struct {
 	ctx context.Context
 	r   io.Reader
 	wd  *watchdog
+
+	mu       sync.Mutex // held during r.Read
+	detached bool
 }
 
 func (sr *sourceReader) Read(p []byte) (int, error) {
 	if err := sr.ctx.Err(); err != nil {
 		return 0, err
 	}
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	if sr.detached {
+		return 0, errors.New("s3store: put abandoned")
+	}
 	sr.wd.setActive(false)
 	n, err := sr.r.Read(p)
 	sr.wd.setActive(true)
 	return n, err
+}
+
+// detach waits for a Read in progress, then refuses further reads.
+func (sr *sourceReader) detach() {
+	sr.mu.Lock()
+	sr.detached = true
+	sr.mu.Unlock()
 }
 
 // progressKicker receives minio-go's progress callbacks (a Read of the

@@ -35,7 +35,7 @@ describe('parseApiError', () => {
   it('keeps a code even when the message is missing', () => {
     const err = parseApiError(415, '{"error":{"code":"unsupported_format"}}');
     expect(err.code).toBe('unsupported_format');
-    expect(err.message).toBe("That file type isn't supported.");
+    expect(err.message).toBe("That file type isn’t supported.");
   });
 
   it('has a message for every status', () => {

@@ -59,14 +59,14 @@ export class ApiError extends Error {
 
 /** Message used when the server gives no usable message for a status. */
 export function fallbackMessage(status: number): string {
-  if (status === 0) return "Couldn't reach Baton. Check your connection and try again.";
-  if (status === 400 || status === 422) return "That request wasn't accepted.";
+  if (status === 0) return "Couldn’t reach Baton. Check your connection and try again.";
+  if (status === 400 || status === 422) return "That request wasn’t accepted.";
   if (status === 401) return 'Please sign in and try again.';
-  if (status === 403) return "You don't have access to that.";
-  if (status === 404) return "That video isn't available.";
+  if (status === 403) return "You don’t have access to that.";
+  if (status === 404) return "That video isn’t available.";
   if (status === 409) return 'That changed in the meantime. Reload and try again.';
   if (status === 413) return 'That file is too large.';
-  if (status === 415) return "That file type isn't supported.";
+  if (status === 415) return "That file type isn’t supported.";
   if (status === 429) return 'Too many requests. Wait a moment and try again.';
   if (status >= 500) return 'Something went wrong on the server. Try again in a moment.';
   return `Unexpected response (${status}).`;

@@ -35,6 +35,6 @@ export async function copyText(text: string): Promise<boolean> {
 export async function copyWithToast(text: string, what = 'Link'): Promise<boolean> {
   const ok = await copyText(text);
   if (ok) toast(`${what} copied to clipboard`, 'success');
-  else toast(`Couldn't copy automatically. Select the ${what.toLowerCase()} and copy it: ${text}`, 'error');
+  else toast(`Couldn’t copy automatically. Select the ${what.toLowerCase()} and copy it: ${text}`, 'error');
   return ok;
 }

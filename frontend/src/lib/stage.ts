@@ -24,7 +24,7 @@ export function statusHeading(v: Pick<Video, 'status' | 'progress' | 'uploadedBy
     case 'processing':
       return `Processing… ${clampPercent(v.progress)}%`;
     case 'failed':
-      return "This video couldn't be processed";
+      return "This video couldn’t be processed";
     case 'ready':
       return 'Ready';
   }
@@ -73,7 +73,7 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
     root.replaceChildren(
       h('div', { class: 'stage__panel' },
         h('div', { class: 'stage__icon stage__icon--failed' }, icon('alert', 28)),
-        h('p', { class: 'stage__heading', text: "The video file couldn't be loaded" }),
+        h('p', { class: 'stage__heading', text: "The video file couldn’t be loaded" }),
         h('p', { class: 'stage__hint', text: 'Check your connection and reload the page.' }),
       ),
     );
@@ -135,7 +135,7 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
     uploading: 'Uploading.',
     processing: 'Processing.',
     ready: 'The video is ready to play.',
-    failed: "This video couldn't be processed.",
+    failed: "This video couldn’t be processed.",
   };
 
   return {

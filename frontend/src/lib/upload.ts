@@ -33,7 +33,7 @@ export function uploadFile(
   const done = new Promise<void>((resolve, reject) => {
     rejectDone = reject;
     if (!video.uploadUrl) {
-      reject(new ApiError(0, 'no_upload_url', "This video can't take an upload any more."));
+      reject(new ApiError(0, 'no_upload_url', "This video can’t take an upload any more."));
       return;
     }
     upload = new Upload(file, {

@@ -43,6 +43,8 @@ const libraryStatus = $('library-status');
 const uploadInput = $<HTMLInputElement>('upload-input');
 
 let nextBefore = '';
+/** The upload in progress, if any. One at a time. */
+let active: { file: File; handle: UploadHandle | null; video: Video | null; cancelled: boolean } | null = null;
 const cards = new Map<string, { el: HTMLLIElement; video: Video; stop?: () => void }>();
 
 /* ---------- Library ---------- */
@@ -227,9 +229,9 @@ function followLiveCards(): void {
 
 function syncEmpty(): void {
   const isEmpty = cards.size === 0 && !nextBefore;
-  empty.hidden = !isEmpty;
+  // While a first upload runs, its panel says enough.
+  empty.hidden = !isEmpty || active !== null;
   grid.hidden = isEmpty;
-  document.querySelector('.library__head')?.toggleAttribute('hidden', isEmpty);
 }
 
 async function loadPage(before: string): Promise<HTMLLIElement[]> {
@@ -257,7 +259,7 @@ async function loadFirstPage(): Promise<void> {
     loadMore.hidden = true;
     libraryStatus.replaceChildren(
       h('div', { class: 'notice notice--error' },
-        h('p', { text: err instanceof Error ? err.message : "Couldn't load your videos." }),
+        h('p', { text: err instanceof Error ? err.message : "Couldn’t load your videos." }),
         h('button', { type: 'button', class: 'btn btn--secondary btn--small', onclick: () => void loadFirstPage(), text: 'Try again' }),
       ),
     );
@@ -348,7 +350,6 @@ const panelCancel = $<HTMLButtonElement>('upload-cancel');
 const progress = $('upload-progress');
 const progressFill = progress.querySelector<HTMLElement>('.progress__fill');
 
-let active: { file: File; handle: UploadHandle | null; video: Video | null; cancelled: boolean } | null = null;
 
 function setProgress(sent: number, total: number): void {
   const p = total > 0 ? Math.floor((sent / total) * 100) : 0;
@@ -366,6 +367,7 @@ function showUploadPanel(file: File): void {
   panelError.hidden = true;
   progress.hidden = false;
   panelCancel.textContent = 'Cancel';
+  panelCancel.disabled = false;
   setProgress(0, file.size);
   panelDetail.textContent = 'Starting…';
 }
@@ -407,6 +409,7 @@ async function startUpload(file: File): Promise<void> {
   const job = { file, handle: null as UploadHandle | null, video: null as Video | null, cancelled: false };
   active = job;
   showUploadPanel(file);
+  syncEmpty();
   panel.scrollIntoView({ block: 'nearest' });
   window.addEventListener('beforeunload', onBeforeUnload);
   try {
@@ -424,6 +427,7 @@ async function startUpload(file: File): Promise<void> {
     if (err instanceof ApiError && err.code === EUPLOAD_ABORTED) {
       hideUploadPanel();
       active = null;
+      syncEmpty();
       // Nothing useful was stored; don't leave an empty video behind.
       if (job.video) await deleteVideo(job.video.id).catch(() => {});
       toast('Upload cancelled');
@@ -433,6 +437,7 @@ async function startUpload(file: File): Promise<void> {
     active = null;
     // The server may have kept the video with its failure reason: show it.
     if (job.video) void loadFirstPage();
+    else syncEmpty();
   }
 }
 
@@ -444,11 +449,9 @@ panelCancel.addEventListener('click', () => {
     return;
   }
   hideUploadPanel();
-  panelCancel.disabled = false;
 });
 
 function pickFile(): void {
-  uploadInput.value = '';
   uploadInput.click();
 }
 
@@ -456,6 +459,8 @@ $('upload-button').addEventListener('click', pickFile);
 $('empty-upload').addEventListener('click', pickFile);
 uploadInput.addEventListener('change', () => {
   const file = uploadInput.files?.[0];
+  // Clear it so choosing the same file again (after a cancel) fires change.
+  uploadInput.value = '';
   if (file) void startUpload(file);
 });
 
