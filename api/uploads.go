@@ -333,6 +333,10 @@ func (w *tusErrorWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
+// Unwrap lets http.ResponseController reach the connection: tusd sets read
+// deadlines through it to detect stalled clients.
+func (w *tusErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *tusErrorWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok && w.status < 400 {
 		f.Flush()

@@ -117,11 +117,11 @@ type transcodePlan struct {
 func transcodeArgs(p transcodePlan) []string {
 	input := ffmpeg.Input(fileURL(p.In.Path), inputOptions(p.In))
 	out := ffmpeg.KwArgs{
-		"f":            "mp4",        // the container every browser plays
-		"movflags":     "+faststart", // index first, so playback starts before the download ends
-		"map_metadata": "-1",         // drop titles, locations, device names: privacy and hostile strings
-		"map_chapters": "-1",         // chapters of a screen recording are noise
-		"t":            seconds(p.MaxTime),
+		"f":            "mp4",              // the container every browser plays
+		"movflags":     "+faststart",       // index first, so playback starts before the download ends
+		"map_metadata": "-1",               // drop titles, locations, device names: privacy and hostile strings
+		"map_chapters": "-1",               // chapters of a screen recording are noise
+		"t":            seconds(p.MaxTime), // just past the probed length: a lying file cannot run on
 		// Stop at the budget, so a file that lies about its length cannot
 		// fill the disk; the duration check then fails the short output.
 		"fs": strconv.FormatInt(p.MaxBytes, 10),
@@ -170,7 +170,7 @@ func posterArgs(in inputSpec, video int, at time.Duration, out string) []string 
 			"f":        "image2", // a single image file, whatever the name says
 			"update":   "1",      // one image, not a numbered sequence
 			"frames:v": "1",      // one frame is the poster
-			"q:v":      "3",      // JPEG quality: good, and ~50 KB at 1280 wide
+			"q:v":      "3",      // JPEG quality on ffmpeg's 2 (best) to 31 scale: sharp, still small
 		}).GlobalArgs(globalOptions()...).GetArgs()
 }
 

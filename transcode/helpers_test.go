@@ -105,6 +105,11 @@ var fixtures = map[string]func(out string) []string{
 		return join(lavfiVideo("160x120", 2*time.Second), lavfiAudio(2*time.Second),
 			[]string{"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "mp4", out})
 	},
+	// Wider than a poster may be, and shorter than the poster's usual 1 s.
+	"wide.mp4": func(out string) []string {
+		return join(lavfiVideo("1920x1080", 600*time.Millisecond),
+			[]string{"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mp4", out})
+	},
 	"odd.webm": func(out string) []string {
 		return join(lavfiVideo("161x121", time.Second), lavfiAudio(time.Second), vp8,
 			[]string{"-c:a", "libopus", "-f", "webm", out})

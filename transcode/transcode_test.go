@@ -303,15 +303,34 @@ func assertFaststart(tb testing.TB, path string) {
 
 func assertPoster(tb testing.TB, path string) {
 	tb.Helper()
+	assertPosterSize(tb, path, "160x120")
+}
+
+func assertPosterSize(tb testing.TB, path, size string) {
+	tb.Helper()
 	if got, want := filepath.Base(path), "poster.jpg"; got != want {
 		tb.Errorf("poster is %q, want %q", got, want)
 	}
 	if !isJPEG(path) {
 		tb.Fatalf("%s is not a JPEG", path)
 	}
-	if got := ffprobeEntry(tb, path, "stream=width,height"); got != "160\n120" {
-		tb.Errorf("poster size = %q, want 160x120", strings.ReplaceAll(got, "\n", "x"))
+	if got := strings.ReplaceAll(ffprobeEntry(tb, path, "stream=width,height"), "\n", "x"); got != size {
+		tb.Errorf("poster size = %s, want %s", got, size)
 	}
+}
+
+// The poster of a short 1080p video is taken before its end and scaled to
+// 1280 wide.
+func TestProcessPosterOfShortWideVideo(t *testing.T) {
+	f := MustNew(t, Config{})
+	res, err := f.Process(context.Background(), media.ProcessRequest{Input: fixture(t, "wide.mp4"), OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Remuxed || res.Info.Width != 1920 || res.Info.Height != 1080 {
+		t.Errorf("result = %+v", res)
+	}
+	assertPosterSize(t, res.PosterPath, "1280x720")
 }
 
 // A WebM whose header promises 4 s but whose second half is missing must not

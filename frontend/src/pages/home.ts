@@ -1,5 +1,6 @@
 // Home: the library of videos, uploads (button or drop anywhere), and the way
 // to the recorder.
+
 // One stylesheet per page, which @imports the shared ones in a fixed order.
 import '../styles/home.css';
 
@@ -175,14 +176,14 @@ function renderCard(v: Video): HTMLLIElement {
 function updateCard(v: Video): void {
   const entry = cards.get(v.id);
   if (!entry) return;
-  const prevStatus = entry.video.status;
+  const prev = entry.video;
   entry.video = v;
   entry.el.dataset.status = v.status;
   // Keep focus where it was when a live update redraws the card.
   const focusedAction = (document.activeElement as HTMLElement | null)?.closest('.card') === entry.el
     ? (document.activeElement as HTMLElement).dataset.action ?? 'link'
     : null;
-  if (prevStatus === v.status && v.status === 'processing') {
+  if (prev.status === v.status && v.status === 'processing' && prev.title === v.title) {
     // Progress only: touch the numbers, not the whole card.
     const bar = entry.el.querySelector<HTMLElement>('.card__progress');
     const fill = entry.el.querySelector<HTMLElement>('.card__progress-fill');
