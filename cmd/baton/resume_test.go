@@ -132,7 +132,6 @@ func waitForFFmpeg(t *testing.T, dataDir string) {
 	t.Fatal("ffmpeg never started")
 }
 
-
 var (
 	buildOnce sync.Once
 	builtBin  string
