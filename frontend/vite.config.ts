@@ -19,8 +19,9 @@ function keepGitkeep(): Plugin {
 }
 
 // In `npm run dev`, mirror the Go server's page routes so /v/{slug} and
-// /embed/{slug} load the right entry. The API is proxied to a running
-// `baton serve` (BATON_DEV_API, default http://127.0.0.1:8080).
+// /embed/{slug} load the right entry. The API (tus uploads included) and the
+// media files are proxied to a running `baton serve` (BATON_DEV_API, default
+// http://127.0.0.1:8080).
 function pageRoutes(): Plugin {
   return {
     name: 'baton-page-routes',
@@ -43,6 +44,7 @@ export default defineConfig({
   server: {
     proxy: {
       '/api': { target: api, changeOrigin: false },
+      '/media': { target: api, changeOrigin: false },
     },
   },
   build: {

@@ -109,6 +109,31 @@ type BlobStore interface {
 	Ping(ctx context.Context) error
 }
 
+// BlobWriter receives an object's bytes over time, for outputs that are
+// produced while a recording is still going. Nothing is visible under the key
+// until Commit returns; Abort (or a cancelled context) discards everything,
+// including parts already sent to the store.
+type BlobWriter interface {
+	io.Writer
+	// Commit makes the object visible. Its cost depends only on the bytes
+	// not yet sent, not on the object's size.
+	Commit(ctx context.Context) error
+	// Abort discards the object. Safe to call after Commit (then a no-op)
+	// and more than once.
+	Abort(ctx context.Context) error
+}
+
+// StreamingBlobStore is implemented by blob stores that can take an object
+// while it is being produced: the disk store through a temp file renamed at
+// the end, the S3 store through a multipart upload whose parts go up as
+// they fill.
+type StreamingBlobStore interface {
+	BlobStore
+	// Create starts an object at key. The writer must be committed or
+	// aborted.
+	Create(ctx context.Context, key string, contentType string) (BlobWriter, error)
+}
+
 // Presigner is implemented by blob stores that can hand out short-lived URLs
 // so clients fetch bytes without passing through Baton.
 type Presigner interface {
@@ -162,4 +187,40 @@ type Transcoder interface {
 	// req.OutDir and probes them. Input errors are EINVALID; a crash or
 	// timeout is an internal (retryable) error.
 	Process(ctx context.Context, req ProcessRequest) (*ProcessResult, error)
+}
+
+// LiveRequest asks for a recording to be transcoded while it is uploaded.
+type LiveRequest struct {
+	// Input is the recording's bytes as they arrive (WebM/Matroska from a
+	// browser's MediaRecorder). Read blocks until more bytes arrive and
+	// returns io.EOF when the recording has ended.
+	Input io.Reader
+	// HLSDir receives a growing HLS playlist (index.m3u8, an "event" playlist
+	// that gains #EXT-X-ENDLIST at the end) with fMP4 segments (init.mp4,
+	// seg-00000.m4s, ...), so viewers can watch while the recording goes on.
+	HLSDir string
+	// MP4 receives the final video as it is produced: a fragmented MP4 with
+	// its moov first, H.264/AAC, playable and seekable in browsers once
+	// complete. Written strictly sequentially.
+	MP4 io.Writer
+	// OnSegment, if set, is called after each new segment and the playlist
+	// naming it are complete on disk (name is the segment's file name).
+	OnSegment func(name string)
+}
+
+// LiveResult describes the finished live output.
+type LiveResult struct {
+	Info        MediaInfo // of the MP4 (DurationMs, Width, Height, codecs, SizeBytes)
+	VideoCopied bool      // the video stream was kept, not re-encoded
+}
+
+// LiveTranscoder turns a growing recording into playable output as it
+// arrives, so that when the recording stops only its tail remains to do.
+type LiveTranscoder interface {
+	// Live runs until Input returns io.EOF and the outputs are complete, or
+	// ctx ends. EUNSUPPORTED/EINVALID for input it refuses.
+	Live(ctx context.Context, req LiveRequest) (*LiveResult, error)
+	// Poster writes a JPEG frame of the video at path video, from about
+	// atMs in, to out.
+	Poster(ctx context.Context, video, out string, atMs int64) error
 }

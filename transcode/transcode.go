@@ -180,6 +180,10 @@ func (f *FFmpeg) inspect(ctx context.Context, path string, known time.Duration) 
 	if v == nil {
 		return nil, media.Errorf(media.EUNSUPPORTED, "The file has no video.")
 	}
+	if v.Codec == "" || v.Codec == "none" {
+		// ffprobe found a stream it has no decoder for; ffmpeg could not convert it.
+		return nil, media.Errorf(media.EUNSUPPORTED, "The video uses a codec Baton cannot decode.")
+	}
 	w, h := v.DisplaySize()
 	if w <= 0 || h <= 0 {
 		return nil, media.Errorf(media.EINVALID, "The video has no picture size; the file may be damaged.")
