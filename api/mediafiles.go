@@ -60,3 +60,34 @@ func (s *Server) serveMedia(c *gin.Context) {
 	h.Set("Cache-Control", "private, max-age=3600")
 	http.ServeContent(c.Writer, c.Request, c.Param("file"), info.ModTime, b)
 }
+
+// serveLive sends a file of the live HLS rendition of a recording in
+// progress. The playlist changes every few seconds and must not be cached;
+// segments never change once listed.
+func (s *Server) serveLive(c *gin.Context) {
+	v, ok := s.sharedVideo(c)
+	if !ok {
+		return
+	}
+	name := c.Param("file")
+	if !media.ValidLiveName(name) {
+		s.writeError(c, media.Errorf(media.ENOTFOUND, "Not found."))
+		return
+	}
+	b, err := s.svc.Blobs.Open(c.Request.Context(), media.LiveKey(v.ID, name))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	defer b.Close()
+	h := c.Writer.Header()
+	switch {
+	case name == "index.m3u8":
+		h.Set("Content-Type", "application/vnd.apple.mpegurl")
+		h.Set("Cache-Control", "no-store")
+	default:
+		h.Set("Content-Type", "video/mp4")
+		h.Set("Cache-Control", "private, max-age=3600")
+	}
+	http.ServeContent(c.Writer, c.Request, name, b.Info().ModTime, b)
+}

@@ -42,6 +42,8 @@ type Options struct {
 	// PresignTTL is how long redirect URLs to object storage live. Zero
 	// means media is proxied through Baton instead.
 	PresignTTL time.Duration
+	// MaxRecording caps a browser recording's length; 0 is no cap.
+	MaxRecording time.Duration
 	// UploadExpiry is how long an upload may stay idle before it is removed.
 	UploadExpiry time.Duration
 	Log          *slog.Logger
@@ -120,6 +122,8 @@ func (s *Server) routes() {
 
 	e.GET("/media/:slug/:file", s.serveMedia)
 	e.HEAD("/media/:slug/:file", s.serveMedia)
+	e.GET("/media/:slug/live/:file", s.serveLive)
+	e.GET("/api/config", s.clientConfig)
 
 	e.GET("/", s.pages.home)
 	e.GET("/record", s.pages.record)
@@ -174,6 +178,14 @@ func (s *Server) readyz(c *gin.Context) {
 		status = http.StatusServiceUnavailable
 	}
 	c.JSON(status, gin.H{"ready": ok, "checks": checks})
+}
+
+// clientConfig tells the web UI the limits it should respect.
+func (s *Server) clientConfig(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{
+		"maxRecordingSeconds": int(s.opt.MaxRecording.Seconds()),
+		"maxUploadBytes":      s.opt.MaxUploadBytes,
+	})
 }
 
 func (s *Server) openapi(c *gin.Context) {

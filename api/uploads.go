@@ -252,6 +252,7 @@ func (u *uploads) patch(c *gin.Context) {
 		return
 	}
 	u.s.svc.UploadProgress(bctx, id, info.Offset)
+	u.s.svc.Live.Notify(id, u.path(id), info.Offset)
 }
 
 // preFinish runs inside tusd when the last byte has arrived.
@@ -280,6 +281,9 @@ func (u *uploads) finish(ctx context.Context, id string, size int64) (*media.Vid
 	}
 	if v.Status == media.StatusProcessing || v.Status == media.StatusReady {
 		return v, nil
+	}
+	if v, handled, err := u.s.svc.Live.Finish(ctx, id, size); handled || err != nil {
+		return v, err
 	}
 	return u.s.svc.FinishUpload(ctx, id, u.path(id), size)
 }

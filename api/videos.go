@@ -28,6 +28,8 @@ type videoJSON struct {
 	PosterURL     string  `json:"posterUrl"`
 	MP4URL        string  `json:"mp4Url"`
 	UploadURL     string  `json:"uploadUrl,omitempty"`
+	LiveURL       string  `json:"liveUrl"`
+	Recording     bool    `json:"recording"`
 	CreatedAt     string  `json:"createdAt"`
 	UpdatedAt     string  `json:"updatedAt"`
 }
@@ -47,6 +49,10 @@ func (s *Server) videoJSON(v *media.Video) videoJSON {
 	}
 	if v.HasPoster {
 		out.PosterURL = s.opt.PublicURL + "/media/" + v.Slug + "/poster.jpg"
+	}
+	if v.Live && v.Status != media.StatusReady && v.Status != media.StatusFailed {
+		out.LiveURL = s.opt.PublicURL + "/media/" + v.Slug + "/live/index.m3u8"
+		out.Recording = v.Status == media.StatusCreated || v.Status == media.StatusUploading
 	}
 	if v.Status == media.StatusCreated || v.Status == media.StatusUploading {
 		out.UploadURL = s.opt.PublicURL + "/api/uploads/" + v.ID

@@ -20,6 +20,8 @@ type Service struct {
 	Transcoder Transcoder
 	Events     *Broker
 	Log        *slog.Logger
+	// Live, if set, processes recordings while they upload.
+	Live *LiveSessions
 
 	// Wake, if set, is poked when a job is enqueued so that an in-process
 	// worker starts at once instead of at its next poll.
@@ -65,6 +67,7 @@ func (s *Service) DeleteVideo(ctx context.Context, id string) error {
 	if _, err := s.Videos.Video(ctx, id); err != nil {
 		return err
 	}
+	s.Live.Drop(id)
 	if err := s.Blobs.DeletePrefix(ctx, VideoPrefix(id)); err != nil {
 		return err
 	}

@@ -63,6 +63,10 @@ type Video struct {
 
 	HasPoster bool
 	HasMP4    bool
+	// Live is set while a growing HLS rendition of a recording in progress
+	// exists (see LiveSessions); viewers can watch it before the video is
+	// ready.
+	Live bool
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -79,6 +83,36 @@ func MP4Key(videoID string) string { return "videos/" + videoID + "/video.mp4" }
 
 // PosterKey is where the poster JPEG is kept.
 func PosterKey(videoID string) string { return "videos/" + videoID + "/poster.jpg" }
+
+// LiveKey is where a file of the live HLS rendition is kept. name must be
+// one that ValidLiveName accepts.
+func LiveKey(videoID, name string) string { return "videos/" + videoID + "/live/" + name }
+
+// LivePrefix is the prefix of the live HLS rendition.
+func LivePrefix(videoID string) string { return "videos/" + videoID + "/live/" }
+
+// ValidLiveName reports whether name is a file the live rendition can have:
+// the playlist, the init segment or a numbered media segment.
+func ValidLiveName(name string) bool {
+	switch name {
+	case "index.m3u8", "init.mp4":
+		return true
+	}
+	digits, ok := strings.CutPrefix(name, "seg-")
+	if !ok {
+		return false
+	}
+	digits, ok = strings.CutSuffix(digits, ".m4s")
+	if !ok || len(digits) < 5 || len(digits) > 9 {
+		return false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // VideoPrefix is the prefix of every object that belongs to a video.
 func VideoPrefix(videoID string) string { return "videos/" + videoID + "/" }

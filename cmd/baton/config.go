@@ -37,6 +37,7 @@ type Config struct {
 	Workers        int
 	JobLease       time.Duration
 	MaxUploadBytes int64
+	MaxRecording   time.Duration
 	MaxDuration    time.Duration
 	MaxPixels      int64
 	UploadExpiry   time.Duration
@@ -136,6 +137,13 @@ var settings = []setting{
 		}
 		c.MaxUploadBytes = n
 		return nil
+	}},
+	{"BATON_MAX_RECORDING", "2h", "Longest browser recording; the recorder stops by itself there. 0 for no limit (BATON_MAX_VIDEO_DURATION still applies).", func(c *Config, v string) error {
+		if v == "0" {
+			c.MaxRecording = 0
+			return nil
+		}
+		return durSetting(func(c *Config) *time.Duration { return &c.MaxRecording }, time.Second, 100*time.Hour)(c, v)
 	}},
 	{"BATON_MAX_VIDEO_DURATION", "4h", "Longest video accepted.", durSetting(func(c *Config) *time.Duration { return &c.MaxDuration }, time.Second, 100*time.Hour)},
 	{"BATON_MAX_VIDEO_PIXELS", "8294400", "Largest frame accepted, width x height in pixels (default 3840x2160).", func(c *Config, v string) error {

@@ -194,6 +194,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs, Transcoder: tc,
 		Events: media.NewBroker(), Log: m.Log,
 	}
+	if lt, ok := any(tc).(media.LiveTranscoder); ok && !m.WorkerOnly {
+		liveTmp := filepath.Join(cfg.DataDir, "tmp")
+		if err := os.MkdirAll(liveTmp, 0o750); err != nil {
+			return fmt.Errorf("BATON_DATA_DIR: %w", err)
+		}
+		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: liveTmp, Log: m.Log}
+		m.Service.Live.CleanTemp()
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
 	m.started = time.Now()
@@ -225,7 +233,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Service: m.Service, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
-		UploadExpiry: cfg.UploadExpiry, Log: m.Log,
+		UploadExpiry: cfg.UploadExpiry, MaxRecording: cfg.MaxRecording, Log: m.Log,
 	})
 	if err != nil {
 		return err
@@ -281,6 +289,9 @@ func (m *Main) Close() error {
 	}
 	if m.cancel != nil {
 		m.cancel()
+	}
+	if m.Service != nil {
+		m.Service.Live.Close()
 	}
 	m.wg.Wait()
 	if m.DB != nil {

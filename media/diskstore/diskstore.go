@@ -14,7 +14,9 @@
 // Content types are kept in a hidden sidecar file next to each object
 // (".<name>.ct") because keys such as "videos/<id>/original" have no
 // extension to derive one from. The sidecar is renamed into place before the
-// object, so a new object never appears without its type.
+// object, so a new object never appears without its type (the price: an
+// overwrite that fails between the two renames leaves the old bytes with the
+// new type).
 //
 // Names starting with "." are the store's own; keys may not contain such
 // segments, and List never shows them.
@@ -163,18 +165,18 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 }
 
 // createTemp makes the hidden temp file for name in dir, creating dir. A
-// concurrent Delete may remove the freshly created, still empty directory
-// between MkdirAll and CreateTemp, so that window is retried.
+// concurrent Delete prunes directories it leaves empty, so a directory this
+// call just made (or is halfway through making) can vanish before the temp
+// file lands in it; that window is retried. Once the temp file exists the
+// directory is not empty and pruning leaves it alone.
 func (s *Store) createTemp(dir, name string) (*os.File, error) {
 	var err error
-	for range 5 {
-		if err = os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		var f *os.File
-		f, err = os.CreateTemp(dir, "."+name+tempMarker+"*")
-		if err == nil {
-			return f, nil
+	for range 10 {
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			var f *os.File
+			if f, err = os.CreateTemp(dir, "."+name+tempMarker+"*"); err == nil {
+				return f, nil
+			}
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
@@ -321,8 +323,12 @@ func (s *Store) DeletePrefix(ctx context.Context, prefix string) error {
 	if first == "" {
 		// "videos/<id>/": everything below the directory matches. If it is
 		// a file instead, that object's key lacks the slash: no match.
-		if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
+		fi, err := os.Lstat(dir)
+		if isMissing(err) || err == nil && !fi.IsDir() {
 			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("diskstore: delete prefix %s: %w", prefix, err)
 		}
 		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("diskstore: delete prefix %s: %w", prefix, err)

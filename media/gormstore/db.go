@@ -151,6 +151,8 @@ var migrations = []string{
 	);
 	CREATE UNIQUE INDEX jobs_kind_video ON jobs(kind, video_id);
 	CREATE INDEX jobs_runnable ON jobs(state, run_at, id);`,
+	// 2: live renditions of recordings in progress.
+	`ALTER TABLE videos ADD COLUMN live INTEGER NOT NULL DEFAULT 0;`,
 }
 
 func migrate(ctx context.Context, db *gorm.DB) error {

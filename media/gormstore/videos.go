@@ -36,6 +36,7 @@ type videoRow struct {
 	OriginalFormat string
 	HasPoster      bool
 	HasMP4         bool  `gorm:"column:has_mp4"`
+	Live           bool
 	CreatedAt      int64 `gorm:"autoCreateTime:false"`
 	UpdatedAt      int64 `gorm:"autoUpdateTime:false"`
 }
@@ -47,7 +48,7 @@ func toRow(v *media.Video) *videoRow {
 		ID: v.ID, Slug: v.Slug, Title: v.Title, Status: string(v.Status), Progress: v.Progress,
 		ErrorCode: v.ErrorCode, Error: v.Error, DurationMs: v.DurationMs, Width: v.Width, Height: v.Height,
 		SizeBytes: v.SizeBytes, UploadedBytes: v.UploadedBytes, OriginalSize: v.OriginalSize,
-		OriginalFormat: v.OriginalFormat, HasPoster: v.HasPoster, HasMP4: v.HasMP4,
+		OriginalFormat: v.OriginalFormat, HasPoster: v.HasPoster, HasMP4: v.HasMP4, Live: v.Live,
 		CreatedAt: v.CreatedAt.UnixMilli(), UpdatedAt: v.UpdatedAt.UnixMilli(),
 	}
 }
@@ -57,7 +58,7 @@ func (r *videoRow) video() *media.Video {
 		ID: r.ID, Slug: r.Slug, Title: r.Title, Status: media.Status(r.Status), Progress: r.Progress,
 		ErrorCode: r.ErrorCode, Error: r.Error, DurationMs: r.DurationMs, Width: r.Width, Height: r.Height,
 		SizeBytes: r.SizeBytes, UploadedBytes: r.UploadedBytes, OriginalSize: r.OriginalSize,
-		OriginalFormat: r.OriginalFormat, HasPoster: r.HasPoster, HasMP4: r.HasMP4,
+		OriginalFormat: r.OriginalFormat, HasPoster: r.HasPoster, HasMP4: r.HasMP4, Live: r.Live,
 		CreatedAt: time.UnixMilli(r.CreatedAt).UTC(), UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(),
 	}
 }

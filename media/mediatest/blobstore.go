@@ -178,6 +178,25 @@ func TestBlobStore(t *testing.T, newStore func(t *testing.T) media.BlobStore) {
 			t.Fatal("Put with a short body succeeded")
 		}
 		checkNotFound(t, s, "videos/v1/original")
+		// The body's fault, not the store's: nothing to retry later.
+		if code := media.ErrorCode(err); code != media.EINTERNAL {
+			t.Fatalf("Put with a short body: code %q, want %q", code, media.EINTERNAL)
+		}
+	})
+
+	t.Run("ReaderErrorIsReturned", func(t *testing.T) {
+		s, ctx := newStore(t), t.Context()
+		for _, size := range []int64{2 << 20, -1} {
+			r := io.MultiReader(NewPatternReader(19, 1<<20), failingReader{errBody})
+			err := s.Put(ctx, "videos/v1/original", r, size, "video/webm")
+			if !errors.Is(err, errBody) {
+				t.Fatalf("Put(size %d) with a failing body = %v, want it to wrap %v", size, err, errBody)
+			}
+			if code := media.ErrorCode(err); code != media.EINTERNAL {
+				t.Fatalf("Put(size %d) with a failing body: code %q, want %q", size, code, media.EINTERNAL)
+			}
+			checkNotFound(t, s, "videos/v1/original")
+		}
 	})
 
 	t.Run("CancelMidPutLeavesNothing", func(t *testing.T) {
@@ -446,6 +465,13 @@ func (p *patternReader) Read(b []byte) (int, error) {
 	p.left -= int64(i)
 	return i, nil
 }
+
+var errBody = errors.New("mediatest: upload body broke")
+
+// failingReader is a reader that always fails with err.
+type failingReader struct{ err error }
+
+func (r failingReader) Read([]byte) (int, error) { return 0, r.err }
 
 // cancellingReader cancels a context once after bytes have been read, then
 // keeps reading, as an upload whose client went away mid-stream would.

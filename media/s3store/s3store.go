@@ -271,6 +271,13 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 			err = context.Cause(wctx)
 		}
 	}
+	if err != nil {
+		// The caller's reader failing, or ending short of size, is not the
+		// store being unavailable, whatever minio-go made of it.
+		if serr := src.failure(size); serr != nil {
+			return fmt.Errorf("s3store: put %s: %w", key, serr)
+		}
+	}
 	return s.translate(ctx, wctx, "put", key, err)
 }
 
@@ -499,7 +506,10 @@ func (s *Store) translate(ctx, opCtx context.Context, op, key string, err error)
 	// too slow, which for the caller is the store being unavailable.
 	if cause := context.Cause(opCtx); errors.Is(cause, errTimeout) || errors.Is(cause, errStalled) ||
 		errors.Is(cause, context.DeadlineExceeded) {
-		return media.WrapError(media.EUNAVAILABLE, fmt.Errorf("%w (%w)", wrapped, cause), unavailableMsg)
+		if !errors.Is(wrapped, cause) {
+			wrapped = fmt.Errorf("%w (%w)", wrapped, cause)
+		}
+		return media.WrapError(media.EUNAVAILABLE, wrapped, unavailableMsg)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
@@ -646,6 +656,9 @@ type sourceReader struct {
 
 	mu       sync.Mutex // held during r.Read
 	detached bool
+	n        int64 // bytes read from r
+	eof      bool
+	err      error // r's own failure, not EOF
 }
 
 func (sr *sourceReader) Read(p []byte) (int, error) {
@@ -660,6 +673,13 @@ func (sr *sourceReader) Read(p []byte) (int, error) {
 	sr.wd.setActive(false)
 	n, err := sr.r.Read(p)
 	sr.wd.setActive(true)
+	sr.n += int64(n)
+	switch {
+	case err == io.EOF:
+		sr.eof = true
+	case err != nil:
+		sr.err = err
+	}
 	return n, err
 }
 
@@ -668,6 +688,20 @@ func (sr *sourceReader) detach() {
 	sr.mu.Lock()
 	sr.detached = true
 	sr.mu.Unlock()
+}
+
+// failure returns why the body, rather than the store, failed a Put of
+// size bytes, or nil.
+func (sr *sourceReader) failure(size int64) error {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	switch {
+	case sr.err != nil:
+		return fmt.Errorf("reading body: %w", sr.err)
+	case size >= 0 && sr.eof && sr.n < size:
+		return fmt.Errorf("body ended after %d of %d bytes: %w", sr.n, size, io.ErrUnexpectedEOF)
+	}
+	return nil
 }
 
 // progressKicker receives minio-go's progress callbacks (a Read of the
