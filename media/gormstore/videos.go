@@ -35,7 +35,7 @@ type videoRow struct {
 	OriginalSize   int64
 	OriginalFormat string
 	HasPoster      bool
-	HasMP4         bool  `gorm:"column:has_mp4"`
+	HasMP4         bool `gorm:"column:has_mp4"`
 	Live           bool
 	CreatedAt      int64 `gorm:"autoCreateTime:false"`
 	UpdatedAt      int64 `gorm:"autoUpdateTime:false"`
