@@ -26,8 +26,22 @@ export interface Video {
   mp4Url: string;
   /** tus upload URL, created by the server before the first byte. */
   uploadUrl: string;
+  /**
+   * HLS playlist of the growing output while the video is being recorded or
+   * has just finished and is not ready yet; absent otherwise.
+   */
+  liveUrl?: string;
+  /** True while the recording's upload is still open and live output exists. */
+  recording?: boolean;
   /** RFC 3339. */
   createdAt: string;
+}
+
+/** Limits the server announces to clients. */
+export interface ServerConfig {
+  /** Longest recording in seconds; 0 means no limit. */
+  maxRecordingSeconds: number;
+  maxUploadBytes: number;
 }
 
 export interface VideoPage {
@@ -143,6 +157,11 @@ export function renameVideo(id: string, title: string): Promise<Video> {
 
 export function deleteVideo(id: string): Promise<void> {
   return request('DELETE', `/api/videos/${enc(id)}`);
+}
+
+/** getConfig reads the limits that apply to recordings and uploads. */
+export function getConfig(): Promise<ServerConfig> {
+  return request('GET', '/api/config');
 }
 
 /** getSharedVideo is the public view of a video behind a share link. */

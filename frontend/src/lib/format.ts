@@ -114,3 +114,15 @@ export function clampPercent(p: number): number {
   if (!Number.isFinite(p)) return 0;
   return Math.min(100, Math.max(0, Math.round(p)));
 }
+
+/**
+ * formatClock is a running timer's reading: whole seconds, rounded down, so
+ * it ticks like a stopwatch. "0:00", "1:05", "1:02:03".
+ */
+export function formatClock(ms: number): string {
+  const total = Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : 0;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const ss = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
