@@ -21,6 +21,12 @@ var statusOf = map[string]int{
 	media.ENOSPACE:     http.StatusInsufficientStorage,
 	media.EUNAVAILABLE: http.StatusServiceUnavailable,
 	media.EINTERNAL:    http.StatusInternalServerError,
+
+	// Who asked may not do this; 403, as the video itself is visible.
+	media.ENOTALLOWED:   http.StatusForbidden,
+	media.ECOMMENTSOFF:  http.StatusForbidden,
+	media.EGUESTSOFF:    http.StatusForbidden,
+	media.EREACTIONSOFF: http.StatusForbidden,
 }
 
 // ErrorBody is the JSON shape of every error response.

@@ -36,6 +36,12 @@ type Options struct {
 	MaxUploadBytes int64
 	// Frontend is the built web UI (index.html, watch.html, assets/...).
 	Frontend fs.FS
+	// Comments holds the rules of comments and reactions. Nil: built from
+	// Service, whose Videos must then also be a media.CommentStore.
+	Comments *media.Comments
+	// RateLimits bounds comment and reaction writes; zero rates are the
+	// defaults.
+	RateLimits RateLimits
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	// Empty means none: the client is the TCP peer.
 	TrustedProxies []string
@@ -61,6 +67,9 @@ type Server struct {
 	// only waits for them otherwise.
 	done     chan struct{}
 	doneOnce sync.Once
+	// comments and limits serve comments and reactions (comments.go).
+	comments *media.Comments
+	limits   limiters
 }
 
 // New builds the server and its routes.
@@ -70,6 +79,11 @@ func New(opt Options) (*Server, error) {
 	}
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
 	s := &Server{opt: opt, svc: opt.Service, log: opt.Log, done: make(chan struct{})}
+	s.comments = opt.Comments
+	if s.comments == nil {
+		s.comments = defaultComments(opt.Service)
+	}
+	s.limits = newLimiters(opt.RateLimits)
 	up, err := newUploads(s)
 	if err != nil {
 		return nil, err
@@ -113,6 +127,19 @@ func (s *Server) routes() {
 	e.DELETE("/api/videos/:id", s.deleteVideo)
 	e.GET("/api/videos/:id/events", s.videoEvents)
 	e.GET("/api/share/:slug", s.getShared)
+
+	// comments
+	e.GET("/api/videos/:id/comments", s.listComments)
+	e.POST("/api/videos/:id/comments", s.createComment)
+	e.GET("/api/videos/:id/comments.json", s.exportCommentsJSON)
+	e.GET("/api/videos/:id/comments.vtt", s.exportCommentsVTT)
+	e.PATCH("/api/comments/:commentId", s.updateComment)
+	e.DELETE("/api/comments/:commentId", s.deleteComment)
+	e.POST("/api/comments/:commentId/resolve", s.resolveComment)
+	e.POST("/api/comments/:commentId/reopen", s.reopenComment)
+	e.GET("/api/videos/:id/reactions", s.listReactions)
+	e.POST("/api/videos/:id/reactions", s.createReaction)
+	e.DELETE("/api/reactions/:reactionId", s.deleteReaction)
 
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.

@@ -32,6 +32,16 @@ type videoJSON struct {
 	Recording     bool    `json:"recording"`
 	CreatedAt     string  `json:"createdAt"`
 	UpdatedAt     string  `json:"updatedAt"`
+
+	// Discussion settings; the owner changes them with PATCH.
+	CommentsEnabled  bool `json:"commentsEnabled"`
+	GuestComments    bool `json:"guestComments"`
+	ReactionsEnabled bool `json:"reactionsEnabled"`
+	// OwnerToken is shown once, in the answer to POST /api/videos; sent
+	// back as X-Owner-Token it proves ownership.
+	OwnerToken string `json:"ownerToken,omitempty"`
+	// IsOwner is set when the request's X-Owner-Token is this video's.
+	IsOwner bool `json:"isOwner,omitempty"`
 }
 
 func (s *Server) videoJSON(v *media.Video) videoJSON {
@@ -43,6 +53,8 @@ func (s *Server) videoJSON(v *media.Video) videoJSON {
 		ShareURL:  s.opt.PublicURL + "/v/" + v.Slug,
 		CreatedAt: v.CreatedAt.UTC().Format(time.RFC3339Nano),
 		UpdatedAt: v.UpdatedAt.UTC().Format(time.RFC3339Nano),
+
+		CommentsEnabled: v.CommentsEnabled(), GuestComments: v.GuestComments(), ReactionsEnabled: v.ReactionsEnabled(),
 	}
 	if v.HasMP4 {
 		out.MP4URL = s.opt.PublicURL + "/media/" + v.Slug + "/video.mp4"
@@ -77,13 +89,22 @@ func (s *Server) createVideo(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	token, withToken, err := s.comments.IssueOwnerToken(c.Request.Context(), v.ID)
+	if err != nil {
+		_ = s.svc.Videos.DeleteVideo(c.Request.Context(), v.ID)
+		s.writeError(c, err)
+		return
+	}
+	v = withToken
 	if err := s.uploads.create(c.Request.Context(), v.ID); err != nil {
 		_ = s.svc.Videos.DeleteVideo(c.Request.Context(), v.ID)
 		s.writeError(c, err)
 		return
 	}
 	c.Header("Location", "/api/videos/"+v.ID)
-	c.JSON(http.StatusCreated, s.videoJSON(v))
+	out := s.videoJSON(v)
+	out.OwnerToken, out.IsOwner = token, true
+	c.JSON(http.StatusCreated, out)
 }
 
 const maxPageSize = 100
@@ -138,12 +159,18 @@ func (s *Server) video(c *gin.Context) (*media.Video, bool) {
 
 func (s *Server) getVideo(c *gin.Context) {
 	if v, ok := s.video(c); ok {
-		c.JSON(http.StatusOK, s.videoJSON(v))
+		out := s.videoJSON(v)
+		out.IsOwner = media.Actor{OwnerToken: c.GetHeader("X-Owner-Token")}.OwnerOf(v)
+		c.JSON(http.StatusOK, out)
 	}
 }
 
 type updateVideoRequest struct {
 	Title *string `json:"title"`
+	// Discussion settings: only the owner (X-Owner-Token) may change them.
+	CommentsEnabled  *bool `json:"commentsEnabled"`
+	GuestComments    *bool `json:"guestComments"`
+	ReactionsEnabled *bool `json:"reactionsEnabled"`
 }
 
 func (s *Server) updateVideo(c *gin.Context) {
@@ -156,16 +183,39 @@ func (s *Server) updateVideo(c *gin.Context) {
 		s.badRequest(c, "The request body must be JSON like {\"title\": \"...\"}.")
 		return
 	}
-	if req.Title == nil {
-		s.badRequest(c, "Nothing to change: send a title.")
+	set := media.Settings{CommentsEnabled: req.CommentsEnabled, GuestComments: req.GuestComments, ReactionsEnabled: req.ReactionsEnabled}
+	if req.Title == nil && set.IsZero() {
+		s.badRequest(c, "Nothing to change: send a title or a setting.")
 		return
 	}
-	v, err := s.svc.Rename(c.Request.Context(), v.ID, *req.Title)
-	if err != nil {
-		s.writeError(c, err)
+	a, ok := s.actor(c)
+	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, s.videoJSON(v))
+	if req.Title != nil {
+		// Check the title before changing settings, so that a bad request
+		// changes nothing.
+		if _, err := media.NormalizeTitle(*req.Title); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	var err error
+	if !set.IsZero() {
+		if v, err = s.comments.UpdateSettings(c.Request.Context(), v.ID, a, set); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	if req.Title != nil {
+		if v, err = s.svc.Rename(c.Request.Context(), v.ID, *req.Title); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	out := s.videoJSON(v)
+	out.IsOwner = a.OwnerOf(v)
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) deleteVideo(c *gin.Context) {
@@ -204,6 +254,7 @@ func (s *Server) getShared(c *gin.Context) {
 	if v, ok := s.sharedVideo(c); ok {
 		out := s.videoJSON(v)
 		out.UploadURL = "" // viewers never upload
+		out.IsOwner = media.Actor{OwnerToken: c.GetHeader("X-Owner-Token")}.OwnerOf(v)
 		c.JSON(http.StatusOK, out)
 	}
 }

@@ -18,8 +18,8 @@ function keepGitkeep(): Plugin {
   };
 }
 
-// In `npm run dev`, mirror the Go server's page routes so /v/{slug} and
-// /embed/{slug} load the right entry. The API (tus uploads included) and the
+// In `npm run dev`, mirror the Go server's page routes so /v/{slug},
+// /embed/{slug} and /record load the right entry. The API (tus uploads included) and the
 // media files are proxied to a running `baton serve` (BATON_DEV_API, default
 // http://127.0.0.1:8080).
 function pageRoutes(): Plugin {
@@ -31,6 +31,7 @@ function pageRoutes(): Plugin {
         const url = req.url ?? '/';
         if (/^\/v\/[^/]+\/?(\?.*)?$/.test(url)) req.url = '/watch.html';
         else if (/^\/embed\/[^/]+\/?(\?.*)?$/.test(url)) req.url = '/embed.html';
+        else if (/^\/record\/?(\?.*)?$/.test(url)) req.url = '/record.html';
         next();
       });
     },
@@ -57,6 +58,7 @@ export default defineConfig({
         index: resolve(root, 'index.html'),
         watch: resolve(root, 'watch.html'),
         embed: resolve(root, 'embed.html'),
+        record: resolve(root, 'record.html'),
       },
     },
   },

@@ -21,6 +21,15 @@ const (
 	EINTERNAL    = "internal"
 )
 
+// Error codes of the discussion around a video (comments, reactions); all
+// are refusals of who asked, not of what was sent.
+const (
+	ENOTALLOWED   = "not_allowed"        // not their comment, not the video's owner
+	ECOMMENTSOFF  = "comments_disabled"  // the video's owner turned comments off
+	EGUESTSOFF    = "guests_not_allowed" // the video's owner allows no guest comments
+	EREACTIONSOFF = "reactions_disabled" // the video's owner turned reactions off
+)
+
 // Error is a domain error: a code for programs and a message that is safe to
 // show a person. Any error that is not an *Error is internal and its text is
 // never shown outside the process.

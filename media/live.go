@@ -113,6 +113,12 @@ func (ls *LiveSessions) Active(id string) bool {
 }
 
 func (ls *LiveSessions) start(id, path string) *liveSession {
+	// Only browser recordings (Matroska/WebM) are transcoded live; anything
+	// else (an MP4 from a phone) is left to the processing job, which takes
+	// more formats. Until the first bytes are in, the next Notify asks again.
+	if !ls.isRecording(path) {
+		return nil
+	}
 	dir, err := os.MkdirTemp(ls.TempDir, "live-")
 	if err != nil {
 		ls.log().Warn("live session: temp dir", "video_id", id, "err", err)
@@ -131,6 +137,23 @@ func (ls *LiveSessions) start(id, path string) *liveSession {
 		}
 	}()
 	return s
+}
+
+// isRecording reports whether the staged upload at path starts like a
+// Matroska/WebM file.
+func (ls *LiveSessions) isRecording(path string) bool {
+	if ls.Svc == nil || ls.Svc.Transcoder == nil {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	c, err := ls.Svc.Transcoder.Sniff(head[:n])
+	return err == nil && c == "matroska"
 }
 
 func (s *liveSession) advance(avail, final int64) {
@@ -320,6 +343,23 @@ func (ls *LiveSessions) Finish(ctx context.Context, id string, size int64) (v *V
 	}); err == nil {
 		svc.Events.Publish(v)
 	}
+	// Every way out that leaves the upload to the processing job must first
+	// put the video back to uploading: FinishUpload takes nothing else, and
+	// a video left "processing" without a job would be stuck, its staged
+	// upload swept away as done.
+	fallback := func(err error) (*Video, bool, error) {
+		bctx := context.WithoutCancel(ctx)
+		if v, uerr := svc.Videos.UpdateVideo(bctx, id, "", func(v *Video) error {
+			if v.Status != StatusProcessing {
+				return errSkip
+			}
+			v.Status, v.Live = StatusUploading, false
+			return nil
+		}); uerr == nil {
+			svc.Events.Publish(v)
+		}
+		return nil, false, err
+	}
 	start := time.Now()
 	s.advance(size, size)
 	timeout := ls.FinishTimeout
@@ -332,11 +372,11 @@ func (ls *LiveSessions) Finish(ctx context.Context, id string, size int64) (v *V
 		s.stop()
 		<-s.done
 		log.Warn("live session did not finish in time; falling back to processing job")
-		return nil, false, nil
+		return fallback(nil)
 	case <-ctx.Done():
 		s.stop()
 		<-s.done
-		return nil, false, ctx.Err()
+		return fallback(ctx.Err())
 	}
 	if s.err != nil {
 		if IsPermanent(s.err) {
@@ -350,13 +390,13 @@ func (ls *LiveSessions) Finish(ctx context.Context, id string, size int64) (v *V
 		}
 		log.Warn("live session failed; falling back to processing job", "err", s.err)
 		_ = svc.Blobs.DeletePrefix(context.WithoutCancel(ctx), LivePrefix(id))
-		return nil, false, nil
+		return fallback(nil)
 	}
 	v, err = ls.publish(ctx, s, size)
 	if err != nil {
 		s.abort()
 		log.Warn("publish live output; falling back to processing job", "err", err)
-		return nil, false, nil
+		return fallback(nil)
 	}
 	log.Info("live recording ready", "tail", time.Since(start).Round(time.Millisecond), "duration_ms", v.DurationMs)
 	return v, true, nil

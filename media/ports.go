@@ -63,7 +63,10 @@ type JobQueue interface {
 	ExtendLease(ctx context.Context, job *Job, lease time.Duration) error
 	// CompleteJob removes the job and applies fn to its video, atomically. ECONFLICT.
 	CompleteJob(ctx context.Context, job *Job, fn func(*Video) error) error
-	// RetryJob releases the job to run again at runAt. ECONFLICT.
+	// RetryJob releases the job to run again at runAt, recording
+	// job.Attempts as the attempts made so far: a caller lowers it first
+	// when the attempt should not count (shutdown, a dependency outage).
+	// ECONFLICT.
 	RetryJob(ctx context.Context, job *Job, runAt time.Time, reason string) error
 	// FailJob removes the job and applies fn (which marks the video failed)
 	// atomically. ECONFLICT.
@@ -223,4 +226,53 @@ type LiveTranscoder interface {
 	// Poster writes a JPEG frame of the video at path video, from about
 	// atMs in, to out.
 	Poster(ctx context.Context, video, out string, atMs int64) error
+}
+
+// CommentStore keeps comments, reactions and the events of their changes.
+// Every change is stored together with its event in one transaction, so the
+// events are a complete history a live stream can replay. The check and fn
+// callbacks run inside that transaction, on the current rows, and may
+// complete the comment or reaction being stored.
+type CommentStore interface {
+	// CreateComment runs check on the comment's video and, for a reply, its
+	// thread (nil for a new thread), then inserts c and a "created" event.
+	// ENOTFOUND (no such video), EINVALID (ParentID is not a comment of the
+	// video), or check's error.
+	CreateComment(ctx context.Context, c *Comment, check func(v *Video, parent *Comment) error) (*CommentEvent, error)
+	// Comment returns the comment with id, placeholders included. ENOTFOUND.
+	Comment(ctx context.Context, id string) (*Comment, error)
+	// UpdateComment loads the comment and its video and applies fn. Unless
+	// fn returns an empty type (nothing changed), the comment is saved with
+	// an event of that type, and earlier events of the comment are rewritten
+	// to its new state, so no event keeps text its author changed.
+	// ENOTFOUND, or fn's error.
+	UpdateComment(ctx context.Context, id string, fn func(v *Video, c *Comment) (CommentEventType, error)) (*Comment, *CommentEvent, error)
+	// DeleteComment runs check, then deletes the comment: a thread with
+	// replies becomes a placeholder (Deleted, no body, no author); anything
+	// else is removed, and a placeholder whose last reply goes is removed
+	// too. Earlier events of a deleted comment lose its text. It returns the
+	// "deleted" events, the comment's first. ENOTFOUND, or check's error.
+	DeleteComment(ctx context.Context, id string, check func(v *Video, c *Comment) error) ([]*CommentEvent, error)
+	// Threads returns a page of the video's threads ordered by (TimeMs, ID),
+	// each with its replies oldest first, read in one snapshot with the
+	// video's counts and newest event.
+	Threads(ctx context.Context, videoID string, opt ThreadOptions) (*ThreadPage, error)
+	// AddReaction runs check on the video, then inserts r and a "reaction"
+	// event carrying the counts after it. ENOTFOUND, or check's error.
+	AddReaction(ctx context.Context, r *Reaction, check func(v *Video) error) (*CommentEvent, error)
+	// Reaction returns the reaction with id. ENOTFOUND.
+	Reaction(ctx context.Context, id string) (*Reaction, error)
+	// RemoveReaction runs check, then deletes the reaction with an
+	// "unreaction" event carrying the counts after it. ENOTFOUND, or check's
+	// error.
+	RemoveReaction(ctx context.Context, id string, check func(v *Video, r *Reaction) error) (*CommentEvent, error)
+	// Reactions returns a page of the video's reactions ordered by
+	// (TimeMs, ID), and the video's counts per emoji.
+	Reactions(ctx context.Context, videoID string, opt ReactionOptions) (*ReactionPage, error)
+	// CommentEvents returns up to limit of the video's events with a Seq
+	// above after, oldest first.
+	CommentEvents(ctx context.Context, videoID string, after int64, limit int) ([]*CommentEvent, error)
+	// LastCommentEvent returns the Seq of the video's newest event and of
+	// the newest event of any video; 0 when there are none.
+	LastCommentEvent(ctx context.Context, videoID string) (video, all int64, err error)
 }

@@ -68,6 +68,17 @@ type Video struct {
 	// ready.
 	Live bool
 
+	// Discussion settings. They are stored as what the owner turned off, so
+	// that the zero Video, and every row older than the settings, has
+	// comments, guest comments and reactions on (see CommentsEnabled).
+	CommentsOff  bool
+	GuestsOff    bool
+	ReactionsOff bool
+	// OwnerTokenHash is the SHA-256 (hex) of the token that proves
+	// ownership until accounts exist; the token itself is shown once, when
+	// the video is created. Empty: nobody holds one.
+	OwnerTokenHash string
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -61,6 +63,9 @@ type Pool struct {
 	log  *slog.Logger
 	wake chan struct{}
 	wg   sync.WaitGroup
+	// outage counts jobs in a row that failed because a dependency was
+	// unavailable (see waitsOut); it sets their shared backoff.
+	outage atomic.Int64
 }
 
 // NewPool returns a pool; Run starts it.
@@ -205,16 +210,30 @@ func (p *Pool) runJob(ctx context.Context, job *Job) {
 	defer bcancel()
 	switch {
 	case err == nil:
+		p.outage.Store(0)
 		log.Info("job done", "took", time.Since(start).Round(time.Millisecond))
 	case errors.Is(context.Cause(jctx), errLost):
 		log.Warn("job abandoned: lease lost")
 	case ctx.Err() != nil:
-		// Shutting down: hand the job back now, without counting it as a
-		// failure.
+		// Shutting down: hand the job back now, without counting it as an
+		// attempt: a deploy must not bring a video closer to failing.
+		job.Attempts--
 		if rerr := p.svc.Jobs.RetryJob(bctx, job, time.Now(), "interrupted by shutdown"); rerr != nil {
 			log.Warn("release job", "err", rerr)
 		}
 		log.Info("job released for shutdown")
+	case waitsOut(err):
+		// The object store is down or the disk is full. That is not the
+		// video's fault, so it does not spend one of the job's attempts (an
+		// outage longer than the retries would otherwise fail every video
+		// in flight). The backoff is the pool's, not the job's: an outage
+		// hits every job alike, and each failure in a row waits longer.
+		delay := p.backoff(int(p.outage.Add(1)))
+		job.Attempts--
+		log.Warn("job waits for a dependency", "err", err, "in", delay.Round(time.Millisecond))
+		if rerr := p.svc.Jobs.RetryJob(bctx, job, time.Now().Add(delay), err.Error()); rerr != nil {
+			log.Warn("requeue job", "err", rerr)
+		}
 	case IsPermanent(err) || job.Attempts >= job.MaxAttempts:
 		msg := ErrorMessage(err)
 		if !IsPermanent(err) {
@@ -236,6 +255,16 @@ func (p *Pool) runJob(ctx context.Context, job *Job) {
 			log.Warn("requeue job", "err", rerr)
 		}
 	}
+}
+
+// waitsOut reports whether err means a dependency is missing (object store
+// unreachable, no disk space) rather than that the job went wrong.
+func waitsOut(err error) bool {
+	switch ErrorCode(err) {
+	case EUNAVAILABLE, ENOSPACE:
+		return true
+	}
+	return false
 }
 
 func (p *Pool) backoff(attempt int) time.Duration {
@@ -345,6 +374,9 @@ func (p *Pool) download(ctx context.Context, key, path string) error {
 	}
 	if _, err := io.Copy(f, b); err != nil {
 		f.Close()
+		if errors.Is(err, syscall.ENOSPC) {
+			return WrapError(ENOSPACE, err, "No space for temporary files.")
+		}
 		return fmt.Errorf("media: download original: %w", err)
 	}
 	return f.Close()

@@ -164,8 +164,9 @@ func posterArgs(in inputSpec, video int, at time.Duration, out string) []string 
 	kw["ss"] = seconds(at)
 	return ffmpeg.Input(fileURL(in.Path), kw).
 		Get(strconv.Itoa(video)).
-		// At most 1280 wide, the height following the aspect ratio.
-		Filter("scale", ffmpeg.Args{"min(1280,iw)", "-2"}).
+		// At most 1280 wide, and even, as encoders and some viewers want;
+		// the height follows the aspect ratio, rounded to even (-2).
+		Filter("scale", ffmpeg.Args{"min(1280,trunc(iw/2)*2)", "-2"}).
 		Output(fileURL(out), ffmpeg.KwArgs{
 			"f":        "image2", // a single image file, whatever the name says
 			"update":   "1",      // one image, not a numbered sequence

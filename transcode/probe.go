@@ -62,6 +62,7 @@ type videoStream struct {
 	Height    int
 	Rotation  int // degrees, a multiple of 90 in [0, 360)
 	FrameRate float64
+	Duration  time.Duration // the stream's own; 0 when unknown
 }
 
 // DisplaySize is the size a player shows, after rotation.
@@ -114,6 +115,7 @@ func parseProbe(data []byte) (*probeResult, error) {
 				Height:    s.Height,
 				Rotation:  s.rotation(),
 				FrameRate: parseRate(s.AvgFrameRate),
+				Duration:  parseSeconds(s.Duration),
 			}
 			if r.Video.FrameRate == 0 {
 				r.Video.FrameRate = parseRate(s.RFrameRate)

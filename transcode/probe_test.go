@@ -45,7 +45,7 @@ func TestParseProbe(t *testing.T) {
 				"side_data_list":[{"side_data_type":"Display Matrix","displaymatrix":"...","rotation":-90}]}],
 				"format":{"format_name":"mov","duration":"N/A"}}`,
 			want:  probeResult{FormatName: "mov", Duration: 3 * time.Second, Streams: 1},
-			video: &videoStream{Codec: "h264", Width: 1920, Height: 1080, Rotation: 270},
+			video: &videoStream{Codec: "h264", Width: 1920, Height: 1080, Rotation: 270, Duration: 3 * time.Second},
 		},
 		{
 			name:  "older ffprobe: rotate tag",

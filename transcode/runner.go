@@ -46,6 +46,17 @@ type command struct {
 	Timeout time.Duration // hard deadline; 0 for none
 	Stdout  io.Writer     // nil discards
 	Env     []string      // extra environment, "KEY=value"
+	// Stdin is what the child reads; nil is /dev/null. An *os.File (the
+	// read end of an os.Pipe) is handed to the child as is, so nothing in
+	// this process copies it and Wait never waits on a blocked Read; any
+	// other reader is copied in by exec.
+	Stdin io.Reader
+	// Dir is the child's working directory; empty keeps ours.
+	Dir string
+	// OnStart, if set, is called once the child runs, before run waits
+	// for it: Live closes its copy of the stdin pipe's read end there, so
+	// that writes fail at once when the child exits.
+	OnStart func()
 }
 
 // exitError is a child that exited with a non-zero status.
@@ -88,8 +99,9 @@ func (r *runner) run(ctx context.Context, c command) (stderr string, err error) 
 	}
 	tail := &tailBuffer{max: stderrKeep}
 	cmd := exec.Command(c.Path, c.Args...)
-	cmd.Stdin = nil // /dev/null
+	cmd.Stdin = c.Stdin // nil is /dev/null
 	cmd.Stdout = c.Stdout
+	cmd.Dir = c.Dir
 	cmd.Stderr = tail
 	// Only what we choose: stderr in plain C locale for the hints, and none
 	// of ours (FFREPORT would make ffmpeg write report files anywhere).
@@ -106,6 +118,9 @@ func (r *runner) run(ctx context.Context, c command) (stderr string, err error) 
 	pid := cmd.Process.Pid
 	if r.started != nil {
 		r.started(pid)
+	}
+	if c.OnStart != nil {
+		c.OnStart()
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

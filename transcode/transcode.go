@@ -36,6 +36,10 @@ type Config struct {
 	ProcessTimeout time.Duration
 	// Threads caps the encoder's threads; 0 lets ffmpeg decide.
 	Threads int
+	// TempDir holds Live's private copy of the MP4 it streams, kept to probe
+	// it at the end and removed before Live returns; os.TempDir() if empty.
+	// It needs room for the largest MP4 being made at once.
+	TempDir string
 	Logger  *slog.Logger // discards if nil
 }
 
@@ -378,7 +382,7 @@ func (f *FFmpeg) process(ctx context.Context, src *source, mp4, poster string, p
 	if err != nil {
 		return nil, err
 	}
-	if err := f.makePoster(ctx, mp4, out, poster); err != nil {
+	if err := f.makePoster(ctx, out, poster); err != nil {
 		return nil, err
 	}
 	rep.done()
@@ -430,13 +434,18 @@ func (f *FFmpeg) verify(ctx context.Context, src *source, plan transcodePlan) (*
 }
 
 // makePoster writes the poster JPEG from the MP4: a second in, or half way
-// through a shorter video; at the start if that gives no frame.
-func (f *FFmpeg) makePoster(ctx context.Context, mp4 string, out *source, poster string) error {
-	at := min(time.Second, out.duration/2)
+// through a shorter video.
+func (f *FFmpeg) makePoster(ctx context.Context, out *source, poster string) error {
+	return f.posterAt(ctx, out, min(time.Second, out.duration/2), poster)
+}
+
+// posterAt writes the poster JPEG from src at time at; at the start if that
+// gives no frame.
+func (f *FFmpeg) posterAt(ctx context.Context, src *source, at time.Duration, poster string) error {
 	for {
 		stderr, err := f.runner.run(ctx, command{
 			Path:    f.cfg.FFmpegPath,
-			Args:    posterArgs(out.spec, out.probe.Video.Index, at, poster),
+			Args:    posterArgs(src.spec, src.probe.Video.Index, at, poster),
 			Timeout: f.timeout(0),
 		})
 		if err != nil {
@@ -446,7 +455,7 @@ func (f *FFmpeg) makePoster(ctx context.Context, mp4 string, out *source, poster
 			return nil
 		}
 		if at == 0 {
-			return fmt.Errorf("transcode: poster: ffmpeg wrote no JPEG from %s: %s", mp4, lastLines(stderr, 3))
+			return fmt.Errorf("transcode: poster: ffmpeg wrote no JPEG from %s: %s", src.spec.Path, lastLines(stderr, 3))
 		}
 		at = 0
 	}

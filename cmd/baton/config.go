@@ -36,6 +36,7 @@ type Config struct {
 
 	Workers        int
 	JobLease       time.Duration
+	JobBackoff     time.Duration
 	MaxUploadBytes int64
 	MaxRecording   time.Duration
 	MaxDuration    time.Duration
@@ -43,10 +44,11 @@ type Config struct {
 	UploadExpiry   time.Duration
 	TrustedProxies []string
 
-	FFmpeg    string
-	FFprobe   string
-	LogFormat string
-	LogLevel  string
+	FFmpeg        string
+	FFprobe       string
+	FFmpegTimeout time.Duration
+	LogFormat     string
+	LogLevel      string
 }
 
 // setting is one configuration value: its environment variable, its key in
@@ -130,6 +132,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"BATON_JOB_LEASE", "30s", "How long a worker holds a job without renewing it; after that another worker takes it over.", durSetting(func(c *Config) *time.Duration { return &c.JobLease }, time.Second, time.Hour)},
+	{"BATON_JOB_BACKOFF", "2s", "Delay before a failed job is retried; it doubles with each failure, up to 5 minutes.", durSetting(func(c *Config) *time.Duration { return &c.JobBackoff }, 100*time.Millisecond, time.Hour)},
 	{"BATON_MAX_UPLOAD_BYTES", "10737418240", "Largest upload accepted, in bytes (default 10 GiB).", func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
@@ -173,6 +176,13 @@ var settings = []setting{
 	}},
 	{"BATON_FFMPEG", "ffmpeg", "ffmpeg binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFmpeg })},
 	{"BATON_FFPROBE", "ffprobe", "ffprobe binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFprobe })},
+	{"BATON_FFMPEG_TIMEOUT", "0", "Hard deadline for one ffmpeg or ffprobe run; a run past it is killed and the job retried. 0: 10 minutes plus twice the video's duration.", func(c *Config, v string) error {
+		if v == "0" {
+			c.FFmpegTimeout = 0
+			return nil
+		}
+		return durSetting(func(c *Config) *time.Duration { return &c.FFmpegTimeout }, time.Second, 100*time.Hour)(c, v)
+	}},
 	{"BATON_LOG_FORMAT", "text", "Log format: text or json.", enumSetting(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
 	{"BATON_LOG_LEVEL", "info", "Log level: debug, info, warn or error.", enumSetting(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 }

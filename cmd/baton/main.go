@@ -136,6 +136,11 @@ type Main struct {
 	Service *media.Service
 	Server  *api.Server
 	Pool    *media.Pool
+	// Comments holds the comment rules and their live hub.
+	Comments *media.Comments
+	// RateLimits bounds comment and reaction writes; the zero value is the
+	// defaults. Tests tighten them, benchmarks disable them.
+	RateLimits api.RateLimits
 
 	ln      net.Listener
 	http    *http.Server
@@ -166,7 +171,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	tc, err := transcode.New(transcode.Config{
 		FFmpegPath: cfg.FFmpeg, FFprobePath: cfg.FFprobe,
-		MaxPixels: cfg.MaxPixels, MaxDuration: cfg.MaxDuration, Logger: m.Log,
+		MaxPixels: cfg.MaxPixels, MaxDuration: cfg.MaxDuration, ProcessTimeout: cfg.FFmpegTimeout,
+		Logger: m.Log,
 	})
 	if err != nil {
 		return err
@@ -212,7 +218,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return fmt.Errorf("BATON_DATA_DIR: %w", err)
 		}
 		m.Pool = media.NewPool(m.Service, media.WorkerConfig{
-			Workers: cfg.Workers, Lease: cfg.JobLease, TempDir: tmp,
+			Workers: cfg.Workers, Lease: cfg.JobLease, BackoffBase: cfg.JobBackoff, TempDir: tmp,
 		})
 		m.Service.Wake = m.Pool.Wake
 		m.wg.Add(1)
@@ -229,8 +235,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if cfg.S3PublicURL != "" {
 		presign = cfg.PresignTTL
 	}
+	m.Comments = &media.Comments{Store: m.DB, Videos: m.DB, Events: m.Service.Events, Hub: media.NewCommentHub()}
 	m.Server, err = api.New(api.Options{
-		Service: m.Service, PublicURL: cfg.PublicURL,
+		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
 		UploadExpiry: cfg.UploadExpiry, MaxRecording: cfg.MaxRecording, Log: m.Log,

@@ -163,6 +163,8 @@ type apiVideo struct {
 	DurationMs, SizeBytes, UploadedBytes      int64
 	Width, Height                             int
 	ShareURL, PosterURL, MP4URL, UploadURL    string
+	LiveURL                                   string
+	Recording                                 bool
 }
 
 type apiErr struct {

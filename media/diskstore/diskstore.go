@@ -11,6 +11,9 @@
 // reader sees the old object or the new one, never a torn mix, and a crash
 // leaves at worst a stray temp file (removed with its video's prefix).
 //
+// Create writes an object over time through the same kind of temp file,
+// published by the same fsync and rename when the writer is committed.
+//
 // Content types are kept in a hidden sidecar file next to each object
 // (".<name>.ct") because keys such as "videos/<id>/original" have no
 // extension to derive one from. The sidecar is renamed into place before the
@@ -107,15 +110,11 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	if err != nil {
 		return translate(fmt.Errorf("diskstore: put %s: %w", key, err))
 	}
-	var metaTmp string
 	defer func() {
 		if err != nil {
 			// Close may already have happened; its error here is moot.
 			_ = tmp.Close()
 			_ = os.Remove(tmp.Name())
-			if metaTmp != "" {
-				_ = os.Remove(metaTmp)
-			}
 		}
 	}()
 
@@ -131,8 +130,21 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 		_, err = io.CopyBuffer(onlyWriter{tmp}, src, buf)
 	}
 	if err == nil {
-		err = tmp.Chmod(0o644)
+		err = s.publish(ctx, tmp, p, contentType)
 	}
+	if err != nil {
+		return translate(fmt.Errorf("diskstore: put %s: %w", key, err))
+	}
+	return nil
+}
+
+// publish makes tmp, a complete temp file beside p that is still open, the
+// object at p: it fsyncs and closes tmp, renames a content-type sidecar and
+// then tmp into place, and fsyncs the directory. On error tmp is closed but
+// left for the caller to remove; a sidecar temp file is removed here.
+func (s *Store) publish(ctx context.Context, tmp *os.File, p, contentType string) error {
+	dir, name := filepath.Split(p)
+	err := tmp.Chmod(0o644)
 	if err == nil {
 		// Without this a crash after the rename could leave a complete-looking
 		// name over blocks that never reached the disk.
@@ -141,25 +153,27 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		metaTmp, err = s.writeTemp(dir, name, contentType)
+	if err != nil {
+		return err
 	}
-	if err == nil {
-		// Last chance to honour a cancel before the object becomes visible.
-		err = ctx.Err()
+	metaTmp, err := s.writeTemp(dir, name, contentType)
+	if err != nil {
+		return err
 	}
-	if err == nil {
+	// Last chance to honour a cancel before the object becomes visible.
+	if err = ctx.Err(); err == nil {
 		err = os.Rename(metaTmp, filepath.Join(dir, sidecarName(name)))
 	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), p)
-	}
 	if err != nil {
-		return translate(fmt.Errorf("diskstore: put %s: %w", key, err))
+		_ = os.Remove(metaTmp)
+		return err
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return err
 	}
 	// The object is in place; failing to persist the directory entry only
 	// weakens durability across a power cut, so it is not reported as a
-	// failed Put (the caller would retry a write that already happened).
+	// failure (the caller would retry a write that already happened).
 	_ = syncDir(dir)
 	return nil
 }

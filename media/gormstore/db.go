@@ -153,6 +153,60 @@ var migrations = []string{
 	CREATE INDEX jobs_runnable ON jobs(state, run_at, id);`,
 	// 2: live renditions of recordings in progress.
 	`ALTER TABLE videos ADD COLUMN live INTEGER NOT NULL DEFAULT 0;`,
+	// 3: per-video discussion settings (stored as what is off, so existing
+	// videos keep everything on) and the owner token's hash.
+	`ALTER TABLE videos ADD COLUMN comments_off INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE videos ADD COLUMN guests_off INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE videos ADD COLUMN reactions_off INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE videos ADD COLUMN owner_token_hash TEXT NOT NULL DEFAULT '';`,
+	// 4: comments (threads one level deep; end_ms 0 = a moment) and
+	// reactions.
+	`CREATE TABLE comments (
+		id TEXT PRIMARY KEY,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		parent_id TEXT REFERENCES comments(id) ON DELETE CASCADE,
+		time_ms INTEGER NOT NULL,
+		end_ms INTEGER NOT NULL DEFAULT 0,
+		body TEXT NOT NULL,
+		author_name TEXT NOT NULL DEFAULT '',
+		author_user_id TEXT NOT NULL DEFAULT '',
+		by_owner INTEGER NOT NULL DEFAULT 0,
+		guest_secret_hash TEXT NOT NULL DEFAULT '',
+		resolved INTEGER NOT NULL DEFAULT 0,
+		resolved_at INTEGER NOT NULL DEFAULT 0,
+		deleted INTEGER NOT NULL DEFAULT 0,
+		edited_at INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX comments_threads ON comments(video_id, parent_id, time_ms, id);
+	CREATE INDEX comments_replies ON comments(parent_id, id) WHERE parent_id IS NOT NULL;
+	CREATE INDEX comments_live ON comments(video_id, deleted);
+	CREATE TABLE reactions (
+		id TEXT PRIMARY KEY,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		emoji TEXT NOT NULL,
+		time_ms INTEGER NOT NULL,
+		user_id TEXT NOT NULL DEFAULT '',
+		reactor_hash TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX reactions_video ON reactions(video_id, time_ms, id);
+	CREATE INDEX reactions_counts ON reactions(video_id, emoji);`,
+	// 5: every change to a video's comments and reactions, appended in the
+	// change's transaction; id is the SSE event id. comment_id names the
+	// comment an event shows, so its text can be rewritten when the comment
+	// is edited or deleted.
+	`CREATE TABLE comment_events (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		type TEXT NOT NULL,
+		comment_id TEXT,
+		payload TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX comment_events_video ON comment_events(video_id, id);
+	CREATE INDEX comment_events_comment ON comment_events(comment_id) WHERE comment_id IS NOT NULL;`,
 }
 
 func migrate(ctx context.Context, db *gorm.DB) error {

@@ -127,10 +127,12 @@ func (db *DB) finishJob(ctx context.Context, job *media.Job, fn func(*media.Vide
 	})
 }
 
-// RetryJob puts the job back in the queue to run at runAt.
+// RetryJob puts the job back in the queue to run at runAt, with
+// job.Attempts as its count of attempts so far.
 func (db *DB) RetryJob(ctx context.Context, job *media.Job, runAt time.Time, reason string) error {
 	res := leased(db.w.WithContext(ctx), job).Updates(map[string]any{
 		"state": jobQueued, "lease_owner": "", "lease_until": 0, "run_at": runAt.UnixMilli(),
+		"attempts":   max(job.Attempts, 0),
 		"last_error": truncate(reason, 2000), "updated_at": time.Now().UnixMilli(),
 	})
 	if res.Error != nil {
@@ -181,6 +183,20 @@ func (db *DB) ReapJobs(ctx context.Context, now time.Time, reason string) ([]str
 		return nil
 	})
 	return changed, err
+}
+
+// Jobs lists the queued and running jobs, oldest first, for tests and
+// operators.
+func (db *DB) Jobs(ctx context.Context) ([]media.Job, error) {
+	var rows []jobRow
+	if err := db.r.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("gormstore: list jobs: %w", err)
+	}
+	jobs := make([]media.Job, len(rows))
+	for i := range rows {
+		jobs[i] = *rows[i].job()
+	}
+	return jobs, nil
 }
 
 // ActiveJobs counts queued and running jobs, for tests and /readyz details.

@@ -37,6 +37,10 @@ type videoRow struct {
 	HasPoster      bool
 	HasMP4         bool `gorm:"column:has_mp4"`
 	Live           bool
+	CommentsOff    bool
+	GuestsOff      bool
+	ReactionsOff   bool
+	OwnerTokenHash string
 	CreatedAt      int64 `gorm:"autoCreateTime:false"`
 	UpdatedAt      int64 `gorm:"autoUpdateTime:false"`
 }
@@ -49,6 +53,7 @@ func toRow(v *media.Video) *videoRow {
 		ErrorCode: v.ErrorCode, Error: v.Error, DurationMs: v.DurationMs, Width: v.Width, Height: v.Height,
 		SizeBytes: v.SizeBytes, UploadedBytes: v.UploadedBytes, OriginalSize: v.OriginalSize,
 		OriginalFormat: v.OriginalFormat, HasPoster: v.HasPoster, HasMP4: v.HasMP4, Live: v.Live,
+		CommentsOff: v.CommentsOff, GuestsOff: v.GuestsOff, ReactionsOff: v.ReactionsOff, OwnerTokenHash: v.OwnerTokenHash,
 		CreatedAt: v.CreatedAt.UnixMilli(), UpdatedAt: v.UpdatedAt.UnixMilli(),
 	}
 }
@@ -59,6 +64,7 @@ func (r *videoRow) video() *media.Video {
 		ErrorCode: r.ErrorCode, Error: r.Error, DurationMs: r.DurationMs, Width: r.Width, Height: r.Height,
 		SizeBytes: r.SizeBytes, UploadedBytes: r.UploadedBytes, OriginalSize: r.OriginalSize,
 		OriginalFormat: r.OriginalFormat, HasPoster: r.HasPoster, HasMP4: r.HasMP4, Live: r.Live,
+		CommentsOff: r.CommentsOff, GuestsOff: r.GuestsOff, ReactionsOff: r.ReactionsOff, OwnerTokenHash: r.OwnerTokenHash,
 		CreatedAt: time.UnixMilli(r.CreatedAt).UTC(), UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(),
 	}
 }

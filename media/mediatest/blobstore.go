@@ -1,6 +1,8 @@
 // Package mediatest holds what tests of Baton's media adapters share: the
-// contract suite every media.BlobStore must pass (TestBlobStore), and a real
-// MinIO server to run S3 code against (StartMinIO).
+// contract suite every media.BlobStore must pass (TestBlobStore) with its
+// extension for stores that take an object while it is produced
+// (TestStreamingBlobStore), and a real MinIO server to run S3 code against
+// (StartMinIO).
 //
 // One suite for every store is the point: the disk store and the S3 store
 // are interchangeable only if they agree on the corner cases (empty objects,

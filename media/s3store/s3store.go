@@ -13,6 +13,10 @@
 // waiting on the caller (reading Put's source, or between a Blob's Reads)
 // does not count against the store.
 //
+// Streaming. Create takes an object while it is produced, as a multipart
+// upload whose parts go up in the background as they fill, so committing
+// a long recording costs only its tail (see Create).
+//
 // Retries. minio-go retries failed requests with backoff; we cap it at a few
 // attempts so a store that is down is reported within about a second instead
 // of after ten attempts.

@@ -4,6 +4,7 @@
 import type { Video, VideoStatus } from './api';
 import { h, icon } from './dom';
 import { clampPercent, formatBytes } from './format';
+import { attachLive, type LivePlayback } from './live';
 
 export interface Stage {
   update(v: Video): void;
@@ -12,6 +13,15 @@ export interface Stage {
 interface StageOptions {
   /** Embed: shorter copy, no hints. */
   minimal?: boolean;
+}
+
+/**
+ * isLive says whether a video can be watched while it is being recorded (or
+ * was just recorded and is not ready yet): the server then has a growing
+ * HLS rendition of it.
+ */
+export function isLive(v: Pick<Video, 'status' | 'liveUrl'>): boolean {
+  return !!v.liveUrl && v.status !== 'ready' && v.status !== 'failed';
 }
 
 /** statusHeading is the one-line state shown on the stage and on cards. */
@@ -36,8 +46,23 @@ const HINTS: Record<Exclude<VideoStatus, 'ready' | 'failed'>, string> = {
   processing: 'Almost there. The video plays here as soon as it’s ready. No need to reload.',
 };
 
+/** Where a live viewer was when the final video replaced the live one. */
+interface Handoff {
+  time: number;
+  playing: boolean;
+}
+
 export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
-  let current: VideoStatus | null = null;
+  // What the stage shows: the live rendition, or a video status.
+  let current: VideoStatus | 'live' | null = null;
+  let last: Video | null = null;
+  let live: {
+    video: HTMLVideoElement;
+    badgeText: HTMLElement;
+    playback: LivePlayback | null;
+  } | null = null;
+  // The live rendition could not be played here: show the status panel instead.
+  let liveFailed = false;
   let panel: {
     heading: HTMLElement;
     bar: HTMLElement;
@@ -46,10 +71,10 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
   } | null = null;
   // Announces state changes only (not every percent) to screen readers.
   // It lives beside the stage so it survives the stage's content being replaced.
-  const live = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
-  root.after(live);
+  const announce = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+  root.after(announce);
 
-  function showPlayer(v: Video): void {
+  function showPlayer(v: Video, from: Handoff | null): void {
     const video = h('video', {
       id: 'player',
       class: 'stage__player',
@@ -57,8 +82,17 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
       playsinline: true,
       preload: 'metadata',
       'aria-label': v.title || 'Video',
+      'data-source': 'mp4',
     });
-    if (v.posterUrl) video.poster = v.posterUrl;
+    if (v.posterUrl && !from) video.poster = v.posterUrl;
+    if (from && from.time > 0.5) {
+      // Carry on from where the viewer was in the live rendition.
+      video.preload = 'auto';
+      video.addEventListener('loadedmetadata', () => {
+        if (from.time < video.duration - 1) video.currentTime = from.time;
+        if (from.playing) void video.play().catch(() => {});
+      }, { once: true });
+    }
     video.src = v.mp4Url;
     video.addEventListener('error', () => {
       // The row says ready but the file did not load (removed, network).
@@ -66,6 +100,60 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
     }, { once: true });
     root.replaceChildren(video);
     panel = null;
+  }
+
+  function showLive(v: Video): void {
+    const video = h('video', {
+      id: 'player',
+      class: 'stage__player',
+      controls: true,
+      playsinline: true,
+      autoplay: true,
+      'aria-label': `${v.title || 'Video'} (live)`,
+      'data-source': 'live',
+    });
+    const badgeText = h('span', {});
+    const badge = h('div', { class: 'live-badge', id: 'live-badge' },
+      h('span', { class: 'live-badge__dot', 'aria-hidden': 'true' }), badgeText);
+    root.replaceChildren(video, badge);
+    panel = null;
+    const mine = { video, badgeText, playback: null as LivePlayback | null };
+    live = mine;
+    const onFatal = (): void => {
+      if (live !== mine) return;
+      liveFailed = true;
+      if (last) render(last);
+    };
+    void attachLive(video, v.liveUrl ?? '', onFatal).then(
+      (p) => {
+        if (live === mine) {
+          mine.playback = p;
+          video.dataset.engine = p.engine;
+        }
+        else p.destroy();
+      },
+      onFatal,
+    );
+    void video.play().catch(() => {
+      // Autoplay refused: the controls are there to start it.
+    });
+  }
+
+  function updateLive(v: Video): void {
+    if (!live) return;
+    live.badgeText.textContent = v.recording ? 'Recording in progress' : 'Recording ended · finishing';
+    root.dataset.recording = String(!!v.recording);
+  }
+
+  /** stopLive ends live playback and tells where it was. */
+  function stopLive(): Handoff | null {
+    if (!live) return null;
+    const { video, playback } = live;
+    const at: Handoff = { time: video.currentTime, playing: !video.paused && !video.ended };
+    playback?.destroy();
+    live = null;
+    delete root.dataset.recording;
+    return at;
   }
 
   function showBroken(): void {
@@ -130,7 +218,8 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
     }
   }
 
-  const ANNOUNCE: Record<VideoStatus, string> = {
+  const ANNOUNCE: Record<VideoStatus | 'live', string> = {
+    live: 'The recording is live. It plays a few seconds behind.',
     created: 'Waiting for the upload to start.',
     uploading: 'Uploading.',
     processing: 'Processing.',
@@ -138,20 +227,25 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
     failed: "This video couldn’t be processed.",
   };
 
-  return {
-    update(v: Video) {
-      root.dataset.status = v.status;
-      root.removeAttribute('aria-busy');
-      if (v.status !== current) {
-        const first = current === null;
-        current = v.status;
-        delete root.dataset.broken;
-        if (v.status !== 'ready') showPanel(v);
-        else if (v.mp4Url) showPlayer(v);
-        else showBroken();
-        if (!first) live.textContent = ANNOUNCE[v.status];
-      }
-      if (v.status !== 'ready') updatePanel(v);
-    },
-  };
+  function render(v: Video): void {
+    last = v;
+    root.dataset.status = v.status;
+    root.removeAttribute('aria-busy');
+    const view = isLive(v) && !liveFailed ? 'live' : v.status;
+    if (view !== current) {
+      const first = current === null;
+      current = view;
+      delete root.dataset.broken;
+      const from = stopLive();
+      if (view === 'live') showLive(v);
+      else if (v.status !== 'ready') showPanel(v);
+      else if (v.mp4Url) showPlayer(v, from);
+      else showBroken();
+      if (!first) announce.textContent = ANNOUNCE[view];
+    }
+    if (view === 'live') updateLive(v);
+    else if (v.status !== 'ready') updatePanel(v);
+  }
+
+  return { update: render };
 }

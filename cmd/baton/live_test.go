@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/baton-video/baton/media"
+)
+
+// MustRecording writes a recording like Chromium's H.264 MediaRecorder
+// makes: Matroska, H.264 + Opus, piped (no duration), keyframes every 2 s.
+func MustRecording(tb testing.TB, path string, seconds int, codec string) {
+	tb.Helper()
+	requireFFmpeg(tb)
+	d := time.Duration(seconds) * time.Second
+	vc := []string{"-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-pix_fmt", "yuv420p"}
+	format := "matroska"
+	if codec == "vp8" {
+		vc = []string{"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-g", "60"}
+		format = "webm"
+	}
+	args := append([]string{"-hide_banner", "-loglevel", "error",
+		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=" + d.String(),
+		"-f", "lavfi", "-i", "sine=frequency=500:sample_rate=48000:duration=" + d.String()}, vc...)
+	args = append(args, "-c:a", "libopus", "-f", format, "pipe:1")
+	cmd := exec.Command("ffmpeg", args...)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		tb.Fatalf("make recording: %v\n%s", err, stderr.String())
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestLiveRecording: chunks of a recording arrive over time, as from the
+// browser recorder. Before the last chunk the video already has a live HLS
+// rendition a viewer can fetch; after it, the video is ready within seconds
+// and its MP4 has the whole recording.
+func TestLiveRecording(t *testing.T) {
+	for _, codec := range []string{"h264", "vp8"} {
+		t.Run(codec, func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "rec.mkv")
+			const secs = 10
+			MustRecording(t, src, secs, codec)
+			data, _ := os.ReadFile(src)
+			s := MustStart(t, testConfig(t, t.TempDir(), nil))
+			v := s.MustCreateVideo(t, "live "+codec)
+
+			// Send all but the last chunk, a "second" apart (faster than
+			// real time to keep the test short).
+			chunks := secs
+			step := (len(data) + chunks - 1) / chunks
+			off := 0
+			for off+step < len(data) {
+				resp, body := patch(t, v.UploadURL, int64(off), data[off:off+step], -1)
+				if resp.StatusCode != http.StatusNoContent {
+					t.Fatalf("PATCH: %s %s", resp.Status, body)
+				}
+				off += step
+				time.Sleep(150 * time.Millisecond)
+			}
+			// The live rendition appears while the upload is still open.
+			var live apiVideo
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				s.do(t, "GET", "/api/share/"+v.Slug, nil, &live)
+				if live.LiveURL != "" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no liveUrl before the end of the recording: %+v", live)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if !live.Recording || live.Status != "uploading" {
+				t.Fatalf("live video = %+v, want recording while uploading", live)
+			}
+			r, err := http.Get(live.LiveURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			playlist, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			if r.StatusCode != 200 || !strings.Contains(string(playlist), "#EXTM3U") || !strings.Contains(string(playlist), ".m4s") {
+				t.Fatalf("playlist: %s %q", r.Status, playlist)
+			}
+			seg := ""
+			for _, line := range strings.Split(string(playlist), "\n") {
+				if strings.HasSuffix(line, ".m4s") {
+					seg = line
+					break
+				}
+			}
+			base := strings.TrimSuffix(live.LiveURL, "index.m3u8")
+			for _, name := range []string{"init.mp4", seg} {
+				r, err := http.Get(base + name)
+				if err != nil || r.StatusCode != 200 {
+					t.Fatalf("GET %s: %v %v", name, err, r.Status)
+				}
+				r.Body.Close()
+			}
+
+			stop := time.Now()
+			resp, body := patch(t, v.UploadURL, int64(off), data[off:], int64(len(data)))
+			if resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("final PATCH: %s %s", resp.Status, body)
+			}
+			got := s.waitStatus(t, v.ID, 60*time.Second, "ready", "failed")
+			tail := time.Since(stop)
+			if got.Status != "ready" {
+				t.Fatalf("status %s: %s", got.Status, got.Error)
+			}
+			t.Logf("stop to ready: %v", tail)
+			if got.LiveURL != "" || got.Recording {
+				t.Fatalf("ready video still live: %+v", got)
+			}
+			out := filepath.Join(t.TempDir(), "out.mp4")
+			r, err = http.Get(got.MP4URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := os.Create(out)
+			io.Copy(f, r.Body)
+			f.Close()
+			r.Body.Close()
+			p := MustProbe(t, out)
+			if p.codec("video") != "h264" || p.codec("audio") != "aac" {
+				t.Fatalf("codecs %s/%s", p.codec("video"), p.codec("audio"))
+			}
+			if d := p.seconds(); d < secs*0.95 || d > secs*1.05 {
+				t.Fatalf("duration %.2fs, want %ds ±5%%", d, secs)
+			}
+			// The original is every uploaded byte.
+			b, err := s.Blobs.Open(t.Context(), media.OriginalKey(v.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			orig, _ := io.ReadAll(b)
+			b.Close()
+			if !bytes.Equal(orig, data) {
+				t.Fatalf("original differs from the upload (%d vs %d bytes)", len(orig), len(data))
+			}
+			if left := listFiles(t, filepath.Join(s.DataDir, "tmp")); len(left) != 0 {
+				t.Fatalf("temp files left: %v", left)
+			}
+			if left := listFiles(t, filepath.Join(s.DataDir, "uploads")); len(left) != 0 {
+				t.Fatalf("staging left: %v", left)
+			}
+		})
+	}
+}

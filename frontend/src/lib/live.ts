@@ -1,0 +1,104 @@
+// Playing a recording while it is still being recorded: the server publishes
+// a growing HLS playlist (fMP4 segments, EVENT type, #EXT-X-ENDLIST once the
+// recording ends). Browsers with HLS built in (Safari, recent Chromium) play
+// it themselves; elsewhere hls.js does it over Media Source Extensions. hls.js
+// is a separate chunk, loaded only on that path.
+
+export interface LivePlayback {
+  /** Which engine plays: the browser itself or hls.js. */
+  readonly engine: 'native' | 'hls.js';
+  destroy(): void;
+}
+
+/** How far behind the newest segment a viewer starts, in seconds. */
+const LIVE_DELAY_S = 6;
+
+export function canPlayHlsNatively(video: HTMLVideoElement): boolean {
+  return video.canPlayType('application/vnd.apple.mpegurl') !== '';
+}
+
+/**
+ * attachLive starts `url` in `video`, near the live edge. onFatal is called
+ * when it cannot be played at all (the caller shows something else).
+ */
+export async function attachLive(
+  video: HTMLVideoElement,
+  url: string,
+  onFatal: (reason: string) => void,
+): Promise<LivePlayback> {
+  if (canPlayHlsNatively(video)) return attachNative(video, url, onFatal);
+  const { default: Hls } = await import('hls.js/light');
+  if (!Hls.isSupported()) {
+    onFatal('This browser can’t play the recording while it is live.');
+    return { engine: 'hls.js', destroy() {} };
+  }
+  const hls = new Hls({
+    // The page's Content-Security-Policy has no worker-src for blob: URLs.
+    enableWorker: false,
+    liveSyncDuration: LIVE_DELAY_S,
+    liveMaxLatencyDuration: LIVE_DELAY_S * 3,
+    backBufferLength: 60,
+    // Segments appear every few seconds; keep asking for a while.
+    manifestLoadingMaxRetry: 6,
+    levelLoadingMaxRetry: 6,
+    fragLoadingMaxRetry: 6,
+  });
+  let mediaRecoveries = 0;
+  let networkRetries = 0;
+  hls.on(Hls.Events.ERROR, (_ev, data) => {
+    if (!data.fatal) return;
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR && networkRetries++ < 5) {
+      window.setTimeout(() => hls.startLoad(), 1000);
+    } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries++ < 3) {
+      hls.recoverMediaError();
+    } else {
+      hls.destroy();
+      onFatal('The live recording couldn’t be played.');
+    }
+  });
+  hls.on(Hls.Events.FRAG_LOADED, () => {
+    networkRetries = 0;
+  });
+  hls.loadSource(url);
+  hls.attachMedia(video);
+  return {
+    engine: 'hls.js',
+    destroy() {
+      hls.destroy();
+    },
+  };
+}
+
+function attachNative(video: HTMLVideoElement, url: string, onFatal: (reason: string) => void): LivePlayback {
+  let retries = 0;
+  const onMeta = (): void => {
+    const s = video.seekable;
+    if (s.length > 0) {
+      const edge = s.end(s.length - 1);
+      if (edge - LIVE_DELAY_S > video.currentTime) video.currentTime = Math.max(0, edge - LIVE_DELAY_S);
+    }
+  };
+  const onError = (): void => {
+    // The playlist may not exist yet for a second: try again a few times.
+    if (retries++ < 5) {
+      window.setTimeout(() => {
+        video.src = url;
+        video.load();
+      }, 1000);
+    } else {
+      onFatal('The live recording couldn’t be played.');
+    }
+  };
+  video.addEventListener('loadedmetadata', onMeta);
+  video.addEventListener('error', onError);
+  video.src = url;
+  return {
+    engine: 'native',
+    destroy() {
+      video.removeEventListener('loadedmetadata', onMeta);
+      video.removeEventListener('error', onError);
+      video.removeAttribute('src');
+      video.load();
+    },
+  };
+}

@@ -1,0 +1,287 @@
+package s3store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
+)
+
+func TestStreamingBlobStoreContract(t *testing.T) {
+	t.Parallel()
+	m := mediatest.StartMinIO(t)
+	raw := rawClient(t, m)
+	mediatest.TestStreamingBlobStore(t, func(t *testing.T) media.StreamingBlobStore {
+		cfg := config(m)
+		s := mustNew(t, cfg)
+		// Every writer of the subtest has been committed or aborted: no
+		// part may be left in the bucket.
+		t.Cleanup(func() {
+			if got := incompleteUploads(t, raw, cfg.Bucket); len(got) != 0 {
+				t.Errorf("incomplete multipart uploads left behind: %q", got)
+			}
+		})
+		return s
+	})
+}
+
+// Parts go up while the object is being written, not at Commit, and Abort
+// takes them back.
+func TestWriterSendsPartsWhileWriting(t *testing.T) {
+	t.Parallel()
+	m := mediatest.StartMinIO(t)
+	raw := rawClient(t, m)
+	cfg := config(m)
+	s := mustNew(t, cfg)
+	ctx := t.Context()
+	const key = "videos/v1/video.mp4"
+	w, err := s.Create(ctx, key, "video/mp4")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	// Two full 5 MiB parts and a bit.
+	r := mediatest.NewPatternReader(1, 10<<20+1000)
+	buf := make([]byte, 64<<10)
+	for {
+		n, _ := r.Read(buf)
+		if n == 0 {
+			break
+		}
+		if _, err := w.Write(buf[:n]); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	}
+	if got := waitParts(t, raw, cfg.Bucket, key, 2); got != 2 {
+		t.Fatalf("parts uploaded before Commit: %d, want 2", got)
+	}
+	if _, err := s.Stat(ctx, key); media.ErrorCode(err) != media.ENOTFOUND {
+		t.Fatalf("Stat before Commit = %v, want code %s", err, media.ENOTFOUND)
+	}
+	if err := w.Abort(ctx); err != nil {
+		t.Fatalf("Abort: %v", err)
+	}
+	if got := incompleteUploads(t, raw, cfg.Bucket); len(got) != 0 {
+		t.Fatalf("incomplete uploads after Abort: %q", got)
+	}
+}
+
+// Nobody calls Abort: a cancelled context, or a failed Commit, still
+// leaves no parts behind.
+func TestWriterCleansUpWithoutAbort(t *testing.T) {
+	t.Parallel()
+	m := mediatest.StartMinIO(t)
+	raw := rawClient(t, m)
+	cfg := config(m)
+	s := mustNew(t, cfg)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	w1, err := s.Create(ctx, "videos/v1/video.mp4", "video/mp4")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	w2, err := s.Create(t.Context(), "videos/v2/video.mp4", "video/mp4")
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	for _, w := range []media.BlobWriter{w1, w2} {
+		if _, err := w.Write(mediatest.Pattern(2, 6<<20)); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+	}
+	waitParts(t, raw, cfg.Bucket, "videos/v1/video.mp4", 1)
+	waitParts(t, raw, cfg.Bucket, "videos/v2/video.mp4", 1)
+	cancel()
+	dead, stop := context.WithCancel(t.Context())
+	stop()
+	if err := w2.Commit(dead); err == nil {
+		t.Fatal("Commit with a cancelled context succeeded")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := incompleteUploads(t, raw, cfg.Bucket)
+		if len(got) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("incomplete uploads 5s after the cancel and the failed Commit: %q", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A store that stops taking bytes mid-stream fails the writer with
+// EUNAVAILABLE within about OpTimeout, from Write (which blocks once a part
+// is waiting behind the stalled one) or from Commit. Once the store is back,
+// Abort removes the parts.
+//
+// Not parallel: it asserts timings against a short OpTimeout (see
+// TestStalledTransfer).
+func TestWriterStall(t *testing.T) {
+	m := mediatest.StartMinIO(t)
+	raw := rawClient(t, m)
+	p := startProxy(t, m.Endpoint)
+	cfg := config(m)
+	cfg.Endpoint = p.addr
+	cfg.OpTimeout = 1500 * time.Millisecond
+	s := mustNew(t, cfg)
+	ctx := t.Context()
+
+	ws := make([]media.BlobWriter, 2)
+	for i := range ws {
+		w, err := s.Create(ctx, []string{"videos/v1/video.mp4", "videos/v2/video.mp4"}[i], "video/mp4")
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		if _, err := w.Write(mediatest.Pattern(3, 7<<20)); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+		ws[i] = w
+	}
+	waitParts(t, raw, cfg.Bucket, "videos/v1/video.mp4", 1)
+	waitParts(t, raw, cfg.Bucket, "videos/v2/video.mp4", 1)
+	p.freeze()
+	defer p.thaw()
+
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// Writes until one fails. Memory stays bounded: a stalled store
+		// makes Write block, with at most one part in flight and one
+		// being filled.
+		start := time.Now()
+		chunk := mediatest.Pattern(4, 256<<10)
+		var accepted int
+		var err error
+		for accepted < 64<<20 {
+			if _, err = ws[0].Write(chunk); err != nil {
+				break
+			}
+			accepted += len(chunk)
+		}
+		elapsed := time.Since(start)
+		if got := media.ErrorCode(err); got != media.EUNAVAILABLE {
+			t.Errorf("Write to a stalled store = %v, want code %s", err, media.EUNAVAILABLE)
+		}
+		if max := 2*int(cfg.PartSize) + len(chunk); accepted > max {
+			t.Errorf("Write took %d bytes after the store stalled, more than %d", accepted, max)
+		}
+		if elapsed > 3*cfg.OpTimeout {
+			t.Errorf("Write failed after %v with OpTimeout %v", elapsed, cfg.OpTimeout)
+		}
+		t.Logf("Write failed after %v, having taken %d bytes", elapsed.Round(time.Millisecond), accepted)
+	})
+	wg.Go(func() {
+		start := time.Now()
+		err := ws[1].Commit(ctx)
+		elapsed := time.Since(start)
+		if got := media.ErrorCode(err); got != media.EUNAVAILABLE {
+			t.Errorf("Commit to a stalled store = %v, want code %s", err, media.EUNAVAILABLE)
+		}
+		if elapsed > 3*cfg.OpTimeout {
+			t.Errorf("Commit failed after %v with OpTimeout %v", elapsed, cfg.OpTimeout)
+		}
+		t.Logf("Commit failed after %v", elapsed.Round(time.Millisecond))
+	})
+	wg.Wait()
+
+	p.thaw()
+	for i, w := range ws {
+		if err := w.Abort(ctx); err != nil {
+			t.Errorf("Abort #%d after the store came back: %v", i+1, err)
+		}
+	}
+	if got := incompleteUploads(t, raw, cfg.Bucket); len(got) != 0 {
+		t.Fatalf("incomplete uploads after Abort: %q", got)
+	}
+	for _, key := range []string{"videos/v1/video.mp4", "videos/v2/video.mp4"} {
+		if _, err := s.Stat(ctx, key); media.ErrorCode(err) != media.ENOTFOUND {
+			t.Fatalf("Stat(%s) = %v, want code %s", key, err, media.ENOTFOUND)
+		}
+	}
+}
+
+func TestCreateOnStoppedServer(t *testing.T) {
+	t.Parallel()
+	m := mediatest.StartMinIO(t)
+	cfg := config(m)
+	cfg.OpTimeout = 2 * time.Second
+	s := mustNew(t, cfg)
+	m.Stop()
+	ctx := t.Context()
+	for _, size := range []int{1000, 6 << 20} {
+		// Create itself sends nothing; the failure surfaces at the first
+		// part or at Commit.
+		w, err := s.Create(ctx, "videos/v1/video.mp4", "video/mp4")
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		start := time.Now()
+		_, err = w.Write(mediatest.Pattern(5, size))
+		if err == nil {
+			err = w.Commit(ctx)
+		}
+		if got := media.ErrorCode(err); got != media.EUNAVAILABLE {
+			t.Errorf("%d bytes to a stopped server = %v, want code %s", size, err, media.EUNAVAILABLE)
+		}
+		if elapsed := time.Since(start); elapsed > cfg.OpTimeout {
+			t.Errorf("%d bytes: failed after %v with OpTimeout %v", size, elapsed, cfg.OpTimeout)
+		}
+		_ = w.Abort(ctx)
+	}
+}
+
+func rawClient(tb testing.TB, m mediatest.MinIO) *minio.Client {
+	tb.Helper()
+	c, err := minio.New(m.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(m.AccessKey, m.SecretKey, "")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// incompleteUploads lists the keys of the bucket's unfinished multipart
+// uploads.
+func incompleteUploads(tb testing.TB, raw *minio.Client, bucket string) []string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out []string
+	for u := range raw.ListIncompleteUploads(ctx, bucket, "", true) {
+		if u.Err != nil {
+			tb.Fatalf("ListIncompleteUploads: %v", u.Err)
+		}
+		out = append(out, u.Key)
+	}
+	return out
+}
+
+// waitParts waits (up to 5 s) until key's multipart upload has want parts,
+// and returns how many it has.
+func waitParts(tb testing.TB, raw *minio.Client, bucket, key string, want int) int {
+	tb.Helper()
+	core := minio.Core{Client: raw}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := 0
+		res, err := core.ListMultipartUploads(tb.Context(), bucket, key, "", "", "", 10)
+		if err != nil {
+			tb.Fatalf("ListMultipartUploads: %v", err)
+		}
+		for _, u := range res.Uploads {
+			parts, err := core.ListObjectParts(tb.Context(), bucket, key, u.UploadID, 0, 1000)
+			if err != nil {
+				tb.Fatalf("ListObjectParts: %v", err)
+			}
+			got += len(parts.ObjectParts)
+		}
+		if got >= want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
