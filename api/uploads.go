@@ -86,6 +86,10 @@ func (u *uploads) create(ctx context.Context, id string) error {
 		MetaData:       tus.MetaData{"videoId": id},
 	})
 	if err != nil {
+		// A full disk can leave the upload half made (its data file but no
+		// readable info file), which upkeep would never recognise.
+		_ = os.Remove(u.path(id))
+		_ = os.Remove(u.path(id) + ".info")
 		return stagingError(err, "create upload")
 	}
 	return nil
@@ -164,8 +168,12 @@ func (u *uploads) head(c *gin.Context) {
 	if info, ok := u.info(c.Request.Context(), id); ok && complete(info) {
 		// Complete but not handed off (an earlier hand-off failed): do it
 		// now, so the client's resume ends the upload for real.
-		if _, err := u.finish(c.Request.Context(), id, info.Size); err != nil {
+		nv, err := u.finish(c.Request.Context(), id, info.Size)
+		if err != nil {
 			u.s.writeError(c, err)
+			return
+		}
+		if nv != nil && u.answerFinished(c, nv) {
 			return
 		}
 	}
@@ -182,7 +190,11 @@ func (u *uploads) answerFinished(c *gin.Context, v *media.Video) bool {
 		if _, ok := u.info(c.Request.Context(), v.ID); ok {
 			return false
 		}
-		u.s.writeError(c, media.Errorf(media.EGONE, "This upload was refused: %s", v.Error))
+		if v.ErrorCode == media.EGONE {
+			u.s.writeError(c, media.Errorf(media.EGONE, "%s", v.Error))
+		} else {
+			u.s.writeError(c, media.Errorf(media.EGONE, "This upload was refused: %s", v.Error))
+		}
 		return true
 	default:
 		return false
@@ -230,12 +242,21 @@ func (u *uploads) patch(c *gin.Context) {
 		u.s.writeError(c, err)
 		return
 	}
-	if info, ok := u.info(ctx, id); ok && complete(info) {
-		// tusd answers "complete" without calling us again; make sure the
-		// hand-off happened.
-		if _, err := u.finish(ctx, id, info.Size); err != nil {
-			u.s.writeError(c, err)
-			return
+	if info, ok := u.info(ctx, id); ok {
+		if complete(info) {
+			// tusd answers "complete" without calling us again; make sure
+			// the hand-off happened.
+			if _, err := u.finish(ctx, id, info.Size); err != nil {
+				u.s.writeError(c, err)
+				return
+			}
+		}
+		// A client resuming a final PATCH that was cut off after the length
+		// was declared sends the length again. tus forbids changing it, not
+		// repeating it, yet tusd refuses the repeat (400), which would
+		// strand the recording one chunk short.
+		if !info.SizeIsDeferred && c.GetHeader("Upload-Length") == strconv.FormatInt(info.Size, 10) {
+			c.Request.Header.Del("Upload-Length")
 		}
 	}
 	u.serveTus(c, id, http.HandlerFunc(u.tus.PatchFile))
@@ -290,13 +311,17 @@ func (u *uploads) finish(ctx context.Context, id string, size int64) (*media.Vid
 
 func jsonTusError(status int, d ErrorDetail) tus.Error {
 	b, _ := json.Marshal(ErrorBody{Error: d})
+	h := tus.HTTPHeader{"Content-Type": "application/json"}
+	if status == http.StatusServiceUnavailable {
+		h["Retry-After"] = "5" // as writeError says it
+	}
 	return tus.Error{
 		ErrorCode: d.Code,
 		Message:   d.Message,
 		HTTPResponse: tus.HTTPResponse{
 			StatusCode: status,
 			Body:       string(b),
-			Header:     tus.HTTPHeader{"Content-Type": "application/json"},
+			Header:     h,
 		},
 	}
 }
@@ -451,6 +476,9 @@ func (u *uploads) sweepOne(ctx context.Context, id string) {
 	case u.s.opt.UploadExpiry > 0:
 		st, err := os.Stat(u.path(id))
 		if err == nil && time.Since(st.ModTime()) > u.s.opt.UploadExpiry {
+			// A live session would otherwise wait for bytes forever,
+			// holding its scratch files and the store's multipart uploads.
+			u.s.svc.Live.Drop(id)
 			u.terminate(ctx, id)
 			if nv, err := u.s.svc.Videos.UpdateVideo(ctx, id, "", func(v *media.Video) error {
 				v.Status, v.ErrorCode = media.StatusFailed, media.EGONE

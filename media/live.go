@@ -140,10 +140,11 @@ func (ls *LiveSessions) start(id, path string) *liveSession {
 }
 
 // isRecording reports whether the staged upload at path starts like a
-// Matroska/WebM file.
+// Matroska/WebM file. Without a Transcoder to sniff with, the live
+// transcoder is left to judge.
 func (ls *LiveSessions) isRecording(path string) bool {
 	if ls.Svc == nil || ls.Svc.Transcoder == nil {
-		return false
+		return true
 	}
 	f, err := os.Open(path)
 	if err != nil {

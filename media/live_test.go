@@ -186,8 +186,9 @@ func TestLiveSessionFailures(t *testing.T) {
 	}{
 		// Bad input: the video fails with the reason and nothing is kept.
 		{"refused", media.Errorf(media.EUNSUPPORTED, "Not a video."), true, media.StatusFailed},
-		// Anything else: fall back to the durable job path.
-		{"crash", errors.New("ffmpeg: signal: killed"), false, media.StatusProcessing},
+		// Anything else: fall back to the durable job path, which takes
+		// only a video that is still uploading.
+		{"crash", errors.New("ffmpeg: signal: killed"), false, media.StatusUploading},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

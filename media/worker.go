@@ -234,6 +234,7 @@ func (p *Pool) runJob(ctx context.Context, job *Job) {
 		if rerr := p.svc.Jobs.RetryJob(bctx, job, time.Now().Add(delay), err.Error()); rerr != nil {
 			log.Warn("requeue job", "err", rerr)
 		}
+		p.wakeAfter(delay)
 	case IsPermanent(err) || job.Attempts >= job.MaxAttempts:
 		msg := ErrorMessage(err)
 		if !IsPermanent(err) {
@@ -254,6 +255,15 @@ func (p *Pool) runJob(ctx context.Context, job *Job) {
 		if rerr := p.svc.Jobs.RetryJob(bctx, job, time.Now().Add(delay), err.Error()); rerr != nil {
 			log.Warn("requeue job", "err", rerr)
 		}
+		p.wakeAfter(delay)
+	}
+}
+
+// wakeAfter wakes a worker when a job put back for d is due, so a short
+// backoff is not rounded up to the poll interval.
+func (p *Pool) wakeAfter(d time.Duration) {
+	if d < p.cfg.Poll {
+		time.AfterFunc(d, p.Wake)
 	}
 }
 

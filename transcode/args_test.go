@@ -37,6 +37,10 @@ func TestGoldenArgs(t *testing.T) {
 			MaxTime: 10*time.Second + 500*time.Millisecond, MaxBytes: 100_000_000, Threads: 2,
 		})},
 		{"poster", posterArgs(out, 0, time.Second, "/tmp/out/poster.jpg")},
+		{"live_probe", liveProbeArgs(10433536)},
+		{"live_copy", liveArgs(livePlan{MaxPixels: 10433536, Video: 0, Audio: 1, CopyVideo: true, MaxTime: 4*time.Hour + time.Second})},
+		{"live_reencode", liveArgs(livePlan{MaxPixels: 10433536, Video: 0, Audio: 1, MaxTime: 4*time.Hour + time.Second})},
+		{"live_reencode_video_only_threads", liveArgs(livePlan{MaxPixels: 10433536, Video: 0, Audio: -1, MaxTime: time.Hour, Threads: 2})},
 		{"version", versionArgs()},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 // Package transcode turns an uploaded recording into a faststart H.264/AAC
-// MP4 and a poster JPEG by running ffprobe and ffmpeg as child processes. It
-// implements media.Transcoder as FFmpeg.
+// MP4 and a poster JPEG by running ffprobe and ffmpeg as child processes,
+// either once the upload is whole (Process) or while it is still arriving
+// (Live). It implements media.Transcoder and media.LiveTranscoder as FFmpeg.
 //
 // Every input is treated as hostile. This is exactly how the tools are
 // invoked and why:
@@ -49,6 +50,68 @@
 //     the source had audio, even dimensions, and a duration within 5% (at
 //     least 1 s) of the source. A shorter output (a truncated upload, a hit
 //     size cap) is an error, never silently accepted.
+//
+// Live runs the same steps while the recording is uploaded, so that when
+// the person presses Stop only the tail is left to do: the time from the
+// recording's end to Live's return does not grow with its length (about
+// 0.1-0.3 s for H.264). Exactly:
+//
+//   - Head. The first bytes (at least 16 KB, or all of a shorter recording)
+//     are sniffed like a file (only Matroska/WebM, which is what
+//     MediaRecorder writes; MP4 and everything else is refused) and probed
+//     by ffprobe on stdin with the same input restrictions, except that
+//     -protocol_whitelist is pipe. While the probe lacks the video track, or
+//     the pixel format of H.264 because the first keyframe did not fit, the
+//     head doubles, up to 1 MB. The pixel limit is enforced here.
+//
+//   - One ffmpeg. The head and then the rest of the recording, as it
+//     arrives, go to ffmpeg's stdin through a pipe of Live's own
+//     (-f matroska -protocol_whitelist pipe -i pipe:0). The copy-or-encode
+//     rule, the x264 settings (plus a keyframe every 2 s), the even-size
+//     crop and the AAC settings are Process's; audio also goes through
+//     aresample=async=1:first_pts=0, which fills gaps in the recorder's
+//     audio timestamps with silence and starts the audio at zero, since a
+//     fragmented MP4 has no edit list for a late start (sound and picture
+//     were measured to stay within a frame of each other either way
+//     round). ffmpeg's own timestamp handling moves a recording that does
+//     not start at zero to zero. The tee muxer writes what was encoded once
+//     to two outputs:
+//     an HLS event playlist (index.m3u8, init.mp4, seg-00000.m4s, ...; fMP4
+//     segments cut at the first keyframe 2 s or more after the last cut)
+//     into LiveRequest.HLSDir, which is ffmpeg's working directory so that
+//     no path appears in the tee specification; and a fragmented MP4
+//     (-movflags frag_keyframe+empty_moov+default_base_moof: moov first,
+//     then a moof+mdat per keyframe, then an mfra index, never a seek) on
+//     stdout, copied to LiveRequest.MP4 and to a private temp file.
+//     -flags +global_header makes the encoders give the MP4 muxers their
+//     headers, which the tee muxer cannot ask for. -t stops the run just
+//     past the duration limit should Live's own count fail.
+//
+//   - Segments. ffmpeg replaces the playlist atomically (temp file and
+//     rename) after each segment is complete; Live reads it every 100 ms and
+//     calls LiveRequest.OnSegment once for each new segment, and once more
+//     after ffmpeg exits for the last ones.
+//
+//   - Length. A small reader of the Matroska element structure (mkvClock)
+//     follows the block timestamps as the bytes pass, without buffering:
+//     past MaxDuration Live stops with ETOOLARGE, and at the end the MP4 must
+//     be as long as the recording's timestamps say (5%, at least 1 s).
+//
+//   - End. At the recording's EOF Live closes ffmpeg's stdin; ffmpeg writes
+//     the last segment, #EXT-X-ENDLIST, the last fragment and the mfra, and
+//     exits. The temp copy of the MP4 is probed and checked as in step 5,
+//     then removed.
+//
+//   - Stop. Cancelling the context stops ffmpeg through the runner and
+//     closes its stdin: ffmpeg restarts a read that SIGTERM interrupts, so a
+//     run waiting on a quiet recording would otherwise last until SIGKILL.
+//
+// A fragmented MP4 written front to back cannot carry a sidx for the whole
+// file (that needs the sizes of all fragments before the first). ffmpeg's
+// MP4 demuxer, which Chromium uses for <video src>, finds a fragmented
+// file's duration and seek points by reading every moof when the file is
+// seekable (a disk file or HTTP with Range requests): one small read per
+// fragment when playback starts. It ignores the mfra unless asked to.
 //
 // Arguments are built by pure functions with ffmpeg-go's GetArgs, one flag
 // per line with the reason beside it, and pinned by golden tests

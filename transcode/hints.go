@@ -48,6 +48,16 @@ func classify(what string, err error, stderr string, fallback *hint) error {
 	if err == nil {
 		return nil
 	}
+	wrapped := fmt.Errorf("transcode: %s: %w", what, err)
+	// Internal, so retried; but if the retries run out this is what the
+	// person sees, so say what happened rather than "Internal error."
+	var se *signalError
+	switch {
+	case errors.As(err, &se):
+		return media.WrapError(media.EINTERNAL, wrapped, "The video converter crashed (%v) while working on this video.", se.sig)
+	case errors.Is(err, ErrTimeout):
+		return media.WrapError(media.EINTERNAL, wrapped, "The video converter took too long on this video and was stopped.")
+	}
 	var xe *exitError
 	if errors.As(err, &xe) {
 		if h := hintFor(stderr); h != nil {
@@ -57,5 +67,5 @@ func classify(what string, err error, stderr string, fallback *hint) error {
 			return media.WrapError(fallback.code, fmt.Errorf("transcode: %s: %w", what, err), "%s", fallback.message)
 		}
 	}
-	return fmt.Errorf("transcode: %s: %w", what, err)
+	return wrapped
 }

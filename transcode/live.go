@@ -96,6 +96,9 @@ func (f *FFmpeg) Live(ctx context.Context, req media.LiveRequest) (*media.LiveRe
 		}
 	}
 	if err != nil {
+		if eof && media.ErrorCode(err) == media.EINVALID && noFrames(head) {
+			return nil, media.WrapError(media.EINVALID, err, "The recording has no frames: it ended as soon as it started.")
+		}
 		return nil, err
 	}
 	plan, err := f.livePlan(pr)
@@ -128,6 +131,15 @@ func (f *FFmpeg) probeHead(ctx context.Context, head []byte) (*probeResult, erro
 		return nil, media.WrapError(media.EINVALID, fmt.Errorf("transcode: probe: %w", err), "The recording could not be read as a video; it may be damaged.")
 	}
 	return pr, nil
+}
+
+// noFrames reports whether a whole recording is a well-formed header
+// without a single frame: what stopping at once gives, which ffprobe
+// reports as a damaged file.
+func noFrames(recording []byte) bool {
+	c := newMKVClock()
+	c.Write(recording)
+	return c.err == nil && c.tracks && c.blocks == 0
 }
 
 // headIncomplete reports whether a probe of the recording's head lacks
@@ -199,11 +211,6 @@ func (f *FFmpeg) runLive(ctx context.Context, req media.LiveRequest, dir string,
 
 	runCtx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
-	// ffmpeg restarts a read interrupted by SIGTERM, so a run blocked on a
-	// quiet recording would wait out the grace period for SIGKILL. Closing
-	// stdin when the run is stopped ends that read at once.
-	stopClosing := context.AfterFunc(runCtx, func() { stdinW.Close() })
-	defer stopClosing()
 
 	clock := newMKVClock()
 	feed := &liveFeeder{in: in, w: stdinW, clock: clock, maxDuration: f.cfg.MaxDuration}
@@ -211,9 +218,14 @@ func (f *FFmpeg) runLive(ctx context.Context, req media.LiveRequest, dir string,
 	go func() {
 		defer close(fed)
 		if err := feed.run(runCtx, head, eof); err != nil {
-			stopRun(err)
+			stopRun(err) // the runner stops ffmpeg
 		}
-		stdinW.Close() // EOF: ffmpeg finishes the outputs and exits
+		// EOF for ffmpeg: at the end of the recording it finishes the
+		// outputs and exits. When the run is stopped this matters too:
+		// ffmpeg restarts a read that SIGTERM interrupts (SA_RESTART), so
+		// blocked on a quiet recording it would wait out the grace period
+		// for SIGKILL; EOF ends that read at once.
+		stdinW.Close()
 	}()
 
 	watch := &playlistWatcher{path: filepath.Join(dir, HLSPlaylistName), onSegment: req.OnSegment}
@@ -243,7 +255,6 @@ func (f *FFmpeg) runLive(ctx context.Context, req media.LiveRequest, dir string,
 		// block instead of failing once ffmpeg has exited.
 		OnStart: func() { stdinR.Close() },
 	})
-	stopClosing()
 	stopRun(errLiveExited) // the feeder stops waiting for the recording
 	stdinW.Close()         // and stops writing, if ffmpeg never read
 	<-fed

@@ -18,12 +18,14 @@ func TestLiveCancel(t *testing.T) {
 	in := liveInput{codec: "h264", size: "320x240", seconds: 8, audio: true, keyframe: 1}
 	for _, tt := range []struct {
 		name      string
-		stopAfter int  // chunks sent before the recording goes quiet; 0 sends them all slowly
-		atSegment bool // cancel at the first segment rather than after a moment
+		stopAfter int           // chunks sent before the recording goes quiet; 0 sends them all slowly
+		atSegment bool          // cancel after the first segment rather than after the start
+		delay     time.Duration // how long after
 	}{
 		{name: "while segments are made", atSegment: true},
-		{name: "while the recording is quiet", stopAfter: 4, atSegment: true},
-		{name: "while reading the head", stopAfter: 1},
+		// ffmpeg is blocked reading stdin: SIGTERM alone would not end it.
+		{name: "while the recording is quiet", stopAfter: 3, atSegment: true, delay: time.Second},
+		{name: "while reading the head", stopAfter: 1, delay: 500 * time.Millisecond},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			verifyNoLeaks(t)
@@ -38,9 +40,9 @@ func TestLiveCancel(t *testing.T) {
 			stop := func() { once.Do(func() { cancelled = time.Now(); cancel() }) }
 			opt := feedOptions{chunk: time.Second, pace: 2, stopAfter: tt.stopAfter}
 			if tt.atSegment {
-				opt.onSegment = func(string) { stop() }
+				opt.onSegment = func(string) { time.AfterFunc(tt.delay, stop) }
 			} else {
-				time.AfterFunc(500*time.Millisecond, stop)
+				time.AfterFunc(tt.delay, stop)
 			}
 			data := in.bytes(t)
 			if tt.name == "while reading the head" {

@@ -25,6 +25,7 @@ import (
 type mkvClock struct {
 	min, max int64 // lowest and highest block timestamp seen, in ns
 	blocks   int64 // blocks whose timestamp was read
+	tracks   bool  // a Segment's Tracks element began
 	err      error // why the clock stopped following the stream; nil while it follows
 
 	scale        int64 // ns per timestamp tick: Info's TimestampScale, 1 ms by default
@@ -290,6 +291,7 @@ func (c *mkvClock) start(size uint64, unknown bool) {
 			c.elementDone()
 		}
 	default:
+		c.tracks = c.tracks || c.id == mkvIDTracks && parent == mkvIDSegment
 		c.skipRest()
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,7 +98,7 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 			// at Commit.
 			{"videos/v1/one-part", repeat(64<<10, 80)},
 			// A single Write bigger than two parts.
-			{"videos/v1/one-write", []int{11<<20 + 3}},
+			{"videos/v1/one-write", []int{10<<20 + 3}},
 		} {
 			w, err := s.Create(ctx, tc.key, "video/mp4")
 			if err != nil {
@@ -119,7 +121,7 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 			t.Fatalf("Create: %v", err)
 		}
 		// More than a part, so an S3 store has sent one.
-		writeSizes(t, w, NewPatternReader(23, 1<<40), repeat(256<<10, 26))
+		writeSizes(t, w, NewPatternReader(23, 1<<40), repeat(256<<10, 21))
 		if err := w.Abort(ctx); err != nil {
 			t.Fatalf("Abort: %v", err)
 		}
@@ -142,6 +144,45 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 		}
 		if err := w.Abort(ctx); err != nil {
 			t.Fatalf("Abort of an untouched writer: %v", err)
+		}
+		checkNothingAt(t, s, key)
+	})
+
+	t.Run("AbortWhileWriting", func(t *testing.T) {
+		s, ctx := newStore(t), t.Context()
+		const key = "videos/v1/video.mp4"
+		w, err := s.Create(ctx, key, "video/mp4")
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		// Another goroutine (a session being dropped) aborts while the
+		// transcoder is still writing: the writes start failing.
+		var written atomic.Int64
+		stopped := make(chan error, 1)
+		go func() {
+			chunk := Pattern(30, 64<<10)
+			for written.Load() < 256<<20 {
+				if _, err := w.Write(chunk); err != nil {
+					stopped <- err
+					return
+				}
+				written.Add(int64(len(chunk)))
+			}
+			stopped <- nil
+		}()
+		// Past the first part, so an S3 store has started its upload.
+		for written.Load() < 5<<20+1 {
+			select {
+			case err := <-stopped:
+				t.Fatalf("writes stopped before Abort: %v", err)
+			case <-time.After(time.Millisecond):
+			}
+		}
+		if err := w.Abort(ctx); err != nil {
+			t.Fatalf("Abort: %v", err)
+		}
+		if err := <-stopped; err == nil {
+			t.Fatal("writes went on after Abort")
 		}
 		checkNothingAt(t, s, key)
 	})
@@ -175,12 +216,13 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 		const key = "videos/v1/original"
 		old := Pattern(25, 3000)
 		MustPut(t, s, key, old, "video/webm")
+		const chunks = 82 // just over a part
 		for _, commit := range []bool{false, true} {
 			w, err := s.Create(ctx, key, "video/x-matroska")
 			if err != nil {
 				t.Fatalf("Create: %v", err)
 			}
-			writeSizes(t, w, NewPatternReader(26, 1<<40), repeat(64<<10, 100))
+			writeSizes(t, w, NewPatternReader(26, 1<<40), repeat(64<<10, chunks))
 			// Until Commit, readers see the previous object, whole.
 			checkContent(t, s, key, old)
 			checkInfo(t, "Stat", mustStat(t, s, key), key, 3000, "video/webm")
@@ -194,8 +236,8 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 			if err := w.Commit(ctx); err != nil {
 				t.Fatalf("Commit: %v", err)
 			}
-			checkInfo(t, "Stat", mustStat(t, s, key), key, 100*64<<10, "video/x-matroska")
-			checkStreamed(t, s, key, 26, 100*64<<10)
+			checkInfo(t, "Stat", mustStat(t, s, key), key, chunks*64<<10, "video/x-matroska")
+			checkStreamed(t, s, key, 26, chunks*64<<10)
 		}
 	})
 
@@ -203,7 +245,7 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 		s := newStore(t)
 		// Cancelled after more than a part, and while still inside the
 		// first one.
-		for i, chunks := range []int{26, 2} {
+		for i, chunks := range []int{21, 2} {
 			key := fmt.Sprintf("videos/v%d/video.mp4", i+1)
 			ctx, cancel := context.WithCancel(t.Context())
 			w, err := s.Create(ctx, key, "video/mp4")
@@ -235,7 +277,7 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
-		writeSizes(t, w, NewPatternReader(28, 1<<40), repeat(256<<10, 26))
+		writeSizes(t, w, NewPatternReader(28, 1<<40), repeat(256<<10, 21))
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		if err := w.Commit(ctx); err == nil {
@@ -253,10 +295,11 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 
 	t.Run("ConcurrentWriters", func(t *testing.T) {
 		s, ctx := newStore(t), t.Context()
-		// Sizes from 777 bytes to 6 MiB; every third writer aborts.
-		const n = 7
+		// Below a part and over one, committed and aborted.
+		sizes := []int{777, 1<<20 + 1, 5<<20 + 777, 6<<20 + 3, 300_000}
+		abort := func(i int) bool { return i%2 == 0 && i > 0 }
 		var wg sync.WaitGroup
-		for i := range n {
+		for i, size := range sizes {
 			wg.Go(func() {
 				key := fmt.Sprintf("videos/c%d/video.mp4", i)
 				w, err := s.Create(ctx, key, "video/mp4")
@@ -264,7 +307,7 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 					t.Errorf("Create(%s): %v", key, err)
 					return
 				}
-				r := NewPatternReader(uint64(200+i), int64(i<<20+777))
+				r := NewPatternReader(uint64(200+i), int64(size))
 				buf := make([]byte, 8192+i*1000)
 				for {
 					m, _ := r.Read(buf)
@@ -277,7 +320,7 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 						return
 					}
 				}
-				if i%3 == 2 {
+				if abort(i) {
 					err = w.Abort(ctx)
 				} else {
 					err = w.Commit(ctx)
@@ -289,16 +332,16 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 		}
 		wg.Wait()
 		var want []string
-		for i := range n {
+		for i, size := range sizes {
 			key := fmt.Sprintf("videos/c%d/video.mp4", i)
-			if i%3 == 2 {
+			if abort(i) {
 				checkNotFound(t, s, key)
 				continue
 			}
 			want = append(want, key)
-			checkStreamed(t, s, key, uint64(200+i), int64(i<<20+777))
+			checkStreamed(t, s, key, uint64(200+i), int64(size))
 		}
-		if got := keys(mustList(t, s, "videos/")); fmt.Sprint(got) != fmt.Sprint(want) {
+		if got := keys(mustList(t, s, "videos/")); !slices.Equal(got, want) {
 			t.Fatalf("List = %q, want %q", got, want)
 		}
 	})
@@ -325,7 +368,7 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 		// does not grow with the object.
 		const budget = time.Second
 		var took []time.Duration
-		for _, size := range []int{6<<20 + 4321, 30<<20 + 4321} {
+		for _, size := range []int{6<<20 + 4321, 25<<20 + 4321} {
 			key := fmt.Sprintf("videos/v%d/video.mp4", size)
 			w, err := s.Create(ctx, key, "video/mp4")
 			if err != nil {
@@ -339,7 +382,7 @@ func TestStreamingBlobStore(t *testing.T, newStore func(t *testing.T) media.Stre
 			took = append(took, time.Since(start))
 			checkInfo(t, "Stat", mustStat(t, s, key), key, int64(size), "video/mp4")
 		}
-		t.Logf("Commit after 6 MiB: %v, after 30 MiB: %v", took[0].Round(time.Millisecond), took[1].Round(time.Millisecond))
+		t.Logf("Commit after 6 MiB: %v, after 25 MiB: %v", took[0].Round(time.Millisecond), took[1].Round(time.Millisecond))
 		for _, d := range took {
 			if d > budget {
 				t.Errorf("Commit took %v, over %v", d, budget)

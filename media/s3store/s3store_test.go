@@ -236,6 +236,10 @@ func TestServerStopped(t *testing.T) {
 		"DeletePrefix": func() error { return s.DeletePrefix(ctx, "videos/") },
 		"List":         func() error { _, err := s.List(ctx, "videos/"); return err },
 		"ReadOpenBlob": func() error { _, err := io.ReadAll(open); return err },
+		// Create sends nothing: the failure surfaces at Commit, for an
+		// object below one part (a single PUT), or once a part has filled.
+		"CreateCommit":          func() error { return createCommit(ctx, s, 1000) },
+		"CreateCommitMultipart": func() error { return createCommit(ctx, s, 6<<20) },
 		"New": func() error {
 			_, err := s3store.New(ctx, cfg)
 			return err
@@ -355,6 +359,8 @@ func TestStalledTransfer(t *testing.T) {
 			t.Fatalf("stall noticed after %v with OpTimeout %v", elapsed, cfg.OpTimeout)
 		}
 	})
+
+	t.Run("Writer", func(t *testing.T) { testWriterStall(t, m, p, cfg, s) })
 
 	t.Run("PutUnknownSize", func(t *testing.T) {
 		// Freeze once the first part has gone and the second is under way.

@@ -2,6 +2,7 @@ package s3store_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -11,130 +12,121 @@ import (
 
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/mediatest"
+	"github.com/baton-video/baton/media/s3store"
 )
 
-func TestStreamingBlobStoreContract(t *testing.T) {
+// TestStreaming shares one MinIO server among the writer's tests: starting
+// one is most of the cost of a small test.
+func TestStreaming(t *testing.T) {
 	t.Parallel()
 	m := mediatest.StartMinIO(t)
 	raw := rawClient(t, m)
-	mediatest.TestStreamingBlobStore(t, func(t *testing.T) media.StreamingBlobStore {
+
+	t.Run("Contract", func(t *testing.T) {
+		mediatest.TestStreamingBlobStore(t, func(t *testing.T) media.StreamingBlobStore {
+			cfg := config(m)
+			s := mustNew(t, cfg)
+			// Every writer of the subtest has been committed or aborted:
+			// no part may be left in the bucket.
+			t.Cleanup(func() {
+				if got := incompleteUploads(t, raw, cfg.Bucket); len(got) != 0 {
+					t.Errorf("incomplete multipart uploads left behind: %q", got)
+				}
+			})
+			return s
+		})
+	})
+
+	// Parts go up while the object is being written, not at Commit, and
+	// Abort takes them back.
+	t.Run("PartsGoUpWhileWriting", func(t *testing.T) {
 		cfg := config(m)
 		s := mustNew(t, cfg)
-		// Every writer of the subtest has been committed or aborted: no
-		// part may be left in the bucket.
-		t.Cleanup(func() {
-			if got := incompleteUploads(t, raw, cfg.Bucket); len(got) != 0 {
-				t.Errorf("incomplete multipart uploads left behind: %q", got)
+		ctx := t.Context()
+		const key = "videos/v1/video.mp4"
+		w, err := s.Create(ctx, key, "video/mp4")
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		// Two full 5 MiB parts and a bit, in 64 KiB writes.
+		r := mediatest.NewPatternReader(1, 10<<20+1000)
+		buf := make([]byte, 64<<10)
+		for {
+			n, _ := r.Read(buf)
+			if n == 0 {
+				break
 			}
-		})
-		return s
+			if _, err := w.Write(buf[:n]); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+		}
+		if got := waitParts(t, raw, cfg.Bucket, key, 2); got != 2 {
+			t.Fatalf("parts uploaded before Commit: %d, want 2", got)
+		}
+		if _, err := s.Stat(ctx, key); media.ErrorCode(err) != media.ENOTFOUND {
+			t.Fatalf("Stat before Commit = %v, want code %s", err, media.ENOTFOUND)
+		}
+		if err := w.Abort(ctx); err != nil {
+			t.Fatalf("Abort: %v", err)
+		}
+		if got := incompleteUploads(t, raw, cfg.Bucket); len(got) != 0 {
+			t.Fatalf("incomplete uploads after Abort: %q", got)
+		}
+	})
+
+	// Nobody calls Abort: a cancelled context, or a failed Commit, still
+	// leaves no parts behind.
+	t.Run("CleanUpWithoutAbort", func(t *testing.T) {
+		cfg := config(m)
+		s := mustNew(t, cfg)
+		ctx, cancel := context.WithCancel(t.Context())
+		w1, err := s.Create(ctx, "videos/v1/video.mp4", "video/mp4")
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		w2, err := s.Create(t.Context(), "videos/v2/video.mp4", "video/mp4")
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		for _, w := range []media.BlobWriter{w1, w2} {
+			if _, err := w.Write(mediatest.Pattern(2, 6<<20)); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+		}
+		waitParts(t, raw, cfg.Bucket, "videos/v1/video.mp4", 1)
+		waitParts(t, raw, cfg.Bucket, "videos/v2/video.mp4", 1)
+		cancel()
+		dead, stop := context.WithCancel(t.Context())
+		stop()
+		if err := w2.Commit(dead); err == nil {
+			t.Fatal("Commit with a cancelled context succeeded")
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			got := incompleteUploads(t, raw, cfg.Bucket)
+			if len(got) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("incomplete uploads 5s after the cancel and the failed Commit: %q", got)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	})
 }
 
-// Parts go up while the object is being written, not at Commit, and Abort
-// takes them back.
-func TestWriterSendsPartsWhileWriting(t *testing.T) {
-	t.Parallel()
-	m := mediatest.StartMinIO(t)
+// testWriterStall is TestStalledTransfer's case for writers: a store that
+// stops taking bytes mid-stream fails the writer with EUNAVAILABLE within
+// about OpTimeout, from Write (which blocks once a full part waits behind
+// the stalled one, so memory stays bounded) or from Commit. Once the store
+// is back, Abort removes the parts. s reaches m through the proxy p.
+func testWriterStall(t *testing.T, m mediatest.MinIO, p *proxy, cfg s3store.Config, s *s3store.Store) {
 	raw := rawClient(t, m)
-	cfg := config(m)
-	s := mustNew(t, cfg)
 	ctx := t.Context()
-	const key = "videos/v1/video.mp4"
-	w, err := s.Create(ctx, key, "video/mp4")
-	if err != nil {
-		t.Fatalf("Create: %v", err)
-	}
-	// Two full 5 MiB parts and a bit.
-	r := mediatest.NewPatternReader(1, 10<<20+1000)
-	buf := make([]byte, 64<<10)
-	for {
-		n, _ := r.Read(buf)
-		if n == 0 {
-			break
-		}
-		if _, err := w.Write(buf[:n]); err != nil {
-			t.Fatalf("Write: %v", err)
-		}
-	}
-	if got := waitParts(t, raw, cfg.Bucket, key, 2); got != 2 {
-		t.Fatalf("parts uploaded before Commit: %d, want 2", got)
-	}
-	if _, err := s.Stat(ctx, key); media.ErrorCode(err) != media.ENOTFOUND {
-		t.Fatalf("Stat before Commit = %v, want code %s", err, media.ENOTFOUND)
-	}
-	if err := w.Abort(ctx); err != nil {
-		t.Fatalf("Abort: %v", err)
-	}
-	if got := incompleteUploads(t, raw, cfg.Bucket); len(got) != 0 {
-		t.Fatalf("incomplete uploads after Abort: %q", got)
-	}
-}
-
-// Nobody calls Abort: a cancelled context, or a failed Commit, still
-// leaves no parts behind.
-func TestWriterCleansUpWithoutAbort(t *testing.T) {
-	t.Parallel()
-	m := mediatest.StartMinIO(t)
-	raw := rawClient(t, m)
-	cfg := config(m)
-	s := mustNew(t, cfg)
-
-	ctx, cancel := context.WithCancel(t.Context())
-	w1, err := s.Create(ctx, "videos/v1/video.mp4", "video/mp4")
-	if err != nil {
-		t.Fatalf("Create: %v", err)
-	}
-	w2, err := s.Create(t.Context(), "videos/v2/video.mp4", "video/mp4")
-	if err != nil {
-		t.Fatalf("Create: %v", err)
-	}
-	for _, w := range []media.BlobWriter{w1, w2} {
-		if _, err := w.Write(mediatest.Pattern(2, 6<<20)); err != nil {
-			t.Fatalf("Write: %v", err)
-		}
-	}
-	waitParts(t, raw, cfg.Bucket, "videos/v1/video.mp4", 1)
-	waitParts(t, raw, cfg.Bucket, "videos/v2/video.mp4", 1)
-	cancel()
-	dead, stop := context.WithCancel(t.Context())
-	stop()
-	if err := w2.Commit(dead); err == nil {
-		t.Fatal("Commit with a cancelled context succeeded")
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got := incompleteUploads(t, raw, cfg.Bucket)
-		if len(got) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("incomplete uploads 5s after the cancel and the failed Commit: %q", got)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// A store that stops taking bytes mid-stream fails the writer with
-// EUNAVAILABLE within about OpTimeout, from Write (which blocks once a part
-// is waiting behind the stalled one) or from Commit. Once the store is back,
-// Abort removes the parts.
-//
-// Not parallel: it asserts timings against a short OpTimeout (see
-// TestStalledTransfer).
-func TestWriterStall(t *testing.T) {
-	m := mediatest.StartMinIO(t)
-	raw := rawClient(t, m)
-	p := startProxy(t, m.Endpoint)
-	cfg := config(m)
-	cfg.Endpoint = p.addr
-	cfg.OpTimeout = 1500 * time.Millisecond
-	s := mustNew(t, cfg)
-	ctx := t.Context()
-
-	ws := make([]media.BlobWriter, 2)
-	for i := range ws {
-		w, err := s.Create(ctx, []string{"videos/v1/video.mp4", "videos/v2/video.mp4"}[i], "video/mp4")
+	keys := []string{"videos/w1/video.mp4", "videos/w2/video.mp4"}
+	ws := make([]media.BlobWriter, len(keys))
+	for i, key := range keys {
+		w, err := s.Create(ctx, key, "video/mp4")
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
@@ -142,17 +134,13 @@ func TestWriterStall(t *testing.T) {
 			t.Fatalf("Write: %v", err)
 		}
 		ws[i] = w
+		waitParts(t, raw, cfg.Bucket, key, 1)
 	}
-	waitParts(t, raw, cfg.Bucket, "videos/v1/video.mp4", 1)
-	waitParts(t, raw, cfg.Bucket, "videos/v2/video.mp4", 1)
 	p.freeze()
 	defer p.thaw()
 
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		// Writes until one fails. Memory stays bounded: a stalled store
-		// makes Write block, with at most one part in flight and one
-		// being filled.
 		start := time.Now()
 		chunk := mediatest.Pattern(4, 256<<10)
 		var accepted int
@@ -167,6 +155,7 @@ func TestWriterStall(t *testing.T) {
 		if got := media.ErrorCode(err); got != media.EUNAVAILABLE {
 			t.Errorf("Write to a stalled store = %v, want code %s", err, media.EUNAVAILABLE)
 		}
+		// One part in flight and one filling, plus what was buffered.
 		if max := 2*int(cfg.PartSize) + len(chunk); accepted > max {
 			t.Errorf("Write took %d bytes after the store stalled, more than %d", accepted, max)
 		}
@@ -198,41 +187,24 @@ func TestWriterStall(t *testing.T) {
 	if got := incompleteUploads(t, raw, cfg.Bucket); len(got) != 0 {
 		t.Fatalf("incomplete uploads after Abort: %q", got)
 	}
-	for _, key := range []string{"videos/v1/video.mp4", "videos/v2/video.mp4"} {
+	for _, key := range keys {
 		if _, err := s.Stat(ctx, key); media.ErrorCode(err) != media.ENOTFOUND {
 			t.Fatalf("Stat(%s) = %v, want code %s", key, err, media.ENOTFOUND)
 		}
 	}
 }
 
-func TestCreateOnStoppedServer(t *testing.T) {
-	t.Parallel()
-	m := mediatest.StartMinIO(t)
-	cfg := config(m)
-	cfg.OpTimeout = 2 * time.Second
-	s := mustNew(t, cfg)
-	m.Stop()
-	ctx := t.Context()
-	for _, size := range []int{1000, 6 << 20} {
-		// Create itself sends nothing; the failure surfaces at the first
-		// part or at Commit.
-		w, err := s.Create(ctx, "videos/v1/video.mp4", "video/mp4")
-		if err != nil {
-			t.Fatalf("Create: %v", err)
-		}
-		start := time.Now()
-		_, err = w.Write(mediatest.Pattern(5, size))
-		if err == nil {
-			err = w.Commit(ctx)
-		}
-		if got := media.ErrorCode(err); got != media.EUNAVAILABLE {
-			t.Errorf("%d bytes to a stopped server = %v, want code %s", size, err, media.EUNAVAILABLE)
-		}
-		if elapsed := time.Since(start); elapsed > cfg.OpTimeout {
-			t.Errorf("%d bytes: failed after %v with OpTimeout %v", size, elapsed, cfg.OpTimeout)
-		}
-		_ = w.Abort(ctx)
+// createCommit streams size bytes to a new object and commits it.
+func createCommit(ctx context.Context, s *s3store.Store, size int) error {
+	w, err := s.Create(ctx, fmt.Sprintf("videos/w%d/video.mp4", size), "video/mp4")
+	if err != nil {
+		return err
 	}
+	defer w.Abort(ctx)
+	if _, err := w.Write(mediatest.Pattern(5, size)); err != nil {
+		return err
+	}
+	return w.Commit(ctx)
 }
 
 func rawClient(tb testing.TB, m mediatest.MinIO) *minio.Client {

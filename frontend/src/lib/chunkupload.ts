@@ -227,12 +227,20 @@ export class ChunkUploader {
   private kick(): void {
     if (this.pumping || this.done || this.failure) return;
     this.pumping = true;
-    void this.pump().finally(() => {
-      this.pumping = false;
-    });
+    void this.pump();
   }
 
   private async pump(): Promise<void> {
+    try {
+      await this.pumpLoop();
+    } finally {
+      this.pumping = false;
+    }
+    // Work may have arrived between the loop's last look and now.
+    if (this.finishing || this.pending.length > 0) this.kick();
+  }
+
+  private async pumpLoop(): Promise<void> {
     while (!this.done && !this.failure && !this.stop.signal.aborted) {
       if (this.serverOffset === null) {
         const ok = await this.head();
@@ -242,30 +250,25 @@ export class ChunkUploader {
       const offset = this.serverOffset!;
       const { acked, plan } = planSend(this.pending, offset);
       if (acked > 0) {
+        // The server has these: the backup can let them go.
         this.pending.splice(0, acked);
         void this.sink?.ack(offset).catch(() => {});
       }
-      if (plan.kind === 'gap') {
+      if (plan.kind === 'gap' || (plan.kind === 'idle' && this.finishing && offset < this.produced)) {
         this.fail(new ApiError(0, EUPLOAD_GAP,
           'Part of the recording never reached the server and is no longer on this device, so it can’t be finished.'));
         return;
       }
       if (plan.kind === 'idle') {
         if (!this.finishing) return;
-        if (offset < this.produced) {
-          this.fail(new ApiError(0, EUPLOAD_GAP,
-            'Part of the recording never reached the server and is no longer on this device, so it can’t be finished.'));
-          return;
-        }
         // Everything is there: declare the length with an empty PATCH.
         await this.patch(offset, null, this.produced);
         continue;
       }
-      const c = this.pending[plan.index]!;
+      const c = this.pending[0]!;
       await c.persisted;
-      if (this.pending[plan.index] !== c) continue;
       // Only once every chunk is in can the last one carry the length.
-      const last = this.finishing && plan.index === this.pending.length - 1;
+      const last = this.finishing && this.pending.length === 1;
       await this.patch(offset, c.blob.slice(plan.start), last ? this.produced : null);
     }
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   clampPercent,
   formatBytes,
+  formatClock,
   formatDate,
   formatDuration,
   formatDurationLong,
@@ -119,5 +120,19 @@ describe('clampPercent', () => {
     expect(clampPercent(42.6)).toBe(43);
     expect(clampPercent(140)).toBe(100);
     expect(clampPercent(Number.NaN)).toBe(0);
+  });
+});
+
+describe('formatClock', () => {
+  it.each([
+    [0, '0:00'],
+    [999, '0:00'],
+    [1000, '0:01'],
+    [65_400, '1:05'],
+    [3_723_000, '1:02:03'],
+    [-5, '0:00'],
+    [Number.NaN, '0:00'],
+  ])('%d ms -> %s', (ms, want) => {
+    expect(formatClock(ms)).toBe(want);
   });
 });

@@ -129,14 +129,15 @@ export interface ChunkSpan {
 }
 
 export type SendPlan =
-  | { kind: 'send'; index: number; start: number }
+  | { kind: 'send'; start: number }
   | { kind: 'idle' }
   | { kind: 'gap'; missingFrom: number; missingTo: number };
 
 /**
  * planSend decides what to send next, given the chunks still held (in order)
  * and the server's offset. Chunks wholly below the offset are acknowledged
- * and can be dropped (`acked` counts them, from the front); a chunk that
+ * and can be dropped (`acked` counts them, from the front); the chunk after
+ * them is the one to send. A chunk that
  * straddles the offset is sent from `start`, the first byte the server lacks
  * (the server may have kept part of a request that broke off). A chunk that
  * begins beyond the offset means bytes are missing: resuming there would
@@ -154,7 +155,7 @@ export function planSend(chunks: readonly ChunkSpan[], serverOffset: number): { 
   if (next.offset > serverOffset) {
     return { acked, plan: { kind: 'gap', missingFrom: serverOffset, missingTo: next.offset } };
   }
-  return { acked, plan: { kind: 'send', index: acked, start: serverOffset - next.offset } };
+  return { acked, plan: { kind: 'send', start: serverOffset - next.offset } };
 }
 
 /**
