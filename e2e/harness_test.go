@@ -24,10 +24,13 @@ import (
 )
 
 var (
-	// batonBin is the binary under test, built once by TestMain.
+	// batonBin is the binary under test, built once by TestMain (or
+	// $BATON_E2E_BIN, a binary built elsewhere).
 	batonBin string
 	// setupProblem says why the tests cannot run here ("" when they can).
 	setupProblem string
+	// buildProblem says why the binary could not be built: always a failure.
+	buildProblem string
 	// chromiumPath is the browser found on this machine.
 	chromiumPath string
 )
@@ -43,14 +46,19 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	setupProblem = prepare(dir)
+	setupProblem = prepare()
+	if setupProblem == "" {
+		batonBin, buildProblem = build(dir)
+	}
 	return m.Run()
 }
 
-// prepare finds the tools and builds the binary; it returns what is missing.
-func prepare(dir string) string {
-	if _, err := os.Stat(filepath.Join("..", "frontend", "dist", "record.html")); err != nil {
-		return "the frontend is not built (run `make frontend`)"
+// prepare finds what the tests need besides the binary; it returns what is missing.
+func prepare() string {
+	if os.Getenv("BATON_E2E_BIN") == "" {
+		if _, err := os.Stat(filepath.Join("..", "frontend", "dist", "record.html")); err != nil {
+			return "the frontend is not built (run `make frontend`)"
+		}
 	}
 	for _, tool := range []string{"ffprobe", "ffmpeg"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -61,12 +69,20 @@ func prepare(dir string) string {
 	if chromiumPath == "" {
 		return "Chromium is not installed (apt-get install chromium)"
 	}
-	batonBin = filepath.Join(dir, "baton")
-	cmd := exec.Command("go", "build", "-o", batonBin, "../cmd/baton")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Sprintf("building baton: %v\n%s", err, out)
-	}
 	return ""
+}
+
+// build compiles the binary under test, with the built frontend embedded.
+func build(dir string) (bin, problem string) {
+	if bin := os.Getenv("BATON_E2E_BIN"); bin != "" {
+		return bin, ""
+	}
+	bin = filepath.Join(dir, "baton")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/baton")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Sprintf("building baton: %v\n%s", err, out)
+	}
+	return bin, ""
 }
 
 func findChromium() string {
@@ -82,6 +98,9 @@ func findChromium() string {
 // it under CI, where everything must be there.
 func requireSetup(tb testing.TB) {
 	tb.Helper()
+	if buildProblem != "" {
+		tb.Fatal(buildProblem)
+	}
 	if setupProblem == "" {
 		return
 	}

@@ -189,13 +189,16 @@ func TestNetworkLoss(t *testing.T) {
 	go func() {
 		for ev, err := range paused {
 			if err != nil {
+				t.Logf("DEBUG paused err %v", err)
 				return
 			}
+			t.Logf("DEBUG paused %s %s", ev.Request.Method, ev.Request.URL)
 			if outage.Load() {
 				refused.Add(1)
 				_, _ = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonConnectionRefused})
 			} else {
-				_, _ = chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+				_, err := chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+				t.Logf("DEBUG continue %v", err)
 			}
 		}
 	}()

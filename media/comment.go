@@ -56,32 +56,26 @@ func (v *Video) GuestComments() bool { return !v.GuestsOff }
 // ReactionsEnabled reports whether the video takes reactions.
 func (v *Video) ReactionsEnabled() bool { return !v.ReactionsOff }
 
-// Actor is who is asking. Until accounts exist everyone is a guest, who
-// proves authorship with a secret, and the owner of a video proves
-// ownership with the token handed out when the video was created. Ownership
-// is decided against a video (OwnerOf), never carried as a flag, so that a
-// credential for one video can never act on another.
+// Actor is who is asking: a signed-in member, or a guest who proves
+// authorship with a per-browser secret. Ownership is decided against a
+// video (OwnerOf), never carried as a flag, so that being the owner of one
+// video can never act on another.
 type Actor struct {
-	UserID      string // signed-in user; empty until accounts exist
+	UserID string // signed-in user; empty for guests
+	Name   string // the signed-in user's display name
+	// Admin is set for workspace admins, who count as the owner of every
+	// video, for moderation.
+	Admin       bool
 	GuestSecret string // per-browser secret (X-Guest-Secret)
-	OwnerToken  string // the video's owner token (X-Owner-Token)
 }
 
-// OwnerOf reports whether a is the owner of v.
+// OwnerOf reports whether a may act as v's owner: the member who created
+// it, or an admin.
 func (a Actor) OwnerOf(v *Video) bool {
-	return v != nil && a.OwnerToken != "" && secretMatches(v.OwnerTokenHash, a.OwnerToken)
+	return v != nil && a.UserID != "" && (a.Admin || v.OwnerID != "" && v.OwnerID == a.UserID)
 }
 
-// checkOwnerToken refuses an owner token that does not belong to v, rather
-// than quietly treating its holder as a guest.
-func (a Actor) checkOwnerToken(v *Video) error {
-	if a.OwnerToken != "" && !a.OwnerOf(v) {
-		return Errorf(ENOTALLOWED, "The owner token is not valid for this video.")
-	}
-	return nil
-}
-
-func (a Actor) isGuest() bool { return a.UserID == "" && a.OwnerToken == "" }
+func (a Actor) isGuest() bool { return a.UserID == "" }
 
 // Comment is one comment: a thread (ParentID empty) or a reply to one.
 type Comment struct {
@@ -302,13 +296,9 @@ func checkTimes(t, end, durationMs int64) (int64, int64, error) {
 	return t, end, nil
 }
 
-// Secrets. Guest secrets carry 128 random bits and owner tokens 256, both
-// base64url; only their SHA-256 is stored, so a leaked database grants
-// nothing.
-const (
-	guestSecretBytes = 16
-	ownerTokenBytes  = 32
-)
+// Secrets. Guest secrets carry 128 random bits, base64url; only their
+// SHA-256 is stored, so a leaked database grants nothing.
+const guestSecretBytes = 16
 
 func newSecret(n int) string {
 	b := make([]byte, n)
@@ -321,8 +311,8 @@ func newSecret(n int) string {
 // NewGuestSecret returns a fresh guest secret.
 func NewGuestSecret() string { return newSecret(guestSecretBytes) }
 
-// ValidSecret reports whether s has the shape of a guest secret or owner
-// token: 22 to 128 base64url characters (at least 128 bits).
+// ValidSecret reports whether s has the shape of a guest secret or a
+// session token: 22 to 128 base64url characters (at least 128 bits).
 func ValidSecret(s string) bool {
 	if len(s) < 22 || len(s) > 128 {
 		return false
@@ -408,7 +398,7 @@ func (s *Comments) publish(evs ...*CommentEvent) {
 // Create adds a comment or a reply. It returns the comment and, when the
 // author is a guest who sent no secret, the secret minted for them (shown
 // once). EINVALID, ENOTFOUND (video), ECOMMENTSOFF, EGUESTSOFF,
-// ENOTALLOWED (wrong owner token), ECONFLICT (the thread was deleted).
+// ECONFLICT (the thread was deleted).
 func (s *Comments) Create(ctx context.Context, videoID string, a Actor, in CommentInput) (*Comment, string, error) {
 	body, err := NormalizeBody(in.Body)
 	if err != nil {
@@ -419,6 +409,9 @@ func (s *Comments) Create(ctx context.Context, videoID string, a Actor, in Comme
 		if name, err = NormalizeName(in.GuestName); err != nil {
 			return nil, "", err
 		}
+	}
+	if name == "" {
+		name = a.Name
 	}
 	if !in.HasTime && in.ParentID == "" {
 		return nil, "", Errorf(EINVALID, "timeMs is required.")
@@ -436,9 +429,6 @@ func (s *Comments) Create(ctx context.Context, videoID string, a Actor, in Comme
 		c.GuestSecretHash = HashSecret(a.GuestSecret)
 	}
 	check := func(v *Video, parent *Comment) error {
-		if err := a.checkOwnerToken(v); err != nil {
-			return err
-		}
 		if v.CommentsOff {
 			return Errorf(ECOMMENTSOFF, "Comments are turned off for this video.")
 		}
@@ -446,7 +436,8 @@ func (s *Comments) Create(ctx context.Context, videoID string, a Actor, in Comme
 		if v.GuestsOff && !owner && a.UserID == "" {
 			return Errorf(EGUESTSOFF, "The owner of this video does not allow guest comments.")
 		}
-		c.ByOwner = owner
+		// An admin moderating is not the owner speaking.
+		c.ByOwner = v.OwnerID != "" && v.OwnerID == a.UserID
 		if owner && c.AuthorName == "" {
 			c.AuthorName = "Owner"
 		}
@@ -494,9 +485,6 @@ func (s *Comments) Edit(ctx context.Context, id string, a Actor, body string) (*
 		return nil, err
 	}
 	return s.update(ctx, id, func(v *Video, c *Comment) (CommentEventType, error) {
-		if err := a.checkOwnerToken(v); err != nil {
-			return "", err
-		}
 		if c.Deleted {
 			return "", Errorf(ENOTFOUND, "Comment not found.")
 		}
@@ -519,9 +507,6 @@ func (s *Comments) Edit(ctx context.Context, id string, a Actor, body string) (*
 // ENOTFOUND, ENOTALLOWED, EINVALID (a reply).
 func (s *Comments) Resolve(ctx context.Context, id string, a Actor, resolved bool) (*Comment, error) {
 	return s.update(ctx, id, func(v *Video, c *Comment) (CommentEventType, error) {
-		if err := a.checkOwnerToken(v); err != nil {
-			return "", err
-		}
 		if !c.IsThread() {
 			return "", Errorf(EINVALID, "Only a thread can be resolved or reopened, not a reply.")
 		}
@@ -568,9 +553,6 @@ func (s *Comments) Delete(ctx context.Context, id string, a Actor) (*CommentEven
 	unlock := s.lock(videoID)
 	defer unlock()
 	evs, err := s.Store.DeleteComment(ctx, id, func(v *Video, c *Comment) error {
-		if err := a.checkOwnerToken(v); err != nil {
-			return err
-		}
 		if c.Deleted {
 			return Errorf(ENOTFOUND, "Comment not found.")
 		}
@@ -604,9 +586,6 @@ func (s *Comments) React(ctx context.Context, videoID string, a Actor, emoji str
 		r.ReactorHash = HashSecret(a.GuestSecret)
 	}
 	check := func(v *Video) error {
-		if err := a.checkOwnerToken(v); err != nil {
-			return err
-		}
 		if v.ReactionsOff {
 			return Errorf(EREACTIONSOFF, "Reactions are turned off for this video.")
 		}
@@ -634,9 +613,6 @@ func (s *Comments) Unreact(ctx context.Context, id string, a Actor) (*CommentEve
 	unlock := s.lock(r.VideoID)
 	defer unlock()
 	ev, err := s.Store.RemoveReaction(ctx, id, func(v *Video, r *Reaction) error {
-		if err := a.checkOwnerToken(v); err != nil {
-			return err
-		}
 		if !r.ReactedBy(a) {
 			return Errorf(ENOTALLOWED, "You can only remove your own reactions.")
 		}
@@ -672,23 +648,6 @@ func (s *Comments) UpdateSettings(ctx context.Context, videoID string, a Actor, 
 	}
 	s.Events.Publish(v)
 	return v, nil
-}
-
-// IssueOwnerToken gives a new video its owner token, returned once; only
-// its hash is kept. ECONFLICT if the video has one already, ENOTFOUND.
-func (s *Comments) IssueOwnerToken(ctx context.Context, videoID string) (string, *Video, error) {
-	token := newSecret(ownerTokenBytes)
-	v, err := s.Videos.UpdateVideo(ctx, videoID, "", func(v *Video) error {
-		if v.OwnerTokenHash != "" {
-			return Errorf(ECONFLICT, "This video already has an owner token.")
-		}
-		v.OwnerTokenHash = HashSecret(token)
-		return nil
-	})
-	if err != nil {
-		return "", nil, err
-	}
-	return token, v, nil
 }
 
 // Threads lists a page of a video's threads with their replies.

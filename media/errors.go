@@ -30,6 +30,12 @@ const (
 	EREACTIONSOFF = "reactions_disabled" // the video's owner turned reactions off
 )
 
+// Error codes of who is asking (see auth.go and sharing.go).
+const (
+	EUNAUTHORIZED     = "unauthorized"      // not signed in, or a bad credential
+	EPASSWORDREQUIRED = "password_required" // the video's password must be given first
+)
+
 // Error is a domain error: a code for programs and a message that is safe to
 // show a person. Any error that is not an *Error is internal and its text is
 // never shown outside the process.

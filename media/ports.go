@@ -24,6 +24,9 @@ type VideoStore interface {
 	UpdateVideo(ctx context.Context, id string, enqueue JobKind, fn func(*Video) error) (*Video, error)
 	// DeleteVideo removes the video and its jobs. ENOTFOUND.
 	DeleteVideo(ctx context.Context, id string) error
+	// CountView adds one to the video's views and returns the video, unless
+	// its view budget is spent: then EGONE and nothing changes. ENOTFOUND.
+	CountView(ctx context.Context, id string) (*Video, error)
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error
 }
@@ -32,7 +35,23 @@ type VideoStore interface {
 type ListOptions struct {
 	Limit  int
 	Before string
+	// Viewer, when set, limits the list to a library: the viewer's own
+	// videos (Scope "mine"), the ones other members share with the
+	// workspace (Scope "workspace"), or both (Scope ""). The listed videos
+	// carry CommentCount and OwnerName.
+	Viewer string
+	Scope  string
+	// Query keeps videos whose title contains it (case-insensitive).
+	Query string
+	// Now decides which links have expired (workspace scope).
+	Now time.Time
 }
+
+// Library scopes of ListOptions.
+const (
+	ScopeMine      = "mine"
+	ScopeWorkspace = "workspace"
+)
 
 // JobKind names what a job does.
 type JobKind string

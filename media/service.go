@@ -31,13 +31,19 @@ type Service struct {
 	lastProgress map[string]time.Time
 }
 
-// CreateVideo creates a video waiting for its upload.
+// CreateVideo creates a video waiting for its upload, owned by nobody.
 func (s *Service) CreateVideo(ctx context.Context, title string) (*Video, error) {
+	return s.CreateVideoFor(ctx, "", title)
+}
+
+// CreateVideoFor creates a video waiting for its upload, owned by the user
+// ownerID.
+func (s *Service) CreateVideoFor(ctx context.Context, ownerID, title string) (*Video, error) {
 	title, err := NormalizeTitle(title)
 	if err != nil {
 		return nil, err
 	}
-	v := &Video{ID: NewID(), Slug: NewSlug(), Title: title, Status: StatusCreated}
+	v := &Video{ID: NewID(), Slug: NewSlug(), Title: title, Status: StatusCreated, OwnerID: ownerID}
 	if err := s.Videos.CreateVideo(ctx, v); err != nil {
 		return nil, err
 	}

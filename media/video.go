@@ -74,10 +74,19 @@ type Video struct {
 	CommentsOff  bool
 	GuestsOff    bool
 	ReactionsOff bool
-	// OwnerTokenHash is the SHA-256 (hex) of the token that proves
-	// ownership until accounts exist; the token itself is shown once, when
-	// the video is created. Empty: nobody holds one.
-	OwnerTokenHash string
+	// OwnerID is the user who created the video (see user.go); empty only
+	// for videos made before accounts existed, which the first account
+	// takes over.
+	OwnerID string
+	// Sharing is who may watch through the link, and on what terms (see
+	// sharing.go).
+	Sharing Sharing
+	// Views counts watch-page loads by people other than the owner.
+	Views int64
+	// CommentCount and OwnerName are filled by listings only; they are
+	// never stored.
+	CommentCount int
+	OwnerName    string
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

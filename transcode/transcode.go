@@ -403,6 +403,11 @@ func (f *FFmpeg) verify(ctx context.Context, src *source, plan transcodePlan) (*
 	}
 	spec := inputSpec{Path: plan.Out, Container: ContainerMP4, MaxPixels: f.decoderMaxPixels()}
 	pr, err := f.probe(ctx, spec, nil)
+	if media.IsPermanent(err) {
+		// ffmpeg said it succeeded, yet its own output cannot be read; the
+		// hints would blame the upload ("the upload was probably cut short").
+		return nil, media.WrapError(media.EINVALID, err, "The video could not be converted: the converted file was unreadable.")
+	}
 	if err != nil {
 		return nil, err
 	}

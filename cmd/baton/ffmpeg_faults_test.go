@@ -107,19 +107,21 @@ func TestFFmpegMisbehaves(t *testing.T) {
 			script: `exit 0`,
 			check: func(t *testing.T, s *testServer, v apiVideo, dir string) {
 				got := s.waitStatus(t, v.ID, 20*time.Second, "ready", "failed")
-				if got.Status != "failed" || got.ErrorCode != media.EINVALID || got.Error == "" {
-					t.Fatalf("video = %s %q %q, want failed with a reason", got.Status, got.ErrorCode, got.Error)
+				want := "The video could not be converted: nothing could be decoded."
+				if got.Status != "failed" || got.ErrorCode != media.EINVALID || got.Error != want {
+					t.Fatalf("video = %s %q %q, want failed with %q", got.Status, got.ErrorCode, got.Error, want)
 				}
 			},
 		},
 		{
 			name: "exit 0 with an empty file",
-			script: `for a; do case "$a" in *.mp4|*.jpg) : > "$a";; esac; done
+			script: `for a; do case "$a" in *.mp4|*.jpg) : > "${a#file:}";; esac; done
 exit 0`,
 			check: func(t *testing.T, s *testServer, v apiVideo, dir string) {
-				got := s.waitStatus(t, v.ID, 30*time.Second, "ready", "failed")
-				if got.Status != "failed" || got.Error == "" {
-					t.Fatalf("video = %s %q %q, want failed with a reason", got.Status, got.ErrorCode, got.Error)
+				got := s.waitStatus(t, v.ID, 20*time.Second, "ready", "failed")
+				want := "The video could not be converted: the converted file was unreadable."
+				if got.Status != "failed" || got.ErrorCode != media.EINVALID || got.Error != want {
+					t.Fatalf("video = %s %q %q, want failed with %q", got.Status, got.ErrorCode, got.Error, want)
 				}
 			},
 		},

@@ -16,7 +16,8 @@ class FakeTus {
   fetch = async (_url: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const h = new Headers(init?.headers);
     expect(h.get('Tus-Resumable')).toBe('1.0.0');
-    if (this.log.length > 500) throw new Error(`runaway uploader: ${this.log.slice(0, 20).join(', ')}`);
+    // A runaway uploader stops here, and the test fails on its assertions.
+    if (this.log.length > 200) return new Promise<Response>(() => {});
     if (init?.method === 'HEAD') {
       this.log.push(`HEAD ${this.data.length}`);
       const headers: Record<string, string> = { 'Upload-Offset': String(this.data.length) };
@@ -98,10 +99,11 @@ describe('ChunkUploader', () => {
     const sink = new MemorySink();
     const up = uploader(server, sink);
     const { blobs, bytes } = recording(5);
-    for (const b of blobs) {
+    for (const b of blobs.slice(0, 4)) {
       up.push(b);
       await tick();
     }
+    up.push(blobs[4]!);
     await up.finish();
     expect(server.data).toEqual(bytes);
     expect(server.length).toBe(500);
@@ -134,17 +136,27 @@ describe('ChunkUploader', () => {
     expect(up.status().chunksProduced).toBe(2);
   });
 
-  it('keeps every chunk in the sink until the server has it', async () => {
+  it('stores every chunk before sending it and forgets it once the server has it', async () => {
     const server = new FakeTus();
     const sink = new MemorySink();
-    server.faults = ['network', 'network', 'network'];
+    server.faults = ['network', 'partial'];
+    const unbacked: string[] = [];
+    const inner = server.fetch;
+    server.fetch = async (u, init) => {
+      const h = new Headers(init?.headers);
+      const off = Number(h.get('Upload-Offset'));
+      if (init?.method === 'PATCH' && off < 300 && !sink.chunks.some((c) => c.offset <= off && off < c.offset + c.size)) {
+        unbacked.push(`PATCH at ${off}`);
+      }
+      return inner(u, init);
+    };
     const up = uploader(server, sink);
-    const { blobs } = recording(3);
+    const { blobs, bytes } = recording(3);
     blobs.forEach((b) => up.push(b));
-    await tick();
-    expect(sink.chunks.length).toBeGreaterThan(0);
     await up.finish();
     await tick();
+    expect(server.data).toEqual(bytes);
+    expect(unbacked).toEqual([]);
     expect(sink.chunks).toEqual([]);
   });
 
@@ -173,23 +185,12 @@ describe('ChunkUploader', () => {
     const up = uploader(server);
     const { blobs, bytes } = recording(2);
     up.push(blobs[0]!);
-    await tick();
+    while (server.data.length < 100) await tick();
+    server.faults = ['lost-answer'];
     up.push(blobs[1]!);
-    server.faults = [];
-    // Only the final request loses its answer.
-    const orig = server.fetch;
-    server.fetch = async (u, init) => {
-      const h = new Headers(init?.headers);
-      if (h.get('Upload-Length')) {
-        server.fetch = orig;
-        await orig(u, init);
-        throw new TypeError('Failed to fetch');
-      }
-      return orig(u, init);
-    };
     await up.finish();
     expect(server.data).toEqual(bytes);
-    expect(server.log.at(-1)).toBe('HEAD 200');
+    expect(server.log.slice(-2)).toEqual(['PATCH 100+100 len=200', 'HEAD 200']);
   });
 
   it('declares the length with an empty PATCH when everything was already sent', async () => {
@@ -274,7 +275,7 @@ describe('ChunkUploader', () => {
   it('stops on abort without sending more', async () => {
     const server = new FakeTus();
     server.faults = ['network', 'network', 'network', 'network'];
-    const up = uploader(server, undefined, { sleep: (ms, signal) => new Promise((r) => signal.addEventListener('abort', () => r(), { once: true })) });
+    const up = uploader(server, undefined, { sleep: (_ms, signal) => new Promise((r) => signal.addEventListener('abort', () => r(), { once: true })) });
     recording(3).blobs.forEach((b) => up.push(b));
     await tick();
     up.abort();

@@ -318,7 +318,7 @@ export class ChunkUploader {
     };
     if (length !== null) headers['Upload-Length'] = String(length);
     // Generous: the final PATCH is answered only after the server checked the file.
-    const timeout = length !== null ? 180_000 : 60_000 + (body ? body.size / 50 : 0);
+    const timeout = length !== null ? 180_000 : 60_000 + Math.round((body?.size ?? 0) / 50);
     let res: Response;
     try {
       res = await this.fetchFn(this.url, {
@@ -381,6 +381,7 @@ export class ChunkUploader {
     this.done = true;
     this.retrying = false;
     this.pending = [];
+    void this.sink?.ack(this.produced).catch(() => {});
     this.emit();
     this.settle?.resolve();
   }
