@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -21,14 +22,12 @@ import (
 )
 
 // Comments, threads and reactions of a video (see media.Comments for the
-// rules). Who is asking comes from two headers, because accounts do not
-// exist yet:
-//
-//	X-Guest-Secret  the per-browser secret a guest got from their first
-//	                comment or reaction (or made up: 22+ base64url chars);
-//	                it proves authorship of their comments and reactions.
-//	X-Owner-Token   the token POST /api/videos returned; it makes the
-//	                caller the video's owner.
+// rules). Who is asking: the signed-in member (auth.go), and the
+// X-Guest-Secret header, the
+// per-browser secret a guest got from their first comment or reaction (or
+// made up: 22+ base64url characters), which proves authorship of their
+// comments and reactions. The video's owner is the member who created it
+// (or an admin).
 //
 // Writes are rate limited per client (its address as Gin's ClientIP sees
 // it, which believes X-Forwarded-For only from the configured proxies) and
@@ -57,12 +56,11 @@ var (
 // defaultComments builds the comment rules over the service's stores, for
 // callers that did not wire them.
 func defaultComments(svc *media.Service) *media.Comments {
-	cs := &media.Comments{Hub: media.NewCommentHub()}
-	if svc != nil {
-		cs.Videos, cs.Events = svc.Videos, svc.Events
-		cs.Store, _ = svc.Videos.(media.CommentStore)
+	if svc == nil {
+		return media.NewComments(nil, nil, nil)
 	}
-	return cs
+	store, _ := svc.Videos.(media.CommentStore)
+	return media.NewComments(store, svc.Videos, svc.Events)
 }
 
 type limiters struct {
@@ -127,15 +125,19 @@ func (s *Server) tooMany(c *gin.Context, wait time.Duration, format string) {
 	s.writeError(c, media.Errorf(media.ERATELIMIT, format, secs))
 }
 
-// actor reads who is asking from the request's headers.
+// requestActor is who is asking (the signed-in member, if any, and the
+// guest secret), without checking the secret's shape.
+func (s *Server) requestActor(c *gin.Context) media.Actor {
+	a := s.signedInActor(c)
+	a.GuestSecret = c.GetHeader("X-Guest-Secret")
+	return a
+}
+
+// actor is who is asking; a malformed X-Guest-Secret is refused.
 func (s *Server) actor(c *gin.Context) (media.Actor, bool) {
-	a := media.Actor{GuestSecret: c.GetHeader("X-Guest-Secret"), OwnerToken: c.GetHeader("X-Owner-Token")}
+	a := s.requestActor(c)
 	if a.GuestSecret != "" && !media.ValidSecret(a.GuestSecret) {
 		s.badRequest(c, "X-Guest-Secret must be 22 to 128 characters of A-Z, a-z, 0-9, - and _.")
-		return a, false
-	}
-	if a.OwnerToken != "" && !media.ValidSecret(a.OwnerToken) {
-		s.writeError(c, media.Errorf(media.ENOTALLOWED, "The owner token is not valid for this video."))
 		return a, false
 	}
 	return a, true
@@ -357,11 +359,32 @@ func (s *Server) listComments(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p, err := s.comments.Threads(c.Request.Context(), v.ID, media.ThreadOptions{Limit: limit, AfterTimeMs: afterTime, AfterID: afterID})
-	if err != nil {
-		s.writeError(c, err)
+	k := threadKey{videoID: v.ID, limit: limit, afterTime: afterTime, afterID: afterID}
+	e := s.threads.get(k)
+	if e == nil {
+		stamp := s.threads.stamp(v.ID)
+		p, err := s.comments.Threads(c.Request.Context(), v.ID, media.ThreadOptions{Limit: limit, AfterTimeMs: afterTime, AfterID: afterID})
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		body, err := json.Marshal(threadPageOut(p, media.Actor{}, v))
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		e = &threadEntry{page: p, body: body}
+		s.threads.put(k, stamp, e)
+	}
+	if wroteAny(e.page, a, v) {
+		// The caller's own comments are marked mine: not the shared answer.
+		c.JSON(http.StatusOK, threadPageOut(e.page, a, v))
 		return
 	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", e.body)
+}
+
+func threadPageOut(p *media.ThreadPage, a media.Actor, v *media.Video) threadPageJSON {
 	out := threadPageJSON{Threads: make([]threadJSON, 0, len(p.Threads)), Count: p.Count,
 		ReactionCounts: counts(p.Counts), LastEventID: p.LastEventSeq}
 	for _, th := range p.Threads {
@@ -371,7 +394,115 @@ func (s *Server) listComments(c *gin.Context) {
 		last := p.Threads[len(p.Threads)-1]
 		out.NextCursor = encodeCursor(last.TimeMs, last.ID)
 	}
-	c.JSON(http.StatusOK, out)
+	return out
+}
+
+// wroteAny reports whether a wrote any comment of the page.
+func wroteAny(p *media.ThreadPage, a media.Actor, v *media.Video) bool {
+	if a.UserID == "" && a.GuestSecret == "" {
+		return false
+	}
+	for _, th := range p.Threads {
+		if th.AuthoredBy(a, v) {
+			return true
+		}
+		for _, r := range th.Replies {
+			if r.AuthoredBy(a, v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// threadCache keeps answered pages of thread lists, so that the many
+// viewers who open a watch page at once cost one query, not one each. Every
+// comment event of a video drops the video's pages (the hub tells it before
+// any live stream hears of the event), and a page read from the database is
+// kept only if no event of its video came while it was being read, so no
+// page older than the last event is ever answered. Deleted videos answer
+// 404 before the cache is asked.
+//
+// Foot-gun: the cache only hears this process's events; a deployment with
+// several API processes must relay events between them (as the live
+// streams need anyway).
+type threadCache struct {
+	mu    sync.Mutex
+	epoch uint64            // bumped when gen is reset
+	gen   map[string]uint64 // per video, bumped by each of its events
+	pages map[string]map[threadKey]*threadEntry
+	n     int
+}
+
+type threadKey struct {
+	videoID   string
+	limit     int
+	afterTime int64
+	afterID   string
+}
+
+type threadEntry struct {
+	page *media.ThreadPage
+	body []byte // the answer for callers who wrote none of the page
+}
+
+type cacheStamp struct{ epoch, gen uint64 }
+
+// Bounds of the cache: pages kept, and videos whose generation is tracked.
+const (
+	maxCachedPages = 4096
+	maxCacheGens   = 100_000
+)
+
+func newThreadCache() *threadCache {
+	return &threadCache{gen: map[string]uint64{}, pages: map[string]map[threadKey]*threadEntry{}}
+}
+
+func (tc *threadCache) get(k threadKey) *threadEntry {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return tc.pages[k.videoID][k]
+}
+
+// stamp is taken before reading a page from the database.
+func (tc *threadCache) stamp(videoID string) cacheStamp {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return cacheStamp{tc.epoch, tc.gen[videoID]}
+}
+
+// put keeps e unless an event of its video came since st was taken.
+func (tc *threadCache) put(k threadKey, st cacheStamp, e *threadEntry) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if st != (cacheStamp{tc.epoch, tc.gen[k.videoID]}) {
+		return
+	}
+	if tc.n >= maxCachedPages {
+		tc.pages, tc.n = map[string]map[threadKey]*threadEntry{}, 0
+	}
+	m := tc.pages[k.videoID]
+	if m == nil {
+		m = map[threadKey]*threadEntry{}
+		tc.pages[k.videoID] = m
+	}
+	if _, ok := m[k]; !ok {
+		tc.n++
+	}
+	m[k] = e
+}
+
+// invalidate drops a video's pages; the hub calls it for every event.
+func (tc *threadCache) invalidate(ev *media.CommentEvent) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	tc.gen[ev.VideoID]++
+	tc.n -= len(tc.pages[ev.VideoID])
+	delete(tc.pages, ev.VideoID)
+	if len(tc.gen) > maxCacheGens {
+		tc.epoch++
+		tc.gen, tc.pages, tc.n = map[string]uint64{}, map[string]map[threadKey]*threadEntry{}, 0
+	}
 }
 
 type createCommentRequest struct {
@@ -393,10 +524,11 @@ func (s *Server) createComment(c *gin.Context) {
 	if !s.allow(c, s.limits.commentClient, "comments") {
 		return
 	}
-	videoID, ok := s.paramID(c, "id", "Video")
+	v, ok := s.video(c)
 	if !ok {
 		return
 	}
+	videoID := v.ID
 	a, ok := s.actor(c)
 	if !ok {
 		return
@@ -443,16 +575,6 @@ func (s *Server) createComment(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, createdCommentJSON{commentJSON: toCommentJSON(cm, true), GuestSecret: minted})
-}
-
-// mine reports whether a wrote cm, loading its video only when that takes
-// the owner token.
-func (s *Server) mine(c *gin.Context, cm *media.Comment, a media.Actor) bool {
-	if !cm.ByOwner {
-		return cm.AuthoredBy(a, nil)
-	}
-	v, err := s.svc.Videos.Video(c.Request.Context(), cm.VideoID)
-	return err == nil && cm.AuthoredBy(a, v)
 }
 
 type updateCommentRequest struct {
@@ -534,7 +656,7 @@ func (s *Server) setResolved(c *gin.Context, resolved bool) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toCommentJSON(cm, s.mine(c, cm, a)))
+	c.JSON(http.StatusOK, toCommentJSON(cm, cm.AuthoredBy(a, nil)))
 }
 
 type reactionPageJSON struct {
@@ -588,10 +710,11 @@ func (s *Server) createReaction(c *gin.Context) {
 	if !s.allow(c, s.limits.reactionClient, "reactions") {
 		return
 	}
-	videoID, ok := s.paramID(c, "id", "Video")
+	v, ok := s.video(c)
 	if !ok {
 		return
 	}
+	videoID := v.ID
 	a, ok := s.actor(c)
 	if !ok {
 		return

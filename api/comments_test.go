@@ -136,7 +136,7 @@ func TestCommentRateLimitIgnoresForgedForwardedFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := `{"body":"x","timeMs":0,"guestName":"A"}`
-	path := "/api/videos/" + v.ID + "/comments"
+	path := "/api/share/" + v.Slug + "/comments"
 	for i, forged := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3", "10.0.0.1", "::1"} {
 		h := http.Header{"X-Forwarded-For": {forged}, "X-Real-Ip": {forged}}
 		rec := serve(s, "POST", path, body, h)
@@ -170,24 +170,238 @@ func TestCommentRateLimitIgnoresForgedForwardedFor(t *testing.T) {
 	}
 }
 
-// Settings and a stream of comment events work at the handler level too,
-// and the OpenAPI default Comments wiring finds the store.
-func TestCommentsWiredFromService(t *testing.T) {
-	s, db := newCommentServer(t, Options{})
-	if s.comments.Store == nil {
-		t.Fatal("Comments not built from the service's store")
+// member is a signed-in member who sends an API token.
+type member struct {
+	user  *media.User
+	token string
+}
+
+func (m member) h() http.Header { return http.Header{"Authorization": {"Bearer " + m.token}} }
+
+func mustMember(tb testing.TB, s *Server, email, name string, role media.Role) member {
+	tb.Helper()
+	ctx := context.Background()
+	u, err := s.auth.accounts.AddUser(ctx, email, name, "correct horse battery staple", role)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	rec := serve(s, "POST", "/api/videos", `{"title":"x"}`, nil)
-	if rec.Code != http.StatusCreated {
-		t.Fatalf("create video = %d %s", rec.Code, rec.Body)
+	tok, _, err := s.auth.accounts.CreateToken(ctx, u, "test")
+	if err != nil {
+		tb.Fatal(err)
 	}
-	var v struct{ ID, OwnerToken string }
-	json.Unmarshal(rec.Body.Bytes(), &v)
-	stored, err := db.Video(context.Background(), v.ID)
-	if err != nil || stored.OwnerTokenHash != media.HashSecret(v.OwnerToken) || stored.OwnerTokenHash == v.OwnerToken {
-		t.Fatalf("owner token not stored hashed: %+v %v", stored, err)
+	return member{u, tok}
+}
+
+type scenario struct {
+	name, method, path, body string
+	h                        http.Header
+	status                   int
+	code                     string
+	check                    func(t *testing.T, body []byte)
+}
+
+func runScenarios(t *testing.T, s *Server, cases []scenario) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := serve(s, tc.method, tc.path, tc.body, tc.h)
+			if rec.Code != tc.status {
+				t.Fatalf("%s %s = %d %s, want %d", tc.method, tc.path, rec.Code, rec.Body, tc.status)
+			}
+			if tc.code != "" {
+				var e ErrorBody
+				if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Code != tc.code {
+					t.Fatalf("error %s, want code %q", rec.Body, tc.code)
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, rec.Body.Bytes())
+			}
+		})
 	}
-	if strings.Contains(rec.Body.String(), stored.OwnerTokenHash) {
-		t.Fatal("the owner token's hash leaked")
+}
+
+type testComment struct {
+	ID, AuthorName, Body    string
+	ByOwner, Mine, Resolved bool
+	GuestSecret             string
+	Replies                 []testComment
+}
+
+func decodeAs[T any](t *testing.T, b []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+// TestCommentOwnerScenarios: the video's owner (the member who created it)
+// and admins moderate; other members do not; settings are the owner's.
+func TestCommentOwnerScenarios(t *testing.T) {
+	s, db := newCommentServer(t, Options{RateLimits: RateLimits{Disabled: true}})
+	ctx := context.Background()
+	admin := mustMember(t, s, "ada@example.com", "Ada", media.RoleAdmin)
+	owner := mustMember(t, s, "olive@example.com", "Olive", media.RoleMember)
+	other := mustMember(t, s, "otto@example.com", "Otto", media.RoleMember)
+	v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Status: media.StatusReady, DurationMs: 60_000, OwnerID: owner.user.ID}
+	if err := db.CreateVideo(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	vp, sp := "/api/videos/"+v.ID, "/api/share/"+v.Slug
+	guest := http.Header{"X-Guest-Secret": {media.NewGuestSecret()}}
+	post := func(path string, h http.Header, body string) testComment {
+		t.Helper()
+		rec := serve(s, "POST", path+"/comments", body, h)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("create = %d %s", rec.Code, rec.Body)
+		}
+		return decodeAs[testComment](t, rec.Body.Bytes())
+	}
+	// Guests come through the link; members may use the video's id.
+	g := post(sp, guest, `{"body":"guest question","timeMs":1000,"guestName":"Gil"}`)
+	o := post(vp, owner.h(), `{"body":"from the owner","timeMs":2000}`)
+	if !o.ByOwner || o.AuthorName != "Olive" || !o.Mine || o.GuestSecret != "" {
+		t.Fatalf("owner's comment = %+v", o)
+	}
+	m := post(sp, other.h(), `{"body":"from a member","timeMs":3000}`)
+	if m.ByOwner || m.AuthorName != "Otto" {
+		t.Fatalf("member's comment = %+v", m)
+	}
+	if a := post(vp, admin.h(), `{"body":"moderating","timeMs":4000}`); a.ByOwner {
+		t.Fatal("an admin's comment is the owner's")
+	}
+	isOwner := func(want bool) func(*testing.T, []byte) {
+		return func(t *testing.T, b []byte) {
+			if got := decodeAs[struct{ IsOwner bool }](t, b).IsOwner; got != want {
+				t.Fatalf("isOwner = %v, want %v", got, want)
+			}
+		}
+	}
+	runScenarios(t, s, []scenario{
+		{name: "get/isOwner for the owner", method: "GET", path: vp, h: owner.h(), status: 200, check: isOwner(true)},
+		{name: "get/isOwner for an admin", method: "GET", path: vp, h: admin.h(), status: 200, check: isOwner(true)},
+		{name: "get/not for another member", method: "GET", path: vp, h: other.h(), status: 200, check: isOwner(false)},
+		{name: "create/guests need the link", method: "POST", path: vp + "/comments", body: `{"body":"x","timeMs":0,"guestName":"Gil"}`, h: guest, status: 401, code: media.EUNAUTHORIZED},
+		{name: "edit/the owner may not edit a guest's words", method: "PATCH", path: "/api/comments/" + g.ID, body: `{"body":"hacked"}`, h: owner.h(), status: 403, code: media.ENOTALLOWED},
+		{name: "edit/a guest through the link", method: "PATCH", path: sp + "/comments/" + g.ID, body: `{"body":"guest question, edited"}`, h: guest, status: 200},
+		{name: "edit/a guest without the link", method: "PATCH", path: "/api/comments/" + g.ID, body: `{"body":"x"}`, h: guest, status: 401, code: media.EUNAUTHORIZED},
+		{name: "edit/a member edits their own", method: "PATCH", path: "/api/comments/" + m.ID, body: `{"body":"edited"}`, h: other.h(), status: 200},
+		{name: "edit/not someone else's", method: "PATCH", path: "/api/comments/" + o.ID, body: `{"body":"hacked"}`, h: other.h(), status: 403, code: media.ENOTALLOWED},
+		{name: "resolve/another member may not", method: "POST", path: "/api/comments/" + g.ID + "/resolve", h: other.h(), status: 403, code: media.ENOTALLOWED},
+		{name: "resolve/the owner may", method: "POST", path: "/api/comments/" + g.ID + "/resolve", h: owner.h(), status: 200, check: func(t *testing.T, b []byte) {
+			if c := decodeAs[testComment](t, b); !c.Resolved || c.Mine {
+				t.Fatalf("resolved = %+v", c)
+			}
+		}},
+		{name: "reopen/an admin may", method: "POST", path: "/api/comments/" + g.ID + "/reopen", h: admin.h(), status: 200},
+		{name: "delete/another member may not", method: "DELETE", path: "/api/comments/" + g.ID, h: other.h(), status: 403, code: media.ENOTALLOWED},
+		{name: "delete/the owner may", method: "DELETE", path: "/api/comments/" + m.ID, h: owner.h(), status: 200},
+		{name: "delete/an admin may", method: "DELETE", path: sp + "/comments/" + g.ID, h: admin.h(), status: 200},
+		{name: "settings/a guest may not", method: "PATCH", path: vp, body: `{"commentsEnabled":false}`, h: guest, status: 401, code: media.EUNAUTHORIZED},
+		{name: "settings/another member may not", method: "PATCH", path: vp, body: `{"commentsEnabled":false}`, h: other.h(), status: 403, code: media.ENOTALLOWED},
+		{name: "settings/a bad title changes nothing", method: "PATCH", path: vp, body: `{"guestComments":false,"title":"` + strings.Repeat("t", 201) + `"}`, h: owner.h(), status: 400, code: media.EINVALID},
+		{name: "create/guests still welcome", method: "POST", path: sp + "/comments", body: `{"body":"x","timeMs":0,"guestName":"Gil"}`, h: guest, status: 201},
+		{name: "settings/no guests", method: "PATCH", path: vp, body: `{"guestComments":false}`, h: owner.h(), status: 200, check: func(t *testing.T, b []byte) {
+			got := decodeAs[struct{ CommentsEnabled, GuestComments, ReactionsEnabled, IsOwner bool }](t, b)
+			if got.GuestComments || !got.CommentsEnabled || !got.ReactionsEnabled || !got.IsOwner {
+				t.Fatalf("settings = %+v", got)
+			}
+		}},
+		{name: "create/guests not allowed", method: "POST", path: sp + "/comments", body: `{"body":"x","timeMs":0,"guestName":"Gil"}`, h: guest, status: 403, code: media.EGUESTSOFF},
+		{name: "create/members still may", method: "POST", path: sp + "/comments", body: `{"body":"x","timeMs":0}`, h: other.h(), status: 201},
+		{name: "settings/comments and reactions off (admin)", method: "PATCH", path: vp, body: `{"commentsEnabled":false,"reactionsEnabled":false}`, h: admin.h(), status: 200},
+		{name: "create/comments disabled, even for the owner", method: "POST", path: vp + "/comments", body: `{"body":"x","timeMs":0}`, h: owner.h(), status: 403, code: media.ECOMMENTSOFF},
+		{name: "edit/comments disabled", method: "PATCH", path: "/api/comments/" + o.ID, body: `{"body":"later"}`, h: owner.h(), status: 403, code: media.ECOMMENTSOFF},
+		{name: "react/reactions disabled", method: "POST", path: sp + "/reactions", body: `{"emoji":"👍","timeMs":0}`, h: guest, status: 403, code: media.EREACTIONSOFF},
+		{name: "list/still readable, mine marked", method: "GET", path: vp + "/comments", h: owner.h(), status: 200, check: func(t *testing.T, b []byte) {
+			l := decodeAs[struct{ Threads []testComment }](t, b)
+			var mine int
+			for _, th := range l.Threads {
+				if th.Mine {
+					mine++
+				}
+			}
+			if mine != 1 {
+				t.Fatalf("%d of the owner's threads are mine, want 1: %s", mine, b)
+			}
+		}},
+		{name: "delete/own still possible", method: "DELETE", path: "/api/comments/" + o.ID, h: owner.h(), status: 200},
+		{name: "settings/nothing to change", method: "PATCH", path: vp, body: `{}`, h: owner.h(), status: 400, code: media.EINVALID},
+	})
+}
+
+// The list answer is cached per page, dropped by every event of the video,
+// and never shared with a caller whose own comments it shows.
+func TestThreadCache(t *testing.T) {
+	s, db := newCommentServer(t, Options{RateLimits: RateLimits{Disabled: true}})
+	v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Status: media.StatusReady, DurationMs: 60_000}
+	if err := db.CreateVideo(context.Background(), v); err != nil {
+		t.Fatal(err)
+	}
+	sp := "/api/share/" + v.Slug
+	list := sp + "/comments"
+	type page struct {
+		Threads     []testComment
+		Count       int
+		LastEventID int64
+	}
+	get := func(h http.Header) page {
+		t.Helper()
+		rec := serve(s, "GET", list, "", h)
+		if rec.Code != 200 {
+			t.Fatalf("list = %d %s", rec.Code, rec.Body)
+		}
+		return decodeAs[page](t, rec.Body.Bytes())
+	}
+	if p := get(nil); p.Count != 0 || p.LastEventID != 0 {
+		t.Fatalf("empty page = %+v", p)
+	}
+	secret := media.NewGuestSecret()
+	me := http.Header{"X-Guest-Secret": {secret}}
+	rec := serve(s, "POST", list, `{"body":"one","timeMs":0,"guestName":"A"}`, me)
+	if rec.Code != 201 {
+		t.Fatal(rec.Body)
+	}
+	p := get(nil)
+	if p.Count != 1 || p.LastEventID == 0 || p.Threads[0].Mine {
+		t.Fatalf("after a comment, anonymous = %+v", p)
+	}
+	if p := get(me); !p.Threads[0].Mine {
+		t.Fatal("the author's own comment not mine: the shared answer leaked")
+	}
+	if p := get(nil); p.Threads[0].Mine {
+		t.Fatal("the author's answer was shared")
+	}
+	id := p.Threads[0].ID
+	for _, w := range []struct{ method, path, body string }{
+		{"PATCH", sp + "/comments/" + id, `{"body":"two"}`},
+		{"POST", sp + "/comments/" + id + "/resolve", ""},
+		{"POST", sp + "/reactions", `{"emoji":"🔥","timeMs":0}`},
+	} {
+		before := get(nil).LastEventID
+		if rec := serve(s, w.method, w.path, w.body, me); rec.Code >= 300 {
+			t.Fatalf("%s %s = %d %s", w.method, w.path, rec.Code, rec.Body)
+		}
+		if after := get(nil); after.LastEventID <= before {
+			t.Fatalf("after %s %s the list is stale (lastEventId %d)", w.method, w.path, after.LastEventID)
+		}
+	}
+	if p := get(nil); p.Threads[0].Body != "two" || !p.Threads[0].Resolved {
+		t.Fatalf("cached page is stale: %+v", p.Threads[0])
+	}
+	// A page read while an event arrives is not kept.
+	tc := newThreadCache()
+	k := threadKey{videoID: "v", limit: 1}
+	st := tc.stamp("v")
+	tc.invalidate(&media.CommentEvent{VideoID: "v"})
+	tc.put(k, st, &threadEntry{})
+	if tc.get(k) != nil {
+		t.Fatal("a page read before an event was kept")
+	}
+	tc.put(k, tc.stamp("v"), &threadEntry{})
+	if tc.get(k) == nil {
+		t.Fatal("a fresh page was not kept")
 	}
 }

@@ -27,6 +27,11 @@ var statusOf = map[string]int{
 	media.ECOMMENTSOFF:  http.StatusForbidden,
 	media.EGUESTSOFF:    http.StatusForbidden,
 	media.EREACTIONSOFF: http.StatusForbidden,
+
+	// Not signed in (or a bad token): 401. A video's password still to
+	// give: 403, as the link itself is fine.
+	media.EUNAUTHORIZED:     http.StatusUnauthorized,
+	media.EPASSWORDREQUIRED: http.StatusForbidden,
 }
 
 // ErrorBody is the JSON shape of every error response.

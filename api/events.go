@@ -64,7 +64,7 @@ func (s *Server) videoEvents(c *gin.Context) {
 	rc := http.NewResponseController(w)
 	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout)) }
 	deadline()
-	if err := s.writeVideoEvent(w, s.videoJSON(v)); err != nil {
+	if err := s.writeVideoEvent(w, s.videoJSONFor(c, v)); err != nil {
 		return
 	}
 	sent, err := s.catchUp(c, v.ID, last, resume)
@@ -87,8 +87,13 @@ func (s *Server) videoEvents(c *gin.Context) {
 			// replays from its last id.
 			return
 		case nv := <-sub.C:
+			if !s.stillAllowed(c, nv) {
+				// The link was regenerated, or the video is no longer
+				// shared with this viewer: the stream stops here.
+				return
+			}
 			deadline()
-			if err := s.writeVideoEvent(w, s.videoJSON(nv)); err != nil {
+			if err := s.writeVideoEvent(w, s.videoJSONFor(c, nv)); err != nil {
 				return
 			}
 			w.Flush()

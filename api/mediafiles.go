@@ -34,8 +34,18 @@ func (s *Server) serveMedia(c *gin.Context) {
 	}
 	key := f.key(v.ID)
 	ctx := c.Request.Context()
+	// ?download=1 asks for the MP4 as a file (sharing.go), if its owner
+	// allows downloads.
+	attachment := ""
+	if c.Query("download") == "1" && c.Param("file") == "video.mp4" {
+		if access(c) < media.AccessManage && !v.Sharing.AllowDownload() {
+			s.writeError(c, media.Errorf(media.ENOTALLOWED, "The owner of this video does not allow downloads."))
+			return
+		}
+		attachment, _ = downloadName(v.Title)
+	}
 	if p, ok := s.svc.Blobs.(media.Presigner); ok && s.opt.PresignTTL > 0 {
-		url, err := p.PresignGet(ctx, key, s.opt.PresignTTL, "")
+		url, err := p.PresignGet(ctx, key, s.opt.PresignTTL, attachment)
 		if err != nil {
 			s.writeError(c, err)
 			return
@@ -58,6 +68,13 @@ func (s *Server) serveMedia(c *gin.Context) {
 	// Outputs never change once written; a new processing run would write
 	// a new video (the slug and the file are tied to one version).
 	h.Set("Cache-Control", "private, max-age=3600")
+	if !v.Public(s.now()) {
+		// Who may watch can change at any moment; keep no copies.
+		h.Set("Cache-Control", "private, no-store")
+	}
+	if attachment != "" {
+		h.Set("Content-Disposition", contentDisposition(v.Title))
+	}
 	http.ServeContent(c.Writer, c.Request, c.Param("file"), info.ModTime, b)
 }
 

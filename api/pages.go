@@ -2,8 +2,6 @@ package api
 
 import (
 	"bytes"
-	"fmt"
-	"html"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -31,7 +29,7 @@ func newPages(fsys fs.FS, publicURL string) (*pages, error) {
 	if fsys == nil {
 		return p, nil
 	}
-	for _, name := range []string{"index.html", "watch.html", "embed.html", "record.html"} {
+	for _, name := range []string{"index.html", "watch.html", "embed.html", "record.html", "login.html", "account.html"} {
 		b, err := fs.ReadFile(fsys, name)
 		if err == nil {
 			p.files[name] = b
@@ -73,51 +71,28 @@ func genericHead() string {
 	return `<title>Baton</title><meta name="robots" content="noindex">`
 }
 
-// watch and embed answer unknown slugs with the same 404 page, whatever
-// the reason, so links cannot be probed.
+// watch and embed answer every link that does not lead to a video this
+// viewer may watch (unknown, revoked, expired, private) with the same 404
+// page, so links cannot be probed. A password-protected video gets the
+// page without anything of the video in it; its script asks for the
+// password.
 func (s *Server) sharedPage(c *gin.Context, name string) {
-	slug := c.Param("slug")
-	var v *media.Video
-	if media.ValidSlug(slug) {
-		got, err := s.svc.Videos.VideoBySlug(c.Request.Context(), slug)
-		if err != nil && media.ErrorCode(err) != media.ENOTFOUND {
-			s.writeError(c, err)
-			return
-		}
-		v = got
-	}
-	if v == nil {
-		s.pages.html(c, http.StatusNotFound, name, genericHead())
+	v, _, acc, ok := s.resolveSlug(c)
+	if !ok {
 		return
 	}
-	s.pages.html(c, http.StatusOK, name, s.metaTags(v))
+	switch acc {
+	case media.AccessNone:
+		s.pages.html(c, http.StatusNotFound, name, genericHead())
+	case media.AccessPassword:
+		s.pages.html(c, http.StatusOK, name, genericHead())
+	default:
+		s.pages.html(c, http.StatusOK, name, s.unfurlHead(v))
+	}
 }
 
 func (s *Server) watchPage(c *gin.Context) { s.sharedPage(c, "watch.html") }
 func (s *Server) embedPage(c *gin.Context) { s.sharedPage(c, "embed.html") }
-
-// metaTags builds the title and link-preview tags of a shared video.
-func (s *Server) metaTags(v *media.Video) string {
-	j := s.videoJSON(v)
-	title := v.Title
-	if title == "" {
-		title = "Untitled video"
-	}
-	e := html.EscapeString
-	var b strings.Builder
-	fmt.Fprintf(&b, `<title>%s · Baton</title>`, e(title))
-	fmt.Fprintf(&b, `<meta property="og:title" content="%s">`, e(title))
-	fmt.Fprintf(&b, `<meta property="og:type" content="video.other">`)
-	fmt.Fprintf(&b, `<meta property="og:url" content="%s">`, e(j.ShareURL))
-	if j.PosterURL != "" {
-		fmt.Fprintf(&b, `<meta property="og:image" content="%s">`, e(j.PosterURL))
-	}
-	if j.MP4URL != "" {
-		fmt.Fprintf(&b, `<meta property="og:video" content="%s"><meta property="og:video:type" content="video/mp4">`, e(j.MP4URL))
-		fmt.Fprintf(&b, `<meta property="og:video:width" content="%d"><meta property="og:video:height" content="%d">`, v.Width, v.Height)
-	}
-	return b.String()
-}
 
 // asset serves the hashed build files. Their names change with their
 // content, so they can be cached for good.

@@ -52,7 +52,12 @@ type Options struct {
 	MaxRecording time.Duration
 	// UploadExpiry is how long an upload may stay idle before it is removed.
 	UploadExpiry time.Duration
-	Log          *slog.Logger
+	// Accounts signs people in (auth.go). Nil: built over Service's store
+	// with open sign-up, when that store keeps users.
+	Accounts *media.Accounts
+	// AuthLimits bounds password guessing; zero rates are the defaults.
+	AuthLimits AuthLimits
+	Log        *slog.Logger
 }
 
 // Server serves Baton over HTTP.
@@ -67,9 +72,13 @@ type Server struct {
 	// only waits for them otherwise.
 	done     chan struct{}
 	doneOnce sync.Once
-	// comments and limits serve comments and reactions (comments.go).
+	// comments, limits and threads serve comments and reactions
+	// (comments.go).
 	comments *media.Comments
 	limits   limiters
+	threads  *threadCache
+	// auth checks who is asking (auth.go, middleware.go).
+	auth authState
 }
 
 // New builds the server and its routes.
@@ -84,6 +93,8 @@ func New(opt Options) (*Server, error) {
 		s.comments = defaultComments(opt.Service)
 	}
 	s.limits = newLimiters(opt.RateLimits)
+	s.threads = newThreadCache()
+	s.comments.Hub.Observe(s.threads.invalidate)
 	up, err := newUploads(s)
 	if err != nil {
 		return nil, err
@@ -94,6 +105,9 @@ func New(opt Options) (*Server, error) {
 		return nil, err
 	}
 	s.pages = pg
+	if s.auth, err = newAuthState(opt); err != nil {
+		return nil, fmt.Errorf("api: accounts: %w", err)
+	}
 
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -120,40 +134,85 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.readyz)
 	e.GET("/api/openapi.yaml", s.openapi)
 
-	e.POST("/api/videos", s.createVideo)
-	e.GET("/api/videos", s.listVideos)
-	e.GET("/api/videos/:id", s.getVideo)
-	e.PATCH("/api/videos/:id", s.updateVideo)
-	e.DELETE("/api/videos/:id", s.deleteVideo)
-	e.GET("/api/videos/:id/events", s.videoEvents)
-	e.GET("/api/share/:slug", s.getShared)
+	// accounts and the workspace (auth.go)
+	signedIn := s.requireUser
+	e.GET("/api/auth/options", s.authOptions)
+	e.POST("/api/auth/signup", s.signup)
+	e.POST("/api/auth/login", s.login)
+	e.POST("/api/auth/logout", s.logout)
+	e.GET("/api/auth/me", signedIn, s.me)
+	e.PATCH("/api/auth/me", signedIn, s.updateMe)
+	e.POST("/api/auth/password", signedIn, s.changePassword)
+	e.GET("/api/auth/tokens", signedIn, s.listTokens)
+	e.POST("/api/auth/tokens", signedIn, s.createToken)
+	e.DELETE("/api/auth/tokens/:tokenId", signedIn, s.revokeToken)
+	e.GET("/api/auth/invite/:token", s.checkInvite)
+	e.GET("/api/members", signedIn, s.listMembers)
+	e.PATCH("/api/members/:userId", signedIn, s.updateMember)
+	e.DELETE("/api/members/:userId", signedIn, s.removeMember)
+	e.GET("/api/invites", signedIn, s.listInvites)
+	e.POST("/api/invites", signedIn, s.createInvite)
+	e.DELETE("/api/invites/:inviteId", signedIn, s.revokeInvite)
+
+	// A member's videos, by id (middleware.go guards who may what).
+	watch, manage := s.videoByID(media.AccessWatch), s.videoByID(media.AccessManage)
+	e.POST("/api/videos", signedIn, s.createVideo)
+	e.GET("/api/videos", signedIn, s.listVideos)
+	e.GET("/api/videos/:id", watch, s.getVideo)
+	e.PATCH("/api/videos/:id", manage, s.updateVideo)
+	e.DELETE("/api/videos/:id", manage, s.deleteVideo)
+	e.GET("/api/videos/:id/events", watch, s.videoEvents)
+	e.PATCH("/api/videos/:id/sharing", manage, s.updateSharing)
+	e.POST("/api/videos/:id/sharing/regenerate", manage, s.regenerateLink)
 
 	// comments
-	e.GET("/api/videos/:id/comments", s.listComments)
-	e.POST("/api/videos/:id/comments", s.createComment)
-	e.GET("/api/videos/:id/comments.json", s.exportCommentsJSON)
-	e.GET("/api/videos/:id/comments.vtt", s.exportCommentsVTT)
-	e.PATCH("/api/comments/:commentId", s.updateComment)
-	e.DELETE("/api/comments/:commentId", s.deleteComment)
-	e.POST("/api/comments/:commentId/resolve", s.resolveComment)
-	e.POST("/api/comments/:commentId/reopen", s.reopenComment)
-	e.GET("/api/videos/:id/reactions", s.listReactions)
-	e.POST("/api/videos/:id/reactions", s.createReaction)
-	e.DELETE("/api/reactions/:reactionId", s.deleteReaction)
+	e.GET("/api/videos/:id/comments", watch, s.listComments)
+	e.POST("/api/videos/:id/comments", watch, s.createComment)
+	e.GET("/api/videos/:id/comments.json", watch, s.exportCommentsJSON)
+	e.GET("/api/videos/:id/comments.vtt", watch, s.exportCommentsVTT)
+	e.PATCH("/api/comments/:commentId", s.commentAccess, s.updateComment)
+	e.DELETE("/api/comments/:commentId", s.commentAccess, s.deleteComment)
+	e.POST("/api/comments/:commentId/resolve", s.commentAccess, s.resolveComment)
+	e.POST("/api/comments/:commentId/reopen", s.commentAccess, s.reopenComment)
+	e.GET("/api/videos/:id/reactions", watch, s.listReactions)
+	e.POST("/api/videos/:id/reactions", watch, s.createReaction)
+	e.DELETE("/api/reactions/:reactionId", s.reactionAccess, s.deleteReaction)
+	e.GET("/api/share/:slug/comments.json", s.videoBySlug, s.exportCommentsJSON)
+	e.GET("/api/share/:slug/comments.vtt", s.videoBySlug, s.exportCommentsVTT)
+
+	// The same for whoever holds the share link, signed in or not.
+	shared := s.videoBySlug
+	e.GET("/api/share/:slug", shared, s.getShared)
+	e.POST("/api/share/:slug/unlock", s.unlockShared)
+	e.GET("/api/share/:slug/events", shared, s.videoEvents)
+	e.GET("/api/share/:slug/comments", shared, s.listComments)
+	e.POST("/api/share/:slug/comments", shared, s.createComment)
+	e.PATCH("/api/share/:slug/comments/:commentId", shared, s.commentAccess, s.updateComment)
+	e.DELETE("/api/share/:slug/comments/:commentId", shared, s.commentAccess, s.deleteComment)
+	e.POST("/api/share/:slug/comments/:commentId/resolve", shared, s.commentAccess, s.resolveComment)
+	e.POST("/api/share/:slug/comments/:commentId/reopen", shared, s.commentAccess, s.reopenComment)
+	e.GET("/api/share/:slug/reactions", shared, s.listReactions)
+	e.POST("/api/share/:slug/reactions", shared, s.createReaction)
+	e.DELETE("/api/share/:slug/reactions/:reactionId", shared, s.reactionAccess, s.deleteReaction)
 
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.
-	e.HEAD("/api/uploads/:id", s.uploads.head)
-	e.PATCH("/api/uploads/:id", s.uploads.patch)
+	e.HEAD("/api/uploads/:id", manage, s.uploads.head)
+	e.PATCH("/api/uploads/:id", manage, s.uploads.patch)
 	e.OPTIONS("/api/uploads/:id", s.uploads.options)
 
-	e.GET("/media/:slug/:file", s.serveMedia)
-	e.HEAD("/media/:slug/:file", s.serveMedia)
-	e.GET("/media/:slug/live/:file", s.serveLive)
+	e.GET("/media/:slug/:file", shared, s.serveMedia)
+	e.HEAD("/media/:slug/:file", shared, s.serveMedia)
+	e.GET("/media/:slug/live/:file", shared, s.serveLive)
 	e.GET("/api/config", s.clientConfig)
+	e.GET("/oembed", s.oembed)
 
-	e.GET("/", s.pages.home)
-	e.GET("/record", s.pages.record)
+	e.GET("/", s.homePage)
+	e.GET("/login", s.loginPage)
+	e.GET("/signup", s.loginPage)
+	e.GET("/invite/:token", s.loginPage)
+	e.GET("/account", s.membersOnly("account.html"))
+	e.GET("/record", s.membersOnly("record.html"))
 	e.GET("/v/:slug", s.watchPage)
 	e.GET("/embed/:slug", s.embedPage)
 	e.GET("/assets/*path", s.pages.asset)
@@ -165,13 +224,15 @@ func (s *Server) routes() {
 func (s *Server) SetPublicURL(u string) {
 	s.opt.PublicURL = strings.TrimRight(u, "/")
 	s.pages.publicURL = s.opt.PublicURL
+	s.auth.trustOrigin(s.opt.PublicURL)
 }
 
 // CloseStreams ends every open event stream; call it when shutting down.
 func (s *Server) CloseStreams() { s.doneOnce.Do(func() { close(s.done) }) }
 
-// Handler returns the HTTP handler.
-func (s *Server) Handler() http.Handler { return s.engine }
+// Handler returns the HTTP handler: the routes behind the cross-site
+// request guard (auth.go).
+func (s *Server) Handler() http.Handler { return s.auth.cop.Handler(s.engine) }
 
 // Start runs background upkeep (finishing uploads a crash interrupted,
 // removing expired ones) until ctx ends.

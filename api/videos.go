@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -37,11 +38,19 @@ type videoJSON struct {
 	CommentsEnabled  bool `json:"commentsEnabled"`
 	GuestComments    bool `json:"guestComments"`
 	ReactionsEnabled bool `json:"reactionsEnabled"`
-	// OwnerToken is shown once, in the answer to POST /api/videos; sent
-	// back as X-Owner-Token it proves ownership.
-	OwnerToken string `json:"ownerToken,omitempty"`
-	// IsOwner is set when the request's X-Owner-Token is this video's.
+	// IsOwner is set when the caller may act as the video's owner (its
+	// creator, or an admin).
 	IsOwner bool `json:"isOwner,omitempty"`
+
+	// Library and sharing (sharing.go): views of the watch page by others,
+	// comments, who made it, whether viewers may download the MP4 and
+	// where; the sharing settings only for those who manage the video.
+	Views         int64        `json:"views"`
+	CommentCount  int          `json:"commentCount"`
+	Owner         *ownerJSON   `json:"owner,omitempty"`
+	AllowDownload bool         `json:"allowDownload"`
+	DownloadURL   string       `json:"downloadUrl,omitempty"`
+	Sharing       *sharingJSON `json:"sharing,omitempty"`
 }
 
 func (s *Server) videoJSON(v *media.Video) videoJSON {
@@ -84,27 +93,18 @@ func (s *Server) createVideo(c *gin.Context) {
 			return
 		}
 	}
-	v, err := s.svc.CreateVideo(c.Request.Context(), req.Title)
+	v, err := s.svc.CreateVideoFor(c.Request.Context(), s.currentUser(c).ID, req.Title)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	token, withToken, err := s.comments.IssueOwnerToken(c.Request.Context(), v.ID)
-	if err != nil {
-		_ = s.svc.Videos.DeleteVideo(c.Request.Context(), v.ID)
-		s.writeError(c, err)
-		return
-	}
-	v = withToken
 	if err := s.uploads.create(c.Request.Context(), v.ID); err != nil {
 		_ = s.svc.Videos.DeleteVideo(c.Request.Context(), v.ID)
 		s.writeError(c, err)
 		return
 	}
 	c.Header("Location", "/api/videos/"+v.ID)
-	out := s.videoJSON(v)
-	out.OwnerToken, out.IsOwner = token, true
-	c.JSON(http.StatusCreated, out)
+	c.JSON(http.StatusCreated, s.videoJSONFor(c, v))
 }
 
 const maxPageSize = 100
@@ -124,8 +124,19 @@ func (s *Server) listVideos(c *gin.Context) {
 		s.badRequest(c, "before must be a video id.")
 		return
 	}
+	scope := c.Query("scope")
+	if scope != "" && scope != media.ScopeMine && scope != media.ScopeWorkspace {
+		s.badRequest(c, "scope must be mine or workspace.")
+		return
+	}
+	q := strings.TrimSpace(c.Query("q"))
+	if len(q) > 200 {
+		s.badRequest(c, "q must be at most 200 characters.")
+		return
+	}
 	// One extra row tells whether there is a next page.
-	vs, err := s.svc.Videos.ListVideos(c.Request.Context(), media.ListOptions{Limit: limit + 1, Before: before})
+	vs, err := s.svc.Videos.ListVideos(c.Request.Context(), media.ListOptions{
+		Limit: limit + 1, Before: before, Viewer: s.currentUser(c).ID, Scope: scope, Query: q, Now: s.now()})
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -137,37 +148,30 @@ func (s *Server) listVideos(c *gin.Context) {
 	}
 	out := make([]videoJSON, len(vs))
 	for i, v := range vs {
-		out[i] = s.videoJSON(v)
+		out[i] = s.videoJSONFor(c, v)
 	}
 	c.JSON(http.StatusOK, gin.H{"videos": out, "nextBefore": next})
 }
 
-// video loads the video named by the :id parameter or answers 404.
+// video is the video a route guard (middleware.go) loaded; a route
+// without a guard gets the guard's check (signed in, may watch).
 func (s *Server) video(c *gin.Context) (*media.Video, bool) {
-	id := c.Param("id")
-	if !media.ValidID(id) {
-		s.writeError(c, media.Errorf(media.ENOTFOUND, "Video not found."))
-		return nil, false
+	if v, ok := s.videoInContext(c); ok {
+		return v, true
 	}
-	v, err := s.svc.Videos.Video(c.Request.Context(), id)
-	if err != nil {
-		s.writeError(c, err)
-		return nil, false
-	}
-	return v, true
+	return s.loadByID(c, media.AccessWatch)
 }
 
 func (s *Server) getVideo(c *gin.Context) {
 	if v, ok := s.video(c); ok {
-		out := s.videoJSON(v)
-		out.IsOwner = media.Actor{OwnerToken: c.GetHeader("X-Owner-Token")}.OwnerOf(v)
-		c.JSON(http.StatusOK, out)
+		c.Header("Cache-Control", "no-store")
+		c.JSON(http.StatusOK, s.videoJSONFor(c, v))
 	}
 }
 
 type updateVideoRequest struct {
 	Title *string `json:"title"`
-	// Discussion settings: only the owner (X-Owner-Token) may change them.
+	// Discussion settings: only the owner may change them.
 	CommentsEnabled  *bool `json:"commentsEnabled"`
 	GuestComments    *bool `json:"guestComments"`
 	ReactionsEnabled *bool `json:"reactionsEnabled"`
@@ -213,9 +217,7 @@ func (s *Server) updateVideo(c *gin.Context) {
 			return
 		}
 	}
-	out := s.videoJSON(v)
-	out.IsOwner = a.OwnerOf(v)
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, s.videoJSONFor(c, v))
 }
 
 func (s *Server) deleteVideo(c *gin.Context) {
@@ -232,29 +234,35 @@ func (s *Server) deleteVideo(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// sharedVideo loads the video behind the :slug parameter. Malformed and
-// unknown slugs get the same answer, so nothing can be learnt by probing.
+// sharedVideo is the video behind the :slug parameter that the link guard
+// (videoBySlug) let through; a route without the guard gets its check.
+// Malformed, unknown and not-allowed links get the same answer, so nothing
+// can be learnt by probing.
 func (s *Server) sharedVideo(c *gin.Context) (*media.Video, bool) {
-	slug := c.Param("slug")
-	if media.ValidSlug(slug) {
-		v, err := s.svc.Videos.VideoBySlug(c.Request.Context(), slug)
-		if err == nil {
-			return v, true
-		}
-		if media.ErrorCode(err) != media.ENOTFOUND {
-			s.writeError(c, err)
-			return nil, false
-		}
+	if v, ok := s.videoInContext(c); ok {
+		return v, true
 	}
-	s.writeError(c, media.Errorf(media.ENOTFOUND, "Video not found."))
-	return nil, false
+	v, viewer, acc, ok := s.resolveSlug(c)
+	if !ok {
+		return nil, false
+	}
+	if acc < media.AccessWatch {
+		s.writeError(c, errVideoNotFound())
+		return nil, false
+	}
+	s.keep(c, v, viewer, acc)
+	return v, true
 }
 
 func (s *Server) getShared(c *gin.Context) {
 	if v, ok := s.sharedVideo(c); ok {
-		out := s.videoJSON(v)
-		out.UploadURL = "" // viewers never upload
-		out.IsOwner = media.Actor{OwnerToken: c.GetHeader("X-Owner-Token")}.OwnerOf(v)
-		c.JSON(http.StatusOK, out)
+		// ?view=1: the watch or embed page counting a view.
+		if c.Query("view") == "1" {
+			if v, ok = s.countView(c, v); !ok {
+				return
+			}
+		}
+		c.Header("Cache-Control", "no-store")
+		c.JSON(http.StatusOK, s.videoJSONFor(c, v))
 	}
 }

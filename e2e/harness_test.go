@@ -7,18 +7,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -117,6 +123,8 @@ type server struct {
 	URL     string
 	DataDir string
 	log     *lockedBuffer
+	// client holds the test account's session once signIn has run.
+	client *http.Client
 }
 
 type lockedBuffer struct {
@@ -152,10 +160,12 @@ func startServer(tb testing.TB, env ...string) *server {
 	tb.Helper()
 	requireSetup(tb)
 	port := freePort(tb)
+	jar, _ := cookiejar.New(nil)
 	s := &server{
 		URL:     fmt.Sprintf("http://127.0.0.1:%d", port),
 		DataDir: tb.TempDir(),
 		log:     &lockedBuffer{},
+		client:  &http.Client{Jar: jar, Timeout: 60 * time.Second},
 	}
 	cmd := exec.Command(batonBin, "serve")
 	// Only our settings: a developer's BATON_* must not leak in.
@@ -204,6 +214,7 @@ func startServer(tb testing.TB, env ...string) *server {
 		if err == nil {
 			r.Body.Close()
 			if r.StatusCode == 200 {
+				s.signUp(tb)
 				return s
 			}
 		}
@@ -211,6 +222,54 @@ func startServer(tb testing.TB, env ...string) *server {
 			tb.Fatalf("baton did not answer /healthz within 20s:\n%s", s.log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// testAccount is the person who records in these tests.
+var testAccount = map[string]string{
+	"email":    "recorder@example.com",
+	"name":     "Rita Recorder",
+	"password": "a long enough test passphrase 42",
+}
+
+// signUp creates the test account on a server that has accounts (the
+// first one is its admin) and keeps its session in s.client. A server
+// without accounts needs nothing.
+func (s *server) signUp(tb testing.TB) {
+	tb.Helper()
+	body, _ := json.Marshal(testAccount)
+	r, err := s.client.Post(s.URL+"/api/auth/signup", "application/json", bytes.NewReader(body))
+	if err != nil {
+		tb.Fatalf("sign up: %v", err)
+	}
+	defer r.Body.Close()
+	msg, _ := io.ReadAll(r.Body)
+	switch r.StatusCode {
+	case http.StatusCreated, http.StatusOK:
+	case http.StatusNotFound:
+		// No accounts on this server.
+	default:
+		tb.Fatalf("sign up: %s %s", r.Status, msg)
+	}
+}
+
+// signIn gives the browser the test account's session (its tabs share
+// cookies, except isolated ones, which stay anonymous viewers).
+func (s *server) signIn(tb testing.TB, ctx context.Context) {
+	tb.Helper()
+	u, _ := url.Parse(s.URL)
+	for _, ck := range s.client.Jar.Cookies(u) {
+		httpOnly := true
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		// Cookies ignore ports: the proxy's port gets it too.
+		_, err := chromedp.Call(c, network.SetCookie, network.SetCookieParams{
+			Name: ck.Name, Value: ck.Value, URL: s.URL + "/", HTTPOnly: &httpOnly,
+			SameSite: network.CookieSameSiteLax,
+		})
+		cancel()
+		if err != nil {
+			tb.Fatalf("set cookie %s: %v", ck.Name, err)
+		}
 	}
 }
 
@@ -241,7 +300,7 @@ type apiVideo struct {
 
 func (s *server) video(tb testing.TB, id string) apiVideo {
 	tb.Helper()
-	r, err := http.Get(s.URL + "/api/videos/" + id)
+	r, err := s.client.Get(s.URL + "/api/videos/" + id)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -255,6 +314,17 @@ func (s *server) video(tb testing.TB, id string) apiVideo {
 		tb.Fatalf("video JSON: %v: %s", err, body)
 	}
 	return v
+}
+
+// status is the HTTP status of GET /api/videos/{id}.
+func (s *server) status(tb testing.TB, id string) int {
+	tb.Helper()
+	r, err := s.client.Get(s.URL + "/api/videos/" + id)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r.Body.Close()
+	return r.StatusCode
 }
 
 // waitReady polls the API until the video is ready (or failed, which fails the test).
@@ -281,7 +351,7 @@ func (s *server) uploadLength(tb testing.TB, id string) int64 {
 	tb.Helper()
 	req, _ := http.NewRequest(http.MethodHead, s.URL+"/api/uploads/"+id, nil)
 	req.Header.Set("Tus-Resumable", "1.0.0")
-	r, err := http.DefaultClient.Do(req)
+	r, err := s.client.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -497,4 +567,57 @@ func sleep(tb testing.TB, ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 		tb.Fatalf("context ended while waiting: %v", ctx.Err())
 	}
+}
+
+/* ---------- A network that fails on demand ---------- */
+
+// flakyProxy stands between the browser and Baton. While it is down, every
+// request to the upload endpoint loses its connection, as when Wi-Fi drops;
+// everything else passes.
+type flakyProxy struct {
+	URL     string
+	down    atomic.Bool
+	dropped atomic.Int64
+}
+
+// listen reserves the proxy's address, so the server can be told its public URL first.
+func listen(tb testing.TB) net.Listener {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ln
+}
+
+func startFlakyProxy(tb testing.TB, ln net.Listener, target string) *flakyProxy {
+	tb.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &flakyProxy{URL: "http://" + ln.Addr().String()}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.FlushInterval = -1 // Server-Sent Events pass at once
+	rp.ErrorLog = log.New(io.Discard, "", 0)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if p.down.Load() && strings.HasPrefix(r.URL.Path, "/api/uploads/") {
+				p.dropped.Add(1)
+				if hj, ok := w.(http.Hijacker); ok {
+					if conn, _, err := hj.Hijack(); err == nil {
+						conn.Close()
+						return
+					}
+				}
+				http.Error(w, "down", http.StatusBadGateway)
+				return
+			}
+			rp.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() { _ = srv.Serve(ln) }()
+	tb.Cleanup(func() { _ = srv.Close() })
+	return p
 }

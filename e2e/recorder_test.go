@@ -3,16 +3,14 @@ package e2e
 import (
 	"context"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/fetch"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -31,6 +29,7 @@ type hooks struct {
 	UploadedAt         float64 `json:"uploadedAt"`
 	ReadyAt            float64 `json:"readyAt"`
 	RecordedMs         float64 `json:"recordedMs"`
+	ProducedMs         float64 `json:"producedMs"`
 	ChunksProduced     int     `json:"chunksProduced"`
 	BytesProduced      int64   `json:"bytesProduced"`
 	BytesAcked         int64   `json:"bytesAcked"`
@@ -49,6 +48,7 @@ func readHooks(tb testing.TB, ctx context.Context) hooks {
 // openRecorder loads /record and waits until it is ready to record.
 func openRecorder(tb testing.TB, ctx context.Context, srv *server) {
 	tb.Helper()
+	srv.signIn(tb, ctx)
 	do(tb, ctx, 20*time.Second, "open /record", chromedp.Navigate(srv.URL+"/record"))
 	waitJS(tb, ctx, 15*time.Second,
 		`window.__baton && __baton.state === 'idle' && !document.getElementById('record-start').disabled && document.getElementById('cam-preview').readyState >= 2`,
@@ -71,7 +71,7 @@ func startRecording(tb testing.TB, ctx context.Context) hooks {
 func stopRecording(tb testing.TB, ctx context.Context) hooks {
 	tb.Helper()
 	do(tb, ctx, 10*time.Second, "click Stop", chromedp.Click(chromedp.ID("rec-stop")))
-	waitJS(tb, ctx, 60*time.Second, `['processing', 'ready'].includes(__baton.state)`, hooksJSON)
+	waitJS(tb, ctx, 60*time.Second, `['processing', 'ready'].includes(__baton.state) && __baton.uploadedAt > 0`, hooksJSON)
 	return readHooks(tb, ctx)
 }
 
@@ -105,8 +105,17 @@ func TestRecordScreenCameraMic(t *testing.T) {
 
 	openRecorder(t, ctx, srv)
 	startRecording(t, ctx)
-	sleep(t, ctx, 10*time.Second)
+	// The microphone meter moves while recording (the fake microphone beeps).
+	var loudest float64
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
+		level := eval[float64](t, ctx, 5*time.Second, `parseFloat(document.getElementById('mic-level-live').style.width) || 0`)
+		loudest = math.Max(loudest, level)
+		sleep(t, ctx, 250*time.Millisecond)
+	}
 	h := stopRecording(t, ctx)
+	if loudest == 0 {
+		t.Error("the microphone level meter never moved")
+	}
 
 	if h.LinkShownAt <= 0 || h.FirstChunkAckAt <= 0 || h.LinkShownAt >= h.FirstChunkAckAt {
 		t.Fatalf("link shown at %.0f ms, first chunk acknowledged at %.0f ms: the link must come first", h.LinkShownAt, h.FirstChunkAckAt)
@@ -126,8 +135,30 @@ func TestRecordScreenCameraMic(t *testing.T) {
 		(h2.UploadedAt-h.StoppedAt)/1000, (h2.ReadyAt-h.StoppedAt)/1000, p.seconds(), p.codec("video"), p.codec("audio"), v.Width, v.Height)
 }
 
-// TestWatchWhileRecording opens the share link in another browser profile
-// while the recording runs: it must play before the recording stops, and
+const playerState = `(p => JSON.stringify(p && {t: p.currentTime, paused: p.paused, rs: p.readyState, err: p.error && p.error.message, frames: p.getVideoPlaybackQuality().totalVideoFrames, src: p.dataset.source, engine: p.dataset.engine}))(document.getElementById('player'))`
+
+// watchLive opens a share link and waits until the live player plays.
+func watchLive(t *testing.T, viewer context.Context, link, engine string) {
+	t.Helper()
+	opened := time.Now()
+	do(t, viewer, 20*time.Second, "open the share link", chromedp.Navigate(link))
+	waitJS(t, viewer, 20*time.Second, `document.querySelector('#player[data-source="live"]')`,
+		`JSON.stringify({stage: document.getElementById('stage')?.dataset, html: document.getElementById('stage')?.innerHTML.slice(0, 300)})`)
+	waitJS(t, viewer, 10*time.Second, `/recording in progress/i.test(document.getElementById('live-badge')?.textContent ?? '')`,
+		`JSON.stringify(document.getElementById('live-badge')?.textContent ?? null)`)
+	waitJS(t, viewer, 25*time.Second,
+		`(p => p && p.dataset.engine === '`+engine+`' && p.currentTime > 0.5 && p.getVideoPlaybackQuality().totalVideoFrames > 5)(document.getElementById('player'))`,
+		playerState)
+	at := eval[float64](t, viewer, 5*time.Second, `document.getElementById('player').currentTime`)
+	t.Logf("%s viewer: playing %.1f s after opening the link, at %.1f s of the video", engine, time.Since(opened).Seconds(), at)
+	// A mark that a reload would wipe.
+	eval[bool](t, viewer, 5*time.Second, `window.__noReload = true`)
+}
+
+// TestWatchWhileRecording opens the share link in two other browser
+// profiles while the recording runs, one with hls.js (the default where
+// Media Source Extensions exist) and one with the browser's own HLS player
+// (as on iPhones): both must play before the recording stops, and
 // switch to the final video after Stop without a reload.
 func TestWatchWhileRecording(t *testing.T) {
 	srv := startServer(t)
@@ -138,39 +169,27 @@ func TestWatchWhileRecording(t *testing.T) {
 	h := startRecording(t, rec)
 	sleep(t, rec, 3*time.Second)
 
-	viewer, _ := br.tab(t, true)
-	opened := time.Now()
-	do(t, viewer, 20*time.Second, "open the share link", chromedp.Navigate(h.ShareURL))
-	waitJS(t, viewer, 20*time.Second, `document.querySelector('#player[data-source="live"]')`,
-		`JSON.stringify({stage: document.getElementById('stage')?.dataset, html: document.getElementById('stage')?.innerHTML.slice(0, 300)})`)
-	liveAfter := time.Since(opened)
-	waitJS(t, viewer, 10*time.Second, `/recording/i.test(document.getElementById('live-badge')?.textContent ?? '')`,
-		`JSON.stringify(document.getElementById('live-badge')?.textContent ?? null)`)
-	const playing = `(p => p && p.currentTime > 0.5 && p.getVideoPlaybackQuality().totalVideoFrames > 5)(document.getElementById('player'))`
-	const playerState = `(p => JSON.stringify(p && {t: p.currentTime, paused: p.paused, rs: p.readyState, err: p.error && p.error.message, frames: p.getVideoPlaybackQuality().totalVideoFrames, src: p.dataset.source}))(document.getElementById('player'))`
-	waitJS(t, viewer, 25*time.Second, playing, playerState)
-	playingAfter := time.Since(opened)
+	hlsjs, _ := br.tab(t, true)
+	watchLive(t, hlsjs, h.ShareURL, "hls.js")
+	native, _ := br.tab(t, true)
+	watchLive(t, native, h.ShareURL+"?hls=native", "native")
 	during := readHooks(t, rec)
 	if during.State != "recording" {
-		t.Fatalf("the viewer played only after the recording stopped (state %s)", during.State)
+		t.Fatalf("the viewers played only after the recording stopped (state %s)", during.State)
 	}
-	liveAt := eval[float64](t, viewer, 5*time.Second, `document.getElementById('player').currentTime`)
-	engine := eval[string](t, viewer, 5*time.Second, `document.getElementById('player').dataset.engine ?? ''`)
-	t.Logf("viewer (opened %.1f s into the recording): live player after %.1f s, playing (%s) after %.1f s, at %.1f s of the video while %.1f s were recorded",
-		(h.RecordedMs+3000)/1000, liveAfter.Seconds(), engine, playingAfter.Seconds(), liveAt, during.RecordedMs/1000)
+	t.Logf("both viewers played while the recording was at %.1f s", during.RecordedMs/1000)
 
-	// A mark that a reload would wipe.
-	eval[bool](t, viewer, 5*time.Second, `window.__noReload = true`)
-	sleep(t, rec, 3*time.Second)
 	h = stopRecording(t, rec)
 	v := srv.waitReady(t, h.VideoID, 60*time.Second)
-	waitJS(t, viewer, 30*time.Second, `document.querySelector('#player[data-source="mp4"]')`, playerState)
-	if !eval[bool](t, viewer, 5*time.Second, `window.__noReload === true`) {
-		t.Fatal("the watch page reloaded to show the final video")
-	}
-	waitJS(t, viewer, 15*time.Second, `document.getElementById('player').readyState >= 2`, playerState)
-	if eval[bool](t, viewer, 5*time.Second, `!!document.getElementById('live-badge')`) {
-		t.Fatal("the recording badge is still shown on the final video")
+	for _, viewer := range []context.Context{native, hlsjs} {
+		waitJS(t, viewer, 30*time.Second, `document.querySelector('#player[data-source="mp4"]')`, playerState)
+		if !eval[bool](t, viewer, 5*time.Second, `window.__noReload === true`) {
+			t.Fatal("the watch page reloaded to show the final video")
+		}
+		waitJS(t, viewer, 15*time.Second, `document.getElementById('player').readyState >= 2`, playerState)
+		if eval[bool](t, viewer, 5*time.Second, `!!document.getElementById('live-badge')`) {
+			t.Fatal("the recording badge is still shown on the final video")
+		}
 	}
 	checkVideo(t, v, h.RecordedMs, 0.1*h.RecordedMs)
 }
@@ -179,45 +198,27 @@ func TestWatchWhileRecording(t *testing.T) {
 // the middle of a recording: the recording must still complete with every
 // byte.
 func TestNetworkLoss(t *testing.T) {
-	srv := startServer(t)
+	requireSetup(t)
+	ln := listen(t)
+	srv := startServer(t, "BATON_PUBLIC_URL=http://"+ln.Addr().String())
+	proxy := startFlakyProxy(t, ln, srv.URL)
 	br := startBrowser(t)
 	ctx, _ := br.tab(t, false)
 
-	var outage atomic.Bool
-	var refused atomic.Int64
-	paused := chromedp.Events(ctx, fetch.RequestPaused)
-	go func() {
-		for ev, err := range paused {
-			if err != nil {
-				t.Logf("DEBUG paused err %v", err)
-				return
-			}
-			t.Logf("DEBUG paused %s %s", ev.Request.Method, ev.Request.URL)
-			if outage.Load() {
-				refused.Add(1)
-				_, _ = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonConnectionRefused})
-			} else {
-				_, err := chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
-				t.Logf("DEBUG continue %v", err)
-			}
-		}
-	}()
-	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/api/uploads/*"}}}); err != nil {
-		t.Fatalf("Fetch.enable: %v", err)
-	}
-
-	openRecorder(t, ctx, srv)
+	// The page, its API calls and its uploads all go through the proxy.
+	openRecorder(t, ctx, &server{URL: proxy.URL, client: srv.client})
 	startRecording(t, ctx)
 	sleep(t, ctx, 3*time.Second)
-	outage.Store(true)
-	waitJS(t, ctx, 4*time.Second, `__baton.uploadFailures > 0 && document.getElementById('rec-upload-status').dataset.kind === 'warn'`, hooksJSON)
+	proxy.down.Store(true)
+	waitJS(t, ctx, 5*time.Second, `__baton.uploadFailures > 0 && document.getElementById('rec-upload-status').dataset.kind === 'warn'`, hooksJSON)
 	sleep(t, ctx, 4*time.Second)
 	during := readHooks(t, ctx)
-	outage.Store(false)
-	sleep(t, ctx, 5*time.Second)
+	proxy.down.Store(false)
+	waitJS(t, ctx, 10*time.Second, `__baton.uploadFailures === 0 && document.getElementById('rec-upload-status').dataset.kind !== 'warn'`, hooksJSON)
+	sleep(t, ctx, 3*time.Second)
 	h := stopRecording(t, ctx)
-	if refused.Load() == 0 {
-		t.Fatal("no upload request was refused during the outage")
+	if proxy.dropped.Load() == 0 {
+		t.Fatal("no upload request was cut off during the outage")
 	}
 	if behind := during.BytesProduced - during.BytesAcked; behind <= 0 {
 		t.Fatalf("during the outage the uploader was not behind (%d produced, %d acked)", during.BytesProduced, during.BytesAcked)
@@ -227,12 +228,13 @@ func TestNetworkLoss(t *testing.T) {
 		t.Fatalf("server has %d bytes, the recorder produced %d", got, h.BytesProduced)
 	}
 	checkVideo(t, v, h.RecordedMs, 0.1*h.RecordedMs)
-	t.Logf("%d requests refused; %d bytes were waiting when the network came back", refused.Load(), during.BytesProduced-during.BytesAcked)
+	t.Logf("%d upload requests cut off; %d bytes were waiting when the network came back; Stop->uploaded %.2f s",
+		proxy.dropped.Load(), during.BytesProduced-during.BytesAcked, (h.UploadedAt-h.StoppedAt)/1000)
 }
 
 // TestCrashRecovery kills the recording tab's renderer mid-recording, then
 // reopens the recorder in the same profile: it offers to recover, and the
-// result holds what was recorded before the crash.
+// result holds what MediaRecorder had produced before the crash.
 func TestCrashRecovery(t *testing.T) {
 	srv := startServer(t)
 	br := startBrowser(t)
@@ -251,6 +253,11 @@ func TestCrashRecovery(t *testing.T) {
 	ctx, _ := br.tab(t, false)
 	openRecorder(t, ctx, srv)
 	waitJS(t, ctx, 10*time.Second, `!document.getElementById('recover').hidden`, hooksJSON)
+	if dir := os.Getenv("BATON_E2E_SHOTS"); dir != "" {
+		if b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "rec-recover-light.png"), b, 0o644)
+		}
+	}
 	do(t, ctx, 10*time.Second, "click Recover", chromedp.Click(chromedp.ID("recover-start")))
 	waitJS(t, ctx, 60*time.Second, `['ready', 'failed'].includes(__baton.state)`, hooksJSON)
 	h := readHooks(t, ctx)
@@ -261,11 +268,63 @@ func TestCrashRecovery(t *testing.T) {
 	if got := srv.uploadLength(t, before.VideoID); got < before.BytesProduced {
 		t.Fatalf("server has %d bytes, at the crash %d had been produced", got, before.BytesProduced)
 	}
-	p := checkVideo(t, v, before.RecordedMs, 1500)
-	t.Logf("crashed at %.1f s recorded (%d bytes produced, %d acked); recovered video %.2f s",
-		before.RecordedMs/1000, before.BytesProduced, before.BytesAcked, p.seconds())
+	// What MediaRecorder had handed over before the crash must all be
+	// there; what was still inside the encoder (up to the 1 s timeslice,
+	// plus its lag) dies with the tab.
+	p := checkVideo(t, v, before.ProducedMs, 1500)
+	t.Logf("crashed %.1f s into the recording, %.1f s of it handed over by MediaRecorder (%d bytes, %d acked); recovered video %.2f s",
+		before.RecordedMs/1000, before.ProducedMs/1000, before.BytesProduced, before.BytesAcked, p.seconds())
 	if eval[bool](t, ctx, 5*time.Second, `!document.getElementById('recover').hidden`) {
 		t.Fatal("the recover notice is still shown after recovering")
+	}
+}
+
+// TestRecorderControls restarts, pauses and cancels recordings: a restart
+// deletes the first video and records a new one, a pause is left out of
+// the result, a cancel deletes the video.
+func TestRecorderControls(t *testing.T) {
+	srv := startServer(t)
+	br := startBrowser(t)
+	ctx, _ := br.tab(t, false)
+
+	openRecorder(t, ctx, srv)
+	first := startRecording(t, ctx)
+	sleep(t, ctx, 2*time.Second)
+	do(t, ctx, 10*time.Second, "click Restart", chromedp.Click(chromedp.ID("rec-restart")))
+	do(t, ctx, 10*time.Second, "confirm Restart", chromedp.Click(chromedp.CSS(`#restart-dialog [data-action="confirm"]`)))
+	waitJS(t, ctx, 15*time.Second, `['countdown', 'recording'].includes(__baton.state) && __baton.videoId !== '' && __baton.videoId !== '`+first.VideoID+`'`, hooksJSON)
+	if st := srv.status(t, first.VideoID); st != http.StatusNotFound {
+		t.Fatalf("after Restart the first video answers %d, want 404", st)
+	}
+	do(t, ctx, 10*time.Second, "skip the countdown", chromedp.Click(chromedp.ID("countdown-skip")))
+	waitJS(t, ctx, 10*time.Second, `__baton.state === 'recording'`, hooksJSON)
+	began := time.Now()
+
+	sleep(t, ctx, 2*time.Second)
+	do(t, ctx, 10*time.Second, "click Pause", chromedp.Click(chromedp.ID("rec-pause")))
+	waitJS(t, ctx, 5*time.Second, `__baton.state === 'paused'`, hooksJSON)
+	sleep(t, ctx, 2500*time.Millisecond)
+	do(t, ctx, 10*time.Second, "click Resume", chromedp.Click(chromedp.ID("rec-pause")))
+	waitJS(t, ctx, 5*time.Second, `__baton.state === 'recording'`, hooksJSON)
+	sleep(t, ctx, 2*time.Second)
+	wall := time.Since(began)
+	h := stopRecording(t, ctx)
+	if h.RecordedMs > float64(wall.Milliseconds()-2000) {
+		t.Fatalf("recorded %.0f ms in %v with a 2.5 s pause: the pause was counted", h.RecordedMs, wall)
+	}
+	v := srv.waitReady(t, h.VideoID, 60*time.Second)
+	checkVideo(t, v, h.RecordedMs, math.Max(500, 0.1*h.RecordedMs))
+
+	waitJS(t, ctx, 15*time.Second, `__baton.state === 'ready'`, hooksJSON)
+	do(t, ctx, 10*time.Second, "click Record another", chromedp.Click(chromedp.ID("rec-again")))
+	waitJS(t, ctx, 10*time.Second, `__baton.state === 'idle' && !document.getElementById('record-start').disabled`, hooksJSON)
+	third := startRecording(t, ctx)
+	sleep(t, ctx, 1500*time.Millisecond)
+	do(t, ctx, 10*time.Second, "click Cancel", chromedp.Click(chromedp.ID("rec-cancel")))
+	do(t, ctx, 10*time.Second, "confirm Cancel", chromedp.Click(chromedp.CSS(`#cancel-dialog [data-action="confirm"]`)))
+	waitJS(t, ctx, 10*time.Second, `__baton.state === 'idle'`, hooksJSON)
+	if st := srv.status(t, third.VideoID); st != http.StatusNotFound {
+		t.Fatalf("after Cancel the video answers %d, want 404", st)
 	}
 }
 
@@ -296,7 +355,7 @@ func TestRecorderScreenshots(t *testing.T) {
 		sleep(t, ctx, 400*time.Millisecond)
 		c, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
-		b, err := chromedp.Run(c, chromedp.FullScreenshot(90))
+		b, err := chromedp.Run(c, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}

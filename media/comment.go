@@ -7,10 +7,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"hash/fnv"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -365,34 +363,22 @@ func (s Settings) IsZero() bool {
 }
 
 // Comments holds the rules of a video's conversation: who may write, edit,
-// delete, resolve and react, and what is valid. It stores every change with
-// its event and publishes the event to live watchers.
+// delete, resolve and react, and what is valid. The store keeps every
+// change with its event and hands the events, in order, to Hub.
 type Comments struct {
 	Store  CommentStore
 	Videos VideoStore
 	Events *Broker // video changes (settings)
 	Hub    *CommentHub
-
-	// locks serialise "store a change, then publish its event" per video,
-	// so a video's events reach watchers in the order of their Seq. The
-	// stripes bound memory; unrelated videos rarely share one.
-	locks [64]sync.Mutex
 }
 
-func (s *Comments) lock(videoID string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(videoID))
-	m := &s.locks[h.Sum32()%uint32(len(s.locks))]
-	m.Lock()
-	return m.Unlock
-}
-
-func (s *Comments) publish(evs ...*CommentEvent) {
-	for _, ev := range evs {
-		if ev != nil {
-			s.Hub.Publish(ev)
-		}
+// NewComments wires the rules to their stores and a new live hub.
+func NewComments(store CommentStore, videos VideoStore, events *Broker) *Comments {
+	s := &Comments{Store: store, Videos: videos, Events: events, Hub: NewCommentHub()}
+	if store != nil {
+		store.OnCommentEvent(s.Hub.Publish)
 	}
+	return s
 }
 
 // Create adds a comment or a reply. It returns the comment and, when the
@@ -457,24 +443,11 @@ func (s *Comments) Create(ctx context.Context, videoID string, a Actor, in Comme
 		c.TimeMs, c.EndMs, err = checkTimes(t, end, v.DurationMs)
 		return err
 	}
-	unlock := s.lock(videoID)
-	defer unlock()
 	ev, err := s.Store.CreateComment(ctx, c, check)
 	if err != nil {
 		return nil, "", err
 	}
-	s.publish(ev)
 	return ev.Comment, minted, nil
-}
-
-// videoOfComment finds which video a comment belongs to, to take that
-// video's lock before changing the comment.
-func (s *Comments) videoOfComment(ctx context.Context, id string) (string, error) {
-	c, err := s.Store.Comment(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	return c.VideoID, nil
 }
 
 // Edit changes a comment's body; only its author may. ENOTFOUND,
@@ -527,18 +500,8 @@ func (s *Comments) Resolve(ctx context.Context, id string, a Actor, resolved boo
 }
 
 func (s *Comments) update(ctx context.Context, id string, fn func(*Video, *Comment) (CommentEventType, error)) (*Comment, error) {
-	videoID, err := s.videoOfComment(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	unlock := s.lock(videoID)
-	defer unlock()
-	c, ev, err := s.Store.UpdateComment(ctx, id, fn)
-	if err != nil {
-		return nil, err
-	}
-	s.publish(ev)
-	return c, nil
+	c, _, err := s.Store.UpdateComment(ctx, id, fn)
+	return c, err
 }
 
 // Delete deletes a comment; its author and the video's owner may. A thread
@@ -546,12 +509,6 @@ func (s *Comments) update(ctx context.Context, id string, fn func(*Video, *Comme
 // reply of a placeholder takes the placeholder with it. It returns the
 // deletion's event (the placeholder, or Removed). ENOTFOUND, ENOTALLOWED.
 func (s *Comments) Delete(ctx context.Context, id string, a Actor) (*CommentEvent, error) {
-	videoID, err := s.videoOfComment(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	unlock := s.lock(videoID)
-	defer unlock()
 	evs, err := s.Store.DeleteComment(ctx, id, func(v *Video, c *Comment) error {
 		if c.Deleted {
 			return Errorf(ENOTFOUND, "Comment not found.")
@@ -564,7 +521,6 @@ func (s *Comments) Delete(ctx context.Context, id string, a Actor) (*CommentEven
 	if err != nil {
 		return nil, err
 	}
-	s.publish(evs...)
 	return evs[0], nil
 }
 
@@ -593,25 +549,16 @@ func (s *Comments) React(ctx context.Context, videoID string, a Actor, emoji str
 		r.TimeMs = t
 		return err
 	}
-	unlock := s.lock(videoID)
-	defer unlock()
 	ev, err := s.Store.AddReaction(ctx, r, check)
 	if err != nil {
 		return nil, "", err
 	}
-	s.publish(ev)
 	return ev, minted, nil
 }
 
 // Unreact removes a reaction; only whoever made it may. It returns the
 // event (with the counts after it). ENOTFOUND, ENOTALLOWED.
 func (s *Comments) Unreact(ctx context.Context, id string, a Actor) (*CommentEvent, error) {
-	r, err := s.Store.Reaction(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	unlock := s.lock(r.VideoID)
-	defer unlock()
 	ev, err := s.Store.RemoveReaction(ctx, id, func(v *Video, r *Reaction) error {
 		if !r.ReactedBy(a) {
 			return Errorf(ENOTALLOWED, "You can only remove your own reactions.")
@@ -621,7 +568,6 @@ func (s *Comments) Unreact(ctx context.Context, id string, a Actor) (*CommentEve
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ev)
 	return ev, nil
 }
 

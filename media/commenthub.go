@@ -12,8 +12,9 @@ import "sync"
 // events. Unlike video states, every comment event matters, so keeping only
 // the newest (as Broker does) would be wrong here.
 type CommentHub struct {
-	mu   sync.Mutex
-	subs map[string]map[*CommentSub]struct{}
+	mu        sync.Mutex
+	subs      map[string]map[*CommentSub]struct{}
+	observers []func(*CommentEvent)
 }
 
 // CommentSub receives the comment events of one video, in Seq order.
@@ -80,6 +81,14 @@ func (h *CommentHub) remove(s *CommentSub) {
 	}
 }
 
+// Observe calls fn with every published event before any subscriber gets
+// it; caches use it to drop what an event changes. fn must not block.
+func (h *CommentHub) Observe(fn func(*CommentEvent)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.observers = append(h.observers, fn)
+}
+
 // Publish sends ev to every subscriber of its video without waiting.
 func (h *CommentHub) Publish(ev *CommentEvent) {
 	if h == nil || ev == nil {
@@ -87,6 +96,9 @@ func (h *CommentHub) Publish(ev *CommentEvent) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for _, fn := range h.observers {
+		fn(ev)
+	}
 	for s := range h.subs[ev.VideoID] {
 		select {
 		case s.c <- ev:

@@ -251,8 +251,13 @@ type LiveTranscoder interface {
 // Every change is stored together with its event in one transaction, so the
 // events are a complete history a live stream can replay. The check and fn
 // callbacks run inside that transaction, on the current rows, and may
-// complete the comment or reaction being stored.
+// complete the comment or reaction being stored. Events of committed
+// changes go to the function set with OnCommentEvent, in Seq order, before
+// the write returns.
 type CommentStore interface {
+	// OnCommentEvent sets the function that receives every committed event.
+	// It must not block.
+	OnCommentEvent(publish func(*CommentEvent))
 	// CreateComment runs check on the comment's video and, for a reply, its
 	// thread (nil for a new thread), then inserts c and a "created" event.
 	// ENOTFOUND (no such video), EINVALID (ParentID is not a comment of the

@@ -44,7 +44,8 @@
 //     -progress pipe:1.
 //
 //  4. Poster. One frame about a second in (earlier for short videos), at
-//     most 1280 pixels wide, decoded from the output MP4.
+//     most 1280 pixels wide with even dimensions, decoded from the output
+//     MP4. Poster takes one from any time, clamped into the video stream.
 //
 //  5. Verify. The MP4 is probed again: it must have an H.264 stream, AAC if
 //     the source had audio, even dimensions, and a duration within 5% (at
@@ -75,13 +76,14 @@
 //     were measured to stay within a frame of each other either way
 //     round). ffmpeg's own timestamp handling moves a recording that does
 //     not start at zero to zero. The tee muxer writes what was encoded once
-//     to two outputs:
-//     an HLS event playlist (index.m3u8, init.mp4, seg-00000.m4s, ...; fMP4
-//     segments cut at the first keyframe 2 s or more after the last cut)
-//     into LiveRequest.HLSDir, which is ffmpeg's working directory so that
-//     no path appears in the tee specification; and a fragmented MP4
-//     (-movflags frag_keyframe+empty_moov+default_base_moof: moov first,
-//     then a moof+mdat per keyframe, then an mfra index, never a seek) on
+//     to two outputs: an HLS event playlist (index.m3u8, init.mp4,
+//     seg-00000.m4s, ...; fMP4 segments cut at the first keyframe 2 s or
+//     more after the last cut) into LiveRequest.HLSDir, which is ffmpeg's
+//     working directory so that no path appears in the tee specification;
+//     and a fragmented MP4
+//     (-movflags frag_keyframe+empty_moov+default_base_moof with
+//     min_frag_duration 10 s: moov first, then a moof+mdat starting at a
+//     keyframe every 10 s or more, then an mfra index, never a seek) on
 //     stdout, copied to LiveRequest.MP4 and to a private temp file.
 //     -flags +global_header makes the encoders give the MP4 muxers their
 //     headers, which the tee muxer cannot ask for. -t stops the run just
@@ -106,12 +108,15 @@
 //     closes its stdin: ffmpeg restarts a read that SIGTERM interrupts, so a
 //     run waiting on a quiet recording would otherwise last until SIGKILL.
 //
-// A fragmented MP4 written front to back cannot carry a sidx for the whole
-// file (that needs the sizes of all fragments before the first). ffmpeg's
-// MP4 demuxer, which Chromium uses for <video src>, finds a fragmented
-// file's duration and seek points by reading every moof when the file is
-// seekable (a disk file or HTTP with Range requests): one small read per
-// fragment when playback starts. It ignores the mfra unless asked to.
+// Foot-gun: a fragmented MP4 written front to back cannot carry a sidx for
+// the whole file (that needs the sizes of all fragments before the first),
+// and ffmpeg's MP4 demuxer, which Chromium uses for <video src>, ignores
+// the mfra unless asked to. It finds such a file's duration and seek points
+// by reading every moof before playback starts, one range request each
+// over HTTP. The file plays and seeks correctly, but opening a long one
+// over a slow link takes seconds (15 minutes, 90 fragments: about 6 s at
+// 50 ms per request, against 0.2 s for a faststart MP4). Hence the 10 s
+// fragments; HLS has no such cost.
 //
 // Arguments are built by pure functions with ffmpeg-go's GetArgs, one flag
 // per line with the reason beside it, and pinned by golden tests

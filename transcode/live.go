@@ -89,10 +89,17 @@ func (f *FFmpeg) Live(ctx context.Context, req media.LiveRequest) (*media.LiveRe
 	if container != ContainerMatroska {
 		return nil, media.Errorf(media.EUNSUPPORTED, "A live recording must be WebM or Matroska, as browsers record it.")
 	}
-	pr, err := f.probeHead(ctx, head)
-	for err == nil && headIncomplete(pr) && !eof && len(head) < liveHeadMax {
-		if head, eof, err = in.fill(ctx, head, min(2*len(head), liveHeadMax)); err == nil {
-			pr, err = f.probeHead(ctx, head)
+	var pr *probeResult
+	for {
+		pr, err = f.probeHead(ctx, head)
+		// A head cut inside the Tracks does not probe, one cut inside the
+		// first keyframe lacks the pixel format: more of it may tell.
+		more := err == nil && headIncomplete(pr) || media.ErrorCode(err) == media.EINVALID
+		if !more || eof || len(head) >= liveHeadMax {
+			break
+		}
+		if head, eof, err = in.fill(ctx, head, min(2*len(head), liveHeadMax)); err != nil {
+			return nil, err
 		}
 	}
 	if err != nil {
@@ -143,7 +150,7 @@ func noFrames(recording []byte) bool {
 }
 
 // headIncomplete reports whether a probe of the recording's head lacks
-// something more of the recording could tell.
+// something that more of the recording could tell.
 func headIncomplete(pr *probeResult) bool {
 	return pr.Video == nil || pr.Video.Codec == "h264" && pr.Video.PixFmt == ""
 }
@@ -166,6 +173,10 @@ func (f *FFmpeg) livePlan(pr *probeResult) (livePlan, error) {
 		return livePlan{}, media.Errorf(media.ETOOLARGE, "The video's picture is %dx%d (%.1f megapixels); Baton accepts up to %.1f megapixels.",
 			w, h, float64(px)/1e6, float64(f.cfg.MaxPixels)/1e6)
 	}
+	// The same rule as Inspect for a file that states its length.
+	if pr.Duration > f.cfg.MaxDuration {
+		return livePlan{}, media.Errorf(media.ETOOLARGE, "The video is %s long; Baton accepts up to %s.", humanDuration(pr.Duration), humanDuration(f.cfg.MaxDuration))
+	}
 	audio := -1
 	if pr.Audio != nil {
 		audio = pr.Audio.Index
@@ -178,6 +189,7 @@ func (f *FFmpeg) livePlan(pr *probeResult) (livePlan, error) {
 		CopyVideo: v.Codec == "h264" && v.PixFmt == "yuv420p" && v.Width%2 == 0 && v.Height%2 == 0,
 		MaxTime:   f.cfg.MaxDuration + time.Second,
 		Threads:   f.cfg.Threads,
+		Stated:    pr.Duration,
 	}, nil
 }
 
@@ -229,6 +241,10 @@ func (f *FFmpeg) runLive(ctx context.Context, req media.LiveRequest, dir string,
 	}()
 
 	watch := &playlistWatcher{path: filepath.Join(dir, HLSPlaylistName), onSegment: req.OnSegment}
+	// A playlist left by an earlier attempt would be reported as this one's.
+	if err := os.Remove(watch.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("transcode: live: %w", err)
+	}
 	stopWatch, watched := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(watched)
@@ -239,7 +255,7 @@ func (f *FFmpeg) runLive(ctx context.Context, req media.LiveRequest, dir string,
 			case <-stopWatch:
 				return
 			case <-t.C:
-				watch.scan()
+				watch.scan(false)
 			}
 		}
 	}()
@@ -273,7 +289,7 @@ func (f *FFmpeg) runLive(ctx context.Context, req media.LiveRequest, dir string,
 	if runErr != nil {
 		return nil, classify("live", runErr, stderr, nil)
 	}
-	watch.scan() // segments finished since the last tick, and the end
+	watch.scan(true) // segments finished since the last tick, and the end
 	if watch.err != nil {
 		return nil, fmt.Errorf("transcode: live: %w", watch.err)
 	}
@@ -330,6 +346,12 @@ func (f *FFmpeg) verifyLive(ctx context.Context, path string, plan livePlan, clo
 			humanDuration(got), humanDuration(want))
 	} else if got > want+tol {
 		f.log.Warn("transcode: live: output longer than the recording's timestamps", "output", got, "recording", want)
+	}
+	// As verify does for files processed whole: a file that says how long
+	// it is and converts to much less is cut short, not a shorter video.
+	if want, tol := plan.Stated, max(time.Second, plan.Stated/20); want > 0 && got < want-tol {
+		return nil, media.Errorf(media.EINVALID, "Only %s of the video's %s could be converted; the file is probably cut short or damaged.",
+			humanDuration(got), humanDuration(want))
 	}
 	return &source{spec: spec, probe: pr, duration: got, info: mediaInfo(ContainerMP4, pr, got, 0)}, nil
 }
@@ -563,14 +585,15 @@ type playlistWatcher struct {
 	path      string
 	onSegment func(name string)
 
-	sent  int   // segments reported
-	ended bool  // #EXT-X-ENDLIST seen
-	err   error // the playlist is not what ffmpeg writes
+	sent  int         // segments reported
+	ended bool        // #EXT-X-ENDLIST seen
+	err   error       // the playlist is not what ffmpeg writes
+	seen  os.FileInfo // the playlist last read
 }
 
-// scan reads the playlist and reports the segments not reported yet. It is
-// called by one goroutine at a time.
-func (w *playlistWatcher) scan() {
+// scan reads the playlist, if it changed or force is set, and reports the
+// segments not reported yet. It is called by one goroutine at a time.
+func (w *playlistWatcher) scan(force bool) {
 	if w.err != nil {
 		return
 	}
@@ -578,11 +601,16 @@ func (w *playlistWatcher) scan() {
 	if err != nil {
 		return // not written yet
 	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil || !force && w.seen != nil && os.SameFile(st, w.seen) && st.Size() == w.seen.Size() && st.ModTime().Equal(w.seen.ModTime()) {
+		return // ffmpeg replaces the file (a new inode) for every change
+	}
 	data, err := io.ReadAll(io.LimitReader(fh, maxPlaylist))
-	fh.Close()
 	if err != nil {
 		return // try again on the next tick
 	}
+	w.seen = st
 	var names []string
 	ended := false
 	for line := range strings.Lines(string(data)) {

@@ -73,6 +73,10 @@ type livePlan struct {
 	// the recording's own timestamps.
 	MaxTime time.Duration
 	Threads int // 0 lets ffmpeg decide
+	// Stated is the duration the file's header states: 0 for a browser
+	// recording, which states none, but a finished file uploaded whole
+	// does, and then a much shorter output means the file was cut short.
+	Stated time.Duration
 }
 
 // liveArgs is the one ffmpeg run of Live: the recording arrives on stdin;
@@ -182,7 +186,17 @@ var liveMP4Options = []teeOption{
 	// and the ISO BMFF "iso5" brand expect.
 	// ffmpeg ends the file with an mfra index of the fragments.
 	{"movflags", "frag_keyframe+empty_moov+default_base_moof"},
+	// But no fragment shorter than this (µs): players that open the file
+	// (Chromium's <video src> through ffmpeg's demuxer) read every moof
+	// first, one range request each, since a file written front to back
+	// has no index they use; fewer, longer fragments make that 5x cheaper
+	// than one per 2 s keyframe. Costs memory (ffmpeg holds a fragment)
+	// and the bytes left to write at the end, both about 10 s of video.
+	{"min_frag_duration", strconv.Itoa(liveFragmentSeconds * 1e6)},
 }
+
+// liveFragmentSeconds is the shortest fragment of Live's MP4.
+const liveFragmentSeconds = 10
 
 // liveTee is the tee muxer's output specification:
 // "[f=hls:...]index.m3u8|[f=mp4:...]pipe:1". Every value is a constant of

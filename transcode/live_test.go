@@ -273,17 +273,17 @@ func TestLive(t *testing.T) {
 	}{
 		{
 			name:     "h264 opus matroska is copied",
-			in:       liveInput{codec: "h264", size: "640x360", seconds: 8, audio: true, keyframe: 1},
+			in:       liveInput{codec: "h264", size: "640x360", seconds: 6, audio: true, keyframe: 1},
 			wantCopy: true, wantSize: "640x360", wantAudio: "aac",
 		},
 		{
 			name:     "vp8 opus webm with odd size, starting late, is re-encoded",
-			in:       liveInput{codec: "vp8", size: "321x241", seconds: 8, audio: true, offset: 1.5},
+			in:       liveInput{codec: "vp8", size: "321x241", seconds: 6, audio: true, offset: 1.5},
 			wantSize: "320x240", wantAudio: "aac",
 		},
 		{
 			name:     "vp8 without sound",
-			in:       liveInput{codec: "vp8", size: "320x240", seconds: 6},
+			in:       liveInput{codec: "vp8", size: "320x240", seconds: 4},
 			wantSize: "320x240",
 		},
 	}
@@ -302,6 +302,40 @@ func TestLive(t *testing.T) {
 			}
 			assertLiveHLS(t, r)
 			assertLiveMP4(t, r, tt.in.seconds, tt.wantSize, tt.wantAudio)
+		})
+	}
+}
+
+// Recordings made by Chromium's MediaRecorder itself (Chromium 156 headless,
+// fake camera and microphone, 320 px wide, 5 s, timeslice 1 s,
+// videoKeyFrameIntervalDuration 2000, videoBitsPerSecond 150000): unknown
+// sizes for the Segment and every Cluster, the Opus track first, and H.264
+// as an Annex B stream without CodecPrivate, unlike what ffmpeg writes.
+var chromeRecordings = []struct {
+	file     string
+	wantCopy bool
+}{
+	{"testdata/chrome-h264-opus.mkv", true},
+	{"testdata/chrome-vp8-opus.webm", false},
+}
+
+func TestLiveChromeRecordings(t *testing.T) {
+	requireFFmpeg(t)
+	for _, rec := range chromeRecordings {
+		t.Run(filepath.Base(rec.file), func(t *testing.T) {
+			verifyNoLeaks(t)
+			f := liveFFmpeg(t, Config{})
+			data := mustRead(t, rec.file)
+			seconds := ffprobeSpan(t, data).Seconds()
+			r := live(t, f, context.Background(), data, seconds, feedOptions{chunk: time.Second, pace: 4, holdLast: true})
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if got, want := r.res.VideoCopied, rec.wantCopy; got != want {
+				t.Errorf("VideoCopied = %v, want %v", got, want)
+			}
+			assertLiveHLS(t, r)
+			assertLiveMP4(t, r, seconds, "320x240", "aac")
 		})
 	}
 }
@@ -641,7 +675,7 @@ func mustRead(tb testing.TB, path string) []byte {
 func TestLivePoster(t *testing.T) {
 	verifyNoLeaks(t)
 	f := liveFFmpeg(t, Config{})
-	in := liveInput{codec: "h264", size: "320x240", seconds: 6, audio: true, keyframe: 1, sync: true}
+	in := liveInput{codec: "h264", size: "320x240", seconds: 6, audio: true, keyframe: 1, sync: true, videoLate: 0.5} // as in TestLiveSync
 	r := live(t, f, context.Background(), in.bytes(t), in.seconds, feedOptions{chunk: time.Second, pace: 8})
 	if r.err != nil {
 		t.Fatal(r.err)

@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// The clock agrees with ffprobe on recordings ffmpeg writes, whether their
-// bytes arrive at once, in uneven pieces or one at a time.
+// The clock agrees with ffprobe on recordings ffmpeg and Chromium write,
+// whether their bytes arrive at once, in uneven pieces or one at a time.
 func TestMKVClockMatchesFFprobe(t *testing.T) {
 	requireFFmpeg(t)
 	for _, in := range []liveInput{
@@ -22,33 +22,43 @@ func TestMKVClockMatchesFFprobe(t *testing.T) {
 		{codec: "vp8", size: "320x240", seconds: 2},
 	} {
 		t.Run(in.name(), func(t *testing.T) {
-			data := in.bytes(t)
-			want := ffprobeSpan(t, data)
-			for _, split := range []string{"whole", "random", "bytes"} {
-				c := newMKVClock()
-				switch split {
-				case "whole":
-					c.Write(data)
-				case "random":
-					rng := rand.New(rand.NewPCG(1, 2))
-					for p := data; len(p) > 0; {
-						n := min(len(p), 1+rng.IntN(5000))
-						c.Write(p[:n])
-						p = p[n:]
-					}
-				case "bytes":
-					for i := range data {
-						c.Write(data[i : i+1])
-					}
-				}
-				if c.err != nil {
-					t.Fatalf("%s: %v", split, c.err)
-				}
-				if got := c.span(); got < want-time.Millisecond || got > want+time.Millisecond {
-					t.Errorf("%s: span = %v, ffprobe says %v", split, got, want)
-				}
-			}
+			assertClockMatches(t, in.bytes(t))
 		})
+	}
+	for _, rec := range chromeRecordings {
+		t.Run(rec.file, func(t *testing.T) {
+			assertClockMatches(t, mustRead(t, rec.file))
+		})
+	}
+}
+
+// assertClockMatches checks the clock against ffprobe on data.
+func assertClockMatches(t *testing.T, data []byte) {
+	t.Helper()
+	want := ffprobeSpan(t, data)
+	for _, split := range []string{"whole", "random", "bytes"} {
+		c := newMKVClock()
+		switch split {
+		case "whole":
+			c.Write(data)
+		case "random":
+			rng := rand.New(rand.NewPCG(1, 2))
+			for p := data; len(p) > 0; {
+				n := min(len(p), 1+rng.IntN(5000))
+				c.Write(p[:n])
+				p = p[n:]
+			}
+		case "bytes":
+			for i := range data {
+				c.Write(data[i : i+1])
+			}
+		}
+		if c.err != nil {
+			t.Fatalf("%s: %v", split, c.err)
+		}
+		if got := c.span(); got < want-time.Millisecond || got > want+time.Millisecond {
+			t.Errorf("%s: span = %v, ffprobe says %v", split, got, want)
+		}
 	}
 }
 

@@ -73,7 +73,7 @@ func main() {
 	check(err)
 	defer db.Close()
 	svc := &media.Service{Videos: db, Jobs: db, Events: media.NewBroker(), Log: slog.New(slog.DiscardHandler)}
-	comments := &media.Comments{Store: db, Videos: db, Events: svc.Events, Hub: media.NewCommentHub()}
+	comments := media.NewComments(db, db, svc.Events)
 	srv, err := api.New(api.Options{
 		Service: svc, Comments: comments, RateLimits: api.RateLimits{Disabled: true},
 		StagingDir: filepath.Join(work, "uploads"), PublicURL: "http://127.0.0.1",
@@ -92,9 +92,10 @@ func main() {
 	defer stopBare()
 
 	// A video with a realistic conversation to list, and one to write to.
-	readVideo := newVideo(ctx, svc, comments, 120_000)
+	// Viewers reach a video through its share link, as the watch page does.
+	readVideo, readSlug := newVideo(ctx, svc, 120_000)
 	seed(ctx, comments, readVideo, 150, 2) // 150 threads with 2 replies: 3 pages of 50
-	writeVideo := newVideo(ctx, svc, comments, 120_000)
+	_, writeSlug := newVideo(ctx, svc, 120_000)
 
 	fmt.Printf("Comments API benchmark — %s, GOMAXPROCS=%d, %v per run, SQLite (WAL, one writer), client and server on this machine\n\n",
 		time.Now().Format("2006-01-02"), runtime.GOMAXPROCS(0), *dur)
@@ -107,13 +108,13 @@ func main() {
 				return expect(c.Get(bareURL + "/const"))(http.StatusOK)
 			})
 		}
-		listURL := base + "/api/videos/" + readVideo + "/comments?limit=50"
+		listURL := base + "/api/share/" + readSlug + "/comments?limit=50"
 		if want("read") {
 			results[key("read", n)] = run("list threads (50 threads + replies)", n, *dur, func(c *http.Client, i int) error {
 				return expect(c.Get(listURL))(http.StatusOK)
 			})
 		}
-		postURL := base + "/api/videos/" + writeVideo + "/comments"
+		postURL := base + "/api/share/" + writeSlug + "/comments"
 		secret := media.NewGuestSecret()
 		if want("write") {
 			results[key("write", n)] = run("create comment", n, *dur, func(c *http.Client, i int) error {
@@ -143,7 +144,8 @@ func main() {
 			verdict(r200.p99 < 50*time.Millisecond && w200.p99 < 50*time.Millisecond))
 	}
 	if want("fanout") {
-		fanout(ctx, base, comments, newVideo(ctx, svc, comments, 120_000), *watchers, *posts)
+		id, slug := newVideo(ctx, svc, 120_000)
+		fanout(base, comments, id, slug, *watchers, *posts)
 	}
 }
 
@@ -166,6 +168,9 @@ func run(name string, n int, d time.Duration, fn func(c *http.Client, i int) err
 	res := summarize(lat, elapsed)
 	res.errors = errs
 	printRow(name, n, res)
+	if errs > 0 {
+		check(fmt.Errorf("%s: %d requests failed; these figures mean nothing", name, errs))
+	}
 	return res
 }
 
@@ -287,7 +292,7 @@ func rawInserts(path string, n int, d time.Duration) result {
 // fanout connects watchers to a video's event stream, posts comments one
 // at a time, and measures from just before each POST to each watcher's
 // receipt of the event.
-func fanout(ctx context.Context, base string, comments *media.Comments, videoID string, watchers, posts int) {
+func fanout(base string, comments *media.Comments, videoID, slug string, watchers, posts int) {
 	var (
 		sent    = make([]atomic.Int64, posts) // unix ns before each POST
 		mu      sync.Mutex
@@ -297,13 +302,13 @@ func fanout(ctx context.Context, base string, comments *media.Comments, videoID 
 	)
 	tr := &http.Transport{MaxIdleConnsPerHost: watchers + 10}
 	client := &http.Client{Transport: tr}
-	streamCtx, cancel := context.WithCancel(ctx)
+	streamCtx, cancel := context.WithCancel(context.Background())
 	connectStart := time.Now()
 	for w := 0; w < watchers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequestWithContext(streamCtx, "GET", base+"/api/videos/"+videoID+"/events", nil)
+			req, _ := http.NewRequestWithContext(streamCtx, "GET", base+"/api/share/"+slug+"/events", nil)
 			resp, err := client.Do(req)
 			if err != nil {
 				if streamCtx.Err() == nil {
@@ -360,7 +365,7 @@ func fanout(ctx context.Context, base string, comments *media.Comments, videoID 
 		body := fmt.Sprintf(`{"body":"fanout %d","timeMs":0,"guestName":"Bench"}`, i)
 		t0 := time.Now()
 		sent[i].Store(t0.UnixNano())
-		check(expect(poster.Post(base+"/api/videos/"+videoID+"/comments", "application/json", strings.NewReader(body)))(http.StatusCreated))
+		check(expect(poster.Post(base+"/api/share/"+slug+"/comments", "application/json", strings.NewReader(body)))(http.StatusCreated))
 		postLat = append(postLat, time.Since(t0))
 		time.Sleep(100 * time.Millisecond) // let each fan-out finish: this measures latency, not backlog
 	}
@@ -383,7 +388,8 @@ func fanout(ctx context.Context, base string, comments *media.Comments, videoID 
 	fmt.Printf("target fan-out p99 < 250 ms at %d watchers: %s\n", watchers, verdict(pct(lat, 99) < 250*time.Millisecond && missing.Load() == 0))
 }
 
-func newVideo(ctx context.Context, svc *media.Service, comments *media.Comments, durationMs int64) string {
+// newVideo makes a video shared by link, with a known duration.
+func newVideo(ctx context.Context, svc *media.Service, durationMs int64) (id, slug string) {
 	v, err := svc.CreateVideo(ctx, "bench")
 	check(err)
 	_, err = svc.Videos.UpdateVideo(ctx, v.ID, "", func(v *media.Video) error {
@@ -391,7 +397,7 @@ func newVideo(ctx context.Context, svc *media.Service, comments *media.Comments,
 		return nil
 	})
 	check(err)
-	return v.ID
+	return v.ID, v.Slug
 }
 
 func seed(ctx context.Context, comments *media.Comments, videoID string, threads, replies int) {

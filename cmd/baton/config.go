@@ -44,6 +44,9 @@ type Config struct {
 	UploadExpiry   time.Duration
 	TrustedProxies []string
 
+	Signup     bool
+	SessionTTL time.Duration
+
 	FFmpeg        string
 	FFprobe       string
 	FFmpegTimeout time.Duration
@@ -174,6 +177,8 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"BATON_SIGNUP", "true", "Let anyone who reaches Baton create an account. false: only the first account (the admin), people an admin invites, and `baton user add`.", boolSetting(func(c *Config) *bool { return &c.Signup })},
+	{"BATON_SESSION_TTL", "720h", "How long a sign-in lasts without use; each use extends it.", durSetting(func(c *Config) *time.Duration { return &c.SessionTTL }, time.Minute, 365*24*time.Hour)},
 	{"BATON_FFMPEG", "ffmpeg", "ffmpeg binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFmpeg })},
 	{"BATON_FFPROBE", "ffprobe", "ffprobe binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFprobe })},
 	{"BATON_FFMPEG_TIMEOUT", "0", "Hard deadline for one ffmpeg or ffprobe run; a run past it is killed and the job retried. 0: 10 minutes plus twice the video's duration.", func(c *Config, v string) error {

@@ -210,6 +210,7 @@ func headUpload(tb testing.TB, url string) (status int, offset int64, length str
 	tb.Helper()
 	req, _ := http.NewRequest("HEAD", url, nil)
 	req.Header.Set("Tus-Resumable", "1.0.0")
+	authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatalf("HEAD: %v", err)
@@ -267,6 +268,7 @@ func startPatch(url string, offset, n, length int64) *openPatch {
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest("PATCH", url, pr)
 	req.ContentLength = n
+	authorize(req)
 	req.Header.Set("Tus-Resumable", "1.0.0")
 	req.Header.Set("Content-Type", "application/offset+octet-stream")
 	req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))

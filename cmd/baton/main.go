@@ -3,6 +3,7 @@
 //	baton serve                 API, web UI and in-process workers
 //	baton worker                processing workers only (scale-out)
 //	baton upload FILE [flags]   upload a video, wait for it, print its link
+//	baton user add EMAIL        create an account (headless set-up)
 //	baton version
 package main
 
@@ -69,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return m.Close()
 	case "upload":
 		return runUpload(args[1:], stdout, stderr)
+	case "user":
+		return runUser(args[1:], os.Stdin, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(os.Getenv)
 	case "version", "--version", "-v":
@@ -109,6 +112,7 @@ const usage = `Usage:
   baton serve                  run the API, web UI and workers (configured by BATON_* variables)
   baton worker                 run processing workers only
   baton upload FILE [flags]    upload a video and print its share link (baton upload -h)
+  baton user add EMAIL         create an account from the command line (baton user -h)
   baton healthcheck            exit 0 if the local server is ready
   baton version
 `
@@ -141,6 +145,12 @@ type Main struct {
 	// RateLimits bounds comment and reaction writes; the zero value is the
 	// defaults. Tests tighten them, benchmarks disable them.
 	RateLimits api.RateLimits
+	// Accounts signs people in; AuthLimits bounds password guessing (zero:
+	// the defaults) and Hasher hashes passwords (zero: argon2id's
+	// defaults; tests make it cheaper).
+	Accounts   *media.Accounts
+	AuthLimits api.AuthLimits
+	Hasher     media.PasswordHasher
 
 	ln      net.Listener
 	http    *http.Server
@@ -235,8 +245,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if cfg.S3PublicURL != "" {
 		presign = cfg.PresignTTL
 	}
-	m.Comments = &media.Comments{Store: m.DB, Videos: m.DB, Events: m.Service.Events, Hub: media.NewCommentHub()}
+	m.Comments = media.NewComments(m.DB, m.DB, m.Service.Events)
+	m.Accounts = m.newAccounts()
 	m.Server, err = api.New(api.Options{
+		Accounts: m.Accounts, AuthLimits: m.AuthLimits,
 		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,

@@ -24,6 +24,7 @@ var testFrontend = fstest.MapFS{
 	"index.html": {Data: []byte("<!doctype html><title>Baton</title>")},
 	"watch.html": {Data: []byte("<!doctype html><head><!--baton:head--></head><body>watch</body>")},
 	"embed.html": {Data: []byte("<!doctype html><head><!--baton:head--></head><body>embed</body>")},
+	"login.html": {Data: []byte("<!doctype html><title>Sign in · Baton</title><body>login</body>")},
 }
 
 type testServer struct {
@@ -58,10 +59,12 @@ func MustStart(tb testing.TB, cfg Config) *testServer {
 	requireFFmpeg(tb)
 	m := NewMain(cfg, testLogger(tb))
 	m.Frontend = testFrontend
+	m.Hasher = testHasher
 	if err := m.Open(context.Background()); err != nil {
 		tb.Fatalf("open: %v", err)
 	}
 	tb.Cleanup(func() { m.Close() })
+	provisionAuth(tb, m.DB) // s.do and patch sign in as its admin
 	return &testServer{Main: m, URL: m.PublicURL(), DataDir: cfg.DataDir}
 }
 
@@ -182,6 +185,7 @@ func (s *testServer) do(tb testing.TB, method, path string, body any, out any) *
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", method, path, err)
@@ -216,6 +220,7 @@ func patch(tb testing.TB, url string, offset int64, chunk []byte, length int64) 
 	if length >= 0 {
 		req.Header.Set("Upload-Length", strconv.FormatInt(length, 10))
 	}
+	authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatalf("PATCH: %v", err)

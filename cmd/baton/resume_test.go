@@ -179,6 +179,7 @@ func freeAddr(t *testing.T) string {
 func startProcess(t *testing.T, bin, dataDir string, extraEnv ...string) *process {
 	t.Helper()
 	addr := freeAddr(t)
+	provisionDataDir(t, dataDir) // the harness signs in as its admin
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "BATON_ADDR="+addr, "BATON_DATA_DIR="+dataDir,
 		"BATON_WORKERS=1", "BATON_JOB_LEASE=2s", "BATON_LOG_LEVEL=warn")

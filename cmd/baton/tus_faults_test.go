@@ -49,6 +49,7 @@ func TestConflictingUploadRequests(t *testing.T) {
 	send := func(t *testing.T, h map[string]string, body []byte) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest("PATCH", url, bytes.NewReader(body))
+		authorize(req)
 		req.Header.Set("Tus-Resumable", "1.0.0")
 		req.Header.Set("Content-Type", "application/offset+octet-stream")
 		for k, v := range h {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,6 +29,7 @@ type uploadOptions struct {
 	json    bool
 	noWait  bool
 	timeout time.Duration
+	token   string // API token (auth.go in api), sent as a bearer token
 }
 
 func runUpload(args []string, stdout, stderr io.Writer) error {
@@ -43,8 +45,9 @@ func runUpload(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.json, "json", false, "print the video as JSON instead of its share URL")
 	fs.BoolVar(&o.noWait, "no-wait", false, "return once uploaded, without waiting for processing")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Hour, "give up after this long")
+	fs.StringVar(&o.token, "token", os.Getenv("BATON_TOKEN"), "API token, made on the account page (or BATON_TOKEN)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: baton upload FILE [--server URL] [--title T] [--json] [--no-wait]")
+		fmt.Fprintln(stderr, "Usage: baton upload FILE [--server URL] [--token T] [--title T] [--json] [--no-wait]")
 		fs.PrintDefaults()
 	}
 	// Accept flags before or after the file name.
@@ -71,7 +74,7 @@ func runUpload(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	c := &client{base: strings.TrimRight(o.server, "/"), http: &http.Client{Timeout: 0}, progress: stderr}
+	c := &client{base: strings.TrimRight(o.server, "/"), http: &http.Client{Timeout: 0, Transport: withToken(o.server, o.token)}, progress: stderr}
 	v, err := c.upload(ctx, files[0], o)
 	if err != nil {
 		return err
@@ -369,3 +372,26 @@ func (b *bar) draw() {
 }
 
 func (b *bar) done() { fmt.Fprintln(b.w) }
+
+// withToken sends the API token with every request to the server, and to
+// nothing else.
+func withToken(server, token string) http.RoundTripper {
+	if token == "" {
+		return http.DefaultTransport
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		return http.DefaultTransport
+	}
+	return tokenTransport{host: u.Host, token: token}
+}
+
+type tokenTransport struct{ host, token string }
+
+func (t tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host == t.host {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+t.token)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}

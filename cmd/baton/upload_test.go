@@ -18,6 +18,7 @@ func TestUploadCommand(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "weekly update.webm")
 	MustWebM(t, src, 2, "160x120")
 	s := MustStart(t, testConfig(t, t.TempDir(), nil))
+	t.Setenv("BATON_TOKEN", testToken) // the account page's API token
 
 	var out, errOut bytes.Buffer
 	if err := run([]string{"upload", src, "--server", s.URL}, &out, &errOut); err != nil {

@@ -2,9 +2,11 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -171,11 +173,10 @@ func nowMillis() time.Time { return time.UnixMilli(time.Now().UnixMilli()).UTC()
 // appendEvent stores ev in tx and sets its Seq.
 func appendEvent(tx *gorm.DB, ev *media.CommentEvent) error {
 	p := eventPayload{Removed: ev.Removed, Counts: ev.Counts}
-	row := eventRow{VideoID: ev.VideoID, Type: string(ev.Type)}
+	var commentID any // NULL for reaction events
 	if ev.Comment != nil {
 		p.Comment = toCommentPayload(ev.Comment)
-		id := ev.Comment.ID
-		row.CommentID = &id
+		commentID = ev.Comment.ID
 	}
 	if r := ev.Reaction; r != nil {
 		p.Reaction = &reactionPayload{ID: r.ID, VideoID: r.VideoID, Emoji: r.Emoji, TimeMs: r.TimeMs, UserID: r.UserID, CreatedAt: millis(r.CreatedAt)}
@@ -185,12 +186,21 @@ func appendEvent(tx *gorm.DB, ev *media.CommentEvent) error {
 		return fmt.Errorf("gormstore: encode event: %w", err)
 	}
 	ev.CreatedAt = nowMillis()
-	row.Payload, row.CreatedAt = string(b), millis(ev.CreatedAt)
-	if err := tx.Create(&row).Error; err != nil {
+	res, err := execRaw(tx, `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at) VALUES (?, ?, ?, ?, ?)`,
+		ev.VideoID, string(ev.Type), commentID, string(b), millis(ev.CreatedAt))
+	if err != nil {
 		return fmt.Errorf("gormstore: append event: %w", err)
 	}
-	ev.Seq = row.ID
+	if ev.Seq, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("gormstore: append event: %w", err)
+	}
 	return nil
+}
+
+// execRaw runs a statement on tx's connection directly, skipping GORM's
+// statement building on the hot write path.
+func execRaw(tx *gorm.DB, query string, args ...any) (sql.Result, error) {
+	return tx.Statement.ConnPool.ExecContext(tx.Statement.Context, query, args...)
 }
 
 // rewriteEvents replaces the comment in the earlier events that show it
@@ -271,39 +281,199 @@ func reactionCounts(tx *gorm.DB, videoID string) (map[string]int, error) {
 	return out, nil
 }
 
+// Comment writes are committed in batches: SQLite has one writer, and
+// what limits it is the cost of each transaction (begin, commit, the
+// statements prepared for it), not of each row. A caller that finds no
+// batch being written leads: it takes every write waiting (its own first),
+// commits them in one transaction, each inside its own savepoint so that
+// one refusal does not undo the others, publishes their events in commit
+// order, and hands the lead to the first write that queued meanwhile. No
+// goroutine outlives the calls, and events reach the publish function in
+// exactly the order of their Seq.
+
+// maxCommentBatch bounds a transaction, so the first writes of a burst are
+// not held back by the last.
+const maxCommentBatch = 256
+
+type commentQueue struct {
+	mu      sync.Mutex
+	pending []*commentOp
+	leading bool
+	publish func(*media.CommentEvent)
+}
+
+// commentOp is one write: run does it inside the batch's transaction,
+// with the batch's cache of videos (which no comment write changes).
+type commentOp struct {
+	ctx  context.Context
+	run  func(tx *gorm.DB, video func(id string) (*media.Video, error)) ([]*media.CommentEvent, error)
+	evs  []*media.CommentEvent
+	err  error
+	done chan struct{} // closed when evs and err are set
+	lead chan struct{} // closed when this op's caller must lead
+}
+
+// OnCommentEvent sets the function that receives every committed event, in
+// commit order (the live hub's Publish).
+func (db *DB) OnCommentEvent(publish func(*media.CommentEvent)) {
+	db.comments.mu.Lock()
+	defer db.comments.mu.Unlock()
+	db.comments.publish = publish
+}
+
+// commentWrite queues run and returns when its batch is committed.
+func (db *DB) commentWrite(ctx context.Context, run func(*gorm.DB, func(string) (*media.Video, error)) ([]*media.CommentEvent, error)) ([]*media.CommentEvent, error) {
+	q := &db.comments
+	op := &commentOp{ctx: ctx, run: run, done: make(chan struct{}), lead: make(chan struct{})}
+	q.mu.Lock()
+	q.pending = append(q.pending, op)
+	lead := !q.leading
+	q.leading = true
+	q.mu.Unlock()
+	if !lead {
+		// The op stays queued until a leader runs it or hands this caller
+		// the lead; cancelling ctx only makes the leader skip it.
+		select {
+		case <-op.done:
+			return op.evs, op.err
+		case <-op.lead:
+		}
+	}
+	q.mu.Lock()
+	n := min(len(q.pending), maxCommentBatch)
+	batch := q.pending[:n:n]
+	q.pending = q.pending[n:]
+	publish := q.publish
+	q.mu.Unlock()
+
+	defer func() {
+		// Hand the lead on even if this batch panicked, or every later
+		// comment write would wait for good.
+		q.mu.Lock()
+		if len(q.pending) == 0 {
+			q.leading = false
+		} else {
+			close(q.pending[0].lead)
+		}
+		q.mu.Unlock()
+	}()
+	db.commitBatch(batch, publish)
+	return op.evs, op.err
+}
+
+func (db *DB) commitBatch(batch []*commentOp, publish func(*media.CommentEvent)) {
+	defer func() {
+		for _, op := range batch {
+			close(op.done)
+		}
+	}()
+	videos := map[string]*media.Video{}
+	err := db.w.WithContext(context.Background()).Transaction(func(tx *gorm.DB) error {
+		video := func(id string) (*media.Video, error) {
+			if v, ok := videos[id]; ok {
+				cp := *v
+				return &cp, nil
+			}
+			v, err := db.findVideo(tx.Statement.Context, tx, "id = ?", id)
+			if err != nil {
+				return nil, err
+			}
+			videos[id] = v
+			cp := *v
+			return &cp, nil
+		}
+		for _, op := range batch {
+			if op.err = op.ctx.Err(); op.err != nil {
+				continue
+			}
+			if _, err := execRaw(tx, `SAVEPOINT comment_op`); err != nil {
+				return fmt.Errorf("gormstore: savepoint: %w", err)
+			}
+			op.evs, op.err = runOp(op, tx, video)
+			if op.err != nil {
+				op.evs = nil
+				if _, err := execRaw(tx, `ROLLBACK TO comment_op`); err != nil {
+					return fmt.Errorf("gormstore: roll back to savepoint: %w", err)
+				}
+			}
+			if _, err := execRaw(tx, `RELEASE comment_op`); err != nil {
+				return fmt.Errorf("gormstore: release savepoint: %w", err)
+			}
+		}
+		return nil
+	})
+	for _, op := range batch {
+		if err != nil && op.err == nil {
+			op.evs, op.err = nil, fmt.Errorf("gormstore: commit comments: %w", err)
+		}
+		if publish != nil {
+			for _, ev := range op.evs {
+				publish(ev)
+			}
+		}
+	}
+}
+
+// runOp runs one write, turning a panic in it (a bug in a check) into its
+// error, so the rest of the batch still commits.
+func runOp(op *commentOp, tx *gorm.DB, video func(string) (*media.Video, error)) (evs []*media.CommentEvent, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			evs, err = nil, fmt.Errorf("gormstore: comment write panicked: %v", r)
+		}
+	}()
+	return op.run(tx, video)
+}
+
+func insertComment(tx *gorm.DB, c *media.Comment) error {
+	var parent any // NULL for a thread
+	if c.ParentID != "" {
+		parent = c.ParentID
+	}
+	_, err := execRaw(tx, `INSERT INTO comments (id, video_id, parent_id, time_ms, end_ms, body, author_name, author_user_id,
+		by_owner, guest_secret_hash, resolved, resolved_at, deleted, edited_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.VideoID, parent, c.TimeMs, c.EndMs, c.Body, c.AuthorName, c.AuthorUserID,
+		c.ByOwner, c.GuestSecretHash, c.Resolved, millis(c.ResolvedAt), c.Deleted, millis(c.EditedAt),
+		millis(c.CreatedAt), millis(c.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("gormstore: create comment: %w", err)
+	}
+	return nil
+}
+
 // CreateComment inserts c and its event after check approves.
 func (db *DB) CreateComment(ctx context.Context, c *media.Comment, check func(*media.Video, *media.Comment) error) (*media.CommentEvent, error) {
-	var ev *media.CommentEvent
-	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		v, err := db.findVideo(ctx, tx, "id = ?", c.VideoID)
+	evs, err := db.commentWrite(ctx, func(tx *gorm.DB, video func(string) (*media.Video, error)) ([]*media.CommentEvent, error) {
+		v, err := video(c.VideoID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var parent *media.Comment
 		if c.ParentID != "" {
-			parent, err = findComment(ctx, tx, c.ParentID)
+			parent, err = findComment(tx.Statement.Context, tx, c.ParentID)
 			if media.ErrorCode(err) == media.ENOTFOUND || err == nil && parent.VideoID != c.VideoID {
-				return media.Errorf(media.EINVALID, "parentId does not name a comment of this video.")
+				return nil, media.Errorf(media.EINVALID, "parentId does not name a comment of this video.")
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if err := check(v, parent); err != nil {
-			return err
+			return nil, err
 		}
 		c.CreatedAt = nowMillis()
 		c.UpdatedAt = c.CreatedAt
-		if err := tx.Create(toCommentRow(c)).Error; err != nil {
-			return fmt.Errorf("gormstore: create comment: %w", err)
+		if err := insertComment(tx, c); err != nil {
+			return nil, err
 		}
-		ev = &media.CommentEvent{VideoID: c.VideoID, Type: media.CommentCreated, Comment: c}
-		return appendEvent(tx, ev)
+		ev := &media.CommentEvent{VideoID: c.VideoID, Type: media.CommentCreated, Comment: c}
+		return []*media.CommentEvent{ev}, appendEvent(tx, ev)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return ev, nil
+	return evs[0], nil
 }
 
 // Comment returns the comment with id.
@@ -314,42 +484,45 @@ func (db *DB) Comment(ctx context.Context, id string) (*media.Comment, error) {
 // UpdateComment applies fn to the comment and stores the change with its
 // event.
 func (db *DB) UpdateComment(ctx context.Context, id string, fn func(*media.Video, *media.Comment) (media.CommentEventType, error)) (*media.Comment, *media.CommentEvent, error) {
-	var (
-		out *media.Comment
-		ev  *media.CommentEvent
-	)
-	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		c, err := findComment(ctx, tx, id)
+	var out *media.Comment
+	evs, err := db.commentWrite(ctx, func(tx *gorm.DB, video func(string) (*media.Video, error)) ([]*media.CommentEvent, error) {
+		c, err := findComment(tx.Statement.Context, tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v, err := db.findVideo(ctx, tx, "id = ?", c.VideoID)
+		v, err := video(c.VideoID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		typ, err := fn(v, c)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out = c
 		if typ == "" {
-			return nil
+			return nil, nil
 		}
 		c.UpdatedAt = nowMillis()
 		if err := saveComment(tx, c); err != nil {
-			return err
+			return nil, err
 		}
-		ev = &media.CommentEvent{VideoID: c.VideoID, Type: typ, Comment: c}
+		ev := &media.CommentEvent{VideoID: c.VideoID, Type: typ, Comment: c}
 		if err := appendEvent(tx, ev); err != nil {
-			return err
+			return nil, err
 		}
 		if typ == media.CommentUpdated {
-			return rewriteEvents(tx, c, ev.Seq)
+			if err := rewriteEvents(tx, c, ev.Seq); err != nil {
+				return nil, err
+			}
 		}
-		return nil
+		return []*media.CommentEvent{ev}, nil
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	var ev *media.CommentEvent
+	if len(evs) > 0 {
+		ev = evs[0]
 	}
 	return out, ev, nil
 }
@@ -357,19 +530,18 @@ func (db *DB) UpdateComment(ctx context.Context, id string, fn func(*media.Video
 // DeleteComment deletes the comment (or blanks a thread with replies to a
 // placeholder) with its events.
 func (db *DB) DeleteComment(ctx context.Context, id string, check func(*media.Video, *media.Comment) error) ([]*media.CommentEvent, error) {
-	var evs []*media.CommentEvent
-	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		evs = nil
-		c, err := findComment(ctx, tx, id)
+	return db.commentWrite(ctx, func(tx *gorm.DB, video func(string) (*media.Video, error)) ([]*media.CommentEvent, error) {
+		var evs []*media.CommentEvent
+		c, err := findComment(tx.Statement.Context, tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v, err := db.findVideo(ctx, tx, "id = ?", c.VideoID)
+		v, err := video(c.VideoID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := check(v, c); err != nil {
-			return err
+			return nil, err
 		}
 		now := nowMillis()
 		blank := func(c *media.Comment) {
@@ -378,25 +550,24 @@ func (db *DB) DeleteComment(ctx context.Context, id string, check func(*media.Vi
 		if c.IsThread() {
 			n, err := countReplies(tx, c.ID)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if n > 0 {
 				blank(c)
 				if err := saveComment(tx, c); err != nil {
-					return err
+					return nil, err
 				}
 				ev := &media.CommentEvent{VideoID: c.VideoID, Type: media.CommentDeleted, Comment: c}
 				if err := appendEvent(tx, ev); err != nil {
-					return err
+					return nil, err
 				}
-				evs = append(evs, ev)
-				return rewriteEvents(tx, c, ev.Seq)
+				return []*media.CommentEvent{ev}, rewriteEvents(tx, c, ev.Seq)
 			}
 		}
 		// remove deletes a comment row for good, with an event and its
 		// history blanked.
 		remove := func(c *media.Comment) error {
-			if err := tx.Where("id = ?", c.ID).Delete(&commentRow{}).Error; err != nil {
+			if _, err := execRaw(tx, `DELETE FROM comments WHERE id = ?`, c.ID); err != nil {
 				return fmt.Errorf("gormstore: delete comment: %w", err)
 			}
 			blank(c)
@@ -408,27 +579,23 @@ func (db *DB) DeleteComment(ctx context.Context, id string, check func(*media.Vi
 			return rewriteEvents(tx, c, ev.Seq)
 		}
 		if err := remove(c); err != nil {
-			return err
+			return nil, err
 		}
 		if c.IsThread() {
-			return nil
+			return evs, nil
 		}
-		parent, err := findComment(ctx, tx, c.ParentID)
+		parent, err := findComment(tx.Statement.Context, tx, c.ParentID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !parent.Deleted {
-			return nil
+			return evs, nil
 		}
 		if n, err := countReplies(tx, parent.ID); err != nil || n > 0 {
-			return err
+			return evs, err
 		}
-		return remove(parent)
+		return evs, remove(parent)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return evs, nil
 }
 
 // Threads returns a page of threads with their replies, in one snapshot.
@@ -487,32 +654,31 @@ func (db *DB) Threads(ctx context.Context, videoID string, opt media.ThreadOptio
 
 // AddReaction inserts r and its event after check approves.
 func (db *DB) AddReaction(ctx context.Context, r *media.Reaction, check func(*media.Video) error) (*media.CommentEvent, error) {
-	var ev *media.CommentEvent
-	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		v, err := db.findVideo(ctx, tx, "id = ?", r.VideoID)
+	evs, err := db.commentWrite(ctx, func(tx *gorm.DB, video func(string) (*media.Video, error)) ([]*media.CommentEvent, error) {
+		v, err := video(r.VideoID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := check(v); err != nil {
-			return err
+			return nil, err
 		}
 		r.CreatedAt = nowMillis()
-		row := reactionRow{ID: r.ID, VideoID: r.VideoID, Emoji: r.Emoji, TimeMs: r.TimeMs,
-			UserID: r.UserID, ReactorHash: r.ReactorHash, CreatedAt: millis(r.CreatedAt)}
-		if err := tx.Create(&row).Error; err != nil {
-			return fmt.Errorf("gormstore: create reaction: %w", err)
+		_, err = execRaw(tx, `INSERT INTO reactions (id, video_id, emoji, time_ms, user_id, reactor_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.VideoID, r.Emoji, r.TimeMs, r.UserID, r.ReactorHash, millis(r.CreatedAt))
+		if err != nil {
+			return nil, fmt.Errorf("gormstore: create reaction: %w", err)
 		}
 		counts, err := reactionCounts(tx, r.VideoID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ev = &media.CommentEvent{VideoID: r.VideoID, Type: media.ReactionAdded, Reaction: r, Counts: counts}
-		return appendEvent(tx, ev)
+		ev := &media.CommentEvent{VideoID: r.VideoID, Type: media.ReactionAdded, Reaction: r, Counts: counts}
+		return []*media.CommentEvent{ev}, appendEvent(tx, ev)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return ev, nil
+	return evs[0], nil
 }
 
 func findReaction(ctx context.Context, g *gorm.DB, id string) (*media.Reaction, error) {
@@ -534,33 +700,32 @@ func (db *DB) Reaction(ctx context.Context, id string) (*media.Reaction, error) 
 
 // RemoveReaction deletes the reaction with its event after check approves.
 func (db *DB) RemoveReaction(ctx context.Context, id string, check func(*media.Video, *media.Reaction) error) (*media.CommentEvent, error) {
-	var ev *media.CommentEvent
-	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		r, err := findReaction(ctx, tx, id)
+	evs, err := db.commentWrite(ctx, func(tx *gorm.DB, video func(string) (*media.Video, error)) ([]*media.CommentEvent, error) {
+		r, err := findReaction(tx.Statement.Context, tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v, err := db.findVideo(ctx, tx, "id = ?", r.VideoID)
+		v, err := video(r.VideoID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := check(v, r); err != nil {
-			return err
+			return nil, err
 		}
-		if err := tx.Where("id = ?", id).Delete(&reactionRow{}).Error; err != nil {
-			return fmt.Errorf("gormstore: delete reaction: %w", err)
+		if _, err := execRaw(tx, `DELETE FROM reactions WHERE id = ?`, id); err != nil {
+			return nil, fmt.Errorf("gormstore: delete reaction: %w", err)
 		}
 		counts, err := reactionCounts(tx, r.VideoID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ev = &media.CommentEvent{VideoID: r.VideoID, Type: media.ReactionRemoved, Reaction: r, Counts: counts}
-		return appendEvent(tx, ev)
+		ev := &media.CommentEvent{VideoID: r.VideoID, Type: media.ReactionRemoved, Reaction: r, Counts: counts}
+		return []*media.CommentEvent{ev}, appendEvent(tx, ev)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return ev, nil
+	return evs[0], nil
 }
 
 // Reactions returns a page of the video's reactions and its counts.

@@ -2,10 +2,12 @@ package gormstore_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/gormstore"
@@ -39,8 +41,10 @@ func TestCommentThreadsOrderRepliesAndPages(t *testing.T) {
 	late := MustComment(t, db, v.ID, "", 9000, "late")
 	early := MustComment(t, db, v.ID, "", 1000, "early")
 	sameA := MustComment(t, db, v.ID, "", 5000, "same time, first")
+	time.Sleep(2 * time.Millisecond) // ids order creation only across milliseconds
 	sameB := MustComment(t, db, v.ID, "", 5000, "same time, second")
 	r1 := MustComment(t, db, v.ID, early.ID, 1000, "reply 1")
+	time.Sleep(2 * time.Millisecond)
 	r2 := MustComment(t, db, v.ID, early.ID, 1000, "reply 2")
 	MustComment(t, db, other.ID, "", 0, "elsewhere")
 
@@ -293,7 +297,7 @@ func TestVideoSettingsDefaultsAndPersist(t *testing.T) {
 		t.Fatal("a new video has its discussion off")
 	}
 	_, err := db.UpdateVideo(ctx, v.ID, "", func(v *media.Video) error {
-		v.GuestsOff, v.OwnerTokenHash = true, media.HashSecret("tok")
+		v.GuestsOff, v.OwnerID = true, "owner-1"
 		return nil
 	})
 	if err != nil {
@@ -304,7 +308,143 @@ func TestVideoSettingsDefaultsAndPersist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.GuestsOff || got.CommentsOff || got.OwnerTokenHash != media.HashSecret("tok") {
+	if !got.GuestsOff || got.CommentsOff || got.OwnerID != "owner-1" {
 		t.Fatalf("settings after reopen = %+v", got)
 	}
+}
+
+// Concurrent writes are committed in batches; each refusal undoes only its
+// own write, and every committed event is published once, in Seq order,
+// before its write returns.
+func TestCommentBatchesPublishInOrder(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, "")
+	v := MustCreateVideo(t, db)
+	var (
+		mu        sync.Mutex
+		published []int64
+	)
+	db.OnCommentEvent(func(ev *media.CommentEvent) {
+		mu.Lock()
+		published = append(published, ev.Seq)
+		mu.Unlock()
+	})
+	refuse := errors.New("refused")
+	var (
+		wg       sync.WaitGroup
+		created  sync.Map
+		refusals int64
+		rmu      sync.Mutex
+	)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				c := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "x", AuthorName: "A"}
+				no := i%5 == 0
+				ev, err := db.CreateComment(ctx, c, func(*media.Video, *media.Comment) error {
+					if no {
+						return media.WrapError(media.EINVALID, refuse, "no")
+					}
+					return nil
+				})
+				if no {
+					if !errors.Is(err, refuse) {
+						t.Errorf("refused write: %v", err)
+					}
+					rmu.Lock()
+					refusals++
+					rmu.Unlock()
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					continue
+				}
+				mu.Lock()
+				seen := len(published) > 0 && published[len(published)-1] >= ev.Seq
+				mu.Unlock()
+				if !seen {
+					t.Errorf("write of seq %d returned before its event was published", ev.Seq)
+				}
+				created.Store(c.ID, ev.Seq)
+			}
+		}(g)
+	}
+	wg.Wait()
+	n := 0
+	created.Range(func(k, _ any) bool {
+		n++
+		if _, err := db.Comment(ctx, k.(string)); err != nil {
+			t.Errorf("created comment %s missing: %v", k, err)
+		}
+		return true
+	})
+	if n != 16*20 || refusals != 16*5 {
+		t.Fatalf("%d created, %d refused", n, refusals)
+	}
+	stored := events(t, db, v.ID, 0)
+	if len(stored) != n || len(published) != n {
+		t.Fatalf("%d events stored, %d published, want %d", len(stored), len(published), n)
+	}
+	for i := range stored {
+		if published[i] != stored[i].Seq {
+			t.Fatalf("published[%d] = %d, stored %d: not in commit order", i, published[i], stored[i].Seq)
+		}
+	}
+	p, _ := db.Threads(ctx, v.ID, media.ThreadOptions{Limit: 1})
+	if p.Count != n {
+		t.Fatalf("Count = %d, want %d: a refusal undid someone else's write", p.Count, n)
+	}
+}
+
+// A check that panics fails its own write and nothing else; later writes
+// still go through (the lead is handed on).
+func TestCommentBatchSurvivesPanicsAndCancellation(t *testing.T) {
+	db := MustOpen(t, "")
+	v := MustCreateVideo(t, db)
+	c := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "x", AuthorName: "A"}
+	_, err := db.CreateComment(context.Background(), c, func(*media.Video, *media.Comment) error { panic("bug") })
+	if err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Fatalf("panicking check: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c2 := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "x", AuthorName: "A"}
+	if _, err := db.CreateComment(ctx, c2, approve); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled write: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		MustComment(t, db, v.ID, "", 0, "after")
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("writes stuck after a panic")
+	}
+	if n := len(events(t, db, v.ID, 0)); n != 1 {
+		t.Fatalf("%d events, want 1", n)
+	}
+}
+
+// BenchmarkCreateComment measures the store's comment write from many
+// goroutines at once (batched commits).
+func BenchmarkCreateComment(b *testing.B) {
+	db := MustOpen(b, "")
+	v := MustCreateVideo(b, db)
+	ctx := context.Background()
+	b.SetParallelism(50)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "a comment of a usual length, give or take", AuthorName: "A", GuestSecretHash: media.HashSecret("s")}
+			if _, err := db.CreateComment(ctx, c, approve); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -27,6 +27,8 @@ type DB struct {
 	w   *gorm.DB // the only connection that writes
 	r   *gorm.DB // read-only connections
 	log *slog.Logger
+	// comments commits comment writes in batches (comments.go).
+	comments commentQueue
 }
 
 // Open opens (creating if needed) the SQLite database at path and runs the
@@ -154,11 +156,10 @@ var migrations = []string{
 	// 2: live renditions of recordings in progress.
 	`ALTER TABLE videos ADD COLUMN live INTEGER NOT NULL DEFAULT 0;`,
 	// 3: per-video discussion settings (stored as what is off, so existing
-	// videos keep everything on) and the owner token's hash.
+	// videos keep everything on).
 	`ALTER TABLE videos ADD COLUMN comments_off INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE videos ADD COLUMN guests_off INTEGER NOT NULL DEFAULT 0;
-	ALTER TABLE videos ADD COLUMN reactions_off INTEGER NOT NULL DEFAULT 0;
-	ALTER TABLE videos ADD COLUMN owner_token_hash TEXT NOT NULL DEFAULT '';`,
+	ALTER TABLE videos ADD COLUMN reactions_off INTEGER NOT NULL DEFAULT 0;`,
 	// 4: comments (threads one level deep; end_ms 0 = a moment) and
 	// reactions.
 	`CREATE TABLE comments (
@@ -207,6 +208,61 @@ var migrations = []string{
 	);
 	CREATE INDEX comment_events_video ON comment_events(video_id, id);
 	CREATE INDEX comment_events_comment ON comment_events(comment_id) WHERE comment_id IS NOT NULL;`,
+	// 6: accounts (sessions and API tokens stored as hashes), invites, server
+	// keys (signing viewers' passes), and each video's owner, sharing and
+	// views. Existing videos stay shared with anyone who has the link; the
+	// first account takes them over.
+	`CREATE TABLE users (
+		id TEXT PRIMARY KEY,
+		email TEXT NOT NULL UNIQUE,
+		name TEXT NOT NULL DEFAULT '',
+		role TEXT NOT NULL,
+		password_hash TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE sessions (
+		id TEXT PRIMARY KEY,
+		user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		created_at INTEGER NOT NULL,
+		last_seen_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		user_agent TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX sessions_user ON sessions(user_id);
+	CREATE TABLE api_tokens (
+		id TEXT PRIMARY KEY,
+		user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		token_hash TEXT NOT NULL UNIQUE,
+		prefix TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		last_used_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX api_tokens_user ON api_tokens(user_id, id);
+	CREATE TABLE invites (
+		id TEXT PRIMARY KEY,
+		token_hash TEXT NOT NULL UNIQUE,
+		role TEXT NOT NULL,
+		created_by TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		used_at INTEGER NOT NULL DEFAULT 0,
+		used_by TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE server_keys (
+		name TEXT PRIMARY KEY,
+		value TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	ALTER TABLE videos ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE videos ADD COLUMN visibility TEXT NOT NULL DEFAULT 'link';
+	ALTER TABLE videos ADD COLUMN password_hash TEXT NOT NULL DEFAULT '';
+	ALTER TABLE videos ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE videos ADD COLUMN max_views INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE videos ADD COLUMN views INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE videos ADD COLUMN download_off INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX videos_owner ON videos(owner_id, id);`,
 }
 
 func migrate(ctx context.Context, db *gorm.DB) error {

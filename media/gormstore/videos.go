@@ -40,9 +40,12 @@ type videoRow struct {
 	CommentsOff    bool
 	GuestsOff      bool
 	ReactionsOff   bool
-	OwnerTokenHash string
-	CreatedAt      int64 `gorm:"autoCreateTime:false"`
-	UpdatedAt      int64 `gorm:"autoUpdateTime:false"`
+	SharingColumns
+	CreatedAt int64 `gorm:"autoCreateTime:false"`
+	UpdatedAt int64 `gorm:"autoUpdateTime:false"`
+	// Filled by listings only (see users.go); never written.
+	CommentCount int    `gorm:"->;-:migration"`
+	OwnerName    string `gorm:"->;-:migration"`
 }
 
 func (videoRow) TableName() string { return "videos" }
@@ -53,20 +56,24 @@ func toRow(v *media.Video) *videoRow {
 		ErrorCode: v.ErrorCode, Error: v.Error, DurationMs: v.DurationMs, Width: v.Width, Height: v.Height,
 		SizeBytes: v.SizeBytes, UploadedBytes: v.UploadedBytes, OriginalSize: v.OriginalSize,
 		OriginalFormat: v.OriginalFormat, HasPoster: v.HasPoster, HasMP4: v.HasMP4, Live: v.Live,
-		CommentsOff: v.CommentsOff, GuestsOff: v.GuestsOff, ReactionsOff: v.ReactionsOff, OwnerTokenHash: v.OwnerTokenHash,
-		CreatedAt: v.CreatedAt.UnixMilli(), UpdatedAt: v.UpdatedAt.UnixMilli(),
+		CommentsOff: v.CommentsOff, GuestsOff: v.GuestsOff, ReactionsOff: v.ReactionsOff,
+		SharingColumns: toSharingColumns(v),
+		CreatedAt:      v.CreatedAt.UnixMilli(), UpdatedAt: v.UpdatedAt.UnixMilli(),
 	}
 }
 
 func (r *videoRow) video() *media.Video {
-	return &media.Video{
+	v := &media.Video{
 		ID: r.ID, Slug: r.Slug, Title: r.Title, Status: media.Status(r.Status), Progress: r.Progress,
 		ErrorCode: r.ErrorCode, Error: r.Error, DurationMs: r.DurationMs, Width: r.Width, Height: r.Height,
 		SizeBytes: r.SizeBytes, UploadedBytes: r.UploadedBytes, OriginalSize: r.OriginalSize,
 		OriginalFormat: r.OriginalFormat, HasPoster: r.HasPoster, HasMP4: r.HasMP4, Live: r.Live,
-		CommentsOff: r.CommentsOff, GuestsOff: r.GuestsOff, ReactionsOff: r.ReactionsOff, OwnerTokenHash: r.OwnerTokenHash,
+		CommentsOff: r.CommentsOff, GuestsOff: r.GuestsOff, ReactionsOff: r.ReactionsOff,
+		CommentCount: r.CommentCount, OwnerName: r.OwnerName,
 		CreatedAt: time.UnixMilli(r.CreatedAt).UTC(), UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(),
 	}
+	r.SharingColumns.apply(v)
+	return v
 }
 
 // CreateVideo inserts v.
@@ -111,10 +118,11 @@ func (db *DB) findVideo(ctx context.Context, g *gorm.DB, where string, arg any) 
 // ListVideos returns videos newest first. Ids are UUIDv7, so ordering by id
 // is ordering by creation and makes a stable cursor.
 func (db *DB) ListVideos(ctx context.Context, opt media.ListOptions) ([]*media.Video, error) {
-	q := db.r.WithContext(ctx).Order("id DESC").Limit(opt.Limit)
+	q := db.r.WithContext(ctx).Order("videos.id DESC").Limit(opt.Limit)
 	if opt.Before != "" {
-		q = q.Where("id < ?", opt.Before)
+		q = q.Where("videos.id < ?", opt.Before)
 	}
+	q = libraryFilter(q, opt)
 	var rows []videoRow
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("gormstore: list videos: %w", err)

@@ -6,6 +6,7 @@ import {
   canvasSize,
   coverSquare,
   fitContain,
+  maxPicture,
   videoBitrate,
   type Corner,
   type Size,
@@ -223,7 +224,8 @@ export class Compositor {
     private readonly ticker: Ticker,
   ) {
     this.canvas = document.createElement('canvas');
-    const size = canvasSize(screenSize);
+    const max = maxPicture(navigator.hardwareConcurrency);
+    const size = canvasSize(screenSize, max.width, max.height);
     this.canvas.width = size.width;
     this.canvas.height = size.height;
     const ctx = this.canvas.getContext('2d', { alpha: false });

@@ -1,8 +1,10 @@
 // Playing a recording while it is still being recorded: the server publishes
 // a growing HLS playlist (fMP4 segments, EVENT type, #EXT-X-ENDLIST once the
-// recording ends). Browsers with HLS built in (Safari, recent Chromium) play
-// it themselves; elsewhere hls.js does it over Media Source Extensions. hls.js
-// is a separate chunk, loaded only on that path.
+// recording ends). Where the browser has Media Source Extensions, hls.js
+// plays it: in Chromium 156, once segments existed, it was playing about 1 s
+// after the page opened, Chromium's own HLS player about 5 s. Browsers
+// without MSE (iPhone Safari) play HLS themselves. hls.js is a separate
+// chunk, loaded only when used.
 
 export interface LivePlayback {
   /** Which engine plays: the browser itself or hls.js. */
@@ -13,8 +15,15 @@ export interface LivePlayback {
 /** How far behind the newest segment a viewer starts, in seconds. */
 const LIVE_DELAY_S = 6;
 
-export function canPlayHlsNatively(video: HTMLVideoElement): boolean {
-  return video.canPlayType('application/vnd.apple.mpegurl') !== '';
+/** engineFor picks the player: `?hls=js` or `?hls=native` in the page's address force one (tests, troubleshooting). */
+export function engineFor(video: HTMLVideoElement): 'native' | 'hls.js' | null {
+  const forced = new URLSearchParams(location.search).get('hls');
+  const native = video.canPlayType('application/vnd.apple.mpegurl') !== '';
+  const mse = typeof MediaSource !== 'undefined' && MediaSource.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"');
+  if (forced === 'native' && native) return 'native';
+  if (forced === 'js' && mse) return 'hls.js';
+  if (mse) return 'hls.js';
+  return native ? 'native' : null;
 }
 
 /**
@@ -26,9 +35,10 @@ export async function attachLive(
   url: string,
   onFatal: (reason: string) => void,
 ): Promise<LivePlayback> {
-  if (canPlayHlsNatively(video)) return attachNative(video, url, onFatal);
+  const engine = engineFor(video);
+  if (engine === 'native') return attachNative(video, url, onFatal);
   const { default: Hls } = await import('hls.js/light');
-  if (!Hls.isSupported()) {
+  if (engine === null || !Hls.isSupported()) {
     onFatal('This browser can’t play the recording while it is live.');
     return { engine: 'hls.js', destroy() {} };
   }

@@ -8,6 +8,7 @@ import {
   elapsedMs,
   fitContain,
   isRetryableStatus,
+  maxPicture,
   pickMimeType,
   planSend,
   retryDelay,
@@ -81,6 +82,16 @@ describe('canvasSize', () => {
     [{ width: 0, height: 0 }, { width: 1280, height: 720 }],
   ])('%j -> %j (at most 1080p, even)', (src, want) => {
     expect(canvasSize(src)).toEqual(want);
+  });
+});
+
+describe('maxPicture', () => {
+  it('records 1080p on machines with room, 720p on small ones', () => {
+    expect(maxPicture(8)).toEqual({ width: 1920, height: 1080 });
+    expect(maxPicture(4)).toEqual({ width: 1920, height: 1080 });
+    expect(maxPicture(2)).toEqual({ width: 1280, height: 720 });
+    expect(maxPicture(undefined)).toEqual({ width: 1280, height: 720 });
+    expect(canvasSize({ width: 1920, height: 1080 }, 1280, 720)).toEqual({ width: 1280, height: 720 });
   });
 });
 

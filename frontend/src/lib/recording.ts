@@ -61,6 +61,16 @@ export function canvasSize(src: Size, maxWidth = 1920, maxHeight = 1080): Size {
   return { width, height };
 }
 
+/**
+ * maxPicture is the largest picture the recorder composites on a machine
+ * with `cores` logical cores: 1080p where there is room, 720p on small
+ * machines, where drawing and encoding 1080p at 30 fps takes most of two
+ * cores and starves everything else.
+ */
+export function maxPicture(cores: number | undefined): Size {
+  return (cores ?? 0) >= 4 ? { width: 1920, height: 1080 } : { width: 1280, height: 720 };
+}
+
 export interface Rect {
   x: number;
   y: number;

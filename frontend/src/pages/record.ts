@@ -45,6 +45,7 @@ import { $ } from '../lib/dom';
 import { clampPercent, formatBytes, formatClock, formatDateTime, formatDurationLong } from '../lib/format';
 import { cornerAt, elapsedMs, isCorner, pickMimeType, type Corner } from '../lib/recording';
 import { watchPath } from '../lib/route';
+import { createStage } from '../lib/stage';
 import { toast } from '../lib/toast';
 
 /* ---------- Test hooks ---------- */
@@ -67,6 +68,8 @@ interface Hooks {
   uploadedAt: number;
   readyAt: number;
   recordedMs: number;
+  /** Recorded time when MediaRecorder handed over its latest chunk. */
+  producedMs: number;
   chunksProduced: number;
   bytesProduced: number;
   bytesAcked: number;
@@ -78,7 +81,7 @@ interface Hooks {
 const hooks: Hooks = {
   state: 'idle', videoId: '', slug: '', shareUrl: '', mimeType: '',
   linkShownAt: 0, recordingStartedAt: 0, firstChunkAckAt: 0, stoppedAt: 0, uploadedAt: 0, readyAt: 0,
-  recordedMs: 0, chunksProduced: 0, bytesProduced: 0, bytesAcked: 0, uploadFailures: 0,
+  recordedMs: 0, producedMs: 0, chunksProduced: 0, bytesProduced: 0, bytesAcked: 0, uploadFailures: 0,
   recoverable: 0, error: '',
 };
 (window as unknown as { __baton: Hooks }).__baton = hooks;
@@ -134,6 +137,10 @@ const doneError = $('done-error');
 const doneLink = $<HTMLInputElement>('rec-done-link');
 const watchLink = $<HTMLAnchorElement>('rec-watch');
 const againBtn = $<HTMLButtonElement>('rec-again');
+
+const resultEl = $('rec-result');
+const resultStage = createStage(resultEl);
+const liveMeter = $('live-meter');
 
 const recoverEl = $('recover');
 const recoverDetail = $('recover-detail');
@@ -215,9 +222,12 @@ function setState(s: State): void {
   hooks.state = s;
   main.dataset.state = s;
   const recordingLike = s === 'recording' || s === 'paused';
+  const done = s === 'finishing' || s === 'processing' || s === 'ready' || s === 'failed' || s === 'recovering';
+  stageEl.hidden = done;
+  resultEl.hidden = !done;
   setupPanel.hidden = !(s === 'idle' || s === 'starting');
   livePanel.hidden = !(recordingLike || s === 'countdown');
-  donePanel.hidden = !(s === 'finishing' || s === 'processing' || s === 'ready' || s === 'failed' || s === 'recovering');
+  donePanel.hidden = !done;
   startBtn.disabled = s !== 'idle';
   startBtn.setAttribute('aria-busy', String(s === 'starting'));
   badge.hidden = !recordingLike;
@@ -236,7 +246,7 @@ function syncStage(): void {
   stageEl.dataset.corner = prefs.corner;
   const live = canvasSlot.childElementCount > 0 && (state === 'countdown' || state === 'recording' || state === 'paused');
   stageEl.dataset.view = live ? 'canvas' : 'preview';
-  cornersGroup.hidden = mode !== 'screen-camera' || cameraMissing;
+  cornersGroup.hidden = mode !== 'screen-camera' || cameraMissing || stageEl.hidden;
   for (const b of cornerButtons) b.setAttribute('aria-pressed', String(b.dataset.corner === prefs.corner));
 }
 
@@ -598,7 +608,9 @@ function startRecorder(s: Session, mimeType: string, size: { width: number; heig
   }
   s.recorder = rec;
   rec.ondataavailable = (e) => {
-    if (e.data && e.data.size > 0) s.uploader.push(e.data);
+    if (!e.data || e.data.size === 0) return;
+    hooks.producedMs = elapsedMs(s.segments, performance.now());
+    s.uploader.push(e.data);
   };
   rec.onerror = () => {
     hooks.error = 'The browser stopped recording unexpectedly.';
@@ -609,6 +621,7 @@ function startRecorder(s: Session, mimeType: string, size: { width: number; heig
   s.screen?.getVideoTracks()[0]?.addEventListener('ended', () => void stopRecording());
   if (!s.screen) s.stream.getVideoTracks()[0]?.addEventListener('ended', () => void stopRecording());
 
+  liveMeter.hidden = !(micToggle.checked && micStream);
   rec.start(1000);
   const now = performance.now();
   s.segments.push({ start: now, end: null });
@@ -708,6 +721,7 @@ async function stopRecording(): Promise<void> {
   setState('finishing');
   showDone('Finishing upload…', 'Uploading the last seconds…');
   setProgress(0, false);
+  followProcessing(s.video.id);
   doneTitle.focus();
   await stopRecorder(s);
   releaseCapture(s);
@@ -723,10 +737,12 @@ async function finishUpload(uploader: ChunkUploader, meta: RecordingMeta, releas
     hooks.uploadedAt = performance.now();
     await deleteRecording(meta.videoId).catch(() => {});
     releaseLock();
-    setState('processing');
-    showDone('Processing…', 'Almost there. The link already works.');
-    setProgress(0, true);
-    followProcessing(meta.videoId);
+    // Processing ran along with the upload: it may be over already.
+    if (state === 'finishing' || state === 'recovering') {
+      setState('processing');
+      showDone('Processing…', 'Almost there. The link already works.');
+      setProgress(0, true);
+    }
   } catch (err) {
     releaseLock();
     if (err instanceof ApiError && err.code === EUPLOAD_ABORTED) return;
@@ -736,9 +752,12 @@ async function finishUpload(uploader: ChunkUploader, meta: RecordingMeta, releas
   }
 }
 
+/** followProcessing shows the video's state from Stop on, in the result stage and, once uploaded, in the panel. */
 function followProcessing(videoId: string): void {
   stopWatching?.();
   stopWatching = watchVideo(videoId, (v) => {
+    // The person who recorded sees the final video, not the live rendition.
+    resultStage.update({ ...v, liveUrl: '' });
     if (v.status === 'ready') {
       hooks.readyAt = performance.now();
       stopWatching?.();
@@ -753,7 +772,7 @@ function followProcessing(videoId: string): void {
       stopWatching?.();
       stopWatching = null;
       fail(v.error || 'The video couldn’t be processed.');
-    } else if (v.status === 'processing') {
+    } else if (v.status === 'processing' && state === 'processing') {
       doneTitle.textContent = `Processing… ${clampPercent(v.progress)}%`;
       setProgress(v.progress, false);
     }
@@ -816,7 +835,7 @@ function resetLive(): void {
   timerEl.textContent = '0:00';
   shareInput.value = '';
   for (const k of ['videoId', 'slug', 'shareUrl', 'error'] as const) hooks[k] = '';
-  for (const k of ['linkShownAt', 'recordingStartedAt', 'firstChunkAckAt', 'stoppedAt', 'uploadedAt', 'readyAt', 'recordedMs', 'chunksProduced', 'bytesProduced', 'bytesAcked', 'uploadFailures'] as const) hooks[k] = 0;
+  for (const k of ['linkShownAt', 'recordingStartedAt', 'firstChunkAckAt', 'stoppedAt', 'uploadedAt', 'readyAt', 'recordedMs', 'producedMs', 'chunksProduced', 'bytesProduced', 'bytesAcked', 'uploadFailures'] as const) hooks[k] = 0;
 }
 
 async function cancelRecording(): Promise<void> {
@@ -928,6 +947,7 @@ async function recover(): Promise<void> {
   setState('recovering');
   showDone('Recovering your recording…', 'Uploading what wasn’t uploaded yet…');
   setProgress(0, false);
+  followProcessing(m.videoId);
   doneTitle.focus();
   let chunks;
   try {
