@@ -52,8 +52,11 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
+# Browser tests run after the rest, alone: they are timing-sensitive and
+# would otherwise compete with the ffmpeg-heavy packages for 2 cores.
 go-test:
-	$(GO) test -race -timeout 20m ./...
+	$(GO) test -race -timeout 20m $$($(GO) list ./... | grep -v /e2e)
+	$(GO) test -p 1 -timeout 15m ./e2e/
 
 frontend-test: frontend/node_modules/.stamp
 	cd frontend && npm test

@@ -148,7 +148,7 @@ func watchLive(t *testing.T, viewer context.Context, link, engine string) {
 		`JSON.stringify(document.getElementById('live-badge')?.textContent ?? null)`)
 	waitJS(t, viewer, 25*time.Second,
 		`(p => p && p.dataset.engine === '`+engine+`' && p.currentTime > 0.5 && p.getVideoPlaybackQuality().totalVideoFrames > 5)(document.getElementById('player'))`,
-		playerState)
+		`JSON.stringify({player: `+playerState+`, stage: document.getElementById('stage')?.textContent})`)
 	at := eval[float64](t, viewer, 5*time.Second, `document.getElementById('player').currentTime`)
 	t.Logf("%s viewer: playing %.1f s after opening the link, at %.1f s of the video", engine, time.Since(opened).Seconds(), at)
 	// A mark that a reload would wipe.
@@ -253,7 +253,7 @@ func TestCrashRecovery(t *testing.T) {
 	ctx, _ := br.tab(t, false)
 	openRecorder(t, ctx, srv)
 	waitJS(t, ctx, 10*time.Second, `!document.getElementById('recover').hidden`, hooksJSON)
-	if dir := os.Getenv("BATON_E2E_SHOTS"); dir != "" {
+	if dir := os.Getenv("BATON_E2E_SHOTS"); dir != "" && os.MkdirAll(dir, 0o755) == nil {
 		if b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 			_ = os.WriteFile(filepath.Join(dir, "rec-recover-light.png"), b, 0o644)
 		}

@@ -32,6 +32,8 @@ function pageRoutes(): Plugin {
         if (/^\/v\/[^/]+\/?(\?.*)?$/.test(url)) req.url = '/watch.html';
         else if (/^\/embed\/[^/]+\/?(\?.*)?$/.test(url)) req.url = '/embed.html';
         else if (/^\/record\/?(\?.*)?$/.test(url)) req.url = '/record.html';
+        else if (/^\/(login|signup|invite\/[^/]+)\/?(\?.*)?$/.test(url)) req.url = '/login.html';
+        else if (/^\/account\/?(\?.*)?$/.test(url)) req.url = '/account.html';
         next();
       });
     },
@@ -46,6 +48,7 @@ export default defineConfig({
     proxy: {
       '/api': { target: api, changeOrigin: false },
       '/media': { target: api, changeOrigin: false },
+      '/oembed': { target: api, changeOrigin: false },
     },
   },
   build: {
@@ -59,6 +62,8 @@ export default defineConfig({
         watch: resolve(root, 'watch.html'),
         embed: resolve(root, 'embed.html'),
         record: resolve(root, 'record.html'),
+        login: resolve(root, 'login.html'),
+        account: resolve(root, 'account.html'),
       },
     },
   },

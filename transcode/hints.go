@@ -25,6 +25,9 @@ var hints = []hint{
 	{"Decoder (codec", media.EUNSUPPORTED, "The video uses a codec Baton cannot decode."},
 	{"Decoding requested, but no decoder found", media.EUNSUPPORTED, "The video uses a codec Baton cannot decode."},
 	{"Picture size", media.EINVALID, "The video's picture size is invalid."},
+	// No frame of the stream decoded, e.g. an MP4 whose track data is in
+	// another file, which Baton does not open.
+	{"Cannot determine format of input stream", media.EINVALID, "No picture could be decoded: the file is damaged, or its video is stored in another file."},
 	{"Invalid data found when processing input", media.EINVALID, "The video data is corrupt or truncated."},
 	{"File ended prematurely", media.EINVALID, "The file ends early; the upload was probably cut short."},
 	{"No space left on device", media.ENOSPACE, "The server ran out of disk space."},

@@ -114,7 +114,7 @@ func (in liveInput) bytes(tb testing.TB) []byte {
 		return b
 	}
 	args := append([]string{"-nostdin", "-hide_banner", "-loglevel", "error"}, in.args()...)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute+time.Duration(in.seconds)*time.Second)
 	defer cancel()
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
@@ -610,6 +610,8 @@ func TestLiveRefuses(t *testing.T) {
 			b := h264.bytes(tb)
 			return b[:bytes.Index(b, []byte{0x1f, 0x43, 0xb6, 0x75})] // up to the first Cluster
 		}, wantCode: media.EINVALID, wantMsg: "no frames"},
+		{name: "cut short, with a duration header", data: func(tb testing.TB) []byte { return mustRead(tb, fixture(tb, "half:full.webm")) },
+			wantCode: media.EINVALID, wantMsg: "cut short"},
 		{name: "over MaxPixels", data: h264.bytes, cfg: Config{MaxPixels: 100 * 100},
 			wantCode: media.ETOOLARGE, wantMsg: "320x240"},
 		{name: "over MaxDuration", data: h264.bytes, cfg: Config{MaxDuration: 3 * time.Second},

@@ -22,8 +22,11 @@ import (
 // survives, and after a restart on the same data the video ends ready once,
 // with exactly its outputs.
 func TestProcessingResumesAfterStop(t *testing.T) {
-	src := filepath.Join(t.TempDir(), "long.webm")
-	MustWebM(t, src, 12, "640x360")
+	// An MP4 whose video must be re-encoded: a processing job takes it
+	// (recordings are converted while they upload), and long enough to be
+	// caught in ffmpeg.
+	src := filepath.Join(t.TempDir(), "long.mp4")
+	MustMP4(t, src, 12, "640x360", "-pix_fmt", "yuv444p")
 	data, _ := os.ReadFile(src)
 	dataDir := t.TempDir()
 	cfg := testConfig(t, dataDir, nil)
@@ -58,8 +61,11 @@ func TestProcessingResumesAfterStop(t *testing.T) {
 // scratch files are cleaned up.
 func TestProcessingResumesAfterKill(t *testing.T) {
 	bin := buildBaton(t)
-	src := filepath.Join(t.TempDir(), "long.webm")
-	MustWebM(t, src, 12, "640x360")
+	// An MP4 whose video must be re-encoded: a processing job takes it
+	// (recordings are converted while they upload), and long enough to be
+	// caught in ffmpeg.
+	src := filepath.Join(t.TempDir(), "long.mp4")
+	MustMP4(t, src, 12, "640x360", "-pix_fmt", "yuv444p")
 	data, _ := os.ReadFile(src)
 	dataDir := t.TempDir()
 
@@ -86,6 +92,9 @@ func TestProcessingResumesAfterKill(t *testing.T) {
 		t.Fatalf("after restart: %s %q", got.Status, got.Error)
 	}
 	p2.stop(t)
+	if jobs := jobsIn(t, dataDir); len(jobs) != 0 {
+		t.Fatalf("jobs left: %s", describeJobs(jobs))
+	}
 	if left := listFiles(t, filepath.Join(dataDir, "tmp")); len(left) != 0 {
 		t.Fatalf("temp files left: %v", left)
 	}

@@ -35,6 +35,33 @@ export interface Video {
   recording?: boolean;
   /** RFC 3339. */
   createdAt: string;
+  /** The caller may act as the owner (its creator, or an admin). */
+  isOwner?: boolean;
+  /** Watch-page loads by people other than the owner. */
+  views?: number;
+  /** Comments, in library listings. */
+  commentCount?: number;
+  /** Who made it, in library listings. */
+  owner?: { id: string; name: string };
+  /** The caller may download the MP4, from downloadUrl. */
+  allowDownload?: boolean;
+  downloadUrl?: string;
+  /** Sharing settings; only for those who manage the video. */
+  sharing?: Sharing;
+}
+
+export type Visibility = 'link' | 'workspace' | 'private';
+
+/** Who may watch a video through its link, and on what terms. */
+export interface Sharing {
+  visibility: Visibility;
+  hasPassword: boolean;
+  /** RFC 3339, or "" for no expiry. */
+  expiresAt: string;
+  /** 0 for no limit. */
+  maxViews: number;
+  allowDownload: boolean;
+  guestComments: boolean;
 }
 
 /** Limits the server announces to clients. */
@@ -110,7 +137,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const init: RequestInit = { method, headers, credentials: 'same-origin' };
   if (body !== undefined) {
@@ -141,9 +168,13 @@ export function createVideo(title: string): Promise<Video> {
   return request('POST', '/api/videos', { title });
 }
 
-export function listVideos(opts: { limit?: number; before?: string } = {}): Promise<VideoPage> {
+export type LibraryScope = '' | 'mine' | 'workspace';
+
+export function listVideos(opts: { limit?: number; before?: string; scope?: LibraryScope; q?: string } = {}): Promise<VideoPage> {
   const q = new URLSearchParams({ limit: String(opts.limit ?? 24) });
   if (opts.before) q.set('before', opts.before);
+  if (opts.scope) q.set('scope', opts.scope);
+  if (opts.q) q.set('q', opts.q);
   return request('GET', `/api/videos?${q}`);
 }
 
@@ -164,9 +195,13 @@ export function getConfig(): Promise<ServerConfig> {
   return request('GET', '/api/config');
 }
 
-/** getSharedVideo is the public view of a video behind a share link. */
-export function getSharedVideo(slug: string): Promise<Video> {
-  return request('GET', `/api/share/${enc(slug)}`);
+/**
+ * getSharedVideo is the public view of a video behind a share link. With
+ * view, the load counts as a view (watch and embed pages, once per load).
+ * A password-protected video answers 403 `password_required`.
+ */
+export function getSharedVideo(slug: string, opts: { view?: boolean } = {}): Promise<Video> {
+  return request('GET', `/api/share/${enc(slug)}${opts.view ? '?view=1' : ''}`);
 }
 
 /** isSettled reports whether a video will not change any more by itself. */
@@ -178,11 +213,20 @@ export function isSettled(status: VideoStatus): boolean {
  * watchVideo streams a video's changes over Server-Sent Events and calls
  * onChange with each new state. EventSource reconnects by itself after
  * network errors; the stream is closed once the video is ready or failed.
- * Returns a function that stops watching.
+ * Returns a function that stops watching. For the video's owner.
  */
 export function watchVideo(id: string, onChange: (v: Video) => void): () => void {
+  return streamVideo(`/api/videos/${enc(id)}/events`, onChange);
+}
+
+/** watchSharedVideo is watchVideo for whoever holds the share link, signed in or not. */
+export function watchSharedVideo(slug: string, onChange: (v: Video) => void): () => void {
+  return streamVideo(`/api/share/${enc(slug)}/events`, onChange);
+}
+
+function streamVideo(url: string, onChange: (v: Video) => void): () => void {
   if (typeof EventSource === 'undefined') return () => {};
-  const es = new EventSource(`/api/videos/${enc(id)}/events`);
+  const es = new EventSource(url);
   es.addEventListener('video', (ev) => {
     let v: Video;
     try {

@@ -89,12 +89,14 @@ function attachNative(video: HTMLVideoElement, url: string, onFatal: (reason: st
     }
   };
   const onError = (): void => {
-    // The playlist may not exist yet for a second: try again a few times.
-    if (retries++ < 5) {
+    // Right after a recording starts the playlist may exist without a
+    // playable segment yet: keep trying for half a minute.
+    if (retries++ < 20) {
       window.setTimeout(() => {
         video.src = url;
         video.load();
-      }, 1000);
+        void video.play().catch(() => {});
+      }, 1500);
     } else {
       onFatal('The live recording couldn’t be played.');
     }

@@ -2,7 +2,7 @@
 // One stylesheet per page, which @imports the shared ones in a fixed order.
 import '../styles/embed.css';
 
-import { ApiError, getSharedVideo, isSettled, watchVideo } from '../lib/api';
+import { ApiError, getSharedVideo, isSettled, watchSharedVideo } from '../lib/api';
 import { $, h, icon } from '../lib/dom';
 import { slugFromPath, watchPath } from '../lib/route';
 import { createStage } from '../lib/stage';
@@ -29,7 +29,7 @@ async function load(): Promise<void> {
     return;
   }
   try {
-    const v = await getSharedVideo(slug);
+    const v = await getSharedVideo(slug, { view: true });
     document.title = `${v.title || 'Video'} · Baton`;
     stage.update(v);
     // A quiet way out to the full page (comments, sharing) in a new tab.
@@ -43,9 +43,15 @@ async function load(): Promise<void> {
         title: 'Open on Baton',
       }, h('span', { class: 'embed__open-text', text: v.title || 'Open on Baton' }), icon('external', 16)),
     );
-    if (!isSettled(v.status)) watchVideo(v.id, (nv) => stage.update(nv));
+    if (!isSettled(v.status)) watchSharedVideo(v.slug, (nv) => stage.update(nv));
   } catch (err) {
     if (err instanceof ApiError && err.notFound) message('This video isn’t available', '', 'unavailable');
+    else if (err instanceof ApiError && err.code === 'password_required') {
+      // The password is given on the full page, which sets the pass.
+      message('This video is protected by a password', 'Open it on Baton to enter the password.', 'unavailable');
+      document.body.append(h('a', { class: 'embed__open', href: watchPath(slug), target: '_blank', rel: 'noopener' },
+        h('span', { class: 'embed__open-text', text: 'Open on Baton' }), icon('external', 16)));
+    }
     else message('Couldn’t load this video', err instanceof Error ? err.message : '', 'error');
   }
 }

@@ -11,8 +11,11 @@ import {
   listVideos,
   renameVideo,
   watchVideo,
+  type LibraryScope,
   type Video,
 } from '../lib/api';
+import { accountMenu, me } from '../lib/auth';
+import { sharingDialog, sharingIcon, sharingSummary } from '../lib/sharing';
 import { copyWithToast } from '../lib/clipboard';
 import { confirmDialog, textDialog } from '../lib/dialog';
 import { $, h, icon } from '../lib/dom';
@@ -44,6 +47,9 @@ const libraryStatus = $('library-status');
 const uploadInput = $<HTMLInputElement>('upload-input');
 
 let nextBefore = '';
+/** The library's filters: whose videos, and a title search. */
+let scope: LibraryScope = '';
+let query = '';
 /** The upload in progress, if any. One at a time. */
 let active: { file: File; handle: UploadHandle | null; video: Video | null; cancelled: boolean } | null = null;
 const cards = new Map<string, { el: HTMLLIElement; video: Video; stop?: () => void }>();
@@ -96,6 +102,10 @@ function thumb(v: Video): HTMLElement {
   }
   const b = badge(v);
   if (b) children.push(b);
+  if (v.sharing && (v.sharing.visibility !== 'link' || v.sharing.hasPassword)) {
+    children.push(h('span', { class: 'card__lock', title: sharingSummary(v.sharing) },
+      h('span', { class: 'visually-hidden', text: sharingSummary(v.sharing) }), icon(sharingIcon(v.sharing), 14)));
+  }
   if (duration && v.status === 'ready') {
     children.push(h('span', { class: 'card__duration' },
       h('span', { class: 'visually-hidden', text: `Duration ${formatDurationLong(v.durationMs)}` }),
@@ -148,19 +158,28 @@ function cardContent(v: Video): Node[] {
     'data-action': 'copy-link',
     onclick: () => void copyWithToast(v.shareUrl || new URL(watchPath(v.slug), location.href).href),
   }, icon('link'));
-  const menu = menuButton({
+  // Only those who manage a video change it; others' cards just link.
+  const menu = v.isOwner ? menuButton({
     label: `More actions for ${title}`,
     items: [
+      { label: 'Sharing…', icon: 'share', action: 'sharing', onSelect: () => void share(v.id) },
       { label: 'Rename', icon: 'pencil', action: 'rename', onSelect: () => void rename(v.id) },
       { label: 'Delete', icon: 'trash', action: 'delete', danger: true, onSelect: () => void remove(v.id) },
     ],
-  });
+  }) : null;
   const meta = h('p', { class: 'card__meta' }, timeEl(v.createdAt));
+  const facts = h('p', { class: 'card__facts facts' });
+  if (v.owner && !v.isOwner) facts.append(h('span', { class: 'fact', title: 'Shared by' }, icon('user', 14), h('span', { text: v.owner.name })));
+  facts.append(
+    h('span', { class: 'fact' }, icon('eye', 14), h('span', { text: `${v.views ?? 0}` }), h('span', { class: 'visually-hidden', text: v.views === 1 ? ' view' : ' views' })),
+    h('span', { class: 'fact' }, icon('message', 14), h('span', { text: `${v.commentCount ?? 0}` }), h('span', { class: 'visually-hidden', text: v.commentCount === 1 ? ' comment' : ' comments' })),
+  );
   if (v.status === 'failed' && v.error) meta.title = v.error;
   return [
     thumb(v),
     h('div', { class: 'card__body' },
       h('h2', { class: 'card__title' }, link),
+      facts,
       h('div', { class: 'card__footer' }, meta, h('div', { class: 'card__actions' }, copy, menu)),
     ),
   ];
@@ -230,13 +249,21 @@ function followLiveCards(): void {
 
 function syncEmpty(): void {
   const isEmpty = cards.size === 0 && !nextBefore;
-  // While a first upload runs, its panel says enough.
-  empty.hidden = !isEmpty || active !== null;
+  const filtered = scope !== '' || query !== '';
+  // While a first upload runs, its panel says enough; a search or a filter
+  // that finds nothing says so in a line, not with the welcome.
+  empty.hidden = !isEmpty || active !== null || filtered;
   grid.hidden = isEmpty;
+  if (isEmpty && filtered) {
+    const what = query ? `No videos match “${query}”` : scope === 'mine' ? 'You have no videos yet' : 'Nobody has shared a video with the workspace yet';
+    libraryStatus.replaceChildren(h('p', { class: 'library__none', text: `${what}.` }));
+  } else if (libraryStatus.querySelector('.library__none')) {
+    libraryStatus.replaceChildren();
+  }
 }
 
 async function loadPage(before: string): Promise<HTMLLIElement[]> {
-  const page = await listVideos({ limit: PAGE_SIZE, before });
+  const page = await listVideos({ limit: PAGE_SIZE, before, scope, q: query });
   nextBefore = page.nextBefore || '';
   if (!before) grid.replaceChildren();
   const added = page.videos.filter((v) => !cards.has(v.id)).map(renderCard);
@@ -286,6 +313,13 @@ loadMore.addEventListener('click', async () => {
     loadMore.textContent = 'Load more';
   }
 });
+
+async function share(id: string): Promise<void> {
+  const entry = cards.get(id);
+  if (!entry) return;
+  // The answer is not a listing: keep the listing's counts and owner.
+  await sharingDialog(entry.video, (v) => updateCard({ ...v, commentCount: entry.video.commentCount, owner: entry.video.owner }));
+}
 
 async function rename(id: string): Promise<void> {
   const entry = cards.get(id);
@@ -501,4 +535,44 @@ window.addEventListener('drop', (ev) => {
   if (file) void startUpload(file);
 });
 
-void loadFirstPage();
+/* ---------- Filters ---------- */
+
+const scopeButtons = [...document.querySelectorAll<HTMLButtonElement>('.segmented__btn')];
+for (const btn of scopeButtons) {
+  btn.addEventListener('click', () => {
+    scope = (btn.dataset.scope ?? '') as LibraryScope;
+    for (const b of scopeButtons) b.setAttribute('aria-pressed', String(b === btn));
+    void loadFirstPage();
+  });
+}
+
+const searchInput = $<HTMLInputElement>('search-input');
+let searchTimer = 0;
+function search(): void {
+  window.clearTimeout(searchTimer);
+  const q = searchInput.value.trim();
+  if (q === query) return;
+  query = q;
+  void loadFirstPage();
+}
+searchInput.addEventListener('input', () => {
+  window.clearTimeout(searchTimer);
+  searchTimer = window.setTimeout(search, 250);
+});
+$('search-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  search();
+});
+
+async function start(): Promise<void> {
+  const user = await me().catch(() => null);
+  if (!user) {
+    // Signed out (the session ended while the page was open).
+    location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+    return;
+  }
+  accountMenu($('account-slot'), user);
+  await loadFirstPage();
+}
+
+void start();

@@ -551,6 +551,7 @@ async function startRecording(reuseScreen: MediaStream | null = null): Promise<v
       return v;
     });
     created.catch(() => countdownAbort?.());
+    liveState.textContent = 'Get ready';
     setState('countdown');
     const [video, go] = await Promise.all([created, countdown(3)]);
     if (!go) {

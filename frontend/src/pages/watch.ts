@@ -2,12 +2,13 @@
 // One stylesheet per page, which @imports the shared ones in a fixed order.
 import '../styles/watch.css';
 
-import { ApiError, getSharedVideo, isSettled, watchVideo, type Video } from '../lib/api';
+import { ApiError, getSharedVideo, isSettled, watchSharedVideo, type Video } from '../lib/api';
 import { copyWithToast } from '../lib/clipboard';
 import { $, h } from '../lib/dom';
 import { formatDate, formatDateTime, formatDuration, formatDurationLong } from '../lib/format';
 import { embedCode, embedUrl, slugFromPath } from '../lib/route';
 import { createStage } from '../lib/stage';
+import { isPasswordRequired, mountAccount, ownerTools, passwordGate, viewsText } from '../lib/watchtools';
 
 const slug = slugFromPath(location.pathname, 'v');
 
@@ -19,6 +20,7 @@ const stage = createStage($('stage'));
 const titleEl = $('video-title');
 const metaEl = $('video-meta');
 const shareInput = $<HTMLInputElement>('share-link');
+const shareGroup = shareInput.closest<HTMLElement>('.share') ?? article;
 
 let current: Video | null = null;
 let stopWatching: (() => void) | null = null;
@@ -57,6 +59,10 @@ function renderInfo(v: Video): void {
 function render(v: Video): void {
   current = v;
   renderInfo(v);
+  if (v.isOwner && v.views !== undefined) {
+    metaEl.append(h('span', { class: 'dot', 'aria-hidden': 'true', text: '·' }), h('span', { id: 'video-views', text: viewsText(v.views) }));
+  }
+  ownerTools(shareGroup, v, render);
   stage.update(v);
 }
 
@@ -67,12 +73,19 @@ async function load(): Promise<void> {
   }
   show(loading);
   try {
-    const v = await getSharedVideo(slug);
+    let v: Video;
+    try {
+      // Loading the page is a view (not for the owner; once per pass).
+      v = await getSharedVideo(slug, { view: true });
+    } catch (err) {
+      if (!isPasswordRequired(err)) throw err;
+      v = await passwordGate($('main'), slug);
+    }
     render(v);
     show(article);
     if (!isSettled(v.status)) {
       stopWatching?.();
-      stopWatching = watchVideo(v.id, render);
+      stopWatching = watchSharedVideo(v.slug, render);
     }
   } catch (err) {
     if (err instanceof ApiError && err.notFound) showNotFound();
@@ -100,4 +113,5 @@ $('copy-embed').addEventListener('click', () => {
 });
 $('load-retry').addEventListener('click', () => void load());
 
+void mountAccount($('account-slot'));
 void load();
