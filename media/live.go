@@ -1,6 +1,7 @@
 package media
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -59,6 +61,10 @@ type liveSession struct {
 	mp4     BlobWriter
 	orig    BlobWriter
 	mp4Path string
+
+	// Touched only by the transcoder's OnSegment calls, which never overlap.
+	initSent bool
+	sent     map[string]bool
 }
 
 var errAbandoned = errors.New("media: live session abandoned")
@@ -228,7 +234,7 @@ func (s *liveSession) run(ctx context.Context) (*LiveResult, error) {
 	}
 	// The final playlist (with its end marker) is what players that are
 	// still on the live rendition need to stop waiting.
-	if err := s.putFile(ctx, filepath.Join(hls, "index.m3u8"), LiveKey(s.id, "index.m3u8"), "application/vnd.apple.mpegurl"); err != nil {
+	if err := s.publishPlaylist(ctx, hls); err != nil {
 		log.Warn("publish final playlist", "err", err)
 	}
 	return res, nil
@@ -238,13 +244,40 @@ func (s *liveSession) publishSegment(ctx context.Context, dir, name string) erro
 	if !ValidLiveName(name) {
 		return fmt.Errorf("media: unexpected live file %q", name)
 	}
-	if err := s.putFile(ctx, filepath.Join(dir, "init.mp4"), LiveKey(s.id, "init.mp4"), "video/mp4"); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+	if !s.initSent {
+		if err := s.putFile(ctx, filepath.Join(dir, "init.mp4"), LiveKey(s.id, "init.mp4"), "video/mp4"); err != nil {
+			return err
+		}
+		s.initSent = true
 	}
 	if err := s.putFile(ctx, filepath.Join(dir, name), LiveKey(s.id, name), "video/iso.segment"); err != nil {
 		return err
 	}
-	return s.putFile(ctx, filepath.Join(dir, "index.m3u8"), LiveKey(s.id, "index.m3u8"), "application/vnd.apple.mpegurl")
+	if s.sent == nil {
+		s.sent = make(map[string]bool)
+	}
+	s.sent[name] = true
+	return s.publishPlaylist(ctx, dir)
+}
+
+// publishPlaylist uploads the playlist as it is on disk, unless it already
+// names a segment that is not in the store yet: a player must never be told
+// about a segment it cannot fetch. The next segment's call publishes it.
+func (s *liveSession) publishPlaylist(ctx context.Context, dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "index.m3u8"))
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !s.sent[line] {
+			return nil
+		}
+	}
+	return s.ls.Svc.Blobs.Put(ctx, LiveKey(s.id, "index.m3u8"), bytes.NewReader(b), int64(len(b)), "application/vnd.apple.mpegurl")
 }
 
 func (s *liveSession) putFile(ctx context.Context, path, key, contentType string) error {
@@ -429,7 +462,9 @@ func (ls *LiveSessions) publish(ctx context.Context, s *liveSession, size int64)
 			hasPoster = true
 		}
 	}
-	v, err := svc.Videos.UpdateVideo(ctx, s.id, "", func(v *Video) error {
+	// The streamed MP4 is fragmented; a background job rewrites it with its
+	// index in front, which long videos open much faster with.
+	v, err := svc.Videos.UpdateVideo(ctx, s.id, JobFaststart, func(v *Video) error {
 		if v.Status != StatusProcessing {
 			return Errorf(ECONFLICT, "The video changed while it was finishing.")
 		}
@@ -444,6 +479,9 @@ func (ls *LiveSessions) publish(ctx context.Context, s *liveSession, size int64)
 		return nil, err
 	}
 	svc.Events.Publish(v)
+	if svc.Wake != nil {
+		svc.Wake()
+	}
 	return v, nil
 }
 

@@ -56,8 +56,21 @@ const (
 // JobKind names what a job does.
 type JobKind string
 
-// JobProcess turns an uploaded original into playable outputs.
-const JobProcess JobKind = "process"
+const (
+	// JobProcess turns an uploaded original into playable outputs.
+	JobProcess JobKind = "process"
+	// JobFaststart rewrites a ready video's streamed (fragmented) MP4 so its
+	// index comes first, which browsers open with one request instead of
+	// one per fragment.
+	JobFaststart JobKind = "faststart"
+)
+
+// Remuxer rewrites an MP4 without re-encoding it.
+type Remuxer interface {
+	// Faststart writes in's streams to out as an MP4 with its index in
+	// front, and checks the duration survived.
+	Faststart(ctx context.Context, in, out string) error
+}
 
 // Job is one unit of durable background work on a video.
 type Job struct {

@@ -294,6 +294,9 @@ func (p *Pool) publish(ctx context.Context, id string) {
 // video ready. Every step is idempotent, so a retry after a crash at any
 // point just does the work again.
 func (p *Pool) process(ctx context.Context, job *Job) error {
+	if job.Kind == JobFaststart {
+		return p.faststart(ctx, job)
+	}
 	svc := p.svc
 	v, err := svc.Videos.Video(ctx, job.VideoID)
 	if err != nil {
@@ -403,4 +406,48 @@ func (p *Pool) upload(ctx context.Context, path, key, contentType string) error 
 		return err
 	}
 	return p.svc.Blobs.Put(ctx, key, f, st.Size(), contentType)
+}
+
+// faststart replaces a ready video's MP4 with a faststart remux of itself.
+// The video stays ready and playable throughout: the store swaps the object
+// whole.
+func (p *Pool) faststart(ctx context.Context, job *Job) error {
+	svc := p.svc
+	rm, ok := svc.Transcoder.(Remuxer)
+	v, err := svc.Videos.Video(ctx, job.VideoID)
+	if err != nil {
+		return err
+	}
+	if !ok || v.Status != StatusReady || !v.HasMP4 {
+		// Nothing to do (or nothing we can do): the video keeps its MP4.
+		return svc.Jobs.CompleteJob(ctx, job, func(*Video) error { return nil })
+	}
+	dir, err := os.MkdirTemp(p.cfg.TempDir, fmt.Sprintf("job-%d-", job.ID))
+	if err != nil {
+		return WrapError(ENOSPACE, err, "No space for temporary files.")
+	}
+	defer os.RemoveAll(dir)
+	in, out := filepath.Join(dir, "in.mp4"), filepath.Join(dir, "video.mp4")
+	if err := p.download(ctx, MP4Key(v.ID), in); err != nil {
+		return err
+	}
+	if err := rm.Faststart(ctx, in, out); err != nil {
+		return err
+	}
+	if err := p.upload(ctx, out, MP4Key(v.ID), "video/mp4"); err != nil {
+		return err
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		return err
+	}
+	err = svc.Jobs.CompleteJob(ctx, job, func(v *Video) error {
+		v.SizeBytes = st.Size()
+		return nil
+	})
+	if ErrorCode(err) == ENOTFOUND {
+		_ = svc.Blobs.DeletePrefix(context.WithoutCancel(ctx), VideoPrefix(v.ID))
+		return nil
+	}
+	return err
 }

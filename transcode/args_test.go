@@ -41,6 +41,7 @@ func TestGoldenArgs(t *testing.T) {
 		{"live_copy", liveArgs(livePlan{MaxPixels: 10433536, Video: 0, Audio: 1, CopyVideo: true, MaxTime: 4*time.Hour + time.Second})},
 		{"live_reencode", liveArgs(livePlan{MaxPixels: 10433536, Video: 0, Audio: 1, MaxTime: 4*time.Hour + time.Second})},
 		{"live_reencode_video_only_threads", liveArgs(livePlan{MaxPixels: 10433536, Video: 0, Audio: -1, MaxTime: time.Hour, Threads: 2})},
+		{"faststart", faststartArgs(out, "/tmp/out/faststart.mp4")},
 		{"version", versionArgs()},
 	}
 	for _, tt := range tests {

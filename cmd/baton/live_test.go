@@ -123,6 +123,9 @@ func TestLiveRecording(t *testing.T) {
 			if got.LiveURL != "" || got.Recording {
 				t.Fatalf("ready video still live: %+v", got)
 			}
+			// The streamed MP4 is then rewritten in the background with its
+			// index in front.
+			s.waitJobsDone(t, 60*time.Second)
 			out := filepath.Join(t.TempDir(), "out.mp4")
 			r, err = http.Get(got.MP4URL)
 			if err != nil {
@@ -132,6 +135,10 @@ func TestLiveRecording(t *testing.T) {
 			io.Copy(f, r.Body)
 			f.Close()
 			r.Body.Close()
+			mp4, _ := os.ReadFile(out)
+			if moov, mdat := bytes.Index(mp4, []byte("moov")), bytes.Index(mp4, []byte("mdat")); moov < 0 || moov > mdat || bytes.Contains(mp4, []byte("moof")) {
+				t.Fatalf("final MP4 is not faststart (moov %d, mdat %d)", moov, mdat)
+			}
 			p := MustProbe(t, out)
 			if p.codec("video") != "h264" || p.codec("audio") != "aac" {
 				t.Fatalf("codecs %s/%s", p.codec("video"), p.codec("audio"))

@@ -321,3 +321,16 @@ func ffmpegChildren(dir string) []string {
 	}
 	return out
 }
+
+// waitJobsDone waits until no job is queued or running.
+func (s *testServer) waitJobsDone(tb testing.TB, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if n, err := s.DB.ActiveJobs(context.Background()); err == nil && n == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("jobs still active after %v", timeout)
+}

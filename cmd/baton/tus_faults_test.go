@@ -104,6 +104,26 @@ func TestConflictingUploadRequests(t *testing.T) {
 						t.Fatalf("PATCH %s = %s, want 404", p, resp.Status)
 					}
 				}
+				// tus creation is not routed: an upload exists only with its
+				// video, so no client can name one.
+				for _, p := range []string{"/api/uploads", "/api/uploads/"} {
+					req, _ := http.NewRequest("POST", s.URL+p, nil)
+					req.Header.Set("Tus-Resumable", "1.0.0")
+					req.Header.Set("Upload-Length", "10")
+					req.Header.Set("Upload-Metadata", "filename Li4vLi4vZXRjL3Bhc3N3ZA==")
+					authorize(req)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusMethodNotAllowed {
+						t.Fatalf("POST %s = %s, want 404 or 405", p, resp.Status)
+					}
+				}
+				if left := listFiles(t, filepath.Join(dataDir, "uploads")); !slices.Equal(left, []string{v.ID, v.ID + ".info"}) {
+					t.Fatalf("staging = %v", left)
+				}
 				return
 			}
 			status, code := send(t, r.h, r.body)

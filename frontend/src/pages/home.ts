@@ -167,13 +167,14 @@ function cardContent(v: Video): Node[] {
       { label: 'Delete', icon: 'trash', action: 'delete', danger: true, onSelect: () => void remove(v.id) },
     ],
   }) : null;
-  const meta = h('p', { class: 'card__meta' }, timeEl(v.createdAt));
-  const facts = h('p', { class: 'card__facts facts' });
-  if (v.owner && !v.isOwner) facts.append(h('span', { class: 'fact', title: 'Shared by' }, icon('user', 14), h('span', { text: v.owner.name })));
-  facts.append(
-    h('span', { class: 'fact' }, icon('eye', 14), h('span', { text: `${v.views ?? 0}` }), h('span', { class: 'visually-hidden', text: v.views === 1 ? ' view' : ' views' })),
-    h('span', { class: 'fact' }, icon('message', 14), h('span', { text: `${v.commentCount ?? 0}` }), h('span', { class: 'visually-hidden', text: v.commentCount === 1 ? ' comment' : ' comments' })),
+  const meta = h('p', { class: 'card__meta' }, timeEl(v.createdAt),
+    h('span', { class: 'fact', title: 'Views' }, icon('eye', 14), h('span', { text: `${v.views ?? 0}` }), h('span', { class: 'visually-hidden', text: v.views === 1 ? ' view' : ' views' })),
+    h('span', { class: 'fact', title: 'Comments' }, icon('message', 14), h('span', { text: `${v.commentCount ?? 0}` }), h('span', { class: 'visually-hidden', text: v.commentCount === 1 ? ' comment' : ' comments' })),
   );
+  // Someone else's video says whose it is.
+  const facts = v.owner && !v.isOwner
+    ? h('p', { class: 'card__facts facts' }, h('span', { class: 'fact' }, icon('user', 14), h('span', { text: v.owner.name })))
+    : null;
   if (v.status === 'failed' && v.error) meta.title = v.error;
   return [
     thumb(v),
