@@ -235,6 +235,13 @@ func (p *Pool) runJob(ctx context.Context, job *Job) {
 			log.Warn("requeue job", "err", rerr)
 		}
 		p.wakeAfter(delay)
+	case job.Kind == JobFaststart && (IsPermanent(err) || job.Attempts >= job.MaxAttempts):
+		// An improvement to a video that is already ready and playable:
+		// giving up leaves the video as it is, never failed.
+		log.Warn("faststart given up; the video keeps its MP4", "err", err)
+		if cerr := p.svc.Jobs.CompleteJob(bctx, job, func(*Video) error { return nil }); cerr != nil {
+			log.Warn("drop job", "err", cerr)
+		}
 	case IsPermanent(err) || job.Attempts >= job.MaxAttempts:
 		msg := ErrorMessage(err)
 		if !IsPermanent(err) {

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +55,7 @@ func main() {
 	defer func() { srv.Process.Kill(); srv.Wait() }()
 	base := "http://" + addr
 	waitUp(base)
+	signUp(base)
 	raw, err := os.ReadFile(src)
 	check(err)
 
@@ -72,7 +74,7 @@ func main() {
 
 func processOnce(base string, raw []byte) time.Duration {
 	var v struct{ ID, UploadURL string }
-	resp, err := http.Post(base+"/api/videos", "application/json", bytes.NewReader([]byte(`{"title":"bench"}`)))
+	resp, err := client.Post(base+"/api/videos", "application/json", bytes.NewReader([]byte(`{"title":"bench"}`)))
 	check(err)
 	json.NewDecoder(resp.Body).Decode(&v)
 	resp.Body.Close()
@@ -82,7 +84,7 @@ func processOnce(base string, raw []byte) time.Duration {
 	req.Header.Set("Upload-Offset", "0")
 	req.Header.Set("Upload-Length", strconv.Itoa(len(raw)))
 	start := time.Now()
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = client.Do(req)
 	check(err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -91,7 +93,7 @@ func processOnce(base string, raw []byte) time.Duration {
 	}
 	for {
 		var st struct{ Status, Error string }
-		r, err := http.Get(base + "/api/videos/" + v.ID)
+		r, err := client.Get(base + "/api/videos/" + v.ID)
 		check(err)
 		json.NewDecoder(r.Body).Decode(&st)
 		r.Body.Close()
@@ -129,6 +131,24 @@ func median(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// client carries the benchmark account's session cookie.
+var client = func() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar}
+}()
+
+// signUp creates the first account (an admin) and signs in as it.
+func signUp(base string) {
+	b := []byte(`{"email":"bench@example.com","name":"Bench","password":"bench-password-123"}`)
+	resp, err := client.Post(base+"/api/auth/signup", "application/json", bytes.NewReader(b))
+	check(err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		check(fmt.Errorf("sign up: %s %s", resp.Status, body))
+	}
 }
 
 func freeAddr() string {

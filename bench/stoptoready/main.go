@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,6 +93,24 @@ type result struct {
 	peakFFmpeg  int64 // KiB, largest ffmpeg child seen
 }
 
+// client carries the benchmark account's session cookie.
+var client = func() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar}
+}()
+
+// signUp creates the first account (an admin) and signs in as it.
+func signUp(base string) {
+	b := []byte(`{"email":"bench@example.com","name":"Bench","password":"bench-password-123"}`)
+	resp, err := client.Post(base+"/api/auth/signup", "application/json", bytes.NewReader(b))
+	check(err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		check(fmt.Errorf("sign up: %s %s", resp.Status, body))
+	}
+}
+
 func freeAddr() string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	check(err)
@@ -119,9 +138,10 @@ func runBaton(bin, work, src string, seconds, speed float64) result {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	signUp(base)
 	var v struct{ ID, UploadURL, Status, Error string }
 	b, _ := json.Marshal(map[string]string{"title": "bench"})
-	resp, err := http.Post(base+"/api/videos", "application/json", bytes.NewReader(b))
+	resp, err := client.Post(base+"/api/videos", "application/json", bytes.NewReader(b))
 	check(err)
 	json.NewDecoder(resp.Body).Decode(&v)
 	resp.Body.Close()
@@ -168,7 +188,7 @@ func patch(url string, off int, chunk []byte, length int) {
 	if length >= 0 {
 		req.Header.Set("Upload-Length", strconv.Itoa(length))
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	check(err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -180,7 +200,7 @@ func patch(url string, off int, chunk []byte, length int) {
 func waitReady(base, id string) {
 	for {
 		var v struct{ Status, Error string }
-		resp, err := http.Get(base + "/api/videos/" + id)
+		resp, err := client.Get(base + "/api/videos/" + id)
 		check(err)
 		json.NewDecoder(resp.Body).Decode(&v)
 		resp.Body.Close()

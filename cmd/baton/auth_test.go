@@ -263,7 +263,9 @@ func TestInvites(t *testing.T) {
 	if resp, _ := e.send(t, "GET", "/api/auth/invite/"+token, "", nil); resp.StatusCode != 410 {
 		t.Fatalf("used invite check = %s, want 410", resp.Status)
 	}
-	var members struct{ Members []struct{ Email, Role string } }
+	var members struct {
+		Members []struct{ Email, Role string }
+	}
 	json.Unmarshal(e.mustSend(t, "GET", "/api/members", "", newbie, 200), &members)
 	var got []string
 	for _, m := range members.Members {

@@ -188,3 +188,42 @@ func mustCopyProgram(tb testing.TB, program, to string) {
 		tb.Fatal(err)
 	}
 }
+
+// TestFaststartFailureKeepsVideo: a recording converted while it uploaded
+// is ready at once and then gets its MP4 rewritten with the index in front
+// by a follow-up job. If ffmpeg fails that job, the video must stay ready
+// with the MP4 it has: an optimisation must never fail a working video.
+func TestFaststartFailureKeepsVideo(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "rec.webm")
+	MustWebM(t, src, 2, "320x240")
+	data := mustRead(t, src)
+	script, dir := standIn(t, `for a; do case "$a" in */in.mp4) echo fast >> "$DIR/faststart"; echo "[in#0] Invalid data found when processing input" >&2; exit 1;; esac; done
+exec "$REAL_FFMPEG" "$@"`)
+	dataDir := t.TempDir()
+	s := MustStart(t, testConfig(t, dataDir, func(c *Config) {
+		c.FFmpeg = script
+		c.JobBackoff = 100 * time.Millisecond
+	}))
+	v := s.MustCreateVideo(t, "faststart fails")
+	if resp, body := uploadChunks(t, v.UploadURL, data, 3); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("upload: %s %s", resp.Status, body)
+	}
+	if got := s.waitStatus(t, v.ID, 30*time.Second, "ready", "failed"); got.Status != "ready" {
+		t.Fatalf("status %s %q", got.Status, got.Error)
+	}
+	eventually(t, 20*time.Second, "the faststart job never ran", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "faststart"))
+		return err == nil
+	})
+	eventually(t, 20*time.Second, "the failed faststart job was not dropped", func() bool { return len(s.jobs(t)) == 0 })
+	var got apiVideo
+	s.do(t, "GET", "/api/videos/"+v.ID, nil, &got)
+	if got.Status != "ready" || got.MP4URL == "" {
+		t.Fatalf("after a failed faststart: %s %q %q, want still ready", got.Status, got.ErrorCode, got.Error)
+	}
+	assertReadyOutputs(t, s, v.ID)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	assertNoLeftovers(t, dataDir, dir)
+}

@@ -113,10 +113,10 @@ exec "$REAL_FFMPEG" "$@"`)
 			t.Fatalf("%s: %s %q", v.Title, got.Status, got.Error)
 		}
 	}
-	p.stop(t)
 	for _, v := range []apiVideo{processing, uploading} {
 		assertReadyOutputs(t, s, v.ID)
 	}
+	p.stop(t)
 	if got := s.readObject(t, media.OriginalKey(uploading.ID)); sha256Hex(got) != sha256Hex(recData) {
 		t.Fatal("stored original differs from the recording")
 	}

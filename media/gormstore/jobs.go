@@ -158,6 +158,11 @@ func (db *DB) ReapJobs(ctx context.Context, now time.Time, reason string) ([]str
 				if err := tx.Delete(&jobRow{}, j.ID).Error; err != nil {
 					return fmt.Errorf("gormstore: drop dead job: %w", err)
 				}
+				if j.Kind != string(media.JobProcess) {
+					// A follow-up on a ready video (faststart): the video
+					// stays as it is.
+					continue
+				}
 				v, err := db.findVideo(ctx, tx, "id = ?", j.VideoID)
 				if errors.Is(err, gorm.ErrRecordNotFound) || media.ErrorCode(err) == media.ENOTFOUND {
 					continue
