@@ -425,6 +425,14 @@ func (p *Pool) faststart(ctx context.Context, job *Job) error {
 	if err != nil {
 		return err
 	}
+	if v.Status == StatusReady {
+		// Watch pages move from the live rendition to the MP4 when the video
+		// turns ready, so the rendition's segments are only a second copy
+		// of the recording now.
+		if err := svc.Blobs.DeletePrefix(ctx, LivePrefix(v.ID)); err != nil {
+			return err
+		}
+	}
 	if !ok || v.Status != StatusReady || !v.HasMP4 {
 		// Nothing to do (or nothing we can do): the video keeps its MP4.
 		return svc.Jobs.CompleteJob(ctx, job, func(*Video) error { return nil })

@@ -534,3 +534,26 @@ func TestUnfurls(t *testing.T) {
 		t.Fatalf("generic oEmbed = %s", generic)
 	}
 }
+
+// TestFormSignIn: the sign-in and sign-up forms work without scripts: a
+// form post answers with a redirect (to where the person was going, never
+// to another site), or back to the form with the error's code.
+func TestFormSignIn(t *testing.T) {
+	e := mustStartAuthz(t, nil)
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	resp, _ := e.send(t, "POST", "/api/auth/login", "email=owner%40example.com&password=wrong+password&next=%2Frecord", form)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?error=unauthorized&next=%2Frecord" {
+		t.Fatalf("wrong password by form = %s → %q", resp.Status, resp.Header.Get("Location"))
+	}
+	resp, _ = e.send(t, "POST", "/api/auth/login", "email=owner%40example.com&password="+strings.ReplaceAll(testPassword, " ", "+")+"&next=%2Frecord", form)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/record" {
+		t.Fatalf("form sign-in = %s → %q", resp.Status, resp.Header.Get("Location"))
+	}
+	e.mustSend(t, "GET", "/api/auth/me", "", sessionHeader(t, resp), 200)
+	for i, next := range []string{"https://evil.example/", "//evil.example", "/\\evil.example"} {
+		resp, _ := e.send(t, "POST", "/api/auth/signup", fmt.Sprintf("email=new%d%%40example.com&password=a+long+enough+password&next=%s", i, next), form)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+			t.Fatalf("sign-up with next=%q = %s → %q, want /", next, resp.Status, resp.Header.Get("Location"))
+		}
+	}
+}

@@ -46,6 +46,9 @@ func TestUploadProcessWatch(t *testing.T) {
 			if v.Status != "ready" {
 				t.Fatalf("status %s: %s", v.Status, v.Error)
 			}
+			// A follow-up job may still be tidying (faststart rewrite).
+			s.waitJobsDone(t, time.Minute)
+			s.do(t, "GET", "/api/videos/"+v.ID, nil, &v)
 			if v.MP4URL == "" || v.PosterURL == "" || v.Width != 320 || v.Height != 240 {
 				t.Fatalf("ready video = %+v", v)
 			}
