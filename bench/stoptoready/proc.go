@@ -48,7 +48,19 @@ type sampler struct {
 	pid  int
 }
 
-// startSampler watches the RSS of ffmpeg processes working in dataDir.
+// parent returns the parent pid of pid.
+func parent(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ppid, _ := strconv.Atoi(fields[1])
+	return ppid
+}
+
+// startSampler watches the RSS of the ffmpeg processes baton (pid) runs.
 func startSampler(pid int, dataDir string) *sampler {
 	s := &sampler{done: make(chan struct{}), pid: pid}
 	s.wg.Add(1)
@@ -69,6 +81,9 @@ func startSampler(pid int, dataDir string) *sampler {
 					continue
 				}
 				id, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+				if parent(id) != s.pid {
+					continue // someone else's ffmpeg
+				}
 				if rss := statusKB(id, "VmRSS"); rss > 0 {
 					s.mu.Lock()
 					s.ff = max(s.ff, rss)
