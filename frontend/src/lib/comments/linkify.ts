@@ -80,8 +80,8 @@ export function linkify(text: string): Segment[] {
     const start = m.index ?? 0;
     const candidate = trimLink(m[0]);
     const href = candidate.length <= MAX_LINK ? safeHref(candidate) : null;
-    // "https://" alone, or something URL() refuses, stays text.
-    if (!href || candidate.length <= 'https://'.length - 1) continue;
+    // "https://" alone, or anything URL() refuses, stays text.
+    if (!href) continue;
     pushText(text.slice(last, start));
     out.push({ kind: 'link', text: candidate, href });
     last = start + candidate.length;
