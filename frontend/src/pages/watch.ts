@@ -2,8 +2,9 @@
 // One stylesheet per page, which @imports the shared ones in a fixed order.
 import '../styles/watch.css';
 
-import { ApiError, getSharedVideo, isSettled, watchSharedVideo, type Video } from '../lib/api';
+import { ApiError, getSharedVideo, type Video } from '../lib/api';
 import { copyWithToast } from '../lib/clipboard';
+import { mountComments, type CommentsController } from '../lib/comments';
 import { $, h } from '../lib/dom';
 import { formatDate, formatDateTime, formatDuration, formatDurationLong } from '../lib/format';
 import { embedCode, embedUrl, slugFromPath } from '../lib/route';
@@ -23,7 +24,8 @@ const shareInput = $<HTMLInputElement>('share-link');
 const shareGroup = shareInput.closest<HTMLElement>('.share') ?? article;
 
 let current: Video | null = null;
-let stopWatching: (() => void) | null = null;
+// The comments hold the page's one event stream, which also brings the video's changes.
+let comments: CommentsController | null = null;
 
 function show(section: HTMLElement): void {
   for (const el of [loading, article, notFound, loadError]) el.hidden = el !== section;
@@ -64,6 +66,7 @@ function render(v: Video): void {
   }
   ownerTools(shareGroup, v, render);
   stage.update(v);
+  comments?.update(v);
 }
 
 async function load(): Promise<void> {
@@ -83,10 +86,7 @@ async function load(): Promise<void> {
     }
     render(v);
     show(article);
-    if (!isSettled(v.status)) {
-      stopWatching?.();
-      stopWatching = watchSharedVideo(v.slug, render);
-    }
+    comments ??= mountComments({ stage: $('stage'), after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
   } catch (err) {
     if (err instanceof ApiError && err.notFound) showNotFound();
     else {

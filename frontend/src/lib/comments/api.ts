@@ -211,6 +211,8 @@ export function exportUrl(slug: string, kind: 'json' | 'vtt'): string {
   return `${base(slug)}/comments.${kind}`;
 }
 
-export function eventsUrl(slug: string, lastEventId: number): string {
+/** eventsUrl is the live stream, resuming after lastEventId (null: from now). */
+export function eventsUrl(slug: string, lastEventId: number | null): string {
+  if (lastEventId === null) return `${base(slug)}/events`;
   return `${base(slug)}/events?lastEventId=${Math.max(0, Math.floor(lastEventId))}`;
 }

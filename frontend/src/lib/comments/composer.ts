@@ -77,7 +77,9 @@ export class Composer {
       this.error,
       h('div', { class: 'composer__actions' },
         this.endToggle,
-        h('span', { id: 'comment-hint', class: 'composer__hint', text: 'Enter to post · Shift+Enter for a new line' }),
+        h('span', { id: 'comment-hint', class: 'composer__hint' },
+          h('span', { class: 'visually-hidden', text: 'Enter posts, Shift+Enter starts a new line.' }),
+          h('span', { 'aria-hidden': 'true', title: 'Enter posts · Shift+Enter starts a new line', text: '↵ post · ⇧↵ new line' })),
         this.cancel, this.submit),
     );
     autoGrow(this.area);
@@ -100,6 +102,20 @@ export class Composer {
       ev.preventDefault();
       void this.send();
     });
+  }
+
+  /**
+   * swallow drops the character of the key that opened the box: focus moves
+   * on keydown, and some input paths (synthetic keys, some IMEs) still
+   * deliver that key's character to the newly focused box.
+   */
+  swallow(key: string): void {
+    const until = performance.now() + 250;
+    const onPress = (ev: KeyboardEvent): void => {
+      if (performance.now() < until && ev.key === key) ev.preventDefault();
+    };
+    this.area.addEventListener('keypress', onPress, { once: true });
+    window.setTimeout(() => this.area.removeEventListener('keypress', onPress), 300);
   }
 
   /** focusAt pins the comment to a moment and puts the cursor in the box (the C key). */

@@ -239,7 +239,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
 
   /* ---------- Playback ---------- */
 
-  function onTime(): void {
+  function onTime(ev?: Event): void {
     const t = playerMs();
     composer?.tick();
     timeline.setTime(t, composer?.timeMs ?? currentMs());
@@ -247,7 +247,8 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     timeline.setActive(id);
     const el = list.setActive(id);
     const p = player();
-    if (el && p && !p.paused) follow(el);
+    // While playing, or when the person moved the playhead.
+    if (el && p && (!p.paused || ev?.type === 'seeked')) follow(el);
   }
 
   /** follow scrolls the panel's own list (never the page) to the thread of the moment. */
@@ -408,6 +409,8 @@ export function mountComments(opts: CommentsOptions): CommentsController {
   let announced = 0;
   let announceTimer = 0;
   function onEvent(ev: CommentEvent): void {
+    // Before the list is loaded, the list will hold this change.
+    if (!loaded) return;
     if (buffer) {
       buffer.push(ev);
       return;
@@ -429,7 +432,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
   }
 
   function connect(): void {
-    stream = openStream(slug, () => state.lastSeq, {
+    stream = openStream(slug, () => (loaded ? state.lastSeq : null), {
       video: (v) => opts.onVideo(v),
       comment: onEvent,
       reset: () => void reload(),
@@ -479,6 +482,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
       if (!composer || composer.root.hidden) return;
       ev.preventDefault();
       composeNow();
+      composer.swallow(ev.key);
     } else if (ev.key === ' ') {
       if (!p || (t && isControl(t))) return;
       ev.preventDefault();
@@ -508,6 +512,8 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     });
     composerSlot.append(composer.root);
     await reload();
+    // Live from where the list left off (or, if it did not load, from now:
+    // the video's own changes still arrive, and Try again loads the list).
     connect();
   })();
 

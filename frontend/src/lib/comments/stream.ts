@@ -40,10 +40,10 @@ function parse<T>(ev: Event): T | null {
 
 /**
  * openStream connects; lastSeq() says where to resume when a new
- * EventSource has to be made (the browser's own reconnects carry the last
- * id they saw).
+ * EventSource has to be made (null: from now, no replay); the browser's
+ * own reconnects carry the last id they saw.
  */
-export function openStream(slug0: string, lastSeq: () => number, on: StreamHandlers): Stream {
+export function openStream(slug0: string, lastSeq: () => number | null, on: StreamHandlers): Stream {
   let slug = slug0;
   let es: EventSource | null = null;
   let timer = 0;

@@ -31,6 +31,9 @@ export function renderText(el: HTMLElement, text: string): void {
     a.target = '_blank';
     a.referrerPolicy = 'no-referrer';
     a.className = 'comment__link';
+    // A link reads left to right whatever surrounds it: an override
+    // character before it cannot make it show as another address.
+    a.dir = 'ltr';
     a.textContent = seg.text;
     nodes.push(a);
   }

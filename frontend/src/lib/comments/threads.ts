@@ -116,13 +116,11 @@ class CommentView {
       const label = formatRange(c.timeMs, c.endMs);
       head.append(h('button', {
         type: 'button', class: 'comment__time', 'data-action': 'seek', 'data-time-ms': c.timeMs,
-        'aria-label': `Play from ${spokenTimecode(c.timeMs)}`, title: `Play from ${label}`,
+        'aria-label': `Go to ${spokenTimecode(c.timeMs)}`, title: `Go to ${label}`,
         onclick: () => this.actions.seek(c.timeMs),
       }, icon('clock', 14), h('span', { text: label })));
     }
-    if (c.deleted) {
-      head.append(h('span', { class: 'comment__author comment__author--none', text: 'Deleted comment' }));
-    } else {
+    if (!c.deleted) {
       head.append(h('span', { class: 'comment__author', dir: 'auto', text: c.authorName }));
       if (c.byOwner) head.append(h('span', { class: 'badge badge--owner', text: 'Creator' }));
       if (c.mine && !c.byOwner) head.append(h('span', { class: 'badge', text: 'You' }));
@@ -178,7 +176,7 @@ class CommentView {
     if (items.length) {
       const menu = menuButton({ label: `More actions for ${c.deleted ? 'this comment' : `${c.authorName}’s comment`}`, items, className: 'icon-btn--small' });
       menu.classList.add('comment__menu');
-      actions.append(menu);
+      head.append(menu);
     }
 
     const parts: Node[] = [head, body];
@@ -309,6 +307,10 @@ class ThreadView {
     this.root.classList.toggle('thread--collapsed', collapsed);
     this.summary.hidden = !t.resolved;
     this.summary.setAttribute('aria-expanded', String(this.expanded));
+    if (!t.resolved) {
+      this.summary.replaceChildren();
+      return;
+    }
     const n = t.replies.length;
     const who = t.deleted ? 'Deleted comment' : t.authorName;
     const label = h('span', { class: 'thread__summary-text' },

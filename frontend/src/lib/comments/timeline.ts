@@ -30,6 +30,7 @@ export class Timeline {
   private readonly strip: HTMLElement;
   private readonly played: HTMLElement;
   private readonly head: HTMLElement;
+  private readonly ranges: HTMLElement;
   private readonly commentLane: HTMLElement;
   private readonly reactionLane: HTMLElement;
   private readonly tip: HTMLElement;
@@ -49,14 +50,18 @@ export class Timeline {
   constructor(private readonly actions: TimelineActions) {
     this.played = h('div', { class: 'ctl__played' });
     this.head = h('div', { class: 'ctl__head' });
-    const track = h('div', { class: 'ctl__track', 'aria-hidden': 'true' }, this.played, this.head);
+    this.ranges = h('div', { class: 'ctl__ranges' });
+    // The line is the video's length; everything on it is placed in % of it.
+    const line = h('div', { class: 'ctl__line' }, this.ranges, this.played, this.head);
+    const track = h('div', { class: 'ctl__track', 'aria-hidden': 'true' }, line);
     this.reactionLane = h('div', { class: 'ctl__lane ctl__lane--reactions' });
     this.commentLane = h('div', { class: 'ctl__lane ctl__lane--comments' });
     this.strip = h('div', {
       class: 'ctl__strip', id: 'comment-markers', role: 'group',
       'aria-label': 'Comments and reactions along the video. Arrow keys move between them.',
     }, track, this.reactionLane, this.commentLane);
-    this.tip = h('div', { class: 'ctl__tip', id: 'ctl-tooltip', role: 'tooltip', hidden: true });
+    // The preview repeats each marker's label (which screen readers get) for the eyes.
+    this.tip = h('div', { class: 'ctl__tip', id: 'ctl-tooltip', role: 'tooltip', 'aria-hidden': 'true', hidden: true });
     this.composeTime = h('span', { class: 'ctl__compose-time', text: '0:00' });
     this.composeButton = h('button', {
       type: 'button', id: 'comment-here', class: 'btn btn--secondary btn--small ctl__compose',
@@ -80,7 +85,7 @@ export class Timeline {
     // Clicking the strip (not a marker) seeks there.
     track.addEventListener('pointerdown', (ev) => {
       if (this.durationMs <= 0) return;
-      const r = track.getBoundingClientRect();
+      const r = line.getBoundingClientRect();
       const f = Math.min(1, Math.max(0, (ev.clientX - r.left) / Math.max(1, r.width)));
       this.actions.seek(Math.round(f * this.durationMs));
     });
@@ -134,6 +139,9 @@ export class Timeline {
     this.commentLane.querySelectorAll<HTMLElement>('.ctl__marker').forEach((m) => {
       m.classList.toggle('ctl__marker--active', !!threadId && (m.dataset.ids ?? '').split(' ').includes(threadId));
     });
+    this.ranges.querySelectorAll<HTMLElement>('.ctl__range').forEach((r) => {
+      r.classList.toggle('ctl__range--active', r.dataset.id === threadId);
+    });
   }
 
   /** bump shows that a reaction button counted (a short pop). */
@@ -156,6 +164,17 @@ export class Timeline {
     const cc = layoutMarkers(comments, this.durationMs, this.width, MIN_GAP_COMMENT);
     const rc = layoutMarkers(reactions, this.durationMs, this.width, MIN_GAP_REACTION);
     this.commentLane.replaceChildren(...cc.map((c) => this.marker(c, 'comment')));
+    // Comments about a range show it on the line.
+    const d = this.durationMs;
+    this.ranges.replaceChildren(...(d > 0 ? this.threads : []).filter((t) => t.endMs && t.endMs > t.timeMs).map((t) => {
+      const el = h('div', { class: 'ctl__range', 'data-id': t.id });
+      const a = Math.min(1, t.timeMs / d);
+      const b = Math.min(1, (t.endMs ?? 0) / d);
+      el.style.left = `${(a * 100).toFixed(3)}%`;
+      el.style.width = `${((b - a) * 100).toFixed(3)}%`;
+      if (t.resolved) el.classList.add('ctl__range--resolved');
+      return el;
+    }));
     this.reactionLane.replaceChildren(...rc.map((c) => this.marker(c, 'reaction')));
     this.setActiveAfterRender();
     // One tab stop: the previously focused marker, else the first.
@@ -265,12 +284,10 @@ export class Timeline {
     const x = Math.min(Math.max(ar.left + ar.width / 2 - sr.left - tw / 2, 0), Math.max(0, sr.width - tw));
     this.tip.style.left = `${x}px`;
     this.tip.style.top = `${ar.top - sr.top}px`;
-    anchor.setAttribute('aria-describedby', this.tip.id);
   }
 
   private hideTip(): void {
     this.tip.hidden = true;
-    this.strip.querySelectorAll('[aria-describedby]').forEach((el) => el.removeAttribute('aria-describedby'));
   }
 
   private onKey(ev: KeyboardEvent): void {
