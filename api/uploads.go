@@ -6,18 +6,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tus "github.com/tus/tusd/v2/pkg/handler"
-	"github.com/tus/tusd/v2/pkg/memorylocker"
 	expslog "golang.org/x/exp/slog"
 
 	"github.com/baton-video/baton/media"
@@ -38,7 +39,7 @@ type uploads struct {
 	s      *Server
 	dir    string
 	store  filestore.FileStore
-	locker *memorylocker.MemoryLocker
+	locker *uploadLocks
 	tus    *tus.UnroutedHandler
 	// finishing serialises hand-offs per upload without holding tus locks
 	// across calls into the service.
@@ -53,7 +54,7 @@ func newUploads(s *Server) (*uploads, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("api: staging dir: %w", err)
 	}
-	u := &uploads{s: s, dir: dir, store: filestore.New(dir), locker: memorylocker.New()}
+	u := &uploads{s: s, dir: dir, store: filestore.New(dir), locker: newUploadLocks()}
 	composer := tus.NewStoreComposer()
 	u.store.UseIn(composer)
 	u.locker.UseIn(composer)
@@ -334,6 +335,11 @@ func (u *uploads) serveTus(c *gin.Context, id string, h http.Handler) {
 	r.URL.Path = "/" + id
 	r.URL.RawPath = ""
 	w := &tusErrorWriter{ResponseWriter: c.Writer}
+	if r.Body == nil || r.Body == http.NoBody {
+		w.bodyRead.Store(true)
+	} else {
+		r.Body = &eofBody{ReadCloser: r.Body, done: &w.bodyRead}
+	}
 	u.tus.Middleware(h).ServeHTTP(w, r)
 	w.flush()
 }
@@ -343,6 +349,38 @@ type tusErrorWriter struct {
 	http.ResponseWriter
 	status int
 	buf    bytes.Buffer
+	// bodyRead is set once the request body has been read to its end.
+	bodyRead atomic.Bool
+}
+
+// SetReadDeadline passes tusd's read deadlines to the connection only
+// while the request body is being read. Foot-gun: once the body is read,
+// net/http is watching the idle connection for the client going away, and
+// a deadline that expires there (tusd sets one 60 s out after the last
+// read, and one of now when another request interrupts the upload) is
+// taken for a dead client: it cancels the connection's context, and with
+// it every later request on that keep-alive connection ("context
+// canceled", 500). A final PATCH whose hand-off outlasted the deadline lost
+// its hand-off the same way.
+func (w *tusErrorWriter) SetReadDeadline(t time.Time) error {
+	if w.bodyRead.Load() {
+		return nil // nothing left to read; see above
+	}
+	return http.NewResponseController(w.ResponseWriter).SetReadDeadline(t)
+}
+
+// eofBody notes when a request body has been read to its end.
+type eofBody struct {
+	io.ReadCloser
+	done *atomic.Bool
+}
+
+func (b *eofBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.done.Store(true)
+	}
+	return n, err
 }
 
 func (w *tusErrorWriter) WriteHeader(status int) {
@@ -445,11 +483,9 @@ func (u *uploads) sweep(ctx context.Context) {
 }
 
 func (u *uploads) sweepOne(ctx context.Context, id string) {
-	lock, _ := u.locker.NewLock(id)
-	lctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if err := lock.Lock(lctx, func() {}); err != nil {
-		return // a request is using it right now
+	lock := &uploadLock{l: u.locker, id: id}
+	if lock.Lock(context.Background(), func() {}) != nil {
+		return // a request is using it right now; taking it would interrupt it
 	}
 	defer lock.Unlock()
 	v, err := u.s.svc.Videos.Video(ctx, id)

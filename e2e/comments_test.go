@@ -535,6 +535,8 @@ func TestCommentLive(t *testing.T) {
 	b, _ := br.tab(t, true)
 	openWatch(t, a, link)
 	openWatch(t, b, link)
+	waitJS(t, b, 5*time.Second, `!document.getElementById('comments-empty').hidden`, "")
+	commentShots(t, b, "empty")
 	eval[bool](t, b, 5*time.Second, `(window.__samePage = true)`)
 	do(t, a, 10*time.Second, "name the guest", chromedp.SendKeys(chromedp.CSS(`#comment-guest-name`), "Alice from A"))
 
@@ -596,6 +598,14 @@ func TestCommentLive(t *testing.T) {
 	// And A's own page counted each comment once.
 	if n := eval[int](t, a, 5*time.Second, `document.querySelectorAll('#comment-list .comment').length`); n != 3 {
 		t.Fatalf("page A shows %d comments, want 3", n)
+	}
+	// After a reload A is still the author of its comments (the guest
+	// secret in localStorage), and its name is remembered.
+	openWatch(t, a, link)
+	waitJS(t, a, 10*time.Second, `document.querySelectorAll('#comment-list .comment--mine [data-action="menu"]').length === 3 && document.getElementById('comment-guest-name').value === 'Alice from A'`,
+		`JSON.stringify({mine: document.querySelectorAll('#comment-list .comment--mine').length, name: document.getElementById('comment-guest-name')?.value})`)
+	if n := eval[int](t, b, 5*time.Second, `document.querySelectorAll('#comment-list .comment--mine, #comment-list [data-action="menu"]').length`); n != 0 {
+		t.Fatalf("page B may change %d of A's comments", n)
 	}
 }
 
@@ -664,6 +674,14 @@ func TestCommentKeyboard(t *testing.T) {
 	// The marker's preview, on focus.
 	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('.ctl__marker--comment[data-ids~="`+mk.ID+`"]').focus(), true)`)
 	waitJS(t, ctx, 5*time.Second, `!document.getElementById('ctl-tooltip').hidden && document.getElementById('ctl-tooltip').textContent.includes(`+jsString(text)+`)`, `document.getElementById('ctl-tooltip').outerHTML`)
+
+	// The comments as a captions track of the player.
+	waitJS(t, ctx, 10*time.Second, `(() => {
+		const tr = document.querySelector('#player track[data-comments]');
+		if (!tr) return false;
+		tr.track.mode = 'hidden';
+		return [...(tr.track.cues ?? [])].some((c) => c.text.includes(`+jsString(text)+`));
+	})()`, `document.querySelector('#player track')?.outerHTML ?? 'no track'`)
 
 	// Space plays and pauses; arrows seek 5 s; not while typing.
 	eval[bool](t, ctx, 5*time.Second, `(document.activeElement?.blur(), true)`)
@@ -741,4 +759,89 @@ func TestCommentKeyboard(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#comment-end-toggle`)))
 	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('.ctl__marker--comment').focus(), true)`)
 	commentShots(t, ctx, "composing")
+	do(t, ctx, 5*time.Second, "cancel", chromedp.Click(chromedp.CSS(`#comment-cancel`)))
+
+	// Reply, edit, reopen, resolve and delete, with the page's own controls.
+	thread := func(id string) string { return `#comment-list > li[data-id="` + id + `"]` }
+	do(t, ctx, 10*time.Second, "reply", chromedp.Click(chromedp.CSS(thread(p.ID)+` > article [data-action="reply"]`)))
+	waitJS(t, ctx, 5*time.Second, `document.activeElement?.closest('.thread__reply-form') !== null`, "")
+	do(t, ctx, 10*time.Second, "type the reply", chromedp.KeyEvent("Shipping it Friday then."), chromedp.KeyEvent(kb.Enter))
+	waitJS(t, ctx, 10*time.Second, `document.querySelectorAll('`+thread(p.ID)+` .thread__replies .comment').length === 3 && document.querySelector('`+thread(p.ID)+` .thread__reply-form') === null`, `document.querySelector('`+thread(p.ID)+`').innerText`)
+
+	do(t, ctx, 10*time.Second, "edit",
+		chromedp.Click(chromedp.CSS(thread(mk.ID)+` > article [data-action="menu"]`)),
+		chromedp.Click(chromedp.CSS(thread(mk.ID)+` [role="menuitem"][data-action="edit"]`)))
+	waitJS(t, ctx, 5*time.Second, `document.activeElement?.closest('.comment__edit') !== null`, "")
+	do(t, ctx, 10*time.Second, "change it", chromedp.KeyEvent(" (edited)"), chromedp.KeyEvent(kb.Enter))
+	waitJS(t, ctx, 10*time.Second, hasBody(text+" (edited)")+` && document.querySelector('`+thread(mk.ID)+` .comment__edited') !== null`, `document.querySelector('`+thread(mk.ID)+`').innerText`)
+
+	do(t, ctx, 10*time.Second, "open the resolved thread", chromedp.Click(chromedp.CSS(thread(s.ID)+` [data-action="expand"]`)))
+	do(t, ctx, 10*time.Second, "reopen", chromedp.Click(chromedp.CSS(thread(s.ID)+` > article [data-action="reopen"]`)))
+	waitJS(t, ctx, 10*time.Second, `!document.querySelector('`+thread(s.ID)+`').classList.contains('thread--resolved') && document.getElementById('comments-resolved').hidden`, "")
+	do(t, ctx, 10*time.Second, "resolve", chromedp.Click(chromedp.CSS(thread(p.ID)+` > article [data-action="resolve"]`)))
+	waitJS(t, ctx, 10*time.Second, `document.querySelector('`+thread(p.ID)+`').classList.contains('thread--collapsed') && document.getElementById('comments-resolved').textContent === '1 resolved'`, "")
+
+	do(t, ctx, 10*time.Second, "delete",
+		chromedp.Click(chromedp.CSS(thread(mk.ID)+` > article [data-action="menu"]`)),
+		chromedp.Click(chromedp.CSS(thread(mk.ID)+` [role="menuitem"][data-action="delete"]`)))
+	waitJS(t, ctx, 5*time.Second, `document.getElementById('delete-comment-dialog')?.open === true`, "")
+	do(t, ctx, 10*time.Second, "confirm", chromedp.Click(chromedp.CSS(`#delete-comment-dialog [data-action="confirm"]`)))
+	waitJS(t, ctx, 10*time.Second, `document.querySelector('`+thread(mk.ID)+`') === null && !document.querySelector('[data-ids~="`+mk.ID+`"]') && document.getElementById('comments').dataset.count === '9'`,
+		`document.getElementById('comments').dataset.count`)
+	// What the page shows is what the server has.
+	var list struct {
+		Count int `json:"count"`
+	}
+	if err := json.Unmarshal(srv.share(t, nil, "GET", v.Slug, "/comments", nil, http.StatusOK), &list); err != nil || list.Count != 9 {
+		t.Fatalf("server count %d (%v), want 9", list.Count, err)
+	}
+}
+
+/* ---------- Settings ---------- */
+
+// TestCommentSettings: the owner changes the video's discussion settings
+// while a guest has the page open; the page follows at once: guests not
+// allowed asks to sign in, comments off is a calm note (the conversation
+// so far stays readable), reactions off hides the reaction bar.
+func TestCommentSettings(t *testing.T) {
+	srv := startServer(t)
+	v := srv.uploadClip(t, "Discussion settings", makeClip(t, 10))
+	gail := newGuest("Gail")
+	srv.comment(t, &gail, v.Slug, 1000, "Said before the switch", "")
+	br := startBrowser(t)
+	ctx, _ := br.tab(t, true)
+	openWatch(t, ctx, srv.URL+"/v/"+v.Slug)
+	waitJS(t, ctx, 5*time.Second, `!document.getElementById('comment-form').hidden && document.getElementById('comment-guest-name') !== null && !document.getElementById('reaction-bar').hidden && document.querySelector('[data-action="reply"]') !== null`,
+		`document.getElementById('comments').innerText`)
+
+	settings := func(change map[string]bool) {
+		t.Helper()
+		b, _ := json.Marshal(change)
+		req, _ := http.NewRequest(http.MethodPatch, srv.URL+"/api/videos/"+v.ID, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		r, err := srv.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("PATCH %v: %s %s", change, r.Status, body)
+		}
+	}
+	state := `JSON.stringify({form: document.getElementById('comment-form')?.hidden, note: document.getElementById('comments-note')?.innerText, bar: document.getElementById('reaction-bar').hidden})`
+
+	settings(map[string]bool{"guestComments": false})
+	waitJS(t, ctx, 5*time.Second, `document.getElementById('comment-form').hidden && document.getElementById('comments-sign-in')?.textContent === 'Sign in to comment'
+		&& document.getElementById('comments-sign-in').getAttribute('href') === '/login?next=' + encodeURIComponent(location.pathname)
+		&& document.getElementById('comment-here').hidden && document.querySelector('[data-action="reply"]') === null`, state)
+	commentShots(t, ctx, "guests-off")
+
+	settings(map[string]bool{"guestComments": true, "commentsEnabled": false})
+	waitJS(t, ctx, 5*time.Second, `document.getElementById('comment-form').hidden && document.getElementById('comments-note').innerText.includes('Comments are turned off')
+		&& `+hasBody("Said before the switch"), state)
+	commentShots(t, ctx, "comments-off")
+
+	settings(map[string]bool{"commentsEnabled": true, "reactionsEnabled": false})
+	waitJS(t, ctx, 5*time.Second, `!document.getElementById('comment-form').hidden && document.getElementById('comments-note').hidden && document.getElementById('reaction-bar').hidden`, state)
 }

@@ -169,7 +169,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
   const exportVtt = h('a', { id: 'comments-export-vtt', class: 'comments__export', download: '', text: 'WebVTT' });
   const foot = h('div', { class: 'comments__foot' },
     h('span', { class: 'comments__foot-label', text: 'Export' }), exportJson, h('span', { class: 'dot', 'aria-hidden': 'true', text: '·' }), exportVtt,
-    h('span', { class: 'comments__keys', text: 'Keys: C comment · Space play · ← → 5 s' }));
+    h('span', { class: 'comments__keys', id: 'comments-keys' }));
   const scroller = h('div', { class: 'comments__scroll' }, loading, failed, empty, list.root);
   const panel = h('section', {
     id: 'comments', class: 'comments', 'aria-labelledby': 'comments-title', tabindex: '-1', 'data-connected': 'false',
@@ -229,6 +229,8 @@ export function mountComments(opts: CommentsOptions): CommentsController {
         h('span', { text: '. The creator only takes comments from signed-in people.' })));
     }
     if (composer) composer.root.hidden = !canComment();
+    const keys = foot.querySelector('#comments-keys');
+    if (keys) keys.textContent = `Keys: ${canComment() ? 'C comment · ' : ''}Space play · ← → 5 s`;
     timeline.set({
       durationMs: durationMs(), threads, reactions: [...state.reactions.values()], counts: state.counts,
       showReactions: reactionsOn(), reactionsOn: reactionsOn(), canComment: canComment(),
