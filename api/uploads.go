@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,7 +42,14 @@ type uploads struct {
 	tus    *tus.UnroutedHandler
 	// finishing serialises hand-offs per upload without holding tus locks
 	// across calls into the service.
-	finishing sync.Map
+	finishing keyedMutex
+	// writing admits one PATCH or HEAD per upload into tusd at a time.
+	// tusd's own answer to a second request is to interrupt the first, and
+	// that path has a data race inside tusd v2.8 (the request context's
+	// watcher reads the body field writeChunk sets, unsynchronised). Here the
+	// second waits a moment and otherwise gets 423 upload_locked, which tus
+	// clients retry.
+	writing writeSlots
 }
 
 func newUploads(s *Server) (*uploads, error) {
@@ -70,7 +76,9 @@ func newUploads(s *Server) (*uploads, error) {
 		// only its warnings and errors.
 		Logger: expslog.New(expslog.NewTextHandler(os.Stderr, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
 		// A stalled client must not hold the upload's lock forever.
-		NetworkTimeout: 60 * time.Second,
+		// Also bounds how long a half-open PATCH keeps others out (see
+		// uploads.writing).
+		NetworkTimeout: 20 * time.Second,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("api: tus handler: %w", err)
@@ -158,6 +166,15 @@ func (u *uploads) head(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// tusd locks the upload for HEAD too, interrupting a running PATCH the
+	// racy way; wait for the write slot instead (see uploads.writing).
+	unlock, ok := u.writing.acquire(c.Request.Context(), id, 3*time.Second)
+	if !ok {
+		c.Header("Retry-After", "1")
+		c.AbortWithStatus(http.StatusLocked)
+		return
+	}
+	defer unlock()
 	v, err := u.s.svc.Videos.Video(c.Request.Context(), id)
 	if err != nil {
 		u.s.writeError(c, err)
@@ -230,6 +247,13 @@ func (u *uploads) patch(c *gin.Context) {
 	if !ok {
 		return
 	}
+	unlock, ok := u.writing.acquire(c.Request.Context(), id, 3*time.Second)
+	if !ok {
+		c.Header("Retry-After", "1")
+		c.AbortWithStatusJSON(http.StatusLocked, ErrorBody{Error: tusCodes["ERR_UPLOAD_LOCKED"]})
+		return
+	}
+	defer unlock()
 	ctx := c.Request.Context()
 	v, err := u.s.svc.Videos.Video(ctx, id)
 	if err != nil {
@@ -292,11 +316,7 @@ func (u *uploads) preFinish(ev tus.HookEvent) (tus.HTTPResponse, error) {
 
 // finish hands a complete upload to the service once.
 func (u *uploads) finish(ctx context.Context, id string, size int64) (*media.Video, error) {
-	mu, _ := u.finishing.LoadOrStore(id, &sync.Mutex{})
-	// The mutex is kept (not deleted after use) so that two waiters can
-	// never end up holding different mutexes for the same id.
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
+	defer u.finishing.lock(id)()
 	v, err := u.s.svc.Videos.Video(ctx, id)
 	if err != nil {
 		return nil, err
