@@ -27,8 +27,9 @@ type Service struct {
 	// worker starts at once instead of at its next poll.
 	Wake func()
 
-	progressMu   sync.Mutex
-	lastProgress map[string]time.Time
+	progressMu      sync.Mutex
+	lastProgress    map[string]time.Time
+	progressPruneAt int // size of lastProgress at which lapsed entries are dropped
 }
 
 // CreateVideo creates a video waiting for its upload, owned by nobody.
@@ -103,12 +104,23 @@ func (s *Service) UploadProgress(ctx context.Context, id string, bytes int64) {
 	if s.lastProgress == nil {
 		s.lastProgress = make(map[string]time.Time)
 	}
+	now := time.Now()
 	last, seen := s.lastProgress[id]
-	if seen && time.Since(last) < 500*time.Millisecond {
+	if seen && now.Sub(last) < progressEvery {
 		s.progressMu.Unlock()
 		return
 	}
-	s.lastProgress[id] = time.Now()
+	s.lastProgress[id] = now
+	// Forget lapsed entries (finished, abandoned and deleted uploads) now
+	// and then, or the map would keep every video ever uploaded.
+	if len(s.lastProgress) >= s.progressPruneAt {
+		for k, t := range s.lastProgress {
+			if now.Sub(t) >= progressEvery {
+				delete(s.lastProgress, k)
+			}
+		}
+		s.progressPruneAt = max(2*len(s.lastProgress), 64)
+	}
 	s.progressMu.Unlock()
 
 	v, err := s.Videos.UpdateVideo(ctx, id, "", func(v *Video) error {
@@ -127,6 +139,9 @@ func (s *Service) UploadProgress(ctx context.Context, id string, bytes int64) {
 		s.Log.Warn("record upload progress", "video_id", id, "err", err)
 	}
 }
+
+// progressEvery is the least time between two progress writes of a video.
+const progressEvery = 500 * time.Millisecond
 
 var errSkip = errors.New("skip")
 
