@@ -376,8 +376,8 @@ type tusErrorWriter struct {
 // SetReadDeadline passes tusd's read deadlines to the connection only
 // while the request body is being read. Foot-gun: once the body is read,
 // net/http is watching the idle connection for the client going away, and
-// a deadline that expires there (tusd sets one 60 s out after the last
-// read, and one of now when another request interrupts the upload) is
+// a deadline that expires there (tusd sets one NetworkTimeout after the
+// last read, and one of now when another request interrupts the upload) is
 // taken for a dead client: it cancels the connection's context, and with
 // it every later request on that keep-alive connection ("context
 // canceled", 500). A final PATCH whose hand-off outlasted the deadline lost
