@@ -389,6 +389,20 @@ func (w *tusErrorWriter) SetReadDeadline(t time.Time) error {
 	return http.NewResponseController(w.ResponseWriter).SetReadDeadline(t)
 }
 
+// SetWriteDeadline passes tusd's write deadlines (2 x NetworkTimeout after
+// each read) to the connection while the body is being read, and lifts the
+// deadline once it has been: then the final PATCH hands the upload off,
+// which may take longer (a large original going to the store, a live
+// session's tail on a busy machine), and a deadline that expired meanwhile
+// made the server hang up without an answer although the hand-off had
+// succeeded. Nothing is left to write then but a few headers.
+func (w *tusErrorWriter) SetWriteDeadline(t time.Time) error {
+	if w.bodyRead.Load() {
+		t = time.Time{}
+	}
+	return http.NewResponseController(w.ResponseWriter).SetWriteDeadline(t)
+}
+
 // eofBody notes when a request body has been read to its end.
 type eofBody struct {
 	io.ReadCloser
