@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -74,6 +75,10 @@ func main() {
 	fmt.Printf("Load: %d concurrent uploads of a %s %ds H.264/Opus Matroska recording (%s, made in %v) in %d MiB PATCHes, %d comment posters; embedded default (SQLite + disk), default workers and rate limits\n",
 		*uploads, *frame, *seconds, h.MB(srcSize), time.Since(genStart).Round(time.Second), *chunkMiB, *posters)
 
+	// The baseline: the same PATCH streams into a bare handler that
+	// appends each to a file, in this process, before Baton runs.
+	bare := bareUploads(work, src, *uploads, *chunkMiB<<20)
+
 	// 127.0.0.1 is a trusted proxy so that posters can name themselves
 	// with X-Forwarded-For: 200 guests, not one.
 	srv := h.Start(*bin, work, "BATON_TRUSTED_PROXIES=127.0.0.1", "BATON_LOG_LEVEL="+*logLevel)
@@ -92,6 +97,7 @@ func main() {
 	pr := startPosters(ctx, c, target, *posters)
 
 	upTimes := make([]time.Duration, *uploads)
+	sentAt := make([]time.Time, *uploads)
 	upErrs := make([]error, *uploads)
 	var wg sync.WaitGroup
 	for i, v := range vids {
@@ -99,12 +105,13 @@ func main() {
 		go func() {
 			defer wg.Done()
 			t0 := time.Now()
-			upErrs[i] = c.Upload(v.UploadURL, src, *chunkMiB<<20, 0)
+			sentAt[i], upErrs[i] = c.UploadTimed(v.UploadURL, src, *chunkMiB<<20, 0)
 			upTimes[i] = time.Since(t0)
 		}()
 	}
 	wg.Wait()
 	uploaded := time.Since(start)
+	sent := slices.MaxFunc(sentAt, time.Time.Compare).Sub(start)
 	var failures []string
 	deadline := time.Now().Add(*timeout)
 	final := make([]h.Video, *uploads)
@@ -153,11 +160,13 @@ func main() {
 	failures = append(failures, srv.ErrorLines()...)
 
 	slices.Sort(upTimes)
-	fmt.Printf("  uploaded:          %s in %v (%.0f MB/s together); one upload p50 %v, max %v\n",
-		h.MB(total), uploaded.Round(time.Millisecond), float64(total)/1e6/uploaded.Seconds(),
-		upTimes[len(upTimes)/2].Round(time.Millisecond), upTimes[len(upTimes)-1].Round(time.Millisecond))
-	fmt.Printf("  all ready:         %v after the first byte, %v after the last upload finished\n",
-		allReady.Round(time.Millisecond), (allReady - uploaded).Round(time.Millisecond))
+	fmt.Printf("  bytes sent:        %s in %v (%.0f MB/s together)\n", h.MB(total), sent.Round(time.Millisecond), float64(total)/1e6/sent.Seconds())
+	fmt.Printf("  baseline:          the same PATCH streams into a bare net/http handler appending to files: %v (%.0f MB/s); baton/bare %.1f\n",
+		bare.Round(time.Millisecond), float64(total)/1e6/bare.Seconds(), sent.Seconds()/bare.Seconds())
+	fmt.Printf("  last PATCH answered: %v after the first byte (one upload p50 %v, max %v); the last answer of a recording waits for its conversion\n",
+		uploaded.Round(time.Millisecond), upTimes[len(upTimes)/2].Round(time.Millisecond), upTimes[len(upTimes)-1].Round(time.Millisecond))
+	fmt.Printf("  all ready:         %v after the first byte, %v after the last byte was sent\n",
+		allReady.Round(time.Millisecond), (allReady - sent).Round(time.Millisecond))
 	fmt.Printf("  comments:          %d created (201), %d refused by rate limits (429), %d other; %d stored; 201 in p50 %v, p99 %v\n",
 		pr.statuses[201], pr.statuses[429], pr.other(), page.Count, h.Percentile(pr.lat, 50), h.Percentile(pr.lat, 99))
 	fmt.Printf("  comment lists:     %d, p50 %v, p99 %v\n", len(pr.readLat), h.Percentile(pr.readLat, 50), h.Percentile(pr.readLat, 99))
@@ -176,6 +185,59 @@ func main() {
 		h.Check(fmt.Errorf("%d checks failed (work directory kept: %s)", len(failures), work))
 	}
 	fmt.Println("  checks:            passed: no 5xx; every video ready, original byte-identical, MP4 of full length; stored comments = 201s")
+}
+
+// bareUploads sends n concurrent uploads of src in chunk-sized PATCHes to
+// a bare handler that appends each request body to a file at its
+// Upload-Offset, and returns how long they took: the machine's capacity
+// for the same streams (loopback and disk), without Baton.
+func bareUploads(work, src string, n int, chunk int64) time.Duration {
+	dir := filepath.Join(work, "bare")
+	h.Check(os.MkdirAll(dir, 0o755))
+	defer os.RemoveAll(dir)
+	mux := http.NewServeMux()
+	mux.HandleFunc("PATCH /u/{n}", func(w http.ResponseWriter, r *http.Request) {
+		off, err := strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		f, err := os.OpenFile(filepath.Join(dir, r.PathValue("n")), os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer f.Close()
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		m, err := io.Copy(f, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Upload-Offset", strconv.FormatInt(off+m, 10))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	h.Check(err)
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	defer srv.Close()
+	c := &h.Client{Base: "http://" + ln.Addr().String(), Token: "bare", Counts: &h.StatusCount{},
+		HC: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.Check(c.Upload(c.Base+"/u/"+strconv.Itoa(i), src, chunk, 0))
+		}()
+	}
+	wg.Wait()
+	return time.Since(start)
 }
 
 // makeRecording encodes a recording like Chromium's H.264 MediaRecorder

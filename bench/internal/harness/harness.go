@@ -195,14 +195,22 @@ func (c *Client) CreateVideo(title string) Video {
 // as a recorder does. limit > 0 stops after that many bytes, leaving the
 // upload unfinished.
 func (c *Client) Upload(url, path string, chunk, limit int64) error {
+	_, err := c.UploadTimed(url, path, chunk, limit)
+	return err
+}
+
+// UploadTimed is Upload that also returns when the last byte went out,
+// before the answer to the last PATCH (which, for a recording, waits for
+// its conversion to catch up).
+func (c *Client) UploadTimed(url, path string, chunk, limit int64) (sent time.Time, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return sent, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		return sent, err
 	}
 	size := st.Size()
 	end := size
@@ -211,7 +219,8 @@ func (c *Client) Upload(url, path string, chunk, limit int64) error {
 	}
 	for off := int64(0); off < end; {
 		n := min(chunk, end-off)
-		req, _ := http.NewRequest("PATCH", url, io.NewSectionReader(f, off, n))
+		body := &timedReader{r: io.NewSectionReader(f, off, n), left: n, done: &sent}
+		req, _ := http.NewRequest("PATCH", url, body)
 		req.ContentLength = n
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 		req.Header.Set("Tus-Resumable", "1.0.0")
@@ -223,17 +232,32 @@ func (c *Client) Upload(url, path string, chunk, limit int64) error {
 		resp, err := c.HC.Do(req)
 		if err != nil {
 			c.Counts.Add("upload PATCH", 0)
-			return fmt.Errorf("PATCH at %d: %w", off, err)
+			return sent, fmt.Errorf("PATCH at %d: %w", off, err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		c.Counts.Add("upload PATCH", resp.StatusCode)
 		if resp.StatusCode != http.StatusNoContent {
-			return fmt.Errorf("PATCH at %d: %s %s", off, resp.Status, b)
+			return sent, fmt.Errorf("PATCH at %d: %s %s", off, resp.Status, b)
 		}
 		off += n
 	}
-	return nil
+	return sent, nil
+}
+
+// timedReader notes when its last byte has been read.
+type timedReader struct {
+	r    io.Reader
+	left int64
+	done *time.Time
+}
+
+func (t *timedReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if t.left -= int64(n); t.left == 0 {
+		*t.done = time.Now()
+	}
+	return n, err
 }
 
 // WaitReady polls a video until it is ready, failed or deadline passes.
