@@ -32,7 +32,7 @@ import (
 // soak found it interrupting running uploads and spoiling their keep-alive
 // connections (TestUpkeepLeavesRunningUploadsAlone).
 //
-// This is the CI-sized form (a minute and a half); bench/soak runs the same
+// This is the CI-sized form (about 70 s); bench/soak runs the same
 // kinds of traffic against the real binary for 30 minutes.
 func TestSoakMixedTraffic(t *testing.T) {
 	if testing.Short() {
