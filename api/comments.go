@@ -17,16 +17,6 @@ import (
 // comments and reactions. The video's owner is the member who created it
 // (or an admin). Writes are rate limited (ratelimit.go).
 
-// defaultComments builds the comment rules over the service's stores, for
-// callers that did not wire them.
-func defaultComments(svc *media.Service) *media.Comments {
-	if svc == nil {
-		return media.NewComments(nil, nil, nil)
-	}
-	store, _ := svc.Videos.(media.CommentStore)
-	return media.NewComments(store, svc.Videos, svc.Events)
-}
-
 func (s *Server) listComments(c *gin.Context) {
 	v, ok := s.video(c)
 	if !ok {

@@ -356,13 +356,11 @@ type signupRequest struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
 	Invite   string `json:"invite"`
-	Next     string `json:"next"`
 }
 
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
-	Next     string `json:"next"`
 }
 
 type updateMeRequest struct {

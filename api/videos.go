@@ -12,11 +12,8 @@ import (
 
 func (s *Server) createVideo(c *gin.Context) {
 	var req createVideoRequest
-	if c.Request.ContentLength != 0 {
-		if err := c.ShouldBindJSON(&req); err != nil {
-			s.badRequest(c, "The request body must be JSON like {\"title\": \"...\"}.")
-			return
-		}
+	if !s.decodeOptionalJSON(c, &req) {
+		return
 	}
 	v, err := s.svc.CreateVideoFor(c.Request.Context(), s.currentUser(c).ID, req.Title)
 	if err != nil {
@@ -100,8 +97,7 @@ func (s *Server) updateVideo(c *gin.Context) {
 		return
 	}
 	var req updateVideoRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		s.badRequest(c, "The request body must be JSON like {\"title\": \"...\"}.")
+	if !s.decodeJSON(c, &req) {
 		return
 	}
 	set := media.Settings{CommentsEnabled: req.CommentsEnabled, GuestComments: req.GuestComments, ReactionsEnabled: req.ReactionsEnabled}
