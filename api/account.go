@@ -30,7 +30,7 @@ func (s *Server) signup(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	if !s.allow(c, s.auth.login, "attempts") {
+	if !s.allowAddr(c, s.auth.login, "attempts") {
 		return
 	}
 	ctx := c.Request.Context()

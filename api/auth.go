@@ -56,15 +56,9 @@ func newAuthState(opt Options) (authState, error) {
 	a.trustOrigin(opt.PublicURL)
 	l := opt.AuthLimits
 	if !l.Disabled {
-		or := func(r, def media.Rate) *media.RateLimiter {
-			if r.Burst <= 0 {
-				r = def
-			}
-			return media.NewRateLimiter(r)
-		}
-		a.login = or(l.LoginPerClient, DefaultLoginPerClient)
-		a.account = or(l.LoginPerAccount, DefaultLoginPerAccount)
-		a.unlock = or(l.PasswordPerClient, DefaultPasswordPerClient)
+		a.login = limiterOr(l.LoginPerClient, DefaultLoginPerClient)
+		a.account = limiterOr(l.LoginPerAccount, DefaultLoginPerAccount)
+		a.unlock = limiterOr(l.PasswordPerClient, DefaultPasswordPerClient)
 	}
 	return a, nil
 }

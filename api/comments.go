@@ -124,6 +124,7 @@ func (s *Server) createComment(c *gin.Context) {
 	}
 	cm, minted, err := s.comments.Create(c.Request.Context(), videoID, a, in)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.commentClient, s.limits.commentVideo, videoID)
 		s.writeError(c, err)
 		return
 	}
@@ -152,6 +153,7 @@ func (s *Server) updateComment(c *gin.Context) {
 	}
 	cm, err := s.comments.Edit(c.Request.Context(), id, a, *req.Body)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.commentClient, nil, "")
 		s.writeError(c, err)
 		return
 	}
@@ -172,6 +174,7 @@ func (s *Server) deleteComment(c *gin.Context) {
 	}
 	ev, err := s.comments.Delete(c.Request.Context(), id, a)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.commentClient, nil, "")
 		s.writeError(c, err)
 		return
 	}
@@ -195,6 +198,7 @@ func (s *Server) setResolved(c *gin.Context, resolved bool) {
 	}
 	cm, err := s.comments.Resolve(c.Request.Context(), id, a, resolved)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.commentClient, nil, "")
 		s.writeError(c, err)
 		return
 	}
@@ -261,6 +265,7 @@ func (s *Server) createReaction(c *gin.Context) {
 	}
 	ev, minted, err := s.comments.React(c.Request.Context(), videoID, a, req.Emoji, t)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.reactionClient, s.limits.reactionVideo, videoID)
 		s.writeError(c, err)
 		return
 	}
@@ -281,6 +286,7 @@ func (s *Server) deleteReaction(c *gin.Context) {
 	}
 	ev, err := s.comments.Unreact(c.Request.Context(), id, a)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.reactionClient, nil, "")
 		s.writeError(c, err)
 		return
 	}

@@ -97,7 +97,7 @@ func (s *Server) revokeInvite(c *gin.Context) {
 // checkInvite tells the invite page whether its link still works.
 func (s *Server) checkInvite(c *gin.Context) {
 	acc := s.auth.accounts
-	if !s.allow(c, s.auth.login, "attempts") {
+	if !s.allowAddr(c, s.auth.login, "attempts") {
 		return
 	}
 	inv, err := acc.CheckInvite(c.Request.Context(), c.Param("token"))

@@ -11,6 +11,9 @@ import (
 )
 
 func (s *Server) createVideo(c *gin.Context) {
+	if !s.allow(c, s.limits.videoCreate, "new videos") {
+		return
+	}
 	var req createVideoRequest
 	if !s.decodeOptionalJSON(c, &req) {
 		return
