@@ -10,6 +10,10 @@ import (
 	"github.com/baton-video/baton/media"
 )
 
+// A member's videos by id (create with its upload, list, read, rename and
+// discussion settings, delete), and a video reached through its share link.
+// Sharing settings and passes are in sharing.go.
+
 func (s *Server) createVideo(c *gin.Context) {
 	if !s.allow(c, s.limits.videoCreate, "new videos") {
 		return

@@ -88,6 +88,25 @@ func TestJSONLogsAreAllJSON(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("baton did not stop on SIGTERM")
 	}
+	// A start that fails (the address is taken) says why in JSON too.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	var failed lockedBuffer
+	cmd = exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "BATON_ADDR="+taken.Addr().String(), "BATON_DATA_DIR="+dataDir,
+		"BATON_WORKERS=0", "BATON_LOG_FORMAT=json")
+	cmd.Stderr = &failed
+	if err := cmd.Run(); err == nil {
+		t.Fatal("baton started on a taken address")
+	}
+	if !strings.Contains(failed.String(), `"msg":"baton could not start"`) {
+		t.Fatalf("failed start wrote %q", failed.String())
+	}
+	stderr.Write([]byte(failed.String()))
+
 	lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
 	var tusd, started int
 	for i, line := range lines {

@@ -28,6 +28,11 @@ const inviteToken = location.pathname.startsWith('/invite/') ? decodeURIComponen
 
 let mode: Mode = 'login';
 
+// The form is only ever sent by this script, as JSON (the API refuses form
+// bodies, which other sites could post); the page ships its button
+// disabled so that nothing is posted without it.
+submit.disabled = false;
+
 function showError(message: string): void {
   errorBox.textContent = message;
   errorBox.hidden = false;
@@ -39,9 +44,6 @@ function setMode(m: Mode, signupOpen: boolean): void {
   nameField.hidden = !joining;
   pwHint.hidden = !joining;
   pwInput.autocomplete = joining ? 'new-password' : 'current-password';
-  // The form is only ever sent by the script below, as JSON: the API
-  // refuses form bodies, which other sites could post.
-  submit.disabled = false;
   const texts: Record<Mode, [string, string, string]> = {
     login: ['Sign in', 'Welcome back. Sign in to record and share videos.', 'Sign in'],
     signup: ['Create your account', 'Record your screen and camera, and share the link in seconds.', 'Create account'],
