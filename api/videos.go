@@ -16,6 +16,7 @@ type videoJSON struct {
 	ID            string  `json:"id"`
 	Slug          string  `json:"slug"`
 	Title         string  `json:"title"`
+	Description   string  `json:"description"`
 	Status        string  `json:"status"`
 	Progress      float64 `json:"progress"`
 	Error         string  `json:"error"`
@@ -55,7 +56,7 @@ type videoJSON struct {
 
 func (s *Server) videoJSON(v *media.Video) videoJSON {
 	out := videoJSON{
-		ID: v.ID, Slug: v.Slug, Title: v.Title, Status: string(v.Status),
+		ID: v.ID, Slug: v.Slug, Title: v.Title, Description: v.Description, Status: string(v.Status),
 		Progress: v.Progress, Error: v.Error, ErrorCode: v.ErrorCode,
 		DurationMs: v.DurationMs, Width: v.Width, Height: v.Height,
 		SizeBytes: v.SizeBytes, UploadedBytes: v.UploadedBytes,
@@ -170,7 +171,8 @@ func (s *Server) getVideo(c *gin.Context) {
 }
 
 type updateVideoRequest struct {
-	Title *string `json:"title"`
+	Title       *string `json:"title"`
+	Description *string `json:"description"`
 	// Discussion settings: only the owner may change them.
 	CommentsEnabled  *bool `json:"commentsEnabled"`
 	GuestComments    *bool `json:"guestComments"`
@@ -188,21 +190,20 @@ func (s *Server) updateVideo(c *gin.Context) {
 		return
 	}
 	set := media.Settings{CommentsEnabled: req.CommentsEnabled, GuestComments: req.GuestComments, ReactionsEnabled: req.ReactionsEnabled}
-	if req.Title == nil && set.IsZero() {
-		s.badRequest(c, "Nothing to change: send a title or a setting.")
+	details := media.Details{Title: req.Title, Description: req.Description}
+	if req.Title == nil && req.Description == nil && set.IsZero() {
+		s.badRequest(c, "Nothing to change: send a title, a description or a setting.")
 		return
 	}
 	a, ok := s.actor(c)
 	if !ok {
 		return
 	}
-	if req.Title != nil {
-		// Check the title before changing settings, so that a bad request
-		// changes nothing.
-		if _, err := media.NormalizeTitle(*req.Title); err != nil {
-			s.writeError(c, err)
-			return
-		}
+	// Check title and description before changing settings, so that a bad
+	// request changes nothing.
+	if err := details.Check(); err != nil {
+		s.writeError(c, err)
+		return
 	}
 	var err error
 	if !set.IsZero() {
@@ -211,8 +212,8 @@ func (s *Server) updateVideo(c *gin.Context) {
 			return
 		}
 	}
-	if req.Title != nil {
-		if v, err = s.svc.Rename(c.Request.Context(), v.ID, *req.Title); err != nil {
+	if details.Title != nil || details.Description != nil {
+		if v, err = s.svc.UpdateDetails(c.Request.Context(), v.ID, details); err != nil {
 			s.writeError(c, err)
 			return
 		}
