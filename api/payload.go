@@ -21,6 +21,7 @@ type videoJSON struct {
 	ID            string  `json:"id"`
 	Slug          string  `json:"slug"`
 	Title         string  `json:"title"`
+	Description   string  `json:"description"`
 	Status        string  `json:"status"`
 	Progress      float64 `json:"progress"`
 	Error         string  `json:"error"`
@@ -60,7 +61,7 @@ type videoJSON struct {
 
 func (s *Server) videoJSON(v *media.Video) videoJSON {
 	out := videoJSON{
-		ID: v.ID, Slug: v.Slug, Title: v.Title, Status: string(v.Status),
+		ID: v.ID, Slug: v.Slug, Title: v.Title, Description: v.Description, Status: string(v.Status),
 		Progress: v.Progress, Error: v.Error, ErrorCode: v.ErrorCode,
 		DurationMs: v.DurationMs, Width: v.Width, Height: v.Height,
 		SizeBytes: v.SizeBytes, UploadedBytes: v.UploadedBytes,
@@ -142,7 +143,8 @@ type createVideoRequest struct {
 }
 
 type updateVideoRequest struct {
-	Title *string `json:"title"`
+	Title       *string `json:"title"`
+	Description *string `json:"description"`
 	// Discussion settings: only the owner may change them.
 	CommentsEnabled  *bool `json:"commentsEnabled"`
 	GuestComments    *bool `json:"guestComments"`

@@ -25,7 +25,9 @@ import (
 // same 404 as any other unavailable link.
 func (s *Server) countView(c *gin.Context, v *media.Video) (*media.Video, bool) {
 	viewer := viewerOf(c)
-	if access(c) >= media.AccessManage || viewer.Pass {
+	// Views of other links count from playback (recordView); a load spends
+	// a view only where the link has a budget, which the pass enforces.
+	if access(c) >= media.AccessManage || viewer.Pass || v.Sharing.MaxViews == 0 {
 		return v, true
 	}
 	nv, err := s.svc.Videos.CountView(c.Request.Context(), v.ID)

@@ -108,21 +108,20 @@ func (s *Server) updateVideo(c *gin.Context) {
 		return
 	}
 	set := media.Settings{CommentsEnabled: req.CommentsEnabled, GuestComments: req.GuestComments, ReactionsEnabled: req.ReactionsEnabled}
-	if req.Title == nil && set.IsZero() {
-		s.badRequest(c, "Nothing to change: send a title or a setting.")
+	details := media.Details{Title: req.Title, Description: req.Description}
+	if req.Title == nil && req.Description == nil && set.IsZero() {
+		s.badRequest(c, "Nothing to change: send a title, a description or a setting.")
 		return
 	}
 	a, ok := s.actor(c)
 	if !ok {
 		return
 	}
-	if req.Title != nil {
-		// Check the title before changing settings, so that a bad request
-		// changes nothing.
-		if _, err := media.NormalizeTitle(*req.Title); err != nil {
-			s.writeError(c, err)
-			return
-		}
+	// Check title and description before changing settings, so that a bad
+	// request changes nothing.
+	if err := details.Check(); err != nil {
+		s.writeError(c, err)
+		return
 	}
 	var err error
 	if !set.IsZero() {
@@ -131,8 +130,8 @@ func (s *Server) updateVideo(c *gin.Context) {
 			return
 		}
 	}
-	if req.Title != nil {
-		if v, err = s.svc.Rename(c.Request.Context(), v.ID, *req.Title); err != nil {
+	if details.Title != nil || details.Description != nil {
+		if v, err = s.svc.UpdateDetails(c.Request.Context(), v.ID, details); err != nil {
 			s.writeError(c, err)
 			return
 		}
