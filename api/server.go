@@ -41,8 +41,8 @@ type Options struct {
 	Frontend fs.FS
 	// Comments holds the rules of comments and reactions.
 	Comments *media.Comments
-	// RateLimits bounds comment and reaction writes; zero rates are the
-	// defaults.
+	// RateLimits bounds comment, reaction and video-creation writes; zero
+	// rates are the defaults (ratelimit.go).
 	RateLimits RateLimits
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	// Empty means none: the client is the TCP peer.

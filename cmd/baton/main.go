@@ -154,8 +154,9 @@ type Main struct {
 	Pool    *media.Pool
 	// Comments holds the comment rules and their live hub.
 	Comments *media.Comments
-	// RateLimits bounds comment and reaction writes; the zero value is the
-	// defaults. Tests tighten them, benchmarks disable them.
+	// RateLimits bounds comment, reaction and video-creation writes; the
+	// zero value is the defaults. Tests tighten them, benchmarks disable
+	// them.
 	RateLimits api.RateLimits
 	// Accounts signs people in; AuthLimits bounds password guessing (zero:
 	// the defaults) and Hasher hashes passwords (zero: argon2id's
