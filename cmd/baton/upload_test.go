@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestUploadCommand runs `baton upload` against a real server: it uploads
@@ -16,7 +18,7 @@ import (
 // the share URL (or the video as JSON).
 func TestUploadCommand(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "weekly update.webm")
-	MustWebM(t, src, 2, "160x120")
+	mediatest.MustWebM(t, src, 2, "160x120")
 	s := MustStart(t, testConfig(t, t.TempDir(), nil))
 	t.Setenv("BATON_TOKEN", testToken) // the account page's API token
 
@@ -60,7 +62,7 @@ func TestUploadCommand(t *testing.T) {
 // redirected to short-lived presigned URLs that answer Range requests.
 func TestPresignedMedia(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "a.webm")
-	MustWebM(t, src, 2, "160x120")
+	mediatest.MustWebM(t, src, 2, "160x120")
 	data, _ := os.ReadFile(src)
 	cfg := testConfig(t, t.TempDir(), func(c *Config) {
 		m := withMinIO(t, c)
