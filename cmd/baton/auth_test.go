@@ -189,8 +189,8 @@ func TestSessionsAndTokens(t *testing.T) {
 
 func dumpTable(t *testing.T, e *authzEnv, table string) string {
 	t.Helper()
-	var rows []map[string]any
-	if err := e.snapshotDB.Raw("SELECT * FROM " + table).Scan(&rows).Error; err != nil {
+	rows, err := snapshotRows(e.snapshotDB, "SELECT * FROM "+table)
+	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(rows)
