@@ -59,8 +59,7 @@ func defaultComments(svc *media.Service) *media.Comments {
 	if svc == nil {
 		return media.NewComments(nil, nil, nil)
 	}
-	store, _ := svc.Videos.(media.CommentStore)
-	return media.NewComments(store, svc.Videos, svc.Events)
+	return svc.DefaultComments()
 }
 
 type limiters struct {

@@ -52,6 +52,9 @@ type Options struct {
 	MaxRecording time.Duration
 	// UploadExpiry is how long an upload may stay idle before it is removed.
 	UploadExpiry time.Duration
+	// OrphanAge is how long an unfinished object write or a stray staging
+	// file sits untouched before upkeep removes it; 0 is DefaultOrphanAge.
+	OrphanAge time.Duration
 	// Accounts signs people in (auth.go). Nil: built over Service's store
 	// with open sign-up, when that store keeps users.
 	Accounts *media.Accounts
@@ -256,7 +259,7 @@ func (s *Server) readyz(c *gin.Context) {
 	defer cancel()
 	checks := gin.H{}
 	ok := true
-	if err := s.svc.Videos.Ping(ctx); err != nil {
+	if err := s.svc.PingDatabase(ctx); err != nil {
 		checks["database"], ok = media.ErrorMessage(err), false
 	} else {
 		checks["database"] = "ok"
