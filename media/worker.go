@@ -27,7 +27,7 @@ type WorkerConfig struct {
 	// process's own (see Scratch), never a directory another process
 	// cleans.
 	TempDir string
-	Owner        string // lease owner name, unique per process
+	Owner   string // lease owner name, unique per process
 }
 
 func (c *WorkerConfig) defaults() {
