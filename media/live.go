@@ -363,12 +363,20 @@ func (ls *LiveSessions) Finish(ctx context.Context, id string, size int64) (v *V
 	}
 	ls.mu.Lock()
 	s := ls.sessions[id]
-	delete(ls.sessions, id)
 	ls.mu.Unlock()
 	if s == nil {
 		return nil, false, nil
 	}
-	defer s.cleanup()
+	// Registered until it is done, so Active keeps its half-written
+	// objects from the orphan sweep while they are committed.
+	defer func() {
+		ls.mu.Lock()
+		if ls.sessions[id] == s {
+			delete(ls.sessions, id)
+		}
+		ls.mu.Unlock()
+		s.cleanup()
+	}()
 	svc := ls.Svc
 	log := ls.log().With("video_id", id)
 	start := time.Now()

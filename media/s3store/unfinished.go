@@ -2,6 +2,7 @@ package s3store
 
 import (
 	"context"
+	"strings"
 
 	"github.com/minio/minio-go/v7"
 
@@ -23,11 +24,15 @@ func (s *Store) Unfinished(ctx context.Context, prefix string) ([]media.Unfinish
 	opCtx, cancel := s.opContext(ctx)
 	defer cancel()
 	var out []media.Unfinished
-	for u := range s.client.ListIncompleteUploads(opCtx, s.bucket, prefix, true) {
+	// Listed whole and filtered here: MinIO lists multipart uploads by a
+	// prefix only when it is a whole object name.
+	for u := range s.client.ListIncompleteUploads(opCtx, s.bucket, "", true) {
 		if u.Err != nil {
 			return nil, s.translate(ctx, opCtx, "list unfinished", prefix, u.Err)
 		}
-		out = append(out, media.Unfinished{Key: u.Key, ID: u.UploadID, ModTime: u.Initiated})
+		if strings.HasPrefix(u.Key, prefix) {
+			out = append(out, media.Unfinished{Key: u.Key, ID: u.UploadID, ModTime: u.Initiated})
+		}
 	}
 	return out, nil
 }
