@@ -78,45 +78,57 @@ func describeHolder(line string) string {
 // Scratch is this process's own directory for temporary files (a job's
 // download and outputs, a live session's segments), inside a root that
 // every process of a data dir shares: <root>/proc-<pid>-<token>/, owned
-// through the lock file <root>/proc-<pid>-<token>.lock that the process
-// holds while it runs.
+// through the lock file <locks>/proc-<pid>-<token>.lock that the process
+// holds while it runs. (The lock files live apart from the scratch, so an
+// idle scratch root holds no files at all.)
 //
 // Ownership is what makes clean-up safe: a process removes only scratch
 // whose owner is gone (its lock file can be taken), never another running
 // process's, so a second `baton worker` on the same data dir, or one
 // started by mistake, cannot pull files from under a running job.
 type Scratch struct {
-	root string
-	dir  string
-	lock *ProcessLock
+	root  string
+	locks string
+	dir   string
+	lock  *ProcessLock
 }
 
 const scratchPrefix = "proc-"
 
-// OpenScratch makes this process's scratch directory under root.
-func OpenScratch(root string) (*Scratch, error) {
-	if err := os.MkdirAll(root, 0o750); err != nil {
-		return nil, WrapError(ENOSPACE, err, "No space for temporary files.")
+// OpenScratch makes this process's scratch directory under root, owned
+// through a lock file in locks.
+func OpenScratch(root, locks string) (*Scratch, error) {
+	for _, d := range []string{root, locks} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			if IsNoSpace(err) {
+				return nil, WrapError(ENOSPACE, err, "No space for temporary files.")
+			}
+			return nil, fmt.Errorf("media: scratch: %w", err)
+		}
 	}
 	name := fmt.Sprintf("%s%d-%s", scratchPrefix, os.Getpid(), NewSlug()[:8])
 	// Locked under a name sweepers ignore, then renamed into place (the
 	// flock stays with the open file): no sweeper can ever see the lock
-	// file of a live owner unlocked.
-	tmp := filepath.Join(root, "."+name+".lock")
+	// file of a live owner unlocked. The directory comes after the lock,
+	// so a directory without one belongs to nobody.
+	tmp := filepath.Join(locks, "."+name+".lock")
 	lock, err := LockFile(tmp)
 	if err != nil {
 		return nil, err
 	}
-	lock.path = filepath.Join(root, name+".lock")
+	lock.path = filepath.Join(locks, name+".lock")
 	if err := os.Rename(tmp, lock.path); err != nil {
 		lock.path = tmp
 		lock.Release()
 		return nil, fmt.Errorf("media: scratch lock: %w", err)
 	}
-	s := &Scratch{root: root, dir: filepath.Join(root, name), lock: lock}
+	s := &Scratch{root: root, locks: locks, dir: filepath.Join(root, name), lock: lock}
 	if err := os.Mkdir(s.dir, 0o700); err != nil {
 		lock.Release()
-		return nil, WrapError(ENOSPACE, err, "No space for temporary files.")
+		if IsNoSpace(err) {
+			return nil, WrapError(ENOSPACE, err, "No space for temporary files.")
+		}
+		return nil, fmt.Errorf("media: scratch: %w", err)
 	}
 	return s, nil
 }
@@ -136,34 +148,39 @@ func (s *Scratch) Close() error {
 	return err
 }
 
-// Sweep removes the scratch of processes that are gone: every
-// proc-* directory whose lock nobody holds, and directories that older
-// versions made straight under the root (job-*, live-*, which name no
-// owner) once untouched for olderThan. It returns how many it removed.
+// Sweep removes the scratch of processes that are gone: every proc-*
+// directory whose lock nobody holds (or that has no lock file at all), and
+// directories that older versions made straight under the root (job-*,
+// live-*, which name no owner) once untouched for olderThan. It returns
+// how many directories it removed.
 func (s *Scratch) Sweep(olderThan time.Duration) int {
-	entries, err := os.ReadDir(s.root)
-	if err != nil {
-		return 0
-	}
 	n := 0
+	locks, _ := os.ReadDir(s.locks)
+	for _, e := range locks {
+		name := e.Name()
+		p := filepath.Join(s.locks, name)
+		if p == s.lock.path || !strings.HasPrefix(name, scratchPrefix) || !strings.HasSuffix(name, ".lock") {
+			continue
+		}
+		if s.takeOrphan(p, filepath.Join(s.root, strings.TrimSuffix(name, ".lock"))) {
+			n++
+		}
+	}
+	entries, _ := os.ReadDir(s.root)
 	for _, e := range entries {
 		name := e.Name()
 		p := filepath.Join(s.root, name)
+		if !e.IsDir() || p == s.dir {
+			continue
+		}
 		switch {
-		case p == s.dir || p == s.lock.path:
-		case strings.HasPrefix(name, scratchPrefix) && strings.HasSuffix(name, ".lock"):
-			if s.takeOrphan(p) {
+		case strings.HasPrefix(name, scratchPrefix):
+			// Its owner took its lock before making it and removes it
+			// before letting the lock go: no lock file, no owner.
+			if _, err := os.Stat(filepath.Join(s.locks, name+".lock")); errors.Is(err, fs.ErrNotExist) && os.RemoveAll(p) == nil {
 				n++
 			}
-		case strings.HasPrefix(name, scratchPrefix) && e.IsDir():
-			// A directory whose lock file is gone: its owner was closing
-			// (it removes the directory first) or died doing so.
-			if _, err := os.Stat(p + ".lock"); errors.Is(err, fs.ErrNotExist) && olderThanAge(p, time.Minute) {
-				if os.RemoveAll(p) == nil {
-					n++
-				}
-			}
-		case (strings.HasPrefix(name, "job-") || strings.HasPrefix(name, "live-")) && e.IsDir():
+		case strings.HasPrefix(name, "job-") || strings.HasPrefix(name, "live-"):
 			if olderThanAge(p, olderThan) && os.RemoveAll(p) == nil {
 				n++
 			}
@@ -172,8 +189,9 @@ func (s *Scratch) Sweep(olderThan time.Duration) int {
 	return n
 }
 
-// takeOrphan removes the scratch behind lock file p if its owner is gone.
-func (s *Scratch) takeOrphan(p string) bool {
+// takeOrphan removes the scratch dir whose lock file is p if its owner is
+// gone, and reports whether it did.
+func (s *Scratch) takeOrphan(p, dir string) bool {
 	f, err := os.OpenFile(p, os.O_RDWR, 0)
 	if err != nil {
 		return false
@@ -182,7 +200,6 @@ func (s *Scratch) takeOrphan(p string) bool {
 	if tryLock(f) != nil {
 		return false // its owner runs (or locks are unsupported here)
 	}
-	dir := strings.TrimSuffix(p, ".lock")
 	if err := os.RemoveAll(dir); err != nil {
 		return false
 	}

@@ -15,8 +15,8 @@ import (
 // lock file can be taken), never a running owner's, and old ownerless
 // directories of earlier versions.
 func TestScratchOwnership(t *testing.T) {
-	root := t.TempDir()
-	running, err := media.OpenScratch(root)
+	root, locks := t.TempDir(), t.TempDir()
+	running, err := media.OpenScratch(root, locks)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,8 @@ func TestScratchOwnership(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dead, "job-1-x"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(dead+".lock", []byte("pid 999999 started 2026-01-01T00:00:00Z\n"), 0o600); err != nil {
+	deadLock := filepath.Join(locks, "proc-999999-deadbeef.lock")
+	if err := os.WriteFile(deadLock, []byte("pid 999999 started 2026-01-01T00:00:00Z\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// What an older version left: no owner, old.
@@ -40,15 +41,20 @@ func TestScratchOwnership(t *testing.T) {
 	old := time.Now().Add(-2 * time.Hour)
 	os.Chtimes(legacy, old, old)
 
-	other, err := media.OpenScratch(root)
+	// A process that died as it closed: its directory, no lock file.
+	closing := filepath.Join(root, "proc-999998-cafecafe")
+	if err := os.Mkdir(closing, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	other, err := media.OpenScratch(root, locks)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if n := other.Sweep(time.Hour); n != 2 {
-		t.Fatalf("swept %d, want the dead process's and the legacy directory", n)
+	if n := other.Sweep(time.Hour); n != 3 {
+		t.Fatalf("swept %d, want the two dead processes' and the legacy directory", n)
 	}
-	for _, p := range []string{dead, dead + ".lock", legacy} {
+	for _, p := range []string{dead, deadLock, closing, legacy} {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s survived the sweep", p)
 		}
@@ -59,8 +65,14 @@ func TestScratchOwnership(t *testing.T) {
 	if err := running.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := filepath.Glob(filepath.Join(root, "proc-*")); len(left) != 2 {
-		t.Fatalf("after Close: %v, want only the other process's directory and lock", left)
+	if left, _ := filepath.Glob(filepath.Join(root, "proc-*")); len(left) != 1 {
+		t.Fatalf("after Close: %v, want only the other process's directory", left)
+	}
+	if left, _ := filepath.Glob(filepath.Join(locks, "proc-*")); len(left) != 1 {
+		t.Fatalf("after Close: locks %v, want only the other process's", left)
+	}
+	if left, _ := os.ReadDir(root); len(left) != 1 {
+		t.Fatalf("scratch root holds %d entries, want the one directory (no files)", len(left))
 	}
 }
 

@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -165,7 +166,7 @@ func (s *Service) RescueStranded(ctx context.Context, staged func(id string) boo
 			return n, err
 		}
 		n++
-		s.Log.Warn("rescued a video left processing without a job", "video_id", id, "status", v.Status)
+		s.logger().Warn("rescued a video left processing without a job", "video_id", id, "status", v.Status)
 		s.Events.Publish(v)
 	}
 	if n > 0 && s.Wake != nil {
@@ -223,4 +224,11 @@ func videoOfKey(key string) string {
 	}
 	id, _, _ := strings.Cut(rest, "/")
 	return id
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
 }

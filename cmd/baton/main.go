@@ -185,14 +185,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("BATON_DATA_DIR: %w", err)
 	}
 	if !m.WorkerOnly {
-		if m.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		if m.lock, err = lockDataDir(filepath.Join(cfg.DataDir, "locks")); err != nil {
 			return err
 		}
 	}
 	// Every process gets its own scratch and removes only scratch whose
 	// process is gone, so a `baton worker` beside `baton serve` (or a
 	// second one started by mistake) never pulls files from a running job.
-	if m.scratch, err = media.OpenScratch(filepath.Join(cfg.DataDir, "tmp")); err != nil {
+	if m.scratch, err = media.OpenScratch(filepath.Join(cfg.DataDir, "tmp"), filepath.Join(cfg.DataDir, "locks")); err != nil {
 		return fmt.Errorf("BATON_DATA_DIR: %w", err)
 	}
 	if n := m.scratch.Sweep(cfg.OrphanAge); n > 0 {
@@ -340,10 +340,13 @@ func (m *Main) Close() error {
 // SQLite writer belong to one process. A second one is refused with a
 // message naming the holder. (`baton worker` takes no lock: it shares only
 // the database and the object store, and keeps to its own scratch.)
-func lockDataDir(dir string) (*media.ProcessLock, error) {
-	l, err := media.LockFile(filepath.Join(dir, "baton.lock"))
+func lockDataDir(locks string) (*media.ProcessLock, error) {
+	if err := os.MkdirAll(locks, 0o750); err != nil {
+		return nil, fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	l, err := media.LockFile(filepath.Join(locks, "serve.lock"))
 	if media.ErrorCode(err) == media.ECONFLICT {
-		return nil, fmt.Errorf("BATON_DATA_DIR %s is in use by another baton serve: %s. Stop that one first, or give this one its own BATON_DATA_DIR", dir, media.ErrorMessage(err))
+		return nil, fmt.Errorf("BATON_DATA_DIR %s is in use by another baton serve: %s. Stop that one first, or give this one its own BATON_DATA_DIR", filepath.Dir(locks), media.ErrorMessage(err))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("BATON_DATA_DIR: %w", err)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -85,7 +87,7 @@ func TestSecondProcessOnDataDir(t *testing.T) {
 	own := filepath.Join(dataDir, "tmp", "proc-"+strconv.Itoa(worker.Process.Pid)+"-*")
 	eventually(t, 10*time.Second, "the worker made no scratch of its own", func() bool {
 		m, _ := filepath.Glob(own)
-		return len(m) == 2 // its directory and its lock file
+		return len(m) == 1
 	})
 	if len(jobDirs()) != 1 {
 		t.Fatalf("the worker's start removed the running job's scratch: %v", jobDirs())
@@ -105,7 +107,7 @@ func TestSecondProcessOnDataDir(t *testing.T) {
 	}
 	p.stop(t)
 	assertNoLeftovers(t, dataDir, sdir)
-	if m, _ := filepath.Glob(filepath.Join(dataDir, "baton.lock")); len(m) != 0 {
+	if m, _ := filepath.Glob(filepath.Join(dataDir, "locks", "*")); len(m) != 0 {
 		t.Fatalf("data dir lock left after a clean stop: %v", m)
 	}
 }
@@ -171,4 +173,93 @@ func TestRefusedPatchChangesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDataDirFull puts the whole data dir (database, objects, staging,
+// scratch) on a small tmpfs and fills it while a second video uploads. The
+// chunk that does not fit is answered 507 with a readable message; the
+// first video, already ready, stays whole and playable; the server keeps
+// serving; once space is freed the upload resumes from HEAD and ends ready.
+func TestDataDirFull(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "clip.mp4")
+	MustMP4(t, src, 2, "320x240", "-qp", "10")
+	data := mustRead(t, src)
+	n := int64(len(data))
+	dataDir := filepath.Join(t.TempDir(), "data")
+	mustMountTmpfs(t, dataDir, "24m")
+	s := MustStart(t, testConfig(t, dataDir, nil))
+
+	first := s.MustCreateVideo(t, "stored before the disk filled")
+	if resp, body := uploadChunks(t, first.UploadURL, data, 2); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("upload: %s %s", resp.Status, body)
+	}
+	if got := s.waitStatus(t, first.ID, 30*time.Second, "ready", "failed"); got.Status != "ready" {
+		t.Fatalf("first video: %s %q", got.Status, got.Error)
+	}
+	s.waitJobsDone(t, 30*time.Second)
+	firstMP4 := s.readObject(t, media.MP4Key(first.ID))
+
+	v := s.MustCreateVideo(t, "uploading when the disk fills")
+	half := n / 2
+	if resp, body := patch(t, v.UploadURL, 0, data[:half], -1); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("first chunk: %s %s", resp.Status, body)
+	}
+	// Fill what is left.
+	filler := filepath.Join(dataDir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := f.Write(make([]byte, 64<<10)); err != nil {
+			break
+		}
+	}
+	f.Close()
+
+	resp, body := patch(t, v.UploadURL, half, data[half:], n)
+	var e apiErr
+	if resp.StatusCode != http.StatusInsufficientStorage || json.Unmarshal(body, &e) != nil || e.Error.Code != media.ENOSPACE ||
+		!strings.Contains(e.Error.Message, "disk space") {
+		t.Fatalf("chunk on a full disk = %s %s, want 507 with a readable message", resp.Status, body)
+	}
+	// Still serving, and nothing stored was lost.
+	var got apiVideo
+	if resp := s.do(t, "GET", "/api/videos/"+first.ID, nil, &got); resp.StatusCode != http.StatusOK || got.Status != "ready" {
+		t.Fatalf("GET the stored video on a full disk: %s %s", resp.Status, got.Status)
+	}
+	r, err := http.Get(got.MP4URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK || !bytes.Equal(served, firstMP4) {
+		t.Fatalf("MP4 of the stored video on a full disk: %s, %d of %d bytes", r.Status, len(served), len(firstMP4))
+	}
+	if sha256Hex(s.readObject(t, media.OriginalKey(first.ID))) != sha256Hex(data) {
+		t.Fatal("the stored original changed")
+	}
+	status, off, _ := headUpload(t, v.UploadURL)
+	if status != http.StatusOK || off < half || off > n {
+		t.Fatalf("HEAD on a full disk = %d offset %d", status, off)
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := resumeUpload(t, v.UploadURL, data, int(n)); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("resume once space is back: %s %s", resp.Status, body)
+	}
+	if got := s.waitStatus(t, v.ID, 30*time.Second, "ready", "failed"); got.Status != "ready" {
+		t.Fatalf("status %s: %s", got.Status, got.Error)
+	}
+	if sha256Hex(s.readObject(t, media.OriginalKey(v.ID))) != sha256Hex(data) {
+		t.Fatal("stored original differs from the upload")
+	}
+	assertReadyOutputs(t, s, v.ID)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	assertNoLeftovers(t, dataDir)
 }
