@@ -71,6 +71,9 @@ type liveSession struct {
 	// Touched only by the transcoder's OnSegment calls, which never overlap.
 	initSent bool
 	sent     map[string]bool
+	// playlistSent: the store has a playlist, so the rendition can be
+	// offered to viewers.
+	playlistSent bool
 }
 
 var errAbandoned = errors.New("media: live session abandoned")
@@ -215,7 +218,9 @@ func (s *liveSession) run(ctx context.Context) (*LiveResult, error) {
 				log.Warn("publish live segment", "segment", name, "err", err)
 				return
 			}
-			if !published {
+			// Offered to viewers only once a playlist is in the store: the
+			// first segment's playlist may be skipped (see publishPlaylist).
+			if !published && s.playlistSent {
 				published = true
 				if v, err := svc.Videos.UpdateVideo(ctx, s.id, "", func(v *Video) error {
 					v.Live = true
@@ -274,7 +279,11 @@ func (s *liveSession) publishPlaylist(ctx context.Context, dir string) error {
 			return nil
 		}
 	}
-	return s.ls.Svc.Blobs.Put(ctx, LiveKey(s.id, "index.m3u8"), bytes.NewReader(b), int64(len(b)), "application/vnd.apple.mpegurl")
+	if err := s.ls.Svc.Blobs.Put(ctx, LiveKey(s.id, "index.m3u8"), bytes.NewReader(b), int64(len(b)), "application/vnd.apple.mpegurl"); err != nil {
+		return err
+	}
+	s.playlistSent = true
+	return nil
 }
 
 func (s *liveSession) putFile(ctx context.Context, path, key, contentType string) error {

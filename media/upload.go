@@ -95,9 +95,6 @@ func (s *Service) ExpireUpload(ctx context.Context, id string) (*Video, error) {
 
 func (s *Service) failUpload(ctx context.Context, id, code, msg string) (*Video, error) {
 	s.Live.Drop(id)
-	if err := s.Blobs.DeletePrefix(ctx, VideoPrefix(id)); err != nil {
-		return nil, err
-	}
 	v, err := s.Videos.UpdateVideo(ctx, id, "", func(v *Video) error {
 		if UploadDone(v) {
 			return errSkip
@@ -112,6 +109,11 @@ func (s *Service) failUpload(ctx context.Context, id, code, msg string) (*Video,
 		return nil, err
 	}
 	s.Events.Publish(v)
+	// Only now: a hand-off that won the race keeps its original. What a
+	// failed delete leaves is removed with the video.
+	if err := s.Blobs.DeletePrefix(ctx, VideoPrefix(id)); err != nil {
+		s.logger().Warn("remove objects of a failed upload", "video_id", id, "err", err)
+	}
 	return v, nil
 }
 
