@@ -18,7 +18,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tus "github.com/tus/tusd/v2/pkg/handler"
-	expslog "golang.org/x/exp/slog"
 
 	"github.com/baton-video/baton/media"
 )
@@ -81,9 +80,9 @@ func newUploads(s *Server) (*uploads, error) {
 		DisableTermination:        true, // cancelling is DELETE /api/videos/{id}
 		Cors:                      &tus.CorsConfig{Disable: true},
 		PreFinishResponseCallback: u.preFinish,
-		// tusd logs through golang.org/x/exp/slog, a distinct type; keep
-		// only its warnings and errors.
-		Logger: expslog.New(expslog.NewTextHandler(os.Stderr, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
+		// Through Baton's logger, so its lines follow BATON_LOG_FORMAT
+		// (tuslog.go).
+		Logger: tusLogger(s.log),
 		// A stalled client must not hold the upload's lock forever.
 		// Also bounds how long a half-open PATCH keeps others out (see
 		// uploads.writing).
@@ -335,8 +334,10 @@ func (u *uploads) patch(c *gin.Context) {
 		return
 	}
 	if complete(info) {
-		// Staging goes only once the service no longer needs it.
-		if nv, err := u.s.svc.Video(bctx, id); err == nil && media.UploadDone(nv) {
+		// Staging goes once the service no longer needs it, or the video
+		// is gone (the service deletes the video of a file that is not a
+		// video).
+		if nv, err := u.s.svc.Video(bctx, id); media.ErrorCode(err) == media.ENOTFOUND || (err == nil && media.UploadDone(nv)) {
 			u.terminate(bctx, id)
 		}
 		return

@@ -199,9 +199,9 @@ func TestCrashAnywhere(t *testing.T) {
 	bin := buildBaton(t)
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "rec.webm")
-	MustWebM(t, rec, 5, "320x240")
+	mediatest.MustWebM(t, rec, 5, "320x240")
 	clip := filepath.Join(dir, "clip.mp4")
-	MustMP4(t, clip, 4, "320x240", "-pix_fmt", "yuv444p")
+	mediatest.MustMP4(t, clip, 4, "320x240", "-pix_fmt", "yuv444p")
 	inputs := map[bool][]byte{true: mustRead(t, rec), false: mustRead(t, clip)}
 	seconds := map[bool]float64{true: 5, false: 4}
 	minio := mediatest.StartMinIO(t)

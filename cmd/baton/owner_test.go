@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestSecondProcessOnDataDir starts a second `baton serve` and a
@@ -28,7 +29,7 @@ func TestSecondProcessOnDataDir(t *testing.T) {
 	}
 	bin := buildBaton(t)
 	src := filepath.Join(t.TempDir(), "clip.mp4")
-	MustMP4(t, src, 4, "320x240", "-pix_fmt", "yuv444p")
+	mediatest.MustMP4(t, src, 4, "320x240", "-pix_fmt", "yuv444p")
 	data := mustRead(t, src)
 	script, sdir := standIn(t, slowProcess)
 	dataDir := t.TempDir()
@@ -120,7 +121,7 @@ func TestSecondProcessOnDataDir(t *testing.T) {
 // finishes it.
 func TestRefusedPatchChangesNothing(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "clip.mp4")
-	MustMP4(t, src, 1, "160x120")
+	mediatest.MustMP4(t, src, 1, "160x120")
 	data := mustRead(t, src)
 	n := int64(len(data))
 	s := MustStart(t, testConfig(t, t.TempDir(), nil))
@@ -182,7 +183,7 @@ func TestRefusedPatchChangesNothing(t *testing.T) {
 // serving; once space is freed the upload resumes from HEAD and ends ready.
 func TestDataDirFull(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "clip.mp4")
-	MustMP4(t, src, 2, "320x240", "-qp", "10")
+	mediatest.MustMP4(t, src, 2, "320x240", "-qp", "10")
 	data := mustRead(t, src)
 	n := int64(len(data))
 	dataDir := filepath.Join(t.TempDir(), "data")

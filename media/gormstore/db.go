@@ -263,6 +263,8 @@ var migrations = []string{
 	ALTER TABLE videos ADD COLUMN views INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE videos ADD COLUMN download_off INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX videos_owner ON videos(owner_id, id);`,
+	// The short description the owner writes under the title on the watch page.
+	`ALTER TABLE videos ADD COLUMN description TEXT NOT NULL DEFAULT '';`,
 }
 
 func migrate(ctx context.Context, db *gorm.DB) error {
