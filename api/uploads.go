@@ -27,12 +27,17 @@ import (
 // created with deferred length when the video is created, so a recorder can
 // append chunks as they are produced and declare the length at the end.
 //
-// When the last byte arrives the upload is handed to media.Service (sniff,
-// probe, store the original, enqueue processing) before the final PATCH is
-// answered, so its response says whether the file was accepted. If that
-// hand-off fails halfway (the store is down, the process dies), the upload
-// stays complete in staging and is handed off again by the next PATCH or
-// HEAD, or by upkeep.
+// When the last byte arrives the upload is handed to media.Service
+// (CompleteUpload) before the final PATCH is answered, so its response says
+// whether the file was accepted. The staged files are removed only once the
+// service says the video no longer needs them (media.UploadDone: its
+// original is durably stored, or the upload was refused). If the hand-off
+// fails halfway (the store is down, the process dies), the upload stays
+// complete in staging and is handed off again by the next PATCH or HEAD, or
+// by upkeep, which also runs once at start-up.
+//
+// Everything here is tus plumbing; what happens to the video is decided in
+// media.
 type uploads struct {
 	s      *Server
 	dir    string
@@ -63,6 +68,10 @@ func newUploads(s *Server) (*uploads, error) {
 	composer := tus.NewStoreComposer()
 	u.store.UseIn(composer)
 	u.locker.UseIn(composer)
+	// Declared lengths are written atomically (filestore truncates the
+	// .info file and rewrites it in place: a crash in between leaves an
+	// upload nobody can read, resume or finish).
+	composer.UseLengthDeferrer(atomicLengths{dir: dir})
 	h, err := tus.NewUnroutedHandler(tus.Config{
 		StoreComposer:             composer,
 		BasePath:                  "/api/uploads/",
@@ -104,14 +113,10 @@ func (u *uploads) create(ctx context.Context, id string) error {
 }
 
 func stagingError(err error, what string) error {
-	if isNoSpace(err) {
+	if media.IsNoSpace(err) {
 		return media.WrapError(media.ENOSPACE, err, "The server is out of disk space for uploads. Try again later.")
 	}
 	return fmt.Errorf("api: %s: %w", what, err)
-}
-
-func isNoSpace(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no space left on device")
 }
 
 func (u *uploads) path(id string) string { return filepath.Join(u.dir, id) }
@@ -174,7 +179,7 @@ func (u *uploads) head(c *gin.Context) {
 		return
 	}
 	defer unlock()
-	v, err := u.s.svc.Videos.Video(c.Request.Context(), id)
+	v, err := u.s.svc.Video(c.Request.Context(), id)
 	if err != nil {
 		u.s.writeError(c, err)
 		return
@@ -238,6 +243,41 @@ func (u *uploads) answerFinished(c *gin.Context, v *media.Video) bool {
 
 func complete(info tus.FileInfo) bool { return !info.SizeIsDeferred && info.Offset == info.Size }
 
+// checkLength refuses, before tusd sees the request, a declared length that
+// tusd would store and only then find wrong: it writes Upload-Length to the
+// upload before reading the body, so a body longer than the length it
+// declares (413) used to leave that length behind, and every later chunk
+// was refused: the upload could never finish. A refused request changes
+// nothing.
+func (u *uploads) checkLength(c *gin.Context, info tus.FileInfo) bool {
+	h := c.GetHeader("Upload-Length")
+	if h == "" || !info.SizeIsDeferred {
+		return true
+	}
+	length, err := strconv.ParseInt(h, 10, 64)
+	offset, oerr := strconv.ParseInt(c.GetHeader("Upload-Offset"), 10, 64)
+	code := ""
+	switch {
+	case err != nil || length < info.Offset:
+		code = "ERR_INVALID_UPLOAD_LENGTH"
+	case u.s.opt.MaxUploadBytes > 0 && length > u.s.opt.MaxUploadBytes:
+		code = "ERR_MAX_SIZE_EXCEEDED"
+	case oerr != nil || offset != info.Offset:
+		return true // tusd refuses this before it stores anything
+	case c.Request.ContentLength > 0 && offset+c.Request.ContentLength > length:
+		code = "ERR_UPLOAD_SIZE_EXCEEDED"
+	default:
+		return true
+	}
+	status := http.StatusBadRequest
+	if code != "ERR_INVALID_UPLOAD_LENGTH" {
+		status = http.StatusRequestEntityTooLarge
+	}
+	c.Header("Tus-Resumable", "1.0.0")
+	c.AbortWithStatusJSON(status, ErrorBody{Error: tusCodes[code]})
+	return false
+}
+
 // patch appends bytes. Before tusd sees the request the video must still be
 // accepting its upload; afterwards progress is recorded, and staging files of
 // an upload that was handed off are removed.
@@ -254,7 +294,7 @@ func (u *uploads) patch(c *gin.Context) {
 	}
 	defer unlock()
 	ctx := c.Request.Context()
-	v, err := u.s.svc.Videos.Video(ctx, id)
+	v, err := u.s.svc.Video(ctx, id)
 	if err != nil {
 		u.s.writeError(c, err)
 		return
@@ -282,6 +322,9 @@ func (u *uploads) patch(c *gin.Context) {
 		if !info.SizeIsDeferred && c.GetHeader("Upload-Length") == strconv.FormatInt(info.Size, 10) {
 			c.Request.Header.Del("Upload-Length")
 		}
+		if !u.checkLength(c, info) {
+			return
+		}
 	}
 	u.serveTus(c, id, http.HandlerFunc(u.tus.PatchFile))
 
@@ -291,14 +334,15 @@ func (u *uploads) patch(c *gin.Context) {
 		return
 	}
 	if complete(info) {
-		// Gone: the service deletes the video of a file that is not a video.
-		if nv, err := u.s.svc.Videos.Video(bctx, id); media.ErrorCode(err) == media.ENOTFOUND || (err == nil && nv.Status != media.StatusCreated && nv.Status != media.StatusUploading) {
+		// Staging goes once the service no longer needs it, or the video
+		// is gone (the service deletes the video of a file that is not a
+		// video).
+		if nv, err := u.s.svc.Video(bctx, id); media.ErrorCode(err) == media.ENOTFOUND || (err == nil && media.UploadDone(nv)) {
 			u.terminate(bctx, id)
 		}
 		return
 	}
-	u.s.svc.UploadProgress(bctx, id, info.Offset)
-	u.s.svc.Live.Notify(id, u.path(id), info.Offset)
+	u.s.svc.UploadReceived(bctx, id, u.path(id), info.Offset)
 }
 
 // preFinish runs inside tusd when the last byte has arrived.
@@ -314,20 +358,11 @@ func (u *uploads) preFinish(ev tus.HookEvent) (tus.HTTPResponse, error) {
 	return tus.HTTPResponse{}, nil
 }
 
-// finish hands a complete upload to the service once.
+// finish hands a complete upload to the service, one call per upload at a
+// time.
 func (u *uploads) finish(ctx context.Context, id string, size int64) (*media.Video, error) {
 	defer u.finishing.lock(id)()
-	v, err := u.s.svc.Videos.Video(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if v.Status == media.StatusProcessing || v.Status == media.StatusReady {
-		return v, nil
-	}
-	if v, handled, err := u.s.svc.Live.Finish(ctx, id, size); handled || err != nil {
-		return v, err
-	}
-	return u.s.svc.FinishUpload(ctx, id, u.path(id), size)
+	return u.s.svc.CompleteUpload(ctx, id, u.path(id), size)
 }
 
 func jsonTusError(status int, d ErrorDetail) tus.Error {
@@ -471,7 +506,7 @@ func (w *tusErrorWriter) flush() {
 	status := w.status
 	switch {
 	case ok:
-	case isNoSpace(errors.New(body)):
+	case media.IsNoSpace(errors.New(body)):
 		status, d = http.StatusInsufficientStorage, ErrorDetail{media.ENOSPACE, "The server is out of disk space for uploads. Try again later; the upload can resume."}
 	case status >= 500:
 		d = ErrorDetail{media.EINTERNAL, "Internal error."}
@@ -487,8 +522,10 @@ func (w *tusErrorWriter) flush() {
 }
 
 // upkeep hands off uploads that completed while a hand-off could not run
-// (crash, store outage), removes staging files nobody needs, and expires
-// uploads that have been idle too long.
+// (crash, store outage), removes staging files nobody needs, expires
+// uploads that have been idle too long, and sweeps what crashed writers
+// left. Its first pass runs at once, so a restarted server reconciles
+// before its first request is long done.
 func (u *uploads) upkeep(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -503,6 +540,17 @@ func (u *uploads) upkeep(ctx context.Context) {
 }
 
 func (u *uploads) sweep(ctx context.Context) {
+	svc := u.s.svc
+	// Videos an older version left processing without a job first: those
+	// whose upload is still staged go back to uploading, and the pass
+	// below hands them off again.
+	rescued, err := svc.RescueStranded(ctx, func(id string) bool {
+		_, ok := u.info(ctx, id)
+		return ok
+	})
+	if err != nil && ctx.Err() == nil {
+		u.s.log.Warn("rescue stranded videos", "err", err)
+	}
 	infos, _ := filepath.Glob(filepath.Join(u.dir, "*.info"))
 	for _, p := range infos {
 		if ctx.Err() != nil {
@@ -514,6 +562,67 @@ func (u *uploads) sweep(ctx context.Context) {
 		}
 		u.sweepOne(ctx, id)
 	}
+	age := u.s.opt.OrphanAge
+	if age <= 0 {
+		age = DefaultOrphanAge
+	}
+	strays := u.sweepStrays(ctx, age)
+	orphans, err := svc.SweepOrphans(ctx, age)
+	if err != nil && ctx.Err() == nil {
+		u.s.log.Warn("sweep unfinished objects", "err", err)
+	}
+	if rescued+strays+orphans.Objects+orphans.Scratch > 0 {
+		u.s.log.Info("upkeep swept orphans", "unfinished_objects", orphans.Objects,
+			"scratch_dirs", orphans.Scratch, "staging_files", strays, "stranded_videos", rescued)
+	}
+}
+
+// DefaultOrphanAge is how long an unfinished write or a stray staging file
+// must sit untouched before upkeep removes it, when Options.OrphanAge is 0.
+const DefaultOrphanAge = time.Hour
+
+// sweepStrays removes staging files that belong to no readable upload and
+// have not been touched for age: the data file of an upload whose creation
+// died before its .info was written, an .info that cannot be read, and
+// anything else that is not an upload. It returns how many it removed.
+func (u *uploads) sweepStrays(ctx context.Context, age time.Duration) int {
+	entries, err := os.ReadDir(u.dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return n
+		}
+		name := e.Name()
+		id := strings.TrimSuffix(name, ".info")
+		if media.ValidID(id) {
+			if _, ok := u.info(ctx, id); ok {
+				continue
+			}
+		}
+		st, err := e.Info()
+		if err != nil || e.IsDir() || time.Since(st.ModTime()) < age {
+			continue
+		}
+		lock := &uploadLock{l: u.locker, id: id}
+		if !lock.TryLock() {
+			continue
+		}
+		if os.Remove(filepath.Join(u.dir, name)) == nil {
+			n++
+			if media.ValidID(id) && name == id+".info" {
+				// An upload nobody can read again: its video will never get
+				// its bytes.
+				if _, err := u.s.svc.ExpireUpload(ctx, id); err != nil && media.ErrorCode(err) != media.ENOTFOUND {
+					u.s.log.Warn("expire unreadable upload", "video_id", id, "err", err)
+				}
+			}
+		}
+		lock.Unlock()
+	}
+	return n
 }
 
 func (u *uploads) sweepOne(ctx context.Context, id string) {
@@ -522,7 +631,7 @@ func (u *uploads) sweepOne(ctx context.Context, id string) {
 		return // a request is using it right now; taking it would interrupt it
 	}
 	defer lock.Unlock()
-	v, err := u.s.svc.Videos.Video(ctx, id)
+	v, err := u.s.svc.Video(ctx, id)
 	if media.ErrorCode(err) == media.ENOTFOUND {
 		u.terminate(ctx, id)
 		return
@@ -535,28 +644,24 @@ func (u *uploads) sweepOne(ctx context.Context, id string) {
 		return
 	}
 	switch {
-	case v.Status != media.StatusCreated && v.Status != media.StatusUploading:
+	case media.UploadDone(v):
 		u.terminate(ctx, id)
 	case complete(info):
-		if _, err := u.finish(ctx, id, info.Size); err != nil && !media.IsPermanent(err) {
+		nv, err := u.finish(ctx, id, info.Size)
+		switch {
+		case err != nil && !media.IsPermanent(err):
 			u.s.log.Warn("hand off staged upload", "video_id", id, "err", err)
-		} else {
+		case err != nil || media.UploadDone(nv):
 			u.terminate(ctx, id)
 		}
 	case u.s.opt.UploadExpiry > 0:
 		st, err := os.Stat(u.path(id))
 		if err == nil && time.Since(st.ModTime()) > u.s.opt.UploadExpiry {
-			// A live session would otherwise wait for bytes forever,
-			// holding its scratch files and the store's multipart uploads.
-			u.s.svc.Live.Drop(id)
-			u.terminate(ctx, id)
-			if nv, err := u.s.svc.Videos.UpdateVideo(ctx, id, "", func(v *media.Video) error {
-				v.Status, v.ErrorCode = media.StatusFailed, media.EGONE
-				v.Error = "The upload expired before it was finished."
-				return nil
-			}); err == nil {
-				u.s.svc.Events.Publish(nv)
+			if _, err := u.s.svc.ExpireUpload(ctx, id); err != nil {
+				u.s.log.Warn("expire upload", "video_id", id, "err", err)
+				return
 			}
+			u.terminate(ctx, id)
 		}
 	}
 }
