@@ -29,6 +29,8 @@ type DB struct {
 	log *slog.Logger
 	// comments commits comment writes in batches (comments.go).
 	comments commentQueue
+	// videos caches videos by slug for share links (videocache.go).
+	videos videoCache
 }
 
 // Open opens (creating if needed) the SQLite database at path and runs the

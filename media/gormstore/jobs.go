@@ -108,6 +108,7 @@ func (db *DB) FailJob(ctx context.Context, job *media.Job, fn func(*media.Video)
 }
 
 func (db *DB) finishJob(ctx context.Context, job *media.Job, fn func(*media.Video) error) error {
+	defer db.VideoChanged(job.VideoID)
 	return db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Where("id = ? AND state = ? AND lease_owner = ?", job.ID, jobRunning, job.LeaseOwner).Delete(&jobRow{})
 		if res.Error != nil {
@@ -187,6 +188,9 @@ func (db *DB) ReapJobs(ctx context.Context, now time.Time, reason string) ([]str
 		}
 		return nil
 	})
+	for _, id := range changed {
+		db.VideoChanged(id)
+	}
 	return changed, err
 }
 

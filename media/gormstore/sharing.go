@@ -104,5 +104,6 @@ func (db *DB) CountView(ctx context.Context, id string) (*media.Video, error) {
 		out = v
 		return nil
 	})
+	db.VideoChanged(id)
 	return out, err
 }
