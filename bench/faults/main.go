@@ -18,7 +18,7 @@
 // the orphan sweep of a later start), next to how many leftovers the kills
 // made, which the sweep removed.
 //
-//	go run ./bench/faults [-bin bin/baton] [-trials 50] [-store disk,minio] [-seed 1]
+//	go run ./bench/faults [-bin bin/baton] [-trials 50] [-store disk,minio] [-seed 1] [-quick]
 package main
 
 import (
@@ -52,7 +52,11 @@ func main() {
 	trials := flag.Int("trials", 50, "kills per store")
 	stores := flag.String("store", "disk,minio", "stores to run against")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "random seed")
+	quick := flag.Bool("quick", false, "a smoke run: 5 kills per store")
 	flag.Parse()
+	if *quick {
+		*trials = 5
+	}
 	rng := rand.New(rand.NewPCG(*seed, 1))
 	work, err := os.MkdirTemp("", "baton-faults-")
 	harness.Check(err)
@@ -73,7 +77,7 @@ func main() {
 	harness.Check(err)
 
 	fmt.Printf("bench/faults: %d SIGKILLs per store at random moments (seed %d)\n", *trials, *seed)
-	fmt.Printf("%-6s %7s %11s %6s %8s %10s %s\n", "store", "trials", "bytes lost", "stuck", "orphans", "swept", "kill moments (s)")
+	fmt.Printf("%-6s %7s %11s %6s %8s %10s %s\n", "store", "trials", "bytes lost", "stuck", "orphans", "swept", "where the kills landed")
 	for _, store := range strings.Split(*stores, ",") {
 		var env []string
 		var blobs func(bucket, dataDir string) media.BlobStore
@@ -97,7 +101,6 @@ func main() {
 			harness.Check(fmt.Errorf("unknown store %q", store))
 		}
 		var tot total
-		var moments []string
 		for i := range *trials {
 			recording := rng.IntN(10) < 7
 			data := clipData
@@ -111,18 +114,24 @@ func main() {
 			r := trial(*bin, filepath.Join(work, store, strconv.Itoa(i)), append(env, "BATON_S3_BUCKET="+bucket),
 				func(dataDir string) media.BlobStore { return blobs(bucket, dataDir) }, data, recording, at)
 			tot.add(r)
-			moments = append(moments, fmt.Sprintf("%.1f", at.Seconds()))
 			if r.note != "" {
 				fmt.Fprintf(os.Stderr, "trial %d (%s, kill at %v): %s\n", i, store, at.Round(time.Millisecond), r.note)
 			}
 		}
+		var phases []string
+		for _, p := range []string{"upload", "hand-off", "processing", "faststart", "ready", "failed"} {
+			if tot.phases[p] > 0 {
+				phases = append(phases, fmt.Sprintf("%s %d", p, tot.phases[p]))
+			}
+		}
 		fmt.Printf("%-6s %7d %11d %6d %8d %10d %s\n", store, tot.trials, tot.lost, tot.stuck, tot.orphans, tot.swept,
-			strings.Join(moments, " "))
+			strings.Join(phases, ", "))
 	}
 }
 
 type result struct {
-	lost    int64 // source bytes not in the stored original
+	phase   string // where the kill landed
+	lost    int64  // source bytes not in the stored original
 	stuck   bool
 	orphans int // left after the sweep
 	swept   int // leftovers the kill made
@@ -132,9 +141,14 @@ type result struct {
 type total struct {
 	trials, stuck, orphans, swept int
 	lost                          int64
+	phases                        map[string]int
 }
 
 func (t *total) add(r result) {
+	if t.phases == nil {
+		t.phases = map[string]int{}
+	}
+	t.phases[r.phase]++
 	t.trials++
 	t.lost += r.lost
 	t.orphans += r.orphans
@@ -147,6 +161,7 @@ func (t *total) add(r result) {
 // trial runs one upload, kills the server at `at`, recovers and measures.
 func trial(bin, work string, env []string, blobs func(dataDir string) media.BlobStore, data []byte, recording bool, at time.Duration) (res result) {
 	env = append(env, "BATON_WORKERS=1", "BATON_JOB_LEASE=2s", "BATON_ORPHAN_AGE="+orphanAge.String())
+	harness.Check(os.MkdirAll(work, 0o750))
 	srv := harness.Start(bin, work, env...)
 	c := harness.SignUp(srv.Base)
 	v := c.CreateVideo("fault trial")
@@ -182,6 +197,7 @@ func trial(bin, work string, env []string, blobs func(dataDir string) media.Blob
 	dataDir := srv.Data
 	store := blobs(dataDir)
 	left := leftovers(store, dataDir)
+	res.phase = phaseOf(dataDir, id, n)
 
 	srv = harness.Start(bin, work, env...)
 	c.Base = srv.Base
@@ -258,6 +274,27 @@ func trial(bin, work string, env []string, blobs func(dataDir string) media.Blob
 	}
 	_ = store.DeletePrefix(context.Background(), media.VideoPrefix(id))
 	return res
+}
+
+// phaseOf names where a kill landed, from what the dead server left.
+func phaseOf(dataDir, id string, n int64) string {
+	db, err := gormstore.Open(context.Background(), filepath.Join(dataDir, "baton.db"), nil)
+	harness.Check(err)
+	defer db.Close()
+	v, err := db.Video(context.Background(), id)
+	harness.Check(err)
+	switch v.Status {
+	case media.StatusCreated, media.StatusUploading:
+		if st, err := os.Stat(filepath.Join(dataDir, "uploads", id)); err == nil && st.Size() == n {
+			return "hand-off"
+		}
+		return "upload"
+	case media.StatusReady:
+		if hasJob(db, id) {
+			return "faststart"
+		}
+	}
+	return string(v.Status)
 }
 
 // leftovers counts what a crash can leave: unfinished object writes,

@@ -264,3 +264,78 @@ func TestDataDirFull(t *testing.T) {
 	}
 	assertNoLeftovers(t, dataDir)
 }
+
+// TestStrandedVideosRescued: videos that an older version left processing
+// without a job (its final-PATCH crash) are put back on a path that ends
+// by the upkeep pass: processing again when the original is stored; back to
+// uploading when the upload is still staged, so the client's resume hands
+// it off; failed with a reason when the bytes are gone.
+func TestStrandedVideosRescued(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "clip.mp4")
+	mediatest.MustMP4(t, src, 1, "160x120")
+	data := mustRead(t, src)
+	n := int64(len(data))
+	s := MustStart(t, testConfig(t, t.TempDir(), nil))
+	ctx := t.Context()
+	strand := func(id string) {
+		t.Helper()
+		if _, err := s.DB.UpdateVideo(ctx, id, "", func(v *media.Video) error {
+			v.Status = media.StatusProcessing
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	stored := s.MustCreateVideo(t, "original stored")
+	if resp, body := uploadChunks(t, stored.UploadURL, data, 2); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("upload: %s %s", resp.Status, body)
+	}
+	s.waitStatus(t, stored.ID, 30*time.Second, "ready")
+	s.waitJobsDone(t, 30*time.Second)
+	strand(stored.ID)
+
+	staged := s.MustCreateVideo(t, "upload still staged")
+	if resp, body := patch(t, staged.UploadURL, 0, data, -1); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("PATCH: %s %s", resp.Status, body)
+	}
+	strand(staged.ID)
+
+	lost := s.MustCreateVideo(t, "bytes gone")
+	if resp, body := patch(t, lost.UploadURL, 0, data[:n/2], -1); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("PATCH: %s %s", resp.Status, body)
+	}
+	strand(lost.ID)
+	for _, f := range []string{lost.ID, lost.ID + ".info"} {
+		if err := os.Remove(filepath.Join(s.DataDir, "uploads", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s.Server.SweepUploads(ctx)
+
+	if got := s.waitStatus(t, stored.ID, 30*time.Second, "ready", "failed"); got.Status != "ready" {
+		t.Fatalf("stored: %s %q", got.Status, got.Error)
+	}
+	var got apiVideo
+	s.do(t, "GET", "/api/videos/"+staged.ID, nil, &got)
+	if got.Status != "uploading" {
+		t.Fatalf("staged: %s, want uploading again", got.Status)
+	}
+	if resp, body := resumeUpload(t, staged.UploadURL, data, int(n)); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("resume: %s %s", resp.Status, body)
+	}
+	if got := s.waitStatus(t, staged.ID, 30*time.Second, "ready", "failed"); got.Status != "ready" {
+		t.Fatalf("staged: %s %q", got.Status, got.Error)
+	}
+	if sha256Hex(s.readObject(t, media.OriginalKey(staged.ID))) != sha256Hex(data) {
+		t.Fatal("staged: stored original differs from the upload")
+	}
+	s.do(t, "GET", "/api/videos/"+lost.ID, nil, &got)
+	if got.Status != "failed" || !strings.Contains(got.Error, "upload the video again") {
+		t.Fatalf("lost: %s %q, want failed with a reason", got.Status, got.Error)
+	}
+	if ids, err := s.DB.StrandedVideos(ctx); err != nil || len(ids) != 0 {
+		t.Fatalf("stranded after the pass: %v %v", ids, err)
+	}
+}
