@@ -373,6 +373,8 @@ func (f *FFmpeg) process(ctx context.Context, src *source, mp4, poster string, p
 		Args:    transcodeArgs(plan),
 		Timeout: f.timeout(d),
 		Stdout:  &lineWriter{fn: p.line},
+		// A job: live sessions come first (media.Admission).
+		Nice: media.JobNice,
 	})
 	if err != nil {
 		return nil, classify("transcode", err, stderr, nil)

@@ -251,7 +251,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Events: media.NewBroker(), Log: m.Log, Scratch: m.scratch,
 	}
 	if lt, ok := any(tc).(media.LiveTranscoder); ok && !m.WorkerOnly {
-		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: m.scratch.Dir(), Log: m.Log}
+		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: m.scratch.Dir(), Log: m.Log,
+			Admission: &media.Admission{MaxLive: cfg.MaxLive, MaxRSS: cfg.LiveMaxMemory, PromoteBytes: media.DefaultPromoteBytes}}
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
