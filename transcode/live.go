@@ -375,7 +375,7 @@ func (f *FFmpeg) Poster(ctx context.Context, video, out string, atMs int64) erro
 	if err != nil {
 		return fmt.Errorf("transcode: poster: %w", err)
 	}
-	return f.posterAt(ctx, src, posterTime(src, atMs), out)
+	return f.posterAt(ctx, src, posterTime(src, atMs), out, 0)
 }
 
 // posterTime clamps atMs into src's video: no earlier than its start, and
