@@ -45,11 +45,6 @@ function show(section: HTMLElement): void {
   for (const el of [loading, article, notFound, loadError]) el.hidden = el !== section;
 }
 
-/** showLinkEnd keeps the end of the link (its unique part) in view in a narrow field. */
-function showLinkEnd(input: HTMLInputElement): void {
-  if (document.activeElement !== input) input.scrollLeft = input.scrollWidth;
-}
-
 function renderInfo(v: Video): void {
   details.render(v);
   document.title = `${v.title || 'Untitled video'} · Baton`;
@@ -75,8 +70,8 @@ function renderInfo(v: Video): void {
     if (i > 0) metaEl.append(h('span', { class: 'dot', 'aria-hidden': 'true', text: '·' }));
     metaEl.append(p);
   });
+  // CSS shows its end (the unique part) when it does not fit.
   shareInput.value = v.shareUrl || location.href;
-  showLinkEnd(shareInput);
 }
 
 function render(v: Video): void {
@@ -136,8 +131,6 @@ function syncCopyAt(): void {
 
 for (const type of ['timeupdate', 'seeked', 'emptied']) stageEl.addEventListener(type, syncCopyAt, true);
 shareInput.addEventListener('focus', () => shareInput.select());
-shareInput.addEventListener('blur', () => showLinkEnd(shareInput));
-window.addEventListener('resize', () => showLinkEnd(shareInput));
 $('copy-link').addEventListener('click', () => {
   void copyWithToast(shareInput.value, 'Link');
 });

@@ -162,8 +162,43 @@ export function createPlayer(opts: PlayerOptions): Player {
   h('media-loading-indicator' as 'div', { slot: 'centered-chrome', noautohide: true, loadingdelay: '600' }),
   rateMenu, captionsMenu, seekRow, bar);
 
+  // Sliders keep focus on an input inside their shadow root, where page CSS
+  // cannot see :focus-visible: mirror it on the element for the ring.
+  for (const range of [seek, bar.querySelector<HTMLElement>('media-volume-range')]) {
+    range?.addEventListener('focusin', () => {
+      const inner = range.shadowRoot?.activeElement;
+      range.toggleAttribute('data-focus-visible', !!inner?.matches(':focus-visible'));
+    });
+    range?.addEventListener('focusout', () => range.removeAttribute('data-focus-visible'));
+  }
+
+  // media-chrome moves focus into an opened menu when its opening
+  // transition ends; with no transition (reduced motion, a busy machine)
+  // it never does, and a keyboard user is left on the button. Do it then.
+  for (const menu of [rateMenu, captionsMenu]) {
+    new MutationObserver(() => {
+      if (menu.hidden) return;
+      window.setTimeout(() => {
+        const invoker = root.querySelector(`[invoketarget="${menu.id}"]`);
+        if (!menu.hidden && !menu.matches(':focus-within') && document.activeElement === invoker) menu.focus();
+      }, 350);
+    }).observe(menu, { attributes: true, attributeFilter: ['hidden'] });
+  }
+
+  // The speed is the viewer's choice from the menu (a request event), not
+  // whatever rate the element reports: a new source, or the menu drawing
+  // itself before it knows the rate, sets it back to 1, and that must
+  // neither be remembered nor win.
+  let wanted = prefs.rate;
+  const onRequest = (ev: Event): void => {
+    const r = Number((ev as CustomEvent).detail);
+    if (!(RATES as readonly number[]).includes(r)) return;
+    wanted = r;
+    writePrefs({ rate: r });
+  };
+  root.addEventListener('mediaplaybackraterequest', onRequest);
   const onRate = (): void => {
-    if ((RATES as readonly number[]).includes(media.playbackRate)) writePrefs({ rate: media.playbackRate });
+    if (media.playbackRate !== wanted) media.playbackRate = wanted;
   };
   const onVolume = (): void => writePrefs({ volume: media.volume, muted: media.muted });
   media.addEventListener('ratechange', onRate);
@@ -191,6 +226,7 @@ export function createPlayer(opts: PlayerOptions): Player {
     },
     destroy() {
       media.removeEventListener('ratechange', onRate);
+      root.removeEventListener('mediaplaybackraterequest', onRequest);
       media.removeEventListener('volumechange', onVolume);
       media.pause();
       media.removeAttribute('src');
