@@ -653,8 +653,8 @@ func TestCommentKeyboard(t *testing.T) {
 		const li = [...document.querySelectorAll('#comment-list > li')].find((l) => l.querySelector('.comment__body')?.textContent === `+jsString(text)+`);
 		const m = [...document.querySelectorAll('.ctl__marker--comment')].find((x) => x.dataset.ids.split(' ').includes(li.dataset.id));
 		if (!m) return { id: li.dataset.id, timeMs: Number(li.dataset.timeMs), frac: -1 };
-		// Where the marker's centre is along the line that stands for the video.
-		const s = document.querySelector('.ctl__line').getBoundingClientRect();
+		// Where the marker's centre is along the seek bar's track (the marker layer spans it).
+		const s = document.querySelector('#comment-markers').getBoundingClientRect();
 		const r = m.getBoundingClientRect();
 		return { id: li.dataset.id, timeMs: Number(li.dataset.timeMs), frac: (r.left + r.width / 2 - s.left) / s.width };
 	})())`)
