@@ -38,10 +38,18 @@ var version = "dev"
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "baton:", err)
+		if !errors.As(err, new(loggedError)) {
+			fmt.Fprintln(os.Stderr, "baton:", err)
+		}
 		os.Exit(1)
 	}
 }
+
+// loggedError is an error the logger already wrote (as JSON in json mode,
+// where a plain line would break the one-object-a-line stream).
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -59,6 +67,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		m.WorkerOnly = args[0] == "worker"
 		m.Frontend = frontend.FS()
 		if err := m.Open(ctx); err != nil {
+			if cfg.LogFormat == "json" {
+				m.Log.Error("baton could not start", "err", err)
+				return loggedError{err}
+			}
 			return err
 		}
 		if !m.WorkerOnly {
@@ -66,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		<-ctx.Done()
 		stop()
-		fmt.Fprintln(stderr, "baton: shutting down")
+		m.Log.Info("shutting down")
 		return m.Close()
 	case "upload":
 		return runUpload(args[1:], stdout, stderr)
@@ -142,8 +154,9 @@ type Main struct {
 	Pool    *media.Pool
 	// Comments holds the comment rules and their live hub.
 	Comments *media.Comments
-	// RateLimits bounds comment and reaction writes; the zero value is the
-	// defaults. Tests tighten them, benchmarks disable them.
+	// RateLimits bounds comment, reaction and video-creation writes; the
+	// zero value is the defaults. Tests tighten them, benchmarks disable
+	// them.
 	RateLimits api.RateLimits
 	// Accounts signs people in; AuthLimits bounds password guessing (zero:
 	// the defaults) and Hasher hashes passwords (zero: argon2id's
@@ -191,14 +204,22 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// presigner serves media by redirect, when the store is S3 with a
+	// public URL viewers can reach.
+	var presigner media.Presigner
 	if cfg.S3Endpoint != "" {
-		m.Blobs, err = s3store.New(ctx, s3store.Config{
+		var st *s3store.Store
+		st, err = s3store.New(ctx, s3store.Config{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
 			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseTLS: cfg.S3UseTLS,
 			PathStyle: cfg.S3PathStyle, PublicURL: cfg.S3PublicURL,
 		})
 		if err != nil {
 			return fmt.Errorf("object storage (BATON_S3_*): %w", err)
+		}
+		m.Blobs = st
+		if cfg.S3PublicURL != "" {
+			presigner = st
 		}
 	} else {
 		m.Blobs, err = diskstore.New(filepath.Join(cfg.DataDir, "objects"))
@@ -241,17 +262,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return nil
 	}
 
-	presign := time.Duration(0)
-	if cfg.S3PublicURL != "" {
-		presign = cfg.PresignTTL
-	}
 	m.Comments = media.NewComments(m.DB, m.DB, m.Service.Events)
 	m.Accounts = m.newAccounts()
 	m.Server, err = api.New(api.Options{
 		Accounts: m.Accounts, AuthLimits: m.AuthLimits,
 		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
-		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
+		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, Presigner: presigner, PresignTTL: cfg.PresignTTL,
 		UploadExpiry: cfg.UploadExpiry, MaxRecording: cfg.MaxRecording, Log: m.Log,
 	})
 	if err != nil {
