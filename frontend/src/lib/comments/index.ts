@@ -222,7 +222,11 @@ export function mountComments(opts: CommentsOptions): CommentsController {
         h('span', { text: '. The creator only takes comments from signed-in people.' })));
     }
     if (composer) composer.root.hidden = !canComment();
-    opts.stage.keys.onCompose(canComment() ? composeNow : null);
+    opts.stage.keys.onCompose(canComment() ? (key) => {
+      composeNow();
+      // The key's character must not land in the box it just opened.
+      composer?.swallow(key);
+    } : null);
     timeline.set({
       durationMs: durationMs(), threads, reactions: [...state.reactions.values()], counts: state.counts,
       showReactions: reactionsOn(), reactionsOn: reactionsOn(), canComment: canComment(),

@@ -39,7 +39,7 @@ function deepActive(): Element | null {
 
 export class PlayerKeys {
   private player: Player | null = null;
-  private compose: (() => void) | null = null;
+  private compose: ((key: string) => void) | null = null;
   private dialog: HTMLDialogElement | null = null;
 
   constructor(doc: Document = document) {
@@ -51,8 +51,8 @@ export class PlayerKeys {
     this.player = p;
   }
 
-  /** onCompose sets what C does (null: C does nothing, e.g. comments off). */
-  onCompose(fn: (() => void) | null): void {
+  /** onCompose sets what C does, given the key pressed (null: C does nothing, e.g. comments off). */
+  onCompose(fn: ((key: string) => void) | null): void {
     this.compose = fn;
   }
 
@@ -87,7 +87,10 @@ export class PlayerKeys {
         act(() => this.showList());
         return;
       case 'c':
-        if (this.compose) act(this.compose);
+        if (this.compose) {
+          const compose = this.compose;
+          act(() => compose(ev.key));
+        }
         return;
     }
     if (!p || !v) return;
