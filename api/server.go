@@ -169,6 +169,7 @@ func (s *Server) routes() {
 	e.POST("/api/auth/login", s.login)
 	e.POST("/api/auth/logout", s.logout)
 	e.GET("/api/auth/me", signedIn, s.me)
+	e.GET("/api/auth/session", s.session)
 	e.PATCH("/api/auth/me", signedIn, s.updateMe)
 	e.POST("/api/auth/password", signedIn, s.changePassword)
 	e.GET("/api/auth/tokens", signedIn, s.listTokens)
