@@ -32,12 +32,14 @@ frontend/node_modules/.stamp: frontend/package.json frontend/package-lock.json
 frontend: frontend/node_modules/.stamp
 	cd frontend && npm run build
 
-# System packages the tests use: ffmpeg, Chromium (browser tests), Node.
+# System packages the tests use: ffmpeg, Chromium (browser tests), Node,
+# PostgreSQL (the tests create their own clusters with initdb).
 test-deps:
 	@missing=""; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
