@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -186,12 +187,12 @@ func appendEvent(tx *gorm.DB, ev *media.CommentEvent) error {
 		return fmt.Errorf("gormstore: encode event: %w", err)
 	}
 	ev.CreatedAt = nowMillis()
-	res, err := execRaw(tx, `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at) VALUES (?, ?, ?, ?, ?)`,
-		ev.VideoID, string(ev.Type), commentID, string(b), millis(ev.CreatedAt))
-	if err != nil {
-		return fmt.Errorf("gormstore: append event: %w", err)
+	if err := lockEventOrder(tx); err != nil {
+		return err
 	}
-	if ev.Seq, err = res.LastInsertId(); err != nil {
+	err = queryRowRaw(tx, `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		ev.VideoID, string(ev.Type), commentID, string(b), millis(ev.CreatedAt)).Scan(&ev.Seq)
+	if err != nil {
 		return fmt.Errorf("gormstore: append event: %w", err)
 	}
 	return nil
@@ -200,6 +201,9 @@ func appendEvent(tx *gorm.DB, ev *media.CommentEvent) error {
 // execRaw runs a statement on tx's connection directly, skipping GORM's
 // statement building on the hot write path.
 func execRaw(tx *gorm.DB, query string, args ...any) (sql.Result, error) {
+	if isPG(tx) {
+		query = rebind(query)
+	}
 	return tx.Statement.ConnPool.ExecContext(tx.Statement.Context, query, args...)
 }
 
@@ -382,6 +386,11 @@ func (db *DB) commitBatch(batch []*commentOp, publish func(*media.CommentEvent))
 			cp := *v
 			return &cp, nil
 		}
+		// Before any row lock, so that batches of two processes cannot
+		// deadlock on videos and the event order.
+		if err := lockEventOrder(tx); err != nil {
+			return err
+		}
 		for _, op := range batch {
 			if op.err = op.ctx.Err(); op.err != nil {
 				continue
@@ -400,17 +409,38 @@ func (db *DB) commitBatch(batch []*commentOp, publish func(*media.CommentEvent))
 				return fmt.Errorf("gormstore: release savepoint: %w", err)
 			}
 		}
+		var top int64
+		for _, op := range batch {
+			for _, ev := range op.evs {
+				top = max(top, ev.Seq)
+			}
+		}
+		if top > 0 {
+			return notifyTx(tx, db, "c", strconv.FormatInt(top, 10))
+		}
 		return nil
 	})
+	var last int64
 	for _, op := range batch {
 		if err != nil && op.err == nil {
 			op.evs, op.err = nil, fmt.Errorf("gormstore: commit comments: %w", err)
+		}
+		for _, ev := range op.evs {
+			last = max(last, ev.Seq)
+		}
+		if db.feed != nil {
+			// Every process, this one too, publishes from the feed, in
+			// id order (feed.go).
+			continue
 		}
 		if publish != nil {
 			for _, ev := range op.evs {
 				publish(ev)
 			}
 		}
+	}
+	if db.feed != nil && last > 0 {
+		db.feed.waitDelivered(last)
 	}
 }
 
@@ -601,7 +631,7 @@ func (db *DB) DeleteComment(ctx context.Context, id string, check func(*media.Vi
 // Threads returns a page of threads with their replies, in one snapshot.
 func (db *DB) Threads(ctx context.Context, videoID string, opt media.ThreadOptions) (*media.ThreadPage, error) {
 	page := &media.ThreadPage{}
-	err := db.r.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.readTx(ctx, func(tx *gorm.DB) error {
 		q := tx.Where("video_id = ? AND parent_id IS NULL", videoID)
 		if opt.AfterID != "" {
 			q = q.Where("(time_ms > ? OR (time_ms = ? AND id > ?))", opt.AfterTimeMs, opt.AfterTimeMs, opt.AfterID)
@@ -634,7 +664,7 @@ func (db *DB) Threads(ctx context.Context, videoID string, opt media.ThreadOptio
 				}
 			}
 		}
-		if err := tx.Raw(`SELECT COUNT(*) FROM comments WHERE video_id = ? AND deleted = 0`, videoID).Scan(&page.Count).Error; err != nil {
+		if err := tx.Raw(`SELECT COUNT(*) FROM comments WHERE video_id = ? AND deleted = FALSE`, videoID).Scan(&page.Count).Error; err != nil {
 			return fmt.Errorf("gormstore: count comments: %w", err)
 		}
 		var err error
@@ -731,7 +761,7 @@ func (db *DB) RemoveReaction(ctx context.Context, id string, check func(*media.V
 // Reactions returns a page of the video's reactions and its counts.
 func (db *DB) Reactions(ctx context.Context, videoID string, opt media.ReactionOptions) (*media.ReactionPage, error) {
 	page := &media.ReactionPage{}
-	err := db.r.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.readTx(ctx, func(tx *gorm.DB) error {
 		q := tx.Where("video_id = ?", videoID)
 		if opt.AfterID != "" {
 			q = q.Where("(time_ms > ? OR (time_ms = ? AND id > ?))", opt.AfterTimeMs, opt.AfterTimeMs, opt.AfterID)
