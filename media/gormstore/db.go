@@ -319,6 +319,19 @@ var migrations = []string{
 	ALTER TABLE videos ADD COLUMN views INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE videos ADD COLUMN download_off INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX videos_owner ON videos(owner_id, id);`,
+	// 7: scale-out. ticks: which process runs each period of periodic work
+	// (ClaimTick); upload_owners: which API process holds an upload's
+	// staging, so others forward its requests there.
+	`CREATE TABLE ticks (
+		name TEXT PRIMARY KEY,
+		next_at INTEGER NOT NULL,
+		last_at INTEGER NOT NULL
+	);
+	CREATE TABLE upload_owners (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		addr TEXT NOT NULL,
+		updated_at INTEGER NOT NULL
+	);`,
 }
 
 // pgVariant is a migration whose Postgres text is written out because

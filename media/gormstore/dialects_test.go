@@ -78,11 +78,17 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestInviteIsUsedOnce":                          TestInviteIsUsedOnce,
 	"TestSessionsAndTokensStore":                    TestSessionsAndTokensStore,
 	"TestCountViewStopsAtTheBudget":                 TestCountViewStopsAtTheBudget,
+	"TestClaimTickOncePerPeriod":                    TestClaimTickOncePerPeriod,
+	"TestUploadOwners":                              TestUploadOwners,
 }
 
 // dialectOwn are tests that run their own dialects (or are about the
 // harness) and are not repeated.
-var dialectOwn = map[string]bool{"TestPostgres": true, "TestSuiteListsEveryTest": true}
+var dialectOwn = map[string]bool{
+	"TestPostgres": true, "TestSuiteListsEveryTest": true,
+	// Postgres only: they are about processes sharing a database.
+	"TestFeedAcrossProcesses": true, "TestFeedCatchesUpAfterReconnect": true,
+}
 
 func TestPostgres(t *testing.T) {
 	names := make([]string, 0, len(dialectSuite))

@@ -159,6 +159,11 @@ func (db *DB) UpdateVideo(ctx context.Context, id string, enqueue media.JobKind,
 			if err := insertJob(tx, enqueue, id, time.Now()); err != nil {
 				return err
 			}
+			// Idle workers of other processes look now, not at their next
+			// poll.
+			if err := notifyTx(tx, db, "j", string(enqueue)); err != nil {
+				return err
+			}
 		}
 		out = v
 		return nil

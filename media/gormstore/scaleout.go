@@ -1,0 +1,60 @@
+package gormstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/baton-video/baton/media"
+)
+
+var (
+	_ media.Ticks        = (*DB)(nil)
+	_ media.UploadOwners = (*DB)(nil)
+	_ media.Notices      = (*DB)(nil)
+)
+
+// ClaimTick reports whether this caller runs the period of name that is due
+// now. The claim is one conditional UPDATE: whoever moves next_at forward
+// first wins, everyone else in the same period affects no row. next_at is
+// set a tenth of a period early, so a ticker that fires slightly early
+// still finds its period open.
+func (db *DB) ClaimTick(ctx context.Context, name string, every time.Duration) (bool, error) {
+	now := time.Now()
+	g := db.w.WithContext(ctx)
+	if err := g.Exec(`INSERT INTO ticks(name, next_at, last_at) VALUES (?, 0, 0) ON CONFLICT(name) DO NOTHING`, name).Error; err != nil {
+		return false, fmt.Errorf("gormstore: tick %s: %w", name, err)
+	}
+	next := now.Add(every - every/10).UnixMilli()
+	res := g.Exec(`UPDATE ticks SET next_at = ?, last_at = ? WHERE name = ? AND next_at <= ?`, next, now.UnixMilli(), name, now.UnixMilli())
+	if res.Error != nil {
+		return false, fmt.Errorf("gormstore: claim tick %s: %w", name, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// SetUploadOwner records addr as the process holding the upload.
+func (db *DB) SetUploadOwner(ctx context.Context, videoID, addr string) error {
+	err := db.w.WithContext(ctx).Exec(`INSERT INTO upload_owners(video_id, addr, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT(video_id) DO UPDATE SET addr = excluded.addr, updated_at = excluded.updated_at`,
+		videoID, addr, time.Now().UnixMilli()).Error
+	if err != nil {
+		return fmt.Errorf("gormstore: set upload owner: %w", err)
+	}
+	return nil
+}
+
+// UploadOwner returns the address of the process holding the upload.
+func (db *DB) UploadOwner(ctx context.Context, videoID string) (string, error) {
+	var addr string
+	err := db.r.WithContext(ctx).Raw(`SELECT addr FROM upload_owners WHERE video_id = ?`, videoID).Row().Scan(&addr)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", media.Errorf(media.ENOTFOUND, "No process holds this upload.")
+	}
+	if err != nil {
+		return "", fmt.Errorf("gormstore: upload owner: %w", err)
+	}
+	return addr, nil
+}
