@@ -57,7 +57,10 @@ type Options struct {
 	Accounts *media.Accounts
 	// AuthLimits bounds password guessing; zero rates are the defaults.
 	AuthLimits AuthLimits
-	Log        *slog.Logger
+	// UploadOwners records which process holds each upload, when several
+	// share the database (forward.go). Nil: every upload is local.
+	UploadOwners media.UploadOwners
+	Log          *slog.Logger
 }
 
 // Server serves Baton over HTTP.
@@ -79,6 +82,9 @@ type Server struct {
 	threads  *threadCache
 	// auth checks who is asking (auth.go, middleware.go).
 	auth authState
+	// fwd passes upload requests to the process holding the upload
+	// (forward.go); nil on one process.
+	fwd *forwarder
 }
 
 // New builds the server and its routes.
@@ -92,6 +98,7 @@ func New(opt Options) (*Server, error) {
 	if s.comments == nil {
 		s.comments = defaultComments(opt.Service)
 	}
+	s.fwd = newForwarder(opt.UploadOwners)
 	s.limits = newLimiters(opt.RateLimits)
 	s.threads = newThreadCache()
 	s.comments.Hub.Observe(s.threads.invalidate)
@@ -156,7 +163,7 @@ func (s *Server) routes() {
 
 	// A member's videos, by id (middleware.go guards who may what).
 	watch, manage := s.videoByID(media.AccessWatch), s.videoByID(media.AccessManage)
-	e.POST("/api/videos", signedIn, s.createVideo)
+	e.POST("/api/videos", signedIn, s.recordUploadOwner, s.createVideo)
 	e.GET("/api/videos", signedIn, s.listVideos)
 	e.GET("/api/videos/:id", watch, s.getVideo)
 	e.PATCH("/api/videos/:id", manage, s.updateVideo)
@@ -197,8 +204,8 @@ func (s *Server) routes() {
 
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.
-	e.HEAD("/api/uploads/:id", manage, s.uploads.head)
-	e.PATCH("/api/uploads/:id", manage, s.uploads.patch)
+	e.HEAD("/api/uploads/:id", s.forwardUpload, manage, s.uploads.head)
+	e.PATCH("/api/uploads/:id", s.forwardUpload, manage, s.uploads.patch)
 	e.OPTIONS("/api/uploads/:id", s.uploads.options)
 
 	e.GET("/media/:slug/:file", shared, s.serveMedia)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -69,7 +70,11 @@ func mustStartAuthz(tb testing.TB, fn func(*Config)) *authzEnv {
 	e.owner = e.signUp(tb, "owner@example.com", "Olive Owner", &ownerUser)
 	e.ownerID = ownerUser.User.ID
 	e.member = e.signUp(tb, "member@example.com", "Max Member", nil)
-	db, err := gorm.Open(sqlite.Open("file:"+filepath.Join(cfg.DataDir, "baton.db")+"?mode=ro&_busy_timeout=5000"), &gorm.Config{Logger: logger.Discard})
+	dial := sqlite.Open("file:" + filepath.Join(cfg.DataDir, "baton.db") + "?mode=ro&_busy_timeout=5000")
+	if cfg.Postgres() {
+		dial = postgres.Open(cfg.DatabaseURL)
+	}
+	db, err := gorm.Open(dial, &gorm.Config{Logger: logger.Discard})
 	if err != nil {
 		tb.Fatal(err)
 	}

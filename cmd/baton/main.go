@@ -152,11 +152,12 @@ type Main struct {
 	AuthLimits api.AuthLimits
 	Hasher     media.PasswordHasher
 
-	ln      net.Listener
-	http    *http.Server
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	started time.Time
+	ln       net.Listener
+	unlockDB func()
+	http     *http.Server
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	started  time.Time
 }
 
 // NewMain returns an unopened Main.
@@ -187,8 +188,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.DB, err = gormstore.Open(ctx, cfg.DatabasePath(), m.Log)
-	if err != nil {
+	if err := m.openDatabase(ctx); err != nil {
 		return err
 	}
 	if cfg.S3Endpoint != "" {
@@ -210,6 +210,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs, Transcoder: tc,
 		Events: media.NewBroker(), Log: m.Log,
 	}
+	// Other processes' changes reach this process's live pages (Postgres).
+	m.DB.OnVideoChange(m.Service.Events.Publish)
 	if lt, ok := any(tc).(media.LiveTranscoder); ok && !m.WorkerOnly {
 		liveTmp := filepath.Join(cfg.DataDir, "tmp")
 		if err := os.MkdirAll(liveTmp, 0o750); err != nil {
@@ -231,13 +233,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			Workers: cfg.Workers, Lease: cfg.JobLease, BackoffBase: cfg.JobBackoff, TempDir: tmp,
 		})
 		m.Service.Wake = m.Pool.Wake
+		m.DB.OnNotice("j", func(string) { m.Pool.Wake() })
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
 			m.Pool.Run(runCtx)
 		}()
 	}
+	m.startSingletons(runCtx)
 	if m.WorkerOnly {
+		m.Log.Info("baton worker started", "workers", cfg.Workers, "storage", storageName(cfg), "version", version)
 		return nil
 	}
 
@@ -253,6 +258,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
 		UploadExpiry: cfg.UploadExpiry, MaxRecording: cfg.MaxRecording, Log: m.Log,
+		UploadOwners: m.uploadOwners(),
 	})
 	if err != nil {
 		return err
@@ -266,6 +272,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		// Tests listen on a random port; links must name the real one.
 		m.Config.PublicURL = "http://" + m.ln.Addr().String()
 		m.Server.SetPublicURL(m.Config.PublicURL)
+	}
+	if cfg.Postgres() {
+		m.Server.SetInternalURL(cfg.internalURL(m.ln.Addr().String()))
 	}
 	m.http = &http.Server{
 		Handler: m.Server.Handler(),
@@ -316,6 +325,10 @@ func (m *Main) Close() error {
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
 		m.DB = nil
+	}
+	if m.unlockDB != nil {
+		m.unlockDB()
+		m.unlockDB = nil
 	}
 	return errors.Join(errs...)
 }

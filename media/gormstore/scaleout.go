@@ -58,3 +58,35 @@ func (db *DB) UploadOwner(ctx context.Context, videoID string) (string, error) {
 	}
 	return addr, nil
 }
+
+// ExpireIdleUploads fails the videos still waiting for upload bytes whose
+// last change is older than idleSince, and returns them.
+func (db *DB) ExpireIdleUploads(ctx context.Context, idleSince time.Time, reason string) ([]*media.Video, error) {
+	var ids []string
+	err := db.r.WithContext(ctx).Raw(`SELECT id FROM videos WHERE status IN (?, ?) AND updated_at < ? ORDER BY id LIMIT 1000`,
+		string(media.StatusCreated), string(media.StatusUploading), idleSince.UnixMilli()).Scan(&ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: find idle uploads: %w", err)
+	}
+	var out []*media.Video
+	for _, id := range ids {
+		v, err := db.UpdateVideo(ctx, id, "", func(v *media.Video) error {
+			// Checked again under the row lock: bytes may have come since.
+			if v.Status != media.StatusCreated && v.Status != media.StatusUploading || !v.UpdatedAt.Before(idleSince) {
+				return errNotIdle
+			}
+			v.Status, v.ErrorCode, v.Error, v.Live = media.StatusFailed, media.EGONE, reason, false
+			return nil
+		})
+		if errors.Is(err, errNotIdle) || media.ErrorCode(err) == media.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+var errNotIdle = errors.New("gormstore: upload not idle")
