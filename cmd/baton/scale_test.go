@@ -185,8 +185,8 @@ func TestScaleOut(t *testing.T) {
 	// process holding the upload), half phone videos (MP4: a processing job
 	// for the workers).
 	webm, mp4 := filepath.Join(t.TempDir(), "rec.webm"), filepath.Join(t.TempDir(), "phone.mp4")
-	MustWebM(t, webm, 1, "160x120")
-	MustMP4(t, mp4, 1, "160x120")
+	mediatest.MustWebM(t, webm, 1, "160x120")
+	mediatest.MustMP4(t, mp4, 1, "160x120")
 	files := [][]byte{mustRead(t, webm), mustRead(t, mp4)}
 	const uploads = 20
 	ids := make([]string, uploads)
@@ -309,7 +309,7 @@ func TestScaleOut(t *testing.T) {
 	t.Run("kill -9 of a worker mid-job", func(t *testing.T) {
 		// An MP4 whose video must be re-encoded: a job of a few seconds.
 		long := filepath.Join(t.TempDir(), "long.mp4")
-		MustMP4(t, long, 20, "640x360", "-c:v", "mpeg4", "-q:v", "5")
+		mediatest.MustMP4(t, long, 20, "640x360", "-c:v", "mpeg4", "-q:v", "5")
 		ldata, _ := os.ReadFile(long)
 		before := len(e.ffmpegRuns(t))
 		v := e.lb.MustCreateVideo(t, "long")
