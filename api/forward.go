@@ -107,6 +107,7 @@ func (s *Server) forwardUpload(c *gin.Context) {
 				"The server holding this upload is not reachable right now. Try again in a moment."))
 		},
 	}
+	c.Set(ctxForwarded, true)
 	rp.ServeHTTP(c.Writer, c.Request)
 	c.Abort()
 }

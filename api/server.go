@@ -62,6 +62,10 @@ type Options struct {
 	// UploadOwners records which process holds each upload, when several
 	// share the database (forward.go). Nil: every upload is local.
 	UploadOwners media.UploadOwners
+	// Metrics observes requests (metrics.go); MetricsToken opens /metrics
+	// to callers presenting it. Either empty: no /metrics here.
+	Metrics      Metrics
+	MetricsToken string
 	Log          *slog.Logger
 }
 
@@ -125,7 +129,7 @@ func New(opt Options) (*Server, error) {
 	if err := e.SetTrustedProxies(opt.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("api: trusted proxies: %w", err)
 	}
-	e.Use(s.recoverer(), s.securityHeaders(), s.jsonOnly)
+	e.Use(s.observe(), s.recoverer(), s.securityHeaders(), s.jsonOnly)
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {
@@ -159,6 +163,7 @@ func (s *Server) routes() {
 	e := s.engine
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics)
 	e.GET("/api/openapi.yaml", s.openapi)
 
 	// accounts and the workspace (auth.go)

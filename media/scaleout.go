@@ -38,3 +38,27 @@ type Notices interface {
 	Notify(ctx context.Context, topic, id string) error
 	OnNotice(topic string, fn func(id string))
 }
+
+// Total counts the subscriptions of every video: the open event streams.
+func (h *CommentHub) Total() int {
+	if h == nil {
+		return 0
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, m := range h.subs {
+		n += len(m)
+	}
+	return n
+}
+
+// Count is the number of recordings being transcoded while they upload.
+func (ls *LiveSessions) Count() int {
+	if ls == nil {
+		return 0
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return len(ls.sessions)
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/diskstore"
 	"github.com/baton-video/baton/media/gormstore"
+	"github.com/baton-video/baton/media/prommetrics"
 	"github.com/baton-video/baton/media/s3store"
 	"github.com/baton-video/baton/transcode"
 )
@@ -164,12 +165,18 @@ type Main struct {
 	AuthLimits api.AuthLimits
 	Hasher     media.PasswordHasher
 
-	ln       net.Listener
-	unlockDB func()
-	http     *http.Server
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	started  time.Time
+	// Metrics are the process's Prometheus metrics (nil: off);
+	// MetricsAddr is where the private metrics listener listens.
+	Metrics     *prommetrics.Metrics
+	MetricsAddr string
+
+	ln          net.Listener
+	unlockDB    func()
+	metricsHTTP *http.Server
+	http        *http.Server
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	started     time.Time
 }
 
 // NewMain returns an unopened Main.
@@ -203,6 +210,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.openDatabase(ctx); err != nil {
 		return err
 	}
+	m.setupMetrics()
 	if cfg.S3Endpoint != "" {
 		m.Blobs, err = s3store.New(ctx, s3store.Config{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
@@ -219,12 +227,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}
 	m.Service = &media.Service{
-		Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs, Transcoder: tc,
+		Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs, Transcoder: m.timed(tc),
 		Events: media.NewBroker(), Log: m.Log,
 	}
 	// Other processes' changes reach this process's live pages (Postgres).
 	m.DB.OnVideoChange(m.Service.Events.Publish)
-	if lt, ok := any(tc).(media.LiveTranscoder); ok && !m.WorkerOnly {
+	if lt, ok := m.Service.Transcoder.(media.LiveTranscoder); ok && !m.WorkerOnly {
 		liveTmp := filepath.Join(cfg.DataDir, "tmp")
 		if err := os.MkdirAll(liveTmp, 0o750); err != nil {
 			return fmt.Errorf("BATON_DATA_DIR: %w", err)
@@ -252,6 +260,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.Pool.Run(runCtx)
 		}()
 	}
+	if err := m.serveMetrics(runCtx); err != nil {
+		return err
+	}
 	m.startSingletons(runCtx)
 	if m.WorkerOnly {
 		m.Log.Info("baton worker started", "workers", cfg.Workers, "storage", storageName(cfg), "version", version)
@@ -271,6 +282,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
 		UploadExpiry: cfg.UploadExpiry, MaxRecording: cfg.MaxRecording, Log: m.Log,
 		UploadOwners: m.uploadOwners(),
+		Metrics:      m.apiMetrics(), MetricsToken: cfg.MetricsToken,
 	})
 	if err != nil {
 		return err
@@ -326,6 +338,9 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		errs = append(errs, m.http.Shutdown(ctx))
 		cancel()
+	}
+	if m.metricsHTTP != nil {
+		errs = append(errs, m.metricsHTTP.Close())
 	}
 	if m.cancel != nil {
 		m.cancel()

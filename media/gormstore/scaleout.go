@@ -90,3 +90,50 @@ func (db *DB) ExpireIdleUploads(ctx context.Context, idleSince time.Time, reason
 }
 
 var errNotIdle = errors.New("gormstore: upload not idle")
+
+// JobStats is the queue at a glance, for metrics.
+type JobStats struct {
+	Queued, Running             int64
+	OldestQueued, OldestRunning time.Duration
+	VideosByStatus              map[string]int64
+}
+
+// JobStats counts the queue's jobs by state with the age of the oldest
+// (queued: since it became runnable; running: since its claim), and the
+// videos by status.
+func (db *DB) JobStats(ctx context.Context) (JobStats, error) {
+	now := time.Now().UnixMilli()
+	var rows []struct {
+		State  string
+		N      int64
+		Oldest int64
+	}
+	err := db.r.WithContext(ctx).Raw(`SELECT state, COUNT(*) AS n,
+		MIN(CASE WHEN state = ? THEN run_at ELSE updated_at END) AS oldest
+		FROM jobs WHERE state = ? OR run_at <= ? GROUP BY state`, jobQueued, jobRunning, now).Scan(&rows).Error
+	if err != nil {
+		return JobStats{}, fmt.Errorf("gormstore: job stats: %w", err)
+	}
+	var st JobStats
+	for _, r := range rows {
+		age := time.Duration(max(now-r.Oldest, 0)) * time.Millisecond
+		switch r.State {
+		case jobQueued:
+			st.Queued, st.OldestQueued = r.N, age
+		case jobRunning:
+			st.Running, st.OldestRunning = r.N, age
+		}
+	}
+	var vs []struct {
+		Status string
+		N      int64
+	}
+	if err := db.r.WithContext(ctx).Raw(`SELECT status, COUNT(*) AS n FROM videos GROUP BY status`).Scan(&vs).Error; err != nil {
+		return JobStats{}, fmt.Errorf("gormstore: video stats: %w", err)
+	}
+	st.VideosByStatus = make(map[string]int64, len(vs))
+	for _, v := range vs {
+		st.VideosByStatus[v.Status] = v.N
+	}
+	return st, nil
+}
