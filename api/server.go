@@ -41,14 +41,16 @@ type Options struct {
 	Frontend fs.FS
 	// Comments holds the rules of comments and reactions.
 	Comments *media.Comments
-	// RateLimits bounds comment and reaction writes; zero rates are the
-	// defaults.
+	// RateLimits bounds comment, reaction and video-creation writes; zero
+	// rates are the defaults (ratelimit.go).
 	RateLimits RateLimits
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	// Empty means none: the client is the TCP peer.
 	TrustedProxies []string
-	// PresignTTL is how long redirect URLs to object storage live. Zero
-	// means media is proxied through Baton instead.
+	// Presigner, when set, serves media by redirect to short-lived URLs
+	// of the object store, valid for PresignTTL, so the bytes bypass
+	// Baton. Nil: Baton streams them itself.
+	Presigner  media.Presigner
 	PresignTTL time.Duration
 	// MaxRecording caps a browser recording's length; 0 is no cap.
 	MaxRecording time.Duration
@@ -151,6 +153,9 @@ func (opt Options) check() error {
 	}
 	if opt.Accounts == nil || opt.Accounts.Users == nil || opt.Accounts.Hasher == nil {
 		missing = append(missing, "Accounts (with Users and Hasher)")
+	}
+	if opt.Presigner != nil && opt.PresignTTL <= 0 {
+		missing = append(missing, "PresignTTL (with a Presigner)")
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("api: New needs %s", strings.Join(missing, ", "))

@@ -155,8 +155,9 @@ type Main struct {
 	Pool    *media.Pool
 	// Comments holds the comment rules and their live hub.
 	Comments *media.Comments
-	// RateLimits bounds comment and reaction writes; the zero value is the
-	// defaults. Tests tighten them, benchmarks disable them.
+	// RateLimits bounds comment, reaction and video-creation writes; the
+	// zero value is the defaults. Tests tighten them, benchmarks disable
+	// them.
 	RateLimits api.RateLimits
 	// Accounts signs people in; AuthLimits bounds password guessing (zero:
 	// the defaults) and Hasher hashes passwords (zero: argon2id's
@@ -211,14 +212,22 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.setupMetrics()
+	// presigner serves media by redirect, when the store is S3 with a
+	// public URL viewers can reach.
+	var presigner media.Presigner
 	if cfg.S3Endpoint != "" {
-		m.Blobs, err = s3store.New(ctx, s3store.Config{
+		var st *s3store.Store
+		st, err = s3store.New(ctx, s3store.Config{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
 			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseTLS: cfg.S3UseTLS,
 			PathStyle: cfg.S3PathStyle, PublicURL: cfg.S3PublicURL,
 		})
 		if err != nil {
 			return fmt.Errorf("object storage (BATON_S3_*): %w", err)
+		}
+		m.Blobs = st
+		if cfg.S3PublicURL != "" {
+			presigner = st
 		}
 	} else {
 		m.Blobs, err = diskstore.New(filepath.Join(cfg.DataDir, "objects"))
@@ -269,17 +278,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return nil
 	}
 
-	presign := time.Duration(0)
-	if cfg.S3PublicURL != "" {
-		presign = cfg.PresignTTL
-	}
 	m.Comments = media.NewComments(m.DB, m.DB, m.Service.Events)
 	m.Accounts = m.newAccounts()
 	m.Server, err = api.New(api.Options{
 		Accounts: m.Accounts, AuthLimits: m.AuthLimits,
 		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
-		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
+		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, Presigner: presigner, PresignTTL: cfg.PresignTTL,
 		UploadExpiry: cfg.UploadExpiry, MaxRecording: cfg.MaxRecording, Log: m.Log,
 		UploadOwners: m.uploadOwners(),
 		Metrics:      m.apiMetrics(), MetricsToken: cfg.MetricsToken,
