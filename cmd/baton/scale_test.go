@@ -36,6 +36,11 @@ type scaleEnv struct {
 	workers []*process
 	ffLog   string // one line per ffmpeg run: the worker's pid, then the arguments
 	dbURL   string
+	bin     string
+	apiEnv  [][]string // to restart an API process as it was
+	// lbTransport is the proxy's; its idle connections to a killed API
+	// must go, as a real balancer's health checks would make them.
+	lbTransport *http.Transport
 }
 
 func startScaleEnv(t *testing.T) *scaleEnv {
@@ -67,13 +72,19 @@ func startScaleEnv(t *testing.T) *scaleEnv {
 
 	var backends []*url.URL
 	var next atomic.Uint64
+	env.lbTransport = http.DefaultTransport.(*http.Transport).Clone()
 	lb := httptest.NewUnstartedServer(&httputil.ReverseProxy{
+		Transport: env.lbTransport,
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(backends[next.Add(1)%uint64(len(backends))])
 			r.Out.Host = r.In.Host
 			r.SetXForwarded()
 		},
 		FlushInterval: -1,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			t.Logf("proxy: %s %s: %v", r.Method, r.URL, err)
+			w.WriteHeader(http.StatusBadGateway)
+		},
 	})
 	lb.Start()
 	t.Cleanup(lb.Close)
@@ -87,13 +98,16 @@ func startScaleEnv(t *testing.T) *scaleEnv {
 	}
 	for i := range 2 {
 		addr := freeAddr(t)
-		p := startBaton(t, bin, "serve", "http://"+addr, append(common,
+		apiEnv := append(slices.Clone(common),
 			"BATON_ADDR="+addr, "BATON_DATA_DIR="+filepath.Join(t.TempDir(), fmt.Sprintf("api%d", i)),
-			"BATON_WORKERS=0", "BATON_FFMPEG="+wrapper))
+			"BATON_WORKERS=0", "BATON_FFMPEG="+wrapper)
+		p := startBaton(t, bin, "serve", "http://"+addr, apiEnv)
 		env.apis = append(env.apis, p)
+		env.apiEnv = append(env.apiEnv, apiEnv)
 		u, _ := url.Parse(p.url)
 		backends = append(backends, u)
 	}
+	env.bin = bin
 	for i := range 2 {
 		env.workers = append(env.workers, startBaton(t, bin, "worker", "", append(common,
 			"BATON_DATA_DIR="+filepath.Join(t.TempDir(), fmt.Sprintf("worker%d", i)),
@@ -273,6 +287,7 @@ func TestScaleOut(t *testing.T) {
 		t.Errorf("jobs went to %d workers, want both", len(perWorker))
 	}
 
+	parent := t
 	t.Run("comment reaches the other API within a second", func(t *testing.T) {
 		var v commentedVideo
 		e.lb.mustCall(t, "GET", "/api/videos/"+ids[0], nil, hdr("Authorization", "Bearer "+testToken), 200, &v)
@@ -303,6 +318,86 @@ func TestScaleOut(t *testing.T) {
 			p50.Round(time.Microsecond), p99.Round(time.Microsecond), lat[n-1].Round(time.Microsecond), n)
 		if p99 > time.Second {
 			t.Fatalf("p99 %v, want under 1 s", p99)
+		}
+	})
+
+	t.Run("recording paced like a browser is ready soon after Stop", func(t *testing.T) {
+		// A 6 s recording sent as a recorder does, one chunk a second, every
+		// chunk through the other API than the one before.
+		rec := filepath.Join(t.TempDir(), "rec.mkv")
+		mediatest.MustRecording(t, rec, 6, "640x360", "h264")
+		data := mustRead(t, rec)
+		v := e.lb.MustCreateVideo(t, "paced")
+		const chunks = 6
+		step := (len(data) + chunks - 1) / chunks
+		var stop time.Time
+		for off := 0; off < len(data); off += step {
+			end := min(off+step, len(data))
+			length := int64(-1)
+			if end == len(data) {
+				length = int64(len(data))
+				time.Sleep(time.Second)
+				stop = time.Now() // the recorder sends its last chunk at Stop
+			}
+			api := e.apis[(off/step)%2]
+			u := strings.Replace(v.UploadURL, e.lb.URL, api.url, 1)
+			if resp, body := patch(t, u, int64(off), data[off:end], length); resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("chunk at %d via %s: %s %s", off, api.url, resp.Status, body)
+			}
+			if end < len(data) {
+				time.Sleep(time.Second)
+			}
+		}
+		var got apiVideo
+		for {
+			e.lb.do(t, "GET", "/api/videos/"+v.ID, nil, &got)
+			if got.Status == "ready" || got.Status == "failed" || time.Since(stop) > time.Minute {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got.Status != "ready" {
+			t.Fatalf("paced recording: %s (%s)", got.Status, got.Error)
+		}
+		took := time.Since(stop)
+		t.Logf("paced recording ready %v after Stop (chunks alternating between the APIs)", took.Round(time.Millisecond))
+		if took > 2*time.Second {
+			t.Fatalf("ready %v after Stop, want within 2 s", took)
+		}
+	})
+
+	t.Run("kill -9 of the API holding a live recording", func(t *testing.T) {
+		rec := filepath.Join(t.TempDir(), "rec.mkv")
+		mediatest.MustRecording(t, rec, 4, "320x240", "h264")
+		data := mustRead(t, rec)
+		// Created on API 1 directly, so API 1 holds it.
+		holder := &testServer{URL: e.apis[0].url}
+		v := holder.MustCreateVideo(t, "holder dies")
+		viaOther := strings.Replace(v.UploadURL, e.lb.URL, e.apis[1].url, 1)
+		half := len(data) / 2
+		if resp, body := patch(t, viaOther, 0, data[:half], -1); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("first half via API 2: %s %s", resp.Status, body)
+		}
+		if err := e.apis[0].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-e.apis[0].done
+		resp, body := patch(t, viaOther, int64(half), data[half:], int64(len(data)))
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("rest while the holder is dead: %s %s, want 503", resp.Status, body)
+		}
+		// The holder restarts on its data dir: the rest goes through API 2,
+		// and the recording, whose live session died with the process, is
+		// processed as a whole by a worker.
+		// Started for the whole test, not this subtest: later ones use it.
+		e.apis[0] = startBaton(parent, e.bin, "serve", e.apis[0].url, e.apiEnv[0])
+		e.lbTransport.CloseIdleConnections()
+		if resp, body := patch(t, viaOther, int64(half), data[half:], int64(len(data))); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("rest after the holder restarted: %s %s", resp.Status, body)
+		}
+		got := e.lb.waitStatus(t, v.ID, 2*time.Minute, "ready", "failed")
+		if got.Status != "ready" {
+			t.Fatalf("after the holder was killed: %s (%s)", got.Status, got.Error)
 		}
 	})
 
