@@ -160,6 +160,9 @@ func (db *DB) CreateUser(ctx context.Context, u *media.User, inviteHash string) 
 				return fmt.Errorf("gormstore: adopt videos: %w", err)
 			}
 			adopted = true
+			if err := notifyTx(tx, db, "v", ""); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -241,6 +244,9 @@ func (db *DB) DeleteUser(ctx context.Context, id, keepVideosFor string) error {
 	return db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec(`UPDATE videos SET owner_id = ? WHERE owner_id = ?`, keepVideosFor, id).Error; err != nil {
 			return fmt.Errorf("gormstore: hand over videos: %w", err)
+		}
+		if err := notifyTx(tx, db, "v", ""); err != nil {
+			return err
 		}
 		res := tx.Where("id = ?", id).Delete(&userRow{})
 		if res.Error != nil {
@@ -420,9 +426,10 @@ func (db *DB) DeleteInvite(ctx context.Context, id string) error {
 }
 
 // ServerKey returns the named secret, creating it the first time. INSERT
-// OR IGNORE then SELECT makes every process agree on the first one written.
+// ... DO NOTHING then SELECT makes every process agree on the first one
+// written.
 func (db *DB) ServerKey(ctx context.Context, name string, make func() []byte) ([]byte, error) {
-	err := db.w.WithContext(ctx).Exec(`INSERT OR IGNORE INTO server_keys(name, value, created_at) VALUES (?, ?, ?)`,
+	err := db.w.WithContext(ctx).Exec(`INSERT INTO server_keys(name, value, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING`,
 		name, base64.StdEncoding.EncodeToString(make()), time.Now().UnixMilli()).Error
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: create server key: %w", err)

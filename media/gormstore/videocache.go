@@ -91,11 +91,13 @@ func (c *videoCache) invalidate(id string) {
 // every video). It is the one way into the cache's invalidation: this
 // package's own writes call it after they commit (UpdateVideo, DeleteVideo,
 // CountView, the job queue's finishes and reaper, ownership hand-overs),
-// and a cross-process change feed (Postgres LISTEN/NOTIFY, where other
-// processes write the same rows) must call it for every video notice, and
-// with "" after it reconnects, before it reads the changed row or tells
-// anyone. A new write to the videos table that does not end here is a bug:
-// share links would keep answering from the old row.
+// and the cross-process change feed (feed.go: Postgres LISTEN/NOTIFY, where
+// other processes write the same rows) calls it for every other process's
+// video notice, and with "" after it reconnects, before it reads the
+// changed row or tells anyone. Each of those writes also sends that notice
+// (notifyTx) in its transaction, deletes included. A new write to the
+// videos table that does not end here and notify is a bug: share links
+// would keep answering from the old row.
 func (db *DB) VideoChanged(id string) {
 	db.videos.invalidate(id)
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/gormstore"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // Every write of this package that changes a video reaches the slug cache:
@@ -123,5 +125,75 @@ func TestVideoCacheSeesEveryWrite(t *testing.T) {
 		if got := bySlug(t, v.Slug).Title; got != "elsewhere" {
 			t.Fatalf("after the notice Title = %q", got)
 		}
+	})
+}
+
+// On Postgres, a change made by another process reaches this process's
+// slug cache through the change feed: a reset link, a sharing change and a
+// delete on process b are seen by process a's next lookups, never answered
+// from a's cache for longer than the notice takes.
+func TestVideoCacheAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	url := mediatest.PostgresURL(t)
+	open := func() *gormstore.DB {
+		db, err := gormstore.OpenURL(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	a, b := open(), open()
+	a.OnVideoChange(func(*media.Video) {}) // as an API process does
+	eventually := func(t *testing.T, what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("process a still sees the old row: %s", what)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	warm := func(t *testing.T, slug string) {
+		t.Helper()
+		for range 2 {
+			if _, err := a.VideoBySlug(ctx, slug); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	v := MustCreateVideo(t, b)
+	warm(t, v.Slug)
+	nv, err := b.UpdateVideo(ctx, v.ID, "", func(v *media.Video) error {
+		v.Slug = media.NewSlug()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "reset link", func() bool {
+		_, err := a.VideoBySlug(ctx, v.Slug)
+		return media.ErrorCode(err) == media.ENOTFOUND
+	})
+	warm(t, nv.Slug)
+	if _, err := b.UpdateVideo(ctx, v.ID, "", func(v *media.Video) error {
+		v.Sharing.Visibility = media.VisibilityPrivate
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "sharing change", func() bool {
+		got, err := a.VideoBySlug(ctx, nv.Slug)
+		return err == nil && got.Sharing.Visibility == media.VisibilityPrivate
+	})
+	warm(t, nv.Slug)
+	if err := b.DeleteVideo(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "delete", func() bool {
+		_, err := a.VideoBySlug(ctx, nv.Slug)
+		return media.ErrorCode(err) == media.ENOTFOUND
 	})
 }
