@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -55,6 +56,11 @@ type FFmpeg struct {
 	cfg    Config
 	log    *slog.Logger
 	runner *runner
+	// inspects bounds the Inspect runs at once (two per core): when forty
+	// recordings stop together, their hand-off probes and duration scans
+	// queue here instead of starting forty ffprobe and ffmpeg processes
+	// beside the live sessions (see media.Admission).
+	inspects chan struct{}
 }
 
 var _ media.Transcoder = (*FFmpeg)(nil)
@@ -82,7 +88,7 @@ func New(cfg Config) (*FFmpeg, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &FFmpeg{cfg: cfg, log: log, runner: &runner{log: log}}, nil
+	return &FFmpeg{cfg: cfg, log: log, runner: &runner{log: log}, inspects: make(chan struct{}, 2*runtime.NumCPU())}, nil
 }
 
 func lookPath(path, tool string) (string, error) {
@@ -129,6 +135,14 @@ func (f *FFmpeg) Sniff(header []byte) (string, error) { return sniff(header) }
 
 // Inspect sniffs and probes the file at path; see media.Transcoder.
 func (f *FFmpeg) Inspect(ctx context.Context, path string) (*media.MediaInfo, error) {
+	if f.inspects != nil {
+		select {
+		case f.inspects <- struct{}{}:
+			defer func() { <-f.inspects }()
+		case <-ctx.Done():
+			return nil, fmt.Errorf("transcode: inspect: %w", context.Cause(ctx))
+		}
+	}
 	src, err := f.inspect(ctx, path, 0)
 	if err != nil {
 		return nil, err
