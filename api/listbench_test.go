@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/baton-video/baton/media"
@@ -62,3 +63,33 @@ type discardWriter struct {
 func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) WriteHeader(code int)        { w.code = code }
 func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkCreateSharedComment is a guest's comment through the share link,
+// from many goroutines at once (the writes are committed in batches).
+func BenchmarkCreateSharedComment(b *testing.B) {
+	s, db := newCommentServer(b, Options{RateLimits: RateLimits{Disabled: true}})
+	v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Status: media.StatusReady, DurationMs: 120_000}
+	if err := db.CreateVideo(context.Background(), v); err != nil {
+		b.Fatal(err)
+	}
+	h := s.Handler()
+	path := "/api/share/" + v.Slug + "/comments"
+	secret := media.NewGuestSecret()
+	b.ReportAllocs()
+	b.SetParallelism(25)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		for pb.Next() {
+			req := httptest.NewRequest("POST", path, strings.NewReader(`{"body":"load","timeMs":1000,"guestName":"Bench"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Guest-Secret", secret)
+			clear(w.h)
+			h.ServeHTTP(w, req)
+			if w.code != http.StatusCreated {
+				b.Errorf("create = %d", w.code)
+				return
+			}
+		}
+	})
+}
