@@ -109,7 +109,7 @@ frontend-test: frontend/node_modules/.stamp
 
 test: test-deps frontend fmt-check vet tidy-check frontend-test go-test
 
-test-quick: deps-quick frontend vet go-test-quick
+test-quick: deps-quick frontend fmt-check vet frontend-test go-test-quick
 
 bench: build
 	./bench/run.sh
