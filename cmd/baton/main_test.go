@@ -47,6 +47,7 @@ func testConfig(tb testing.TB, dataDir string, fn func(*Config)) Config {
 	c.DataDir = dataDir
 	c.Workers = 1
 	c.JobLease = 3 * time.Second
+	c.DatabaseURL = testDatabaseURL(tb)
 	if fn != nil {
 		fn(&c)
 	}
