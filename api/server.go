@@ -56,6 +56,9 @@ type Options struct {
 	MaxRecording time.Duration
 	// UploadExpiry is how long an upload may stay idle before it is removed.
 	UploadExpiry time.Duration
+	// OrphanAge is how long an unfinished object write or a stray staging
+	// file sits untouched before upkeep removes it; 0 is DefaultOrphanAge.
+	OrphanAge time.Duration
 	// Accounts signs people in (auth.go); its Users and Hasher are
 	// required.
 	Accounts *media.Accounts
@@ -178,6 +181,7 @@ func (s *Server) routes() {
 	e.POST("/api/auth/login", s.login)
 	e.POST("/api/auth/logout", s.logout)
 	e.GET("/api/auth/me", signedIn, s.me)
+	e.GET("/api/auth/session", s.session)
 	e.PATCH("/api/auth/me", signedIn, s.updateMe)
 	e.POST("/api/auth/password", signedIn, s.changePassword)
 	e.GET("/api/auth/tokens", signedIn, s.listTokens)
@@ -294,7 +298,7 @@ func (s *Server) readyz(c *gin.Context) {
 	defer cancel()
 	checks := gin.H{}
 	ok := true
-	if err := s.svc.Videos.Ping(ctx); err != nil {
+	if err := s.svc.PingDatabase(ctx); err != nil {
 		checks["database"], ok = media.ErrorMessage(err), false
 	} else {
 		checks["database"] = "ok"

@@ -123,3 +123,13 @@ func TestDependenciesStayInTheirAdapter(t *testing.T) {
 		}
 	}
 }
+
+// TestServerLinksNoTestCode: the binary never carries test helpers (a real
+// MinIO starter, ffmpeg test-video makers) or the testing package.
+func TestServerLinksNoTestCode(t *testing.T) {
+	for _, p := range goList(t, "-deps", module+"/cmd/baton") {
+		if p.ImportPath == module+"/media/mediatest" || p.ImportPath == "testing" {
+			t.Errorf("the baton binary links %s", p.ImportPath)
+		}
+	}
+}

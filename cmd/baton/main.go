@@ -166,6 +166,11 @@ type Main struct {
 	AuthLimits api.AuthLimits
 	Hasher     media.PasswordHasher
 
+	// lock is the data dir's, held by `baton serve` (see lockDataDir);
+	// scratch is this process's temp space under BATON_DATA_DIR/tmp.
+	lock    *media.ProcessLock
+	scratch *media.Scratch
+
 	// Metrics are the process's Prometheus metrics (nil: off);
 	// MetricsAddr is where the private metrics listener listens.
 	Metrics     *prommetrics.Metrics
@@ -199,6 +204,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}()
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	if !m.WorkerOnly {
+		if m.lock, err = lockDataDir(filepath.Join(cfg.DataDir, "locks")); err != nil {
+			return err
+		}
+	}
+	// Every process gets its own scratch and removes only scratch whose
+	// process is gone, so a `baton worker` beside `baton serve` (or a
+	// second one started by mistake) never pulls files from a running job.
+	if m.scratch, err = media.OpenScratch(filepath.Join(cfg.DataDir, "tmp"), filepath.Join(cfg.DataDir, "locks")); err != nil {
+		return fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	if n := m.scratch.Sweep(cfg.OrphanAge); n > 0 {
+		m.Log.Info("removed scratch of stopped processes", "scratch_dirs", n)
 	}
 	tc, err := transcode.New(transcode.Config{
 		FFmpegPath: cfg.FFmpeg, FFprobePath: cfg.FFprobe,
@@ -237,29 +256,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Service = &media.Service{
 		Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs, Transcoder: m.timed(tc),
-		Events: media.NewBroker(), Log: m.Log,
+		Events: media.NewBroker(), Log: m.Log, Scratch: m.scratch,
 	}
 	// Other processes' changes reach this process's live pages (Postgres).
 	m.DB.OnVideoChange(m.Service.Events.Publish)
 	if lt, ok := m.Service.Transcoder.(media.LiveTranscoder); ok && !m.WorkerOnly {
-		liveTmp := filepath.Join(cfg.DataDir, "tmp")
-		if err := os.MkdirAll(liveTmp, 0o750); err != nil {
-			return fmt.Errorf("BATON_DATA_DIR: %w", err)
-		}
-		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: liveTmp, Log: m.Log}
-		m.Service.Live.CleanTemp()
+		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: m.scratch.Dir(), Log: m.Log}
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
 	m.started = time.Now()
 
 	if cfg.Workers > 0 {
-		tmp := filepath.Join(cfg.DataDir, "tmp")
-		if err := os.MkdirAll(tmp, 0o750); err != nil {
-			return fmt.Errorf("BATON_DATA_DIR: %w", err)
-		}
 		m.Pool = media.NewPool(m.Service, media.WorkerConfig{
-			Workers: cfg.Workers, Lease: cfg.JobLease, BackoffBase: cfg.JobBackoff, TempDir: tmp,
+			Workers: cfg.Workers, Lease: cfg.JobLease, BackoffBase: cfg.JobBackoff, TempDir: m.scratch.Dir(),
 		})
 		m.Service.Wake = m.Pool.Wake
 		m.DB.OnNotice("j", func(string) { m.Pool.Wake() })
@@ -285,7 +295,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, Presigner: presigner, PresignTTL: cfg.PresignTTL,
-		UploadExpiry: cfg.UploadExpiry, MaxRecording: cfg.MaxRecording, Log: m.Log,
+		UploadExpiry: cfg.UploadExpiry, OrphanAge: cfg.OrphanAge, MaxRecording: cfg.MaxRecording, Log: m.Log,
 		UploadOwners: m.uploadOwners(),
 		Metrics:      m.apiMetrics(), MetricsToken: cfg.MetricsToken,
 	})
@@ -362,5 +372,29 @@ func (m *Main) Close() error {
 		m.unlockDB()
 		m.unlockDB = nil
 	}
+	errs = append(errs, m.scratch.Close())
+	m.scratch = nil
+	// Last: the data dir is free once nothing of ours uses it.
+	errs = append(errs, m.lock.Release())
+	m.lock = nil
 	return errors.Join(errs...)
+}
+
+// lockDataDir takes the data dir's lock for `baton serve`: one server per
+// data dir, because an upload's staged bytes, its live session and the
+// SQLite writer belong to one process. A second one is refused with a
+// message naming the holder. (`baton worker` takes no lock: it shares only
+// the database and the object store, and keeps to its own scratch.)
+func lockDataDir(locks string) (*media.ProcessLock, error) {
+	if err := os.MkdirAll(locks, 0o750); err != nil {
+		return nil, fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	l, err := media.LockFile(filepath.Join(locks, "serve.lock"))
+	if media.ErrorCode(err) == media.ECONFLICT {
+		return nil, fmt.Errorf("BATON_DATA_DIR %s is in use by another baton serve: %s. Stop that one first, or give this one its own BATON_DATA_DIR", filepath.Dir(locks), media.ErrorMessage(err))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	return l, nil
 }

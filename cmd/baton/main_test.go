@@ -80,12 +80,7 @@ func testLogger(tb testing.TB) *slogLogger { return newTestLogger(tb) }
 
 func requireFFmpeg(tb testing.TB) {
 	tb.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("ffmpeg is not installed (make test installs it)")
-		}
-		tb.Skip("ffmpeg not installed; run make test")
-	}
+	mediatest.RequireFFmpeg(tb)
 }
 
 type probeResult struct {
