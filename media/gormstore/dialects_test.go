@@ -124,6 +124,9 @@ func TestSuiteListsEveryTest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if af.Name.Name != "gormstore_test" {
+			continue // internal tests of pure logic, no database
+		}
 		for _, d := range af.Decls {
 			fd, ok := d.(*ast.FuncDecl)
 			if !ok || fd.Recv != nil || !strings.HasPrefix(fd.Name.Name, "Test") || fd.Name.Name == "TestMain" {
