@@ -80,6 +80,7 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestCountViewStopsAtTheBudget":                 TestCountViewStopsAtTheBudget,
 	"TestClaimTickOncePerPeriod":                    TestClaimTickOncePerPeriod,
 	"TestUploadOwners":                              TestUploadOwners,
+	"TestStrandedVideosGrace":                       TestStrandedVideosGrace,
 }
 
 // dialectOwn are tests that run their own dialects (or are about the
