@@ -27,7 +27,7 @@ const (
 	deliveryLease = 2 * time.Minute
 	// emailGiveUp is how long an email is retried before it is marked
 	// failed with the last reason.
-	emailGiveUp = 48 * time.Hour
+	emailGiveUp  = 48 * time.Hour
 	emailMaxWait = time.Hour
 	// WebhookTimeout bounds one webhook attempt.
 	WebhookTimeout = 10 * time.Second
