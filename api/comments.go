@@ -511,6 +511,9 @@ type createCommentRequest struct {
 	EndMs     json.RawMessage `json:"endMs"`
 	ParentID  string          `json:"parentId"`
 	GuestName string          `json:"guestName"`
+	// Urgent and NotifyEmail are for notifications (media.CommentInput).
+	Urgent      bool   `json:"urgent"`
+	NotifyEmail string `json:"notifyEmail"`
 }
 
 type createdCommentJSON struct {
@@ -541,7 +544,7 @@ func (s *Server) createComment(c *gin.Context) {
 		s.badRequest(c, "body is required.")
 		return
 	}
-	in := media.CommentInput{Body: *req.Body, ParentID: req.ParentID, GuestName: req.GuestName}
+	in := media.CommentInput{Body: *req.Body, ParentID: req.ParentID, GuestName: req.GuestName, Urgent: req.Urgent, NotifyEmail: req.NotifyEmail}
 	var err error
 	if in.TimeMs, in.HasTime, err = parseMillis(req.TimeMs, "timeMs"); err != nil {
 		s.writeError(c, err)

@@ -700,6 +700,17 @@ func (n *Notifier) VideoReady(ctx context.Context, v *Video, took time.Duration)
 	return n.save(ctx, plan, false)
 }
 
+// notifyReady is the worker's hook: v is the video as it was when
+// processing began, so its UpdatedAt is when it started.
+func (s *Service) notifyReady(ctx context.Context, v *Video) {
+	if s.Notify == nil || v == nil {
+		return
+	}
+	if err := s.Notify.VideoReady(ctx, v, time.Since(v.UpdatedAt)); err != nil {
+		s.Notify.log().Error("notifications: plan ready", "video_id", v.ID, "err", err)
+	}
+}
+
 // addRecipients turns recipients into inbox rows and email items.
 func (n *Notifier) addRecipients(ctx context.Context, plan *Plan, rs *recipientSet, make func(NotifyKind) *Notification, now time.Time) error {
 	if len(rs.kinds) == 0 {
