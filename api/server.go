@@ -60,7 +60,7 @@ type Options struct {
 	// Notify plans and sends notifications (notifications.go,
 	// webhooks.go). Nil: those routes answer 503.
 	Notify *media.Notifier
-	Log        *slog.Logger
+	Log    *slog.Logger
 }
 
 // Server serves Baton over HTTP.

@@ -839,13 +839,25 @@ func (n *Notifier) guestAddress(ctx context.Context, raw string, v *Video, plan 
 	return g, nil
 }
 
-// Mentioned returns the members whose name (or the part of their email
-// before the @) follows an @ in body, each once.
+// Mentioned returns the members whose name, first name (when no other
+// member shares it) or the part of their email before the @ follows an @
+// in body, each once.
 func Mentioned(body string, members []*User) []*User {
 	lower := strings.ToLower(body)
+	first := func(u *User) string {
+		f, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(u.Name)), " ")
+		return f
+	}
+	firsts := map[string]int{}
+	for _, u := range members {
+		firsts[first(u)]++
+	}
 	var out []*User
 	for _, u := range members {
 		names := []string{strings.ToLower(u.Name)}
+		if f := first(u); firsts[f] == 1 {
+			names = append(names, f)
+		}
 		if local, _, ok := strings.Cut(u.Email, "@"); ok {
 			names = append(names, strings.ToLower(local))
 		}
