@@ -263,7 +263,9 @@ var migrations = []string{
 	ALTER TABLE videos ADD COLUMN views INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE videos ADD COLUMN download_off INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX videos_owner ON videos(owner_id, id);`,
-	// 7: notifications: each member's settings and inbox, the email outbox
+	// The short description the owner writes under the title on the watch page.
+	`ALTER TABLE videos ADD COLUMN description TEXT NOT NULL DEFAULT '';`,
+	// 8: notifications: each member's settings and inbox, the email outbox
 	// (one row per item; a sender joins a recipient's due rows into one
 	// message) and its attempts, follows (thread_id '' = the whole video;
 	// following 0 = explicitly stopped, which automatic follows respect),
