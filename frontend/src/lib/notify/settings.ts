@@ -34,7 +34,7 @@ export function nowLine(s: Pick<NotifySettings, 'timeZone' | 'workingHours' | 'e
   const clock = clockIn(s.timeZone, now);
   const hours = describeHours(s.workingHours);
   const it = `It is ${clock} for you now (${s.timeZone})`;
-  if (!s.emailEnabled) return `${it}; email is not set up on this server, so notifications appear in the bell only.`;
+  if (!s.emailEnabled) return `${it}; your working hours are ${hours}. Email is not set up on this server, so notifications appear in the bell only.`;
   switch (s.emailMode) {
     case 'off': return `${it}; you get no email (urgent comments still do).`;
     case 'daily': return `${it}; you get one digest at ${s.workingHours.start} on ${hours.replace(/ \S+$/, '')}.`;
