@@ -111,6 +111,12 @@ type EmailBatch struct {
 	Attempts   int // attempts so far, including this one
 }
 
+// EmailOutcome is one batch and how its attempt went.
+type EmailOutcome struct {
+	Batch   *EmailBatch
+	Attempt DeliveryAttempt
+}
+
 // DeliveryAttempt is the outcome of one try to send an email or webhook.
 type DeliveryAttempt struct {
 	At         time.Time
@@ -289,10 +295,12 @@ type NotifyStore interface {
 	// ClaimEmails leases up to max recipients' due emails (due_at <= now)
 	// to owner, each recipient's as one batch.
 	ClaimEmails(ctx context.Context, owner string, lease time.Duration, now time.Time, max int) ([]*EmailBatch, error)
-	// FinishEmails records the attempt and, in the same transaction, marks
-	// the batch's items sent, or due again at a.NextRetry, or failed.
-	// ECONFLICT if the lease was lost.
-	FinishEmails(ctx context.Context, b *EmailBatch, a DeliveryAttempt) error
+	// FinishEmails records each outcome's attempt and, in the same
+	// transaction, marks its batch's items sent, or due again at
+	// NextRetry, or failed. Outcomes whose lease was lost are skipped and
+	// reported as ECONFLICT in errs (same order); err is a failure of the
+	// whole transaction.
+	FinishEmails(ctx context.Context, outcomes []EmailOutcome) (errs []error, err error)
 
 	// CreateWebhook inserts h.
 	CreateWebhook(ctx context.Context, h *Webhook) error

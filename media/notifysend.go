@@ -95,23 +95,24 @@ func (n *Notifier) sendDue(ctx context.Context, owner string) (emails, hooks int
 				break
 			}
 			// A few messages at once: each waits on its SMTP server's
-			// answers, and the recorded outcomes queue on the one writer.
+			// answers. Their outcomes are recorded by one recorder, which
+			// commits whatever has arrived in one transaction.
+			outcomes := make(chan EmailOutcome, len(batches))
+			recorded := make(chan int)
+			go func() { recorded <- n.recordEmails(ctx, outcomes) }()
 			var wg sync.WaitGroup
-			var mu sync.Mutex
 			sem := make(chan struct{}, emailSenders)
 			for _, b := range batches {
 				wg.Add(1)
 				sem <- struct{}{}
 				go func() {
 					defer func() { <-sem; wg.Done() }()
-					if n.sendBatch(ctx, b) {
-						mu.Lock()
-						emails++
-						mu.Unlock()
-					}
+					outcomes <- EmailOutcome{Batch: b, Attempt: n.sendBatch(ctx, b)}
 				}()
 			}
 			wg.Wait()
+			close(outcomes)
+			emails += <-recorded
 			if ctx.Err() != nil {
 				return emails, hooks, ctx.Err()
 			}
@@ -148,8 +149,8 @@ func (n *Notifier) sendDue(ctx context.Context, owner string) (emails, hooks int
 	return emails, hooks, nil
 }
 
-// sendBatch sends one recipient's message and records the outcome.
-func (n *Notifier) sendBatch(ctx context.Context, b *EmailBatch) bool {
+// sendBatch sends one recipient's message and returns how it went.
+func (n *Notifier) sendBatch(ctx context.Context, b *EmailBatch) DeliveryAttempt {
 	sortItems(b.Items)
 	msg := n.RenderEmail(b)
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -180,11 +181,47 @@ func (n *Notifier) sendBatch(ctx context.Context, b *EmailBatch) bool {
 		}
 		n.log().Warn("notifications: email not sent", "recipient", b.Recipient, "attempt", b.Attempts, "err", err, "retry_at", a.NextRetry)
 	}
-	// The outcome must be recorded even when we are shutting down.
-	if ferr := n.Store.FinishEmails(context.WithoutCancel(ctx), b, a); ferr != nil {
-		n.log().Error("notifications: record email attempt", "recipient", b.Recipient, "err", ferr)
+	return a
+}
+
+// recordEmails commits outcomes as they arrive, grouping whatever is
+// waiting into one transaction, and returns how many emails went out. The
+// outcomes are recorded even when ctx ends (shutting down): a sent email
+// must be marked sent.
+func (n *Notifier) recordEmails(ctx context.Context, in <-chan EmailOutcome) int {
+	ctx = context.WithoutCancel(ctx)
+	sent := 0
+	for o := range in {
+		group := []EmailOutcome{o}
+	more:
+		for {
+			select {
+			case o2, ok := <-in:
+				if !ok {
+					break more
+				}
+				group = append(group, o2)
+			default:
+				break more
+			}
+		}
+		errs, err := n.Store.FinishEmails(ctx, group)
+		if err != nil {
+			// Nothing of the group was recorded: the leases run out and
+			// the emails are tried again (a sent one may go twice).
+			n.log().Error("notifications: record email attempts", "emails", len(group), "err", err)
+			continue
+		}
+		for i, o := range group {
+			switch {
+			case errs[i] != nil:
+				n.log().Warn("notifications: email lease lost", "recipient", o.Batch.Recipient, "err", errs[i])
+			case o.Attempt.OK:
+				sent++
+			}
+		}
 	}
-	return err == nil
+	return sent
 }
 
 // deliverHook makes one webhook attempt and records it.
