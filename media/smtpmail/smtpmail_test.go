@@ -488,3 +488,35 @@ func TestGuestEmailNeedsConfirmation(t *testing.T) {
 		t.Fatalf("guest got mail after unsubscribing (%d emails)", n)
 	}
 }
+
+// Ready after slow processing and first views reach the owner once.
+func TestReadyAndFirstView(t *testing.T) {
+	w := newWorld(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC))
+	owner := w.user(t, "Olga", "UTC", "mon-sun 00:00-24:00")
+	viewer := w.user(t, "Vik", "", "")
+	v := w.video(t, owner)
+	ctx := context.Background()
+	if err := w.n.VideoReady(ctx, v, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.n.VideoReady(ctx, v, 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []struct{ id, name string }{{"", ""}, {viewer.ID, viewer.Name}, {viewer.ID, viewer.Name}, {"", ""}, {owner.ID, owner.Name}} {
+		if err := w.n.VideoViewed(ctx, v, who.id, who.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, unread, err := w.db.Notifications(ctx, owner.ID, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, it := range items {
+		kinds = append(kinds, string(it.Kind)+":"+it.Text)
+	}
+	want := []string{"view:Vik watched your video.", "view:Your video had its first view.", "ready:Your video is ready to share."}
+	if unread != 3 || strings.Join(kinds, "|") != strings.Join(want, "|") {
+		t.Fatalf("owner's inbox = %v (unread %d), want %v", kinds, unread, want)
+	}
+}
