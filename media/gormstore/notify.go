@@ -591,7 +591,10 @@ func (db *DB) FinishEmails(ctx context.Context, outcomes []media.EmailOutcome) (
 			for i, it := range b.Items {
 				ids[i] = it.ID
 			}
-			q := tx.Model(&emailRow{}).Where("id IN ? AND state = ? AND lease_owner = ?", ids, emailPending, b.LeaseOwner)
+			// The unary + keeps SQLite on the primary key: without
+			// statistics it would otherwise walk the (state, due_at) index
+			// through every pending row.
+			q := tx.Model(&emailRow{}).Where("id IN ? AND +state = ? AND +lease_owner = ?", ids, emailPending, b.LeaseOwner)
 			var res *gorm.DB
 			switch {
 			case a.OK:
