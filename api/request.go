@@ -194,12 +194,6 @@ func (s *Server) jsonOnly(c *gin.Context) {
 		c.Next()
 		return
 	}
-	// One-click unsubscribe (RFC 8058) is a form POST by mail providers;
-	// its signed link is the whole authority, the body is ignored.
-	if route == "/api/notifications/unsubscribe" {
-		c.Next()
-		return
-	}
 	ct := c.GetHeader("Content-Type")
 	if ct == "" {
 		if c.Request.ContentLength == 0 {

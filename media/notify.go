@@ -923,12 +923,12 @@ func (n *Notifier) sign(purpose, subject string) string {
 
 // UnsubscribeURL is the one-click link that stops a recipient's email.
 func (n *Notifier) UnsubscribeURL(recipient string) string {
-	return n.Config.PublicURL + "/api/notifications/unsubscribe?r=" + recipient + "&s=" + n.sign("unsubscribe", recipient)
+	return n.Config.PublicURL + "/email/unsubscribe?r=" + recipient + "&s=" + n.sign("unsubscribe", recipient)
 }
 
 // ConfirmURL is the link that confirms a guest's address.
 func (n *Notifier) ConfirmURL(guestID string) string {
-	return n.Config.PublicURL + "/api/notifications/confirm?g=" + guestID + "&s=" + n.sign("confirm", guestID)
+	return n.Config.PublicURL + "/email/confirm?g=" + guestID + "&s=" + n.sign("confirm", guestID)
 }
 
 // Unsubscribe stops email to the recipient the signed link names:

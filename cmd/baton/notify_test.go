@@ -161,7 +161,7 @@ func TestNotificationsOverHTTP(t *testing.T) {
 	}
 	msg, _ := mail.Parse()
 	un := strings.Trim(msg.Header.Get("List-Unsubscribe"), "<>")
-	if msg.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || !strings.HasPrefix(un, e.s.URL+"/api/notifications/unsubscribe?") {
+	if msg.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || !strings.HasPrefix(un, e.s.URL+"/email/unsubscribe?") {
 		t.Fatalf("unsubscribe headers %q / %q", un, msg.Header.Get("List-Unsubscribe-Post"))
 	}
 	// A mail client's one-click POST: no cookie, no origin.

@@ -22,7 +22,7 @@ func sample() *media.EmailMessage {
 	return &media.EmailMessage{
 		To: "ana@example.com", Subject: "Bo replied on “Täglich” at 1:23",
 		Text: "Bo replied\n> looks good\nhttp://x/v/abc?t=83\n", HTML: "<p>Bo replied</p>",
-		MessageID: "notify-1-1@x", InReplyTo: "video-v1@x", ListUnsubscribe: "http://x/api/notifications/unsubscribe?r=user:1&s=abc",
+		MessageID: "notify-1-1@x", InReplyTo: "video-v1@x", ListUnsubscribe: "http://x/email/unsubscribe?r=user:1&s=abc",
 	}
 }
 
@@ -80,7 +80,7 @@ func TestSendSTARTTLSWithAuth(t *testing.T) {
 	subj, _ := dec.DecodeHeader(h["Subject"][0])
 	for k, want := range map[string]string{
 		"Message-Id": "<notify-1-1@x>", "In-Reply-To": "<video-v1@x>", "References": "<video-v1@x>",
-		"List-Unsubscribe":      "<http://x/api/notifications/unsubscribe?r=user:1&s=abc>",
+		"List-Unsubscribe":      "<http://x/email/unsubscribe?r=user:1&s=abc>",
 		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 	} {
 		if g := strings.Join(h[k], ","); g != want {
@@ -451,7 +451,7 @@ func TestGuestEmailNeedsConfirmation(t *testing.T) {
 		t.Fatalf("guest got %d emails before confirming, want 1 (the confirmation)", len(msgs))
 	}
 	body, _ := parts(t, msgs[0])
-	i := strings.Index(body["text/plain"], "http://baton.test/api/notifications/confirm?")
+	i := strings.Index(body["text/plain"], "http://baton.test/email/confirm?")
 	if i < 0 {
 		t.Fatalf("no confirmation link:\n%s", body["text/plain"])
 	}
