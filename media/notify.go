@@ -100,6 +100,8 @@ type EmailItem struct {
 	DueAt     time.Time
 	CreatedAt time.Time
 	Attempts  int
+
+	dropped bool // its comment was deleted before it went out
 }
 
 // EmailBatch is one recipient's due items, leased to one sender.
@@ -373,6 +375,10 @@ type Notifier struct {
 	Store  NotifyStore
 	Videos VideoStore
 	Users  UserStore
+	// Comments, if set, is read when an email goes out, so a held digest
+	// carries a comment as it is then (edited) and leaves deleted ones
+	// out.
+	Comments CommentStore
 	// Mailer sends email; nil turns email off (inbox and webhooks work).
 	Mailer Mailer
 	// Hooks posts webhooks; nil turns webhook delivery off (they stay
@@ -753,7 +759,8 @@ func (n *Notifier) addRecipients(ctx context.Context, plan *Plan, rs *recipientS
 			continue
 		}
 		sched := n.ScheduleOf(p.Prefs)
-		if sched.Mode == EmailOff && !nt.Urgent {
+		// Off is off, urgent or not: it is what one-click unsubscribe sets.
+		if sched.Mode == EmailOff {
 			continue
 		}
 		if plan.schedules == nil {
@@ -782,10 +789,6 @@ func (n *Notifier) save(ctx context.Context, plan *Plan, urgent bool) error {
 		}
 		if it.Kind == NotifyConfirm {
 			return now
-		}
-		if s.Mode == EmailOff {
-			// Only urgent items get here for people with email off.
-			s.Mode = EmailWorkingHours
 		}
 		due, ok := DueAt(s, now, n.Config.Bundle, it.Urgent, pending)
 		if !ok {

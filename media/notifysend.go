@@ -152,7 +152,10 @@ func (n *Notifier) sendDue(ctx context.Context, owner string) (emails, hooks int
 // sendBatch sends one recipient's message and returns how it went.
 func (n *Notifier) sendBatch(ctx context.Context, b *EmailBatch) DeliveryAttempt {
 	sortItems(b.Items)
-	msg := n.RenderEmail(b)
+	if !n.refreshItems(ctx, b) {
+		return DeliveryAttempt{At: n.now(), OK: true, Error: nothingLeft}
+	}
+	msg := n.RenderEmail(&EmailBatch{Recipient: b.Recipient, To: b.To, Items: b.live(), Attempts: b.Attempts})
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	err := n.Mailer.Send(sctx, msg)
 	cancel()
@@ -182,6 +185,49 @@ func (n *Notifier) sendBatch(ctx context.Context, b *EmailBatch) DeliveryAttempt
 		n.log().Warn("notifications: email not sent", "recipient", b.Recipient, "attempt", b.Attempts, "err", err, "retry_at", a.NextRetry)
 	}
 	return a
+}
+
+// nothingLeft is the recorded outcome of a batch whose comments were all
+// deleted before it went out: nothing is sent and nothing is retried.
+const nothingLeft = "Not sent: every comment in it was deleted first."
+
+// refreshItems reads each item's comment as it is now: edited text
+// replaces the planned one, deleted comments are left out (marked in
+// dropped). It reports whether anything is left to send. A store error
+// keeps the planned text: better a stale line than no email.
+func (n *Notifier) refreshItems(ctx context.Context, b *EmailBatch) bool {
+	if n.Comments == nil {
+		return true
+	}
+	left := 0
+	for _, it := range b.Items {
+		if it.CommentID == "" || it.Kind == NotifyConfirm {
+			left++
+			continue
+		}
+		c, err := n.Comments.Comment(ctx, it.CommentID)
+		switch {
+		case ErrorCode(err) == ENOTFOUND || err == nil && c.Deleted:
+			it.dropped = true
+		case err == nil:
+			it.Text = c.Body
+			left++
+		default:
+			left++
+		}
+	}
+	return left > 0
+}
+
+// live is the batch's items that were not dropped.
+func (b *EmailBatch) live() []*EmailItem {
+	out := make([]*EmailItem, 0, len(b.Items))
+	for _, it := range b.Items {
+		if !it.dropped {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // recordEmails commits outcomes as they arrive, grouping whatever is
@@ -216,7 +262,7 @@ func (n *Notifier) recordEmails(ctx context.Context, in <-chan EmailOutcome) int
 			switch {
 			case errs[i] != nil:
 				n.log().Warn("notifications: email lease lost", "recipient", o.Batch.Recipient, "err", errs[i])
-			case o.Attempt.OK:
+			case o.Attempt.OK && o.Attempt.Error == "":
 				sent++
 			}
 		}

@@ -195,7 +195,7 @@ func newWorld(t *testing.T, start time.Time) *world {
 	m.Timeout = 5 * time.Second
 	clock := &fakeClock{t: start}
 	n := &media.Notifier{
-		Store: db, Videos: db, Users: db, Mailer: m, Clock: clock.Now, Key: []byte("test key"),
+		Store: db, Videos: db, Users: db, Comments: db, Mailer: m, Clock: clock.Now, Key: []byte("test key"),
 		Config: media.NotifyConfig{Bundle: 2 * time.Minute, PublicURL: "http://baton.test", DefaultHours: media.DefaultWorkingHours},
 		Inbox:  media.NewInboxHub(),
 	}
@@ -518,5 +518,44 @@ func TestReadyAndFirstView(t *testing.T) {
 	want := []string{"view:Vik watched your video.", "view:Your video had its first view.", "ready:Your video is ready to share."}
 	if unread != 3 || strings.Join(kinds, "|") != strings.Join(want, "|") {
 		t.Fatalf("owner's inbox = %v (unread %d), want %v", kinds, unread, want)
+	}
+}
+
+// A digest held overnight carries comments as they are when it goes out:
+// edited text replaces the planned one, deleted comments are left out, and
+// a digest with nothing left is not sent.
+func TestHeldDigestFollowsEditsAndDeletes(t *testing.T) {
+	w := newWorld(t, time.Date(2026, 3, 9, 20, 0, 0, 0, time.UTC)) // Monday evening in Berlin
+	owner := w.user(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
+	bo := w.user(t, "Bo", "", "")
+	ctx := context.Background()
+	v1, v2 := w.video(t, owner), w.video(t, owner)
+	a := w.comment(t, v1, bo, "First draft of my remark", 1000, media.CommentInput{})
+	b := w.comment(t, v1, bo, "This one I will delete", 2000, media.CommentInput{})
+	c := w.comment(t, v2, bo, "Only comment here, deleted too", 0, media.CommentInput{})
+	actor := media.Actor{UserID: bo.ID, Name: bo.Name}
+	if _, err := w.comments.Edit(ctx, a.ID, actor, "Edited remark"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{b.ID, c.ID} {
+		if _, err := w.comments.Delete(ctx, id, actor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.clock.Set(time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)) // 09:00 in Berlin
+	sent, _, err := w.n.SendDue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := byRecipient(w.srv.Messages())[owner.Email]
+	if sent != 1 || len(msgs) != 1 {
+		t.Fatalf("sent %d, owner got %d emails; want 1", sent, len(msgs))
+	}
+	body, _ := parts(t, msgs[0])
+	if !strings.Contains(body["text/plain"], "Edited remark") || strings.Contains(body["text/plain"], "First draft") || strings.Contains(body["text/plain"], "delete") {
+		t.Fatalf("digest:\n%s", body["text/plain"])
+	}
+	if n, _ := w.db.PendingEmails(ctx); n != 0 {
+		t.Fatalf("%d emails still pending", n)
 	}
 }
