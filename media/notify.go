@@ -277,6 +277,10 @@ type NotifyStore interface {
 	// Unfollowed reports whether the recipient explicitly stopped following
 	// the video, which automatic follows respect.
 	Unfollowed(ctx context.Context, videoID, recipient string) (bool, error)
+	// CurrentComments returns the bodies of the comments with ids that
+	// still exist and are not deleted; read when an email goes out, so a
+	// held digest carries comments as they are then.
+	CurrentComments(ctx context.Context, ids []string) (map[string]string, error)
 	// ThreadAuthors returns the user ids of members who wrote in the thread.
 	ThreadAuthors(ctx context.Context, threadID string) ([]string, error)
 
@@ -375,10 +379,6 @@ type Notifier struct {
 	Store  NotifyStore
 	Videos VideoStore
 	Users  UserStore
-	// Comments, if set, is read when an email goes out, so a held digest
-	// carries a comment as it is then (edited) and leaves deleted ones
-	// out.
-	Comments CommentStore
 	// Mailer sends email; nil turns email off (inbox and webhooks work).
 	Mailer Mailer
 	// Hooks posts webhooks; nil turns webhook delivery off (they stay

@@ -191,12 +191,23 @@ func (n *Notifier) sendBatch(ctx context.Context, b *EmailBatch) DeliveryAttempt
 // deleted before it went out: nothing is sent and nothing is retried.
 const nothingLeft = "Not sent: every comment in it was deleted first."
 
-// refreshItems reads each item's comment as it is now: edited text
-// replaces the planned one, deleted comments are left out (marked in
-// dropped). It reports whether anything is left to send. A store error
-// keeps the planned text: better a stale line than no email.
+// refreshItems reads the items' comments as they are now: edited text
+// replaces the planned one, deleted comments are left out (dropped). It
+// reports whether anything is left to send. A store error keeps the
+// planned text: better a stale line than no email.
 func (n *Notifier) refreshItems(ctx context.Context, b *EmailBatch) bool {
-	if n.Comments == nil {
+	var ids []string
+	for _, it := range b.Items {
+		if it.CommentID != "" && it.Kind != NotifyConfirm {
+			ids = append(ids, it.CommentID)
+		}
+	}
+	if len(ids) == 0 {
+		return true
+	}
+	now, err := n.Store.CurrentComments(ctx, ids)
+	if err != nil {
+		n.log().Warn("notifications: read comments for an email", "err", err)
 		return true
 	}
 	left := 0
@@ -205,15 +216,11 @@ func (n *Notifier) refreshItems(ctx context.Context, b *EmailBatch) bool {
 			left++
 			continue
 		}
-		c, err := n.Comments.Comment(ctx, it.CommentID)
-		switch {
-		case ErrorCode(err) == ENOTFOUND || err == nil && c.Deleted:
+		if body, ok := now[it.CommentID]; ok {
+			it.Text = body
+			left++
+		} else {
 			it.dropped = true
-		case err == nil:
-			it.Text = c.Body
-			left++
-		default:
-			left++
 		}
 	}
 	return left > 0

@@ -191,7 +191,7 @@ func main() {
 	}
 	defer w.db.Close()
 	n := &media.Notifier{
-		Store: w.db, Videos: w.db, Users: w.db, Comments: w.db, Mailer: mailer, Clock: clk.now, Key: []byte("bench"),
+		Store: w.db, Videos: w.db, Users: w.db, Mailer: mailer, Clock: clk.now, Key: []byte("bench"),
 		Config: media.NotifyConfig{Bundle: 2 * time.Minute, PublicURL: "http://baton.test"}, Inbox: media.NewInboxHub(),
 	}
 	c := media.NewComments(w.db, w.db, media.NewBroker())

@@ -30,7 +30,7 @@ func (m *Main) openNotify(ctx context.Context) error {
 	}
 	hooks := webhook.New(cfg.WebhookAllowPrivate)
 	n := &media.Notifier{
-		Store: m.DB, Videos: m.DB, Users: m.DB, Comments: m.DB, Hooks: hooks, CheckURL: hooks.CheckURL,
+		Store: m.DB, Videos: m.DB, Users: m.DB, Hooks: hooks, CheckURL: hooks.CheckURL,
 		Log: m.Log, Inbox: media.NewInboxHub(), Key: key,
 		Config: media.NotifyConfig{
 			Bundle: cfg.NotifyBundle, DefaultZone: zone, DefaultHours: cfg.DefaultWorkingHours,

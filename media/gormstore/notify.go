@@ -354,6 +354,19 @@ func (db *DB) Followers(ctx context.Context, videoID, threadID string) ([]string
 	return out, nil
 }
 
+// CurrentComments returns the bodies of the live comments among ids.
+func (db *DB) CurrentComments(ctx context.Context, ids []string) (map[string]string, error) {
+	var rows []struct{ ID, Body string }
+	if err := db.r.WithContext(ctx).Raw(`SELECT id, body FROM comments WHERE id IN ? AND deleted = 0`, ids).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("gormstore: current comments: %w", err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Body
+	}
+	return out, nil
+}
+
 // ThreadAuthors lists the members who wrote in a thread.
 func (db *DB) ThreadAuthors(ctx context.Context, threadID string) ([]string, error) {
 	var out []string

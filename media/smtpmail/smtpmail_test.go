@@ -195,7 +195,7 @@ func newWorld(t *testing.T, start time.Time) *world {
 	m.Timeout = 5 * time.Second
 	clock := &fakeClock{t: start}
 	n := &media.Notifier{
-		Store: db, Videos: db, Users: db, Comments: db, Mailer: m, Clock: clock.Now, Key: []byte("test key"),
+		Store: db, Videos: db, Users: db, Mailer: m, Clock: clock.Now, Key: []byte("test key"),
 		Config: media.NotifyConfig{Bundle: 2 * time.Minute, PublicURL: "http://baton.test", DefaultHours: media.DefaultWorkingHours},
 		Inbox:  media.NewInboxHub(),
 	}
