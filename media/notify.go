@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -394,6 +395,11 @@ type Notifier struct {
 	// Key signs unsubscribe and confirmation links.
 	Key []byte
 
+	// publicURL, once set with SetPublicURL, overrides Config.PublicURL
+	// (a server learns its port after it starts listening, while workers
+	// may already be planning).
+	publicURL atomic.Pointer[string]
+
 	urgentOnce sync.Once
 	urgent     *RateLimiter
 	wake       chan struct{}
@@ -401,6 +407,17 @@ type Notifier struct {
 }
 
 func (n *Notifier) now() time.Time { return n.Clock.Now() }
+
+// SetPublicURL changes the base of links in emails and webhooks; safe
+// while the notifier runs.
+func (n *Notifier) SetPublicURL(u string) { n.publicURL.Store(&u) }
+
+func (n *Notifier) base() string {
+	if p := n.publicURL.Load(); p != nil {
+		return *p
+	}
+	return n.Config.PublicURL
+}
 
 func (n *Notifier) log() *slog.Logger {
 	if n.Log == nil {
@@ -591,7 +608,7 @@ func (n *Notifier) CommentCreated(ctx context.Context, c *Comment, a Actor, opt 
 	}, now); err != nil {
 		return err
 	}
-	if err := n.addHooks(ctx, plan, v, eventType, commentData(v, c, n.Config.PublicURL), now); err != nil {
+	if err := n.addHooks(ctx, plan, v, eventType, commentData(v, c, n.base()), now); err != nil {
 		return err
 	}
 	return n.save(ctx, plan, opt.Urgent)
@@ -635,7 +652,7 @@ func (n *Notifier) CommentResolved(ctx context.Context, c *Comment, a Actor) err
 	}, now); err != nil {
 		return err
 	}
-	if err := n.addHooks(ctx, plan, v, EventCommentResolved, commentData(v, c, n.Config.PublicURL), now); err != nil {
+	if err := n.addHooks(ctx, plan, v, EventCommentResolved, commentData(v, c, n.base()), now); err != nil {
 		return err
 	}
 	return n.save(ctx, plan, false)
@@ -678,7 +695,7 @@ func (n *Notifier) VideoViewed(ctx context.Context, v *Video, viewerID, viewerNa
 	}, now); err != nil {
 		return err
 	}
-	data := videoData(v, n.Config.PublicURL)
+	data := videoData(v, n.base())
 	data["viewer"] = viewerName
 	data["firstView"] = first
 	if err := n.addHooks(ctx, plan, v, EventVideoViewed, data, now); err != nil {
@@ -711,7 +728,7 @@ func (n *Notifier) VideoReady(ctx context.Context, v *Video, took time.Duration)
 			return err
 		}
 	}
-	if err := n.addHooks(ctx, plan, v, EventVideoReady, videoData(v, n.Config.PublicURL), now); err != nil {
+	if err := n.addHooks(ctx, plan, v, EventVideoReady, videoData(v, n.base()), now); err != nil {
 		return err
 	}
 	return n.save(ctx, plan, false)
@@ -926,12 +943,12 @@ func (n *Notifier) sign(purpose, subject string) string {
 
 // UnsubscribeURL is the one-click link that stops a recipient's email.
 func (n *Notifier) UnsubscribeURL(recipient string) string {
-	return n.Config.PublicURL + "/email/unsubscribe?r=" + recipient + "&s=" + n.sign("unsubscribe", recipient)
+	return n.base() + "/email/unsubscribe?r=" + recipient + "&s=" + n.sign("unsubscribe", recipient)
 }
 
 // ConfirmURL is the link that confirms a guest's address.
 func (n *Notifier) ConfirmURL(guestID string) string {
-	return n.Config.PublicURL + "/email/confirm?g=" + guestID + "&s=" + n.sign("confirm", guestID)
+	return n.base() + "/email/confirm?g=" + guestID + "&s=" + n.sign("confirm", guestID)
 }
 
 // Unsubscribe stops email to the recipient the signed link names:

@@ -425,8 +425,8 @@ func (n *Notifier) WebhookFor(ctx context.Context, by *User, id string) (*Webhoo
 func (n *Notifier) TestWebhook(ctx context.Context, h *Webhook) (*WebhookDelivery, error) {
 	now := n.now()
 	data := map[string]any{
-		"videoId": "test", "title": "Test from Baton", "url": n.Config.PublicURL,
-		"comment": map[string]any{"id": "test", "body": "This is a test event from Baton.", "author": "Baton", "timeMs": 0, "url": n.Config.PublicURL},
+		"videoId": "test", "title": "Test from Baton", "url": n.base(),
+		"comment": map[string]any{"id": "test", "body": "This is a test event from Baton.", "author": "Baton", "timeMs": 0, "url": n.base()},
 		"test":    true,
 	}
 	d, err := n.hookDelivery(h, EventCommentCreated, data, now)
@@ -575,7 +575,7 @@ type emailLine struct {
 // RenderEmail writes one recipient's batch as one message: plain text and
 // HTML, each item's words, a link to its moment and the video's poster.
 func (n *Notifier) RenderEmail(b *EmailBatch) *EmailMessage {
-	base := n.Config.PublicURL
+	base := n.base()
 	host := "baton"
 	if u, err := url.Parse(base); err == nil && u.Hostname() != "" {
 		host = u.Hostname()
