@@ -559,3 +559,67 @@ func TestHeldDigestFollowsEditsAndDeletes(t *testing.T) {
 		t.Fatalf("%d emails still pending", n)
 	}
 }
+
+// A sender that dies after claiming (its lease never released) loses
+// nothing: after a restart the emails are claimed again once the lease has
+// run out, and sent once; emails recorded as sent before a restart are not
+// sent again after it.
+func TestRestartLosesNothingSendsNothingTwice(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	open := func() *gormstore.DB {
+		db, err := gormstore.Open(ctx, filepath.Join(dir, "baton.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	db := open()
+	srv := smtptest.Start(t, smtptest.Options{})
+	m, err := smtpmail.New("smtp://"+srv.Addr+"?tls=none", "baton@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{t: time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)}
+	notifier := func(db *gormstore.DB) *media.Notifier {
+		return &media.Notifier{Store: db, Videos: db, Users: db, Mailer: m, Clock: clock.Now, Key: []byte("k"),
+			Config: media.NotifyConfig{Bundle: time.Minute, PublicURL: "http://baton.test"}}
+	}
+	w := &world{db: db, n: notifier(db), clock: clock, srv: srv}
+	w.comments = media.NewComments(db, db, media.NewBroker())
+	w.comments.Notify = w.n
+	owner := w.user(t, "Olga", "UTC", "mon-sun 00:00-24:00")
+	pia := w.user(t, "Pia", "UTC", "mon-sun 00:00-24:00")
+	v := w.video(t, owner)
+	if err := w.n.Follow(ctx, v.ID, pia.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	w.comment(t, v, owner, "Before the crash", 0, media.CommentInput{})
+	clock.Set(clock.Now().Add(2 * time.Minute))
+	// A sender claims Pia's email and dies before sending.
+	if bs, err := db.ClaimEmails(ctx, "dead-sender", 2*time.Minute, clock.Now(), 10); err != nil || len(bs) != 1 {
+		t.Fatalf("claim: %v %v", bs, err)
+	}
+	db.Close()
+
+	db = open()
+	n := notifier(db)
+	if sent, _, err := n.SendDue(ctx); err != nil || sent != 0 {
+		t.Fatalf("while the dead sender's lease holds: sent %d (%v), want 0", sent, err)
+	}
+	clock.Set(clock.Now().Add(3 * time.Minute))
+	if sent, _, err := n.SendDue(ctx); err != nil || sent != 1 {
+		t.Fatalf("after the lease ran out: sent %d (%v), want 1", sent, err)
+	}
+	db.Close()
+	db = open()
+	t.Cleanup(func() { db.Close() })
+	n = notifier(db)
+	clock.Set(clock.Now().Add(time.Hour))
+	if sent, _, err := n.SendDue(ctx); err != nil || sent != 0 {
+		t.Fatalf("after another restart: sent %d (%v), want 0", sent, err)
+	}
+	if got := len(byRecipient(srv.Messages())[pia.Email]); got != 1 {
+		t.Fatalf("Pia got %d emails, want 1", got)
+	}
+}
