@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+	// Zones come from the binary, not the machine, as in cmd/baton.
+	_ "time/tzdata"
 
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/gormstore"
