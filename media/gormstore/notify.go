@@ -132,6 +132,15 @@ const (
 func (db *DB) SavePlan(ctx context.Context, p *media.Plan, now time.Time, due func(*media.EmailItem, time.Time) time.Time) error {
 	nowMs := now.UnixMilli()
 	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if p.Key != "" {
+			res := tx.Exec(`INSERT INTO notify_once(key, created_at) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`, p.Key, nowMs)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return media.ErrPlanned
+			}
+		}
 		for _, f := range p.Follows {
 			if err := tx.Exec(`INSERT INTO follows(video_id, thread_id, recipient, following, created_at) VALUES (?, ?, ?, 1, ?)
 				ON CONFLICT(video_id, thread_id, recipient) DO NOTHING`, f.VideoID, f.ThreadID, f.Recipient, nowMs).Error; err != nil {
@@ -204,10 +213,30 @@ func (db *DB) SavePlan(ctx context.Context, p *media.Plan, now time.Time, due fu
 		}
 		return nil
 	})
+	if errors.Is(err, media.ErrPlanned) {
+		return media.ErrPlanned
+	}
 	if err != nil {
 		return fmt.Errorf("gormstore: save notifications: %w", err)
 	}
 	return nil
+}
+
+// UnplannedComments finds comments whose plan key is missing.
+func (db *DB) UnplannedComments(ctx context.Context, from, to time.Time, limit int) ([]*media.Comment, error) {
+	var rows []commentRow
+	err := db.r.WithContext(ctx).Raw(`SELECT c.* FROM comments c
+		WHERE c.created_at >= ? AND c.created_at <= ? AND c.deleted = 0
+		AND NOT EXISTS (SELECT 1 FROM notify_once o WHERE o.key = 'plan:' || c.id)
+		ORDER BY c.created_at, c.id LIMIT ?`, from.UnixMilli(), to.UnixMilli(), limit).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: unplanned comments: %w", err)
+	}
+	out := make([]*media.Comment, len(rows))
+	for i := range rows {
+		out[i] = rows[i].comment()
+	}
+	return out, nil
 }
 
 // Once inserts key unless it exists.
