@@ -269,8 +269,10 @@ var migrations = []string{
 	// (one row per item; a sender joins a recipient's due rows into one
 	// message) and its attempts, follows (thread_id '' = the whole video;
 	// following 0 = explicitly stopped, which automatic follows respect),
-	// guests' addresses, once-only markers, when a member last looked at a
-	// video, and webhooks with their deliveries and attempts.
+	// guests' addresses, once-only markers (also "plan:<comment>", so each
+	// comment is planned once), when a member last looked at a video,
+	// webhooks with their deliveries and attempts, and comments by time for
+	// the sweeper that plans what a crash left unplanned.
 	`CREATE TABLE notify_prefs (
 		user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
 		time_zone TEXT NOT NULL,
@@ -389,7 +391,8 @@ var migrations = []string{
 		error TEXT NOT NULL DEFAULT '',
 		next_retry INTEGER NOT NULL DEFAULT 0
 	);
-	CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);`,
+	CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);
+	CREATE INDEX comments_created ON comments(created_at);`,
 }
 
 func migrate(ctx context.Context, db *gorm.DB) error {
