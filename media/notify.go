@@ -408,6 +408,10 @@ type Notifier struct {
 	Log      *slog.Logger
 	// Inbox tells open pages that a member's inbox changed.
 	Inbox *InboxHub
+	// Notices, if set, carries "inbox changed" and "mail is due" to every
+	// process sharing the database (this one included), whose bells and
+	// senders then act; without it only this process hears.
+	Notices Notices
 	// Key signs unsubscribe and confirmation links.
 	Key []byte
 
@@ -894,12 +898,49 @@ func (n *Notifier) save(ctx context.Context, plan *Plan, urgent bool) error {
 		return err
 	}
 	for _, nt := range plan.Inbox {
-		n.Inbox.Notify(nt.UserID)
+		n.inboxChanged(ctx, nt.UserID)
 	}
 	if urgent || len(plan.Hooks) > 0 || hasConfirm(plan) {
-		n.Wake()
+		n.wakeAll(ctx)
 	}
 	return nil
+}
+
+// Notice topics.
+const (
+	noticeInbox = "inbox" // id: the member whose inbox changed
+	noticeDue   = "due"   // something is due to send now
+)
+
+// Listen subscribes this process's bells and sender to the notices of
+// every process; call it once at start when Notices is set.
+func (n *Notifier) Listen() {
+	if n.Notices == nil {
+		return
+	}
+	n.Notices.OnNotice(noticeInbox, n.Inbox.Notify)
+	n.Notices.OnNotice(noticeDue, func(string) { n.Wake() })
+}
+
+func (n *Notifier) inboxChanged(ctx context.Context, userID string) {
+	if n.Notices == nil {
+		n.Inbox.Notify(userID)
+		return
+	}
+	if err := n.Notices.Notify(ctx, noticeInbox, userID); err != nil {
+		n.log().Warn("notifications: tell other processes", "err", err)
+		n.Inbox.Notify(userID)
+	}
+}
+
+func (n *Notifier) wakeAll(ctx context.Context) {
+	if n.Notices == nil {
+		n.Wake()
+		return
+	}
+	if err := n.Notices.Notify(ctx, noticeDue, "now"); err != nil {
+		n.Wake()
+	}
 }
 
 func hasConfirm(p *Plan) bool {
@@ -1165,7 +1206,7 @@ func (n *Notifier) MarkRead(ctx context.Context, userID string, ids []string, al
 	if err := n.Store.MarkRead(ctx, userID, ids, all, n.now()); err != nil {
 		return err
 	}
-	n.Inbox.Notify(userID)
+	n.inboxChanged(ctx, userID)
 	return nil
 }
 

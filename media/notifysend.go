@@ -466,7 +466,7 @@ func (n *Notifier) TestWebhook(ctx context.Context, h *Webhook) (*WebhookDeliver
 	if err := n.Store.SavePlan(ctx, &Plan{Hooks: []*WebhookDelivery{d}}, now, nil); err != nil {
 		return nil, err
 	}
-	n.Wake()
+	n.wakeAll(ctx)
 	return d, nil
 }
 
