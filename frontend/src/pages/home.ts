@@ -35,6 +35,7 @@ import { watchPath } from '../lib/route';
 import { statusHeading } from '../lib/stage';
 import { toast, toastError } from '../lib/toast';
 import { EUPLOAD_ABORTED, uploadFile, type UploadHandle } from '../lib/upload';
+import { watchLibraryCounts } from '../lib/notify/library';
 
 const PAGE_SIZE = 24;
 // Each live card holds an EventSource, and browsers allow about six HTTP/1.1
@@ -43,6 +44,7 @@ const MAX_LIVE_CARDS = 3;
 
 const header = mountHeader('library', { signedIn: true });
 const grid = $<HTMLUListElement>('video-grid');
+watchLibraryCounts(grid); // notify/library.ts
 const empty = $('empty-state');
 const loadMore = $<HTMLButtonElement>('load-more');
 const libraryStatus = $('library-status');
