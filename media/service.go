@@ -22,6 +22,9 @@ type Service struct {
 	Log        *slog.Logger
 	// Live, if set, processes recordings while they upload.
 	Live *LiveSessions
+	// Record, if set, runs the written record's follow-up jobs
+	// (transcripts, thumbnails, edits; transcript.go).
+	Record *Record
 
 	// Wake, if set, is poked when a job is enqueued so that an in-process
 	// worker starts at once instead of at its next poll.
