@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -152,8 +153,17 @@ type Record struct {
 	// OffHint tells a person how to turn transcription on.
 	OffHint string
 	Log     *slog.Logger
-	// Publish, if set, is told about a video whose record changed.
-	Publish func(videoID string)
+
+	mu        sync.Mutex
+	observers []func(videoID string)
+}
+
+// OnChange adds fn to the functions told about every video whose record
+// (transcript, chapters, thumbnails, edit) changed in this process.
+func (r *Record) OnChange(fn func(videoID string)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.observers = append(r.observers, fn)
 }
 
 // Handles reports whether kind is one of Record's jobs.
@@ -227,8 +237,11 @@ func (r *Record) Run(ctx context.Context, job *Job, tempDir string) error {
 var errLeaseGone = errors.New("media: job gone")
 
 func (r *Record) publish(id string) {
-	if r.Publish != nil {
-		r.Publish(id)
+	r.mu.Lock()
+	obs := r.observers
+	r.mu.Unlock()
+	for _, fn := range obs {
+		fn(id)
 	}
 }
 
