@@ -140,6 +140,8 @@ type Main struct {
 	Service *media.Service
 	Server  *api.Server
 	Pool    *media.Pool
+	// Record holds transcripts, chapters, thumbnails, search and trims.
+	Record *media.Record
 	// Comments holds the comment rules and their live hub.
 	Comments *media.Comments
 	// RateLimits bounds comment and reaction writes; the zero value is the
@@ -218,6 +220,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: liveTmp, Log: m.Log}
 		m.Service.Live.CleanTemp()
 	}
+	transcriber, err := newTranscriber(cfg, m.Log)
+	if err != nil {
+		return err
+	}
+	m.Record = &media.Record{
+		Store: m.DB, Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs,
+		Transcriber: transcriber, Audio: tc, Thumbnailer: tc, Cutter: tc,
+		Language: cfg.TranscribeLanguage, OffHint: offHint, Log: m.Log,
+	}
+	m.Service.Record = m.Record
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
 	m.started = time.Now()
@@ -235,6 +247,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		go func() {
 			defer m.wg.Done()
 			m.Pool.Run(runCtx)
+		}()
+		// Ready videos get their transcript and thumbnails from here on;
+		// every process with workers sweeps (the sweep is idempotent).
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.Record.RunSweeper(runCtx, 2*time.Second, m.Pool.Wake)
 		}()
 	}
 	if m.WorkerOnly {
