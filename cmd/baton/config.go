@@ -62,6 +62,7 @@ type Config struct {
 	TranscribeKey      string
 	TranscribeModel    string
 	PocketsphinxBin    string
+	Thumbnails         bool
 	LogFormat     string
 	LogLevel      string
 }
@@ -231,6 +232,7 @@ var settings = []setting{
 	}},
 	{"BATON_TRANSCRIBE_KEY", "", "API key for BATON_TRANSCRIBE_URL, sent as a bearer token (empty: none).", strSetting(func(c *Config) *string { return &c.TranscribeKey })},
 	{"BATON_TRANSCRIBE_MODEL", "whisper-1", "Model name sent to BATON_TRANSCRIBE_URL.", strSetting(func(c *Config) *string { return &c.TranscribeModel })},
+	{"BATON_THUMBNAILS", "true", "Make a scrub-thumbnail sprite for every ready video (a background job after it is ready).", boolSetting(func(c *Config) *bool { return &c.Thumbnails })},
 	{"BATON_POCKETSPHINX_BIN", "pocketsphinx_continuous", "PocketSphinx binary (Debian: apt-get install pocketsphinx pocketsphinx-en-us).", strSetting(func(c *Config) *string { return &c.PocketsphinxBin })},
 	{"BATON_LOG_FORMAT", "text", "Log format: text or json.", enumSetting(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
 	{"BATON_LOG_LEVEL", "info", "Log level: debug, info, warn or error.", enumSetting(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},

@@ -226,8 +226,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Record = &media.Record{
 		Store: m.DB, Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs,
-		Transcriber: transcriber, Audio: tc, Thumbnailer: tc, Cutter: tc,
+		Transcriber: transcriber, Audio: tc, Cutter: tc,
 		Language: cfg.TranscribeLanguage, OffHint: offHint, Log: m.Log,
+	}
+	if cfg.Thumbnails {
+		m.Record.Thumbnailer = tc
 	}
 	m.Service.Record = m.Record
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

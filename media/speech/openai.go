@@ -100,7 +100,7 @@ func (o *OpenAI) Transcribe(ctx context.Context, req media.TranscribeRequest) (*
 		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("speech: transcription service did not answer: %w", err)
+		return nil, media.WrapError(media.EINTERNAL, fmt.Errorf("speech: %w", err), "The transcription service at %s did not answer.", hreq.URL.Host)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
@@ -168,7 +168,7 @@ func statusError(code int, body []byte) error {
 	case code == http.StatusRequestEntityTooLarge:
 		return media.Errorf(media.EINVALID, "The recording's audio is larger than the transcription service accepts%s.", msg)
 	case code == http.StatusTooManyRequests || code >= 500:
-		return fmt.Errorf("speech: transcription service answered HTTP %d%s", code, msg)
+		return media.Errorf(media.EINTERNAL, "The transcription service is busy or failing (HTTP %d)%s.", code, msg)
 	default:
 		return media.Errorf(media.EINVALID, "The transcription service refused the audio (HTTP %d)%s.", code, msg)
 	}

@@ -59,7 +59,7 @@ func run(ctx context.Context, c command) (string, error) {
 	case <-ctx.Done():
 		stopped = fmt.Errorf("speech: %s: %w", name, context.Cause(ctx))
 	case <-deadline:
-		stopped = fmt.Errorf("speech: %s ran longer than %v and was killed: %w", name, c.Timeout, errTimeout)
+		stopped = media.WrapError(media.EINTERNAL, fmt.Errorf("speech: %s: %w", name, errTimeout), "The transcription engine %s took longer than %v and was stopped.", name, c.Timeout)
 	}
 	if stopped != nil {
 		termGroup(pid)
@@ -72,7 +72,9 @@ func run(ctx context.Context, c command) (string, error) {
 		return tail.String(), stopped
 	}
 	if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
-		return tail.String(), fmt.Errorf("speech: %s failed: %w: %s", name, err, lastLine(tail.String()))
+		// Internal, so retried; the message is what a person reads if
+		// the retries run out.
+		return tail.String(), media.WrapError(media.EINTERNAL, fmt.Errorf("speech: %s: %w", name, err), "The transcription engine %s failed (%v): %s", name, err, lastLine(tail.String()))
 	}
 	return tail.String(), nil
 }
