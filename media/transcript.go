@@ -112,10 +112,10 @@ var ErrNoAudio = errors.New("no audio stream")
 // remove the job in the same transaction as the result they store.
 type RecordStore interface {
 	// EnqueueFollowUps gives every ready video without a transcript (when
-	// transcribe is set) or thumbnails a pending row and a job, and marks
-	// pending rows whose job is gone (it ran out of attempts) as failed.
-	// It returns how many jobs it enqueued.
-	EnqueueFollowUps(ctx context.Context, transcribe bool) (int, error)
+	// transcribe is set) or thumbnails (when thumbs is set) a pending row
+	// and a job, and marks pending rows whose job is gone (it ran out of
+	// attempts) as failed. It returns how many jobs it enqueued.
+	EnqueueFollowUps(ctx context.Context, transcribe, thumbs bool) (int, error)
 	// Transcript returns the video's transcript with its segments in time
 	// order. ENOTFOUND when there is none.
 	Transcript(ctx context.Context, videoID string) (*Transcript, error)
@@ -247,7 +247,7 @@ func (r *Record) publish(id string) {
 
 // Sweep enqueues follow-up jobs for ready videos that lack them.
 func (r *Record) Sweep(ctx context.Context) (int, error) {
-	return r.Store.EnqueueFollowUps(ctx, r.Transcriber != nil)
+	return r.Store.EnqueueFollowUps(ctx, r.Transcriber != nil, r.Thumbnailer != nil)
 }
 
 // RunSweeper sweeps every interval until ctx ends, calling wake when it

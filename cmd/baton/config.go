@@ -63,8 +63,8 @@ type Config struct {
 	TranscribeModel    string
 	PocketsphinxBin    string
 	Thumbnails         bool
-	LogFormat     string
-	LogLevel      string
+	LogFormat          string
+	LogLevel           string
 }
 
 // setting is one configuration value: its environment variable, its key in

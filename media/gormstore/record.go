@@ -32,17 +32,17 @@ func finishLeased(tx *gorm.DB, job *media.Job) error {
 }
 
 // EnqueueFollowUps gives ready videos their transcribe and thumbs jobs.
-func (db *DB) EnqueueFollowUps(ctx context.Context, transcribe bool) (int, error) {
+func (db *DB) EnqueueFollowUps(ctx context.Context, transcribe, thumbs bool) (int, error) {
 	// The sweep runs every few seconds; most find nothing to do, and a
 	// read does not take the single writer.
 	var todo int
 	check := `SELECT EXISTS (SELECT 1 FROM videos WHERE status = 'ready' AND has_mp4 = 1 AND (
-			NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.video_id = videos.id)
+			(? AND NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.video_id = videos.id))
 			OR (? AND NOT EXISTS (SELECT 1 FROM transcripts t WHERE t.video_id = videos.id AND t.status <> 'off'))))
 		OR EXISTS (SELECT 1 FROM transcripts WHERE status = 'pending' AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.kind = 'transcribe' AND jobs.video_id = transcripts.video_id))
 		OR EXISTS (SELECT 1 FROM thumbnails WHERE status = 'pending' AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.kind = 'thumbs' AND jobs.video_id = thumbnails.video_id))
 		OR EXISTS (SELECT 1 FROM video_edits WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.kind = 'edit' AND jobs.video_id = video_edits.video_id))`
-	if err := db.r.WithContext(ctx).Raw(check, transcribe).Scan(&todo).Error; err != nil {
+	if err := db.r.WithContext(ctx).Raw(check, thumbs, transcribe).Scan(&todo).Error; err != nil {
 		return 0, fmt.Errorf("gormstore: check follow-ups: %w", err)
 	}
 	if todo == 0 {
@@ -73,7 +73,7 @@ func (db *DB) EnqueueFollowUps(ctx context.Context, transcribe bool) (int, error
 			kind, table string
 			on          bool
 		}
-		for _, f := range []follow{{"transcribe", "transcripts", transcribe}, {"thumbs", "thumbnails", true}} {
+		for _, f := range []follow{{"transcribe", "transcripts", transcribe}, {"thumbs", "thumbnails", thumbs}} {
 			if !f.on {
 				continue
 			}

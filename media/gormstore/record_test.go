@@ -38,7 +38,7 @@ func TestFollowUpsEnqueueOnceAndExpire(t *testing.T) {
 	v := mustReadyVideo(t, db, "", "Weekly", media.VisibilityLink)
 	MustCreateVideo(t, db) // not ready: nothing for it
 	for i := 0; i < 3; i++ {
-		n, err := db.EnqueueFollowUps(ctx, true)
+		n, err := db.EnqueueFollowUps(ctx, true, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,14 +62,14 @@ func TestFollowUpsEnqueueOnceAndExpire(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.EnqueueFollowUps(ctx, true); err != nil {
+	if _, err := db.EnqueueFollowUps(ctx, true, true); err != nil {
 		t.Fatal(err)
 	}
 	tr, _ = db.Transcript(ctx, v.ID)
 	if tr.Status != media.TranscriptFailed || tr.Error == "" {
 		t.Fatalf("orphaned pending transcript = %+v, want failed with a reason", tr)
 	}
-	if n, _ := db.EnqueueFollowUps(ctx, true); n != 0 {
+	if n, _ := db.EnqueueFollowUps(ctx, true, true); n != 0 {
 		t.Fatalf("a failed transcript was enqueued again (%d)", n)
 	}
 }
