@@ -201,25 +201,6 @@ func (s *Server) catchUp(c *gin.Context, videoID string, last int64, resume bool
 	return sent, writeMarker(w, "sync", sent)
 }
 
-// commentEventJSON is the data of an `event: comment`.
-type commentEventJSON struct {
-	Seq     int64  `json:"seq"` // the same as the SSE id
-	Type    string `json:"type"`
-	VideoID string `json:"videoId"`
-	// Comment is set on comment events: the comment after the change
-	// (created, updated, resolved, reopened), or the deleted placeholder or
-	// the removed comment without its text (deleted).
-	Comment *commentJSON `json:"comment,omitzero"`
-	// Removed, on deleted: the comment is gone (otherwise it is a
-	// placeholder kept for its replies).
-	Removed bool `json:"removed,omitempty"`
-	// Reaction and Counts (the video's reactions per emoji after the
-	// change) are set on reaction and unreaction events.
-	Reaction *reactionJSON  `json:"reaction,omitzero"`
-	Counts   map[string]int `json:"counts,omitzero"`
-	At       string         `json:"at"`
-}
-
 func writeCommentEvent(w io.Writer, ev *media.CommentEvent) error {
 	out := commentEventJSON{Seq: ev.Seq, Type: string(ev.Type), VideoID: ev.VideoID, Removed: ev.Removed, At: timeJSON(ev.CreatedAt)}
 	if ev.Comment != nil {

@@ -83,22 +83,6 @@ func (s *Server) unfurlHead(v *media.Video) string {
 	return b.String()
 }
 
-// oembedJSON is an oEmbed 1.0 response.
-type oembedJSON struct {
-	Version         string `json:"version"`
-	Type            string `json:"type"` // video, or link for the generic card
-	ProviderName    string `json:"provider_name"`
-	ProviderURL     string `json:"provider_url"`
-	Title           string `json:"title,omitempty"`
-	HTML            string `json:"html,omitempty"`
-	Width           int    `json:"width,omitempty"`
-	Height          int    `json:"height,omitempty"`
-	ThumbnailURL    string `json:"thumbnail_url,omitempty"`
-	ThumbnailWidth  int    `json:"thumbnail_width,omitempty"`
-	ThumbnailHeight int    `json:"thumbnail_height,omitempty"`
-	CacheAge        int    `json:"cache_age,omitempty"`
-}
-
 // oembed answers GET /oembed?url=<watch or embed link>&format=json. A
 // public video gets a "video" answer with an embeddable player; every
 // other link of this server's shape gets the same generic "link" answer.

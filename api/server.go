@@ -185,6 +185,7 @@ func (s *Server) routes() {
 	shared := s.videoBySlug
 	e.GET("/api/share/:slug", shared, s.getShared)
 	e.POST("/api/share/:slug/unlock", s.unlockShared)
+	e.POST("/api/share/:slug/views", shared, s.recordView)
 	e.GET("/api/share/:slug/events", shared, s.videoEvents)
 	e.GET("/api/share/:slug/comments", shared, s.listComments)
 	e.POST("/api/share/:slug/comments", shared, s.createComment)

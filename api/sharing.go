@@ -18,57 +18,6 @@ import (
 // link and on what terms, and can regenerate the link; a viewer of a
 // password-protected video gives the password once and gets a pass.
 
-// sharingJSON is a video's sharing settings, shown to those who manage it.
-type sharingJSON struct {
-	Visibility    string `json:"visibility"` // link, workspace, private
-	HasPassword   bool   `json:"hasPassword"`
-	ExpiresAt     string `json:"expiresAt"` // "" for none
-	MaxViews      int64  `json:"maxViews"`  // 0 for no limit
-	AllowDownload bool   `json:"allowDownload"`
-	GuestComments bool   `json:"guestComments"`
-}
-
-type ownerJSON struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-func toSharingJSON(v *media.Video) *sharingJSON {
-	sh := v.Sharing
-	return &sharingJSON{
-		Visibility: string(sh.EffectiveVisibility()), HasPassword: sh.HasPassword(),
-		ExpiresAt: timeJSON(sh.ExpiresAt), MaxViews: sh.MaxViews,
-		AllowDownload: sh.AllowDownload(), GuestComments: v.GuestComments(),
-	}
-}
-
-// videoJSONFor shows v to the person asking: those who manage it see its
-// upload URL and sharing settings; everyone else sees what watching needs.
-func (s *Server) videoJSONFor(c *gin.Context, v *media.Video) videoJSON {
-	out := s.videoJSON(v)
-	viewer, guarded := c.Get(ctxViewer)
-	vw, _ := viewer.(media.Viewer)
-	if !guarded {
-		vw = media.Viewer{User: s.currentUser(c)}
-	}
-	manage := v.AccessFor(vw, s.now()) == media.AccessManage
-	out.IsOwner = manage
-	out.Views, out.CommentCount = v.Views, v.CommentCount
-	if v.OwnerID != "" && v.OwnerName != "" {
-		out.Owner = &ownerJSON{ID: v.OwnerID, Name: v.OwnerName}
-	}
-	out.AllowDownload = manage || v.Sharing.AllowDownload()
-	if v.HasMP4 && out.AllowDownload {
-		out.DownloadURL = s.opt.PublicURL + "/media/" + v.Slug + "/video.mp4?download=1"
-	}
-	if manage {
-		out.Sharing = toSharingJSON(v)
-	} else {
-		out.UploadURL = "" // viewers never upload
-	}
-	return out
-}
-
 // countView counts a watch-page load (GET /api/share/{slug}?view=1) by
 // anyone but the video's managers, once per pass. A view-limited video
 // gives the viewer a pass, so the rest of this viewing (media, comments)
@@ -76,7 +25,9 @@ func (s *Server) videoJSONFor(c *gin.Context, v *media.Video) videoJSON {
 // same 404 as any other unavailable link.
 func (s *Server) countView(c *gin.Context, v *media.Video) (*media.Video, bool) {
 	viewer := viewerOf(c)
-	if access(c) >= media.AccessManage || viewer.Pass {
+	// Views of other links count from playback (recordView); a load spends
+	// a view only where the link has a budget, which the pass enforces.
+	if access(c) >= media.AccessManage || viewer.Pass || v.Sharing.MaxViews == 0 {
 		return v, true
 	}
 	nv, err := s.svc.Videos.CountView(c.Request.Context(), v.ID)
@@ -94,10 +45,6 @@ func (s *Server) countView(c *gin.Context, v *media.Video) (*media.Video, bool) 
 		c.Set(ctxViewer, viewer)
 	}
 	return nv, true
-}
-
-type unlockRequest struct {
-	Password string `json:"password"`
 }
 
 // unlockShared checks a video's password. Right: the browser gets a pass
@@ -147,15 +94,6 @@ func (s *Server) unlockShared(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, s.videoJSONFor(c, v))
-}
-
-type sharingRequest struct {
-	Visibility    *string         `json:"visibility"`
-	Password      *string         `json:"password"`  // "" removes it
-	ExpiresAt     json.RawMessage `json:"expiresAt"` // RFC 3339, or null to remove
-	MaxViews      *int64          `json:"maxViews"`  // 0 removes the limit
-	AllowDownload *bool           `json:"allowDownload"`
-	GuestComments *bool           `json:"guestComments"`
 }
 
 // updateSharing changes who may watch and how (owner or admin).

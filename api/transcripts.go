@@ -282,7 +282,7 @@ func (s *Server) getChapters(c *gin.Context) {
 	}
 	out := []chapterJSON{}
 	if r := s.svc.Record; r != nil {
-		ch, err := r.ChaptersFor(c.Request.Context(), v, "")
+		ch, err := r.ChaptersFor(c.Request.Context(), v)
 		if err != nil {
 			s.writeError(c, err)
 			return

@@ -292,7 +292,8 @@ func (u *uploads) patch(c *gin.Context) {
 		return
 	}
 	if complete(info) {
-		if nv, err := u.s.svc.Videos.Video(bctx, id); err == nil && nv.Status != media.StatusCreated && nv.Status != media.StatusUploading {
+		// Gone: the service deletes the video of a file that is not a video.
+		if nv, err := u.s.svc.Videos.Video(bctx, id); media.ErrorCode(err) == media.ENOTFOUND || (err == nil && nv.Status != media.StatusCreated && nv.Status != media.StatusUploading) {
 			u.terminate(bctx, id)
 		}
 		return

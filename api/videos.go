@@ -4,86 +4,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/baton-video/baton/media"
 )
-
-// videoJSON is a video as the API shows it.
-type videoJSON struct {
-	ID            string  `json:"id"`
-	Slug          string  `json:"slug"`
-	Title         string  `json:"title"`
-	Status        string  `json:"status"`
-	Progress      float64 `json:"progress"`
-	Error         string  `json:"error"`
-	ErrorCode     string  `json:"errorCode"`
-	DurationMs    int64   `json:"durationMs"`
-	Width         int     `json:"width"`
-	Height        int     `json:"height"`
-	SizeBytes     int64   `json:"sizeBytes"`
-	UploadedBytes int64   `json:"uploadedBytes"`
-	ShareURL      string  `json:"shareUrl"`
-	PosterURL     string  `json:"posterUrl"`
-	MP4URL        string  `json:"mp4Url"`
-	UploadURL     string  `json:"uploadUrl,omitempty"`
-	LiveURL       string  `json:"liveUrl"`
-	Recording     bool    `json:"recording"`
-	CreatedAt     string  `json:"createdAt"`
-	UpdatedAt     string  `json:"updatedAt"`
-
-	// Discussion settings; the owner changes them with PATCH.
-	CommentsEnabled  bool `json:"commentsEnabled"`
-	GuestComments    bool `json:"guestComments"`
-	ReactionsEnabled bool `json:"reactionsEnabled"`
-	// IsOwner is set when the caller may act as the video's owner (its
-	// creator, or an admin).
-	IsOwner bool `json:"isOwner,omitempty"`
-
-	// Library and sharing (sharing.go): views of the watch page by others,
-	// comments, who made it, whether viewers may download the MP4 and
-	// where; the sharing settings only for those who manage the video.
-	Views         int64        `json:"views"`
-	CommentCount  int          `json:"commentCount"`
-	Owner         *ownerJSON   `json:"owner,omitempty"`
-	AllowDownload bool         `json:"allowDownload"`
-	DownloadURL   string       `json:"downloadUrl,omitempty"`
-	Sharing       *sharingJSON `json:"sharing,omitempty"`
-}
-
-func (s *Server) videoJSON(v *media.Video) videoJSON {
-	out := videoJSON{
-		ID: v.ID, Slug: v.Slug, Title: v.Title, Status: string(v.Status),
-		Progress: v.Progress, Error: v.Error, ErrorCode: v.ErrorCode,
-		DurationMs: v.DurationMs, Width: v.Width, Height: v.Height,
-		SizeBytes: v.SizeBytes, UploadedBytes: v.UploadedBytes,
-		ShareURL:  s.opt.PublicURL + "/v/" + v.Slug,
-		CreatedAt: v.CreatedAt.UTC().Format(time.RFC3339Nano),
-		UpdatedAt: v.UpdatedAt.UTC().Format(time.RFC3339Nano),
-
-		CommentsEnabled: v.CommentsEnabled(), GuestComments: v.GuestComments(), ReactionsEnabled: v.ReactionsEnabled(),
-	}
-	if v.HasMP4 {
-		out.MP4URL = s.opt.PublicURL + "/media/" + v.Slug + "/video.mp4"
-	}
-	if v.HasPoster {
-		out.PosterURL = s.opt.PublicURL + "/media/" + v.Slug + "/poster.jpg"
-	}
-	if v.Live && v.Status != media.StatusReady && v.Status != media.StatusFailed {
-		out.LiveURL = s.opt.PublicURL + "/media/" + v.Slug + "/live/index.m3u8"
-		out.Recording = v.Status == media.StatusCreated || v.Status == media.StatusUploading
-	}
-	if v.Status == media.StatusCreated || v.Status == media.StatusUploading {
-		out.UploadURL = s.opt.PublicURL + "/api/uploads/" + v.ID
-	}
-	return out
-}
-
-type createVideoRequest struct {
-	Title string `json:"title"`
-}
 
 func (s *Server) createVideo(c *gin.Context) {
 	var req createVideoRequest
@@ -169,14 +94,6 @@ func (s *Server) getVideo(c *gin.Context) {
 	}
 }
 
-type updateVideoRequest struct {
-	Title *string `json:"title"`
-	// Discussion settings: only the owner may change them.
-	CommentsEnabled  *bool `json:"commentsEnabled"`
-	GuestComments    *bool `json:"guestComments"`
-	ReactionsEnabled *bool `json:"reactionsEnabled"`
-}
-
 func (s *Server) updateVideo(c *gin.Context) {
 	v, ok := s.video(c)
 	if !ok {
@@ -188,21 +105,20 @@ func (s *Server) updateVideo(c *gin.Context) {
 		return
 	}
 	set := media.Settings{CommentsEnabled: req.CommentsEnabled, GuestComments: req.GuestComments, ReactionsEnabled: req.ReactionsEnabled}
-	if req.Title == nil && set.IsZero() {
-		s.badRequest(c, "Nothing to change: send a title or a setting.")
+	details := media.Details{Title: req.Title, Description: req.Description}
+	if req.Title == nil && req.Description == nil && set.IsZero() {
+		s.badRequest(c, "Nothing to change: send a title, a description or a setting.")
 		return
 	}
 	a, ok := s.actor(c)
 	if !ok {
 		return
 	}
-	if req.Title != nil {
-		// Check the title before changing settings, so that a bad request
-		// changes nothing.
-		if _, err := media.NormalizeTitle(*req.Title); err != nil {
-			s.writeError(c, err)
-			return
-		}
+	// Check title and description before changing settings, so that a bad
+	// request changes nothing.
+	if err := details.Check(); err != nil {
+		s.writeError(c, err)
+		return
 	}
 	var err error
 	if !set.IsZero() {
@@ -211,8 +127,8 @@ func (s *Server) updateVideo(c *gin.Context) {
 			return
 		}
 	}
-	if req.Title != nil {
-		if v, err = s.svc.Rename(c.Request.Context(), v.ID, *req.Title); err != nil {
+	if details.Title != nil || details.Description != nil {
+		if v, err = s.svc.UpdateDetails(c.Request.Context(), v.ID, details); err != nil {
 			s.writeError(c, err)
 			return
 		}

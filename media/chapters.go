@@ -133,7 +133,7 @@ func leadingTime(s string) (ms int64, rest string, ok bool) {
 // ChaptersFor returns the video's chapters on its current timeline: the
 // ones the owner set or, failing those, the ones its description lists.
 // Chapters inside a part trimmed away are left out.
-func (r *Record) ChaptersFor(ctx context.Context, v *Video, description string) ([]Chapter, error) {
+func (r *Record) ChaptersFor(ctx context.Context, v *Video) ([]Chapter, error) {
 	ch, err := r.Store.Chapters(ctx, v.ID)
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func (r *Record) ChaptersFor(ctx context.Context, v *Video, description string) 
 	}
 	if len(ch) == 0 {
 		// A description is written against the video as it is now.
-		return ParseChapters(description), nil
+		return ParseChapters(v.Description), nil
 	}
 	out := ch[:0:0]
 	for _, c := range ch {

@@ -30,6 +30,9 @@ type Service struct {
 	// worker starts at once instead of at its next poll.
 	Wake func()
 
+	// views remembers counted views for the view rule (views.go).
+	views ViewLog
+
 	progressMu      sync.Mutex
 	lastProgress    map[string]time.Time
 	progressPruneAt int // size of lastProgress at which lapsed entries are dropped
@@ -159,6 +162,15 @@ func (s *Service) FinishUpload(ctx context.Context, id, path string, size int64)
 	}
 	info, err := s.inspectUpload(ctx, path, size)
 	if err != nil {
+		if refusedOutright(err) {
+			// Not a video at all (its first bytes say so): there is nothing
+			// to keep, show or retry, so the video the upload was made for
+			// goes too and no library card is left behind.
+			if derr := s.DeleteVideo(context.WithoutCancel(ctx), id); derr != nil && ErrorCode(derr) != ENOTFOUND {
+				s.Log.Warn("delete refused upload", "video_id", id, "err", derr)
+			}
+			return nil, err
+		}
 		if IsPermanent(err) {
 			v, uerr := s.Videos.UpdateVideo(ctx, id, "", func(v *Video) error {
 				v.Status, v.ErrorCode, v.Error = StatusFailed, ErrorCode(err), ErrorMessage(err)
@@ -214,9 +226,20 @@ func (s *Service) inspectUpload(ctx context.Context, path string, size int64) (*
 		return nil, fmt.Errorf("media: read upload: %w", err)
 	}
 	if _, err := s.Transcoder.Sniff(head[:n]); err != nil {
-		return nil, err
+		return nil, notAVideo{err}
 	}
 	return s.Transcoder.Inspect(ctx, path)
+}
+
+// notAVideo marks a refusal by the file's first bytes (as opposed to a
+// video that probing refused), which FinishUpload does not keep a video for.
+type notAVideo struct{ error }
+
+func (e notAVideo) Unwrap() error { return e.error }
+
+func refusedOutright(err error) bool {
+	var n notAVideo
+	return errors.As(err, &n) && IsPermanent(err)
 }
 
 func containerMIME(container string) string {

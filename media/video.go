@@ -40,10 +40,12 @@ const (
 
 // Video is one recording and everything derived from it.
 type Video struct {
-	ID     string // UUIDv7
-	Slug   string // 128-bit random, base62; the share link
-	Title  string
-	Status Status
+	ID    string // UUIDv7
+	Slug  string // 128-bit random, base62; the share link
+	Title string
+	// Description is a few lines the owner writes under the title.
+	Description string
+	Status      Status
 	// Progress is processing progress in percent (0..100).
 	Progress float64
 	// ErrorCode and Error hold why processing failed, safe to show a person.

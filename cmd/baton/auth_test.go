@@ -346,7 +346,11 @@ func TestLibrary(t *testing.T) {
 	e.mustSend(t, "PATCH", "/api/videos/"+id(private)+"/sharing", `{"visibility":"private"}`, e.member, 200)
 	e.mustSend(t, "PATCH", "/api/videos/"+id(locked)+"/sharing", `{"password":"hunter22"}`, e.member, 200)
 	e.mustSend(t, "POST", "/api/share/"+slug(shared)+"/comments", `{"body":"Great","timeMs":0,"guestName":"Gus"}`, nil, 201)
-	e.mustSend(t, "GET", "/api/share/"+slug(shared)+"?view=1", "", nil, 200)
+	// A view counts from playback: 3 s played, once per viewer; the
+	// second report of the same viewer does not count again.
+	e.mustSend(t, "POST", "/api/share/"+slug(shared)+"/views", `{"playedMs":1000,"viewer":"viewer-one-abcdefgh"}`, nil, 200)
+	e.mustSend(t, "POST", "/api/share/"+slug(shared)+"/views", `{"playedMs":3200,"viewer":"viewer-one-abcdefgh"}`, nil, 200)
+	e.mustSend(t, "POST", "/api/share/"+slug(shared)+"/views", `{"playedMs":9000,"viewer":"viewer-one-abcdefgh"}`, nil, 200)
 
 	type item struct {
 		ID, Title    string

@@ -263,7 +263,9 @@ var migrations = []string{
 	ALTER TABLE videos ADD COLUMN views INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE videos ADD COLUMN download_off INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX videos_owner ON videos(owner_id, id);`,
-	// 7: the written record (record.go): transcripts with their timed
+	// The short description the owner writes under the title on the watch page.
+	`ALTER TABLE videos ADD COLUMN description TEXT NOT NULL DEFAULT '';`,
+	// 8: the written record (record.go): transcripts with their timed
 	// lines, chapters, scrub-thumbnail sheets, trims, and one full-text
 	// index over titles, comments and transcript lines kept current by
 	// triggers. FTS4 rather than FTS5: mattn/go-sqlite3 compiles FTS3/4 in
@@ -336,10 +338,10 @@ var migrations = []string{
 	CREATE VIRTUAL TABLE search_fts USING fts4(text, tokenize=unicode61 "remove_diacritics=2");
 	CREATE TRIGGER search_video_ins AFTER INSERT ON videos BEGIN
 		INSERT INTO search_docs(kind, ref, video_id) VALUES ('title', new.id, new.id);
-		INSERT INTO search_fts(docid, text) VALUES ((SELECT docid FROM search_docs WHERE kind = 'title' AND ref = new.id), new.title);
+		INSERT INTO search_fts(docid, text) VALUES ((SELECT docid FROM search_docs WHERE kind = 'title' AND ref = new.id), trim(new.title || char(10) || new.description));
 	END;
-	CREATE TRIGGER search_video_upd AFTER UPDATE OF title ON videos WHEN new.title IS NOT old.title BEGIN
-		UPDATE search_fts SET text = new.title WHERE docid = (SELECT docid FROM search_docs WHERE kind = 'title' AND ref = new.id);
+	CREATE TRIGGER search_video_upd AFTER UPDATE OF title, description ON videos WHEN new.title IS NOT old.title OR new.description IS NOT old.description BEGIN
+		UPDATE search_fts SET text = trim(new.title || char(10) || new.description) WHERE docid = (SELECT docid FROM search_docs WHERE kind = 'title' AND ref = new.id);
 	END;
 	CREATE TRIGGER search_video_del AFTER DELETE ON videos BEGIN
 		DELETE FROM search_fts WHERE docid IN (SELECT docid FROM search_docs WHERE video_id = old.id);
@@ -373,7 +375,7 @@ var migrations = []string{
 	END;
 	INSERT INTO search_docs(kind, ref, video_id) SELECT 'title', id, id FROM videos;
 	INSERT INTO search_docs(kind, ref, video_id, time_ms) SELECT 'comment', id, video_id, time_ms FROM comments WHERE deleted = 0;
-	INSERT INTO search_fts(docid, text) SELECT d.docid, v.title FROM search_docs d JOIN videos v ON d.kind = 'title' AND v.id = d.ref;
+	INSERT INTO search_fts(docid, text) SELECT d.docid, trim(v.title || char(10) || v.description) FROM search_docs d JOIN videos v ON d.kind = 'title' AND v.id = d.ref;
 	INSERT INTO search_fts(docid, text) SELECT d.docid, c.body FROM search_docs d JOIN comments c ON d.kind = 'comment' AND c.id = d.ref;`,
 }
 

@@ -23,6 +23,7 @@ type videoRow struct {
 	ID             string `gorm:"primaryKey"`
 	Slug           string
 	Title          string
+	Description    string
 	Status         string
 	Progress       float64
 	ErrorCode      string
@@ -52,7 +53,7 @@ func (videoRow) TableName() string { return "videos" }
 
 func toRow(v *media.Video) *videoRow {
 	return &videoRow{
-		ID: v.ID, Slug: v.Slug, Title: v.Title, Status: string(v.Status), Progress: v.Progress,
+		ID: v.ID, Slug: v.Slug, Title: v.Title, Description: v.Description, Status: string(v.Status), Progress: v.Progress,
 		ErrorCode: v.ErrorCode, Error: v.Error, DurationMs: v.DurationMs, Width: v.Width, Height: v.Height,
 		SizeBytes: v.SizeBytes, UploadedBytes: v.UploadedBytes, OriginalSize: v.OriginalSize,
 		OriginalFormat: v.OriginalFormat, HasPoster: v.HasPoster, HasMP4: v.HasMP4, Live: v.Live,
@@ -64,7 +65,7 @@ func toRow(v *media.Video) *videoRow {
 
 func (r *videoRow) video() *media.Video {
 	v := &media.Video{
-		ID: r.ID, Slug: r.Slug, Title: r.Title, Status: media.Status(r.Status), Progress: r.Progress,
+		ID: r.ID, Slug: r.Slug, Title: r.Title, Description: r.Description, Status: media.Status(r.Status), Progress: r.Progress,
 		ErrorCode: r.ErrorCode, Error: r.Error, DurationMs: r.DurationMs, Width: r.Width, Height: r.Height,
 		SizeBytes: r.SizeBytes, UploadedBytes: r.UploadedBytes, OriginalSize: r.OriginalSize,
 		OriginalFormat: r.OriginalFormat, HasPoster: r.HasPoster, HasMP4: r.HasMP4, Live: r.Live,

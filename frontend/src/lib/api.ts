@@ -137,9 +137,32 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+/** RateLimitError is a 429; retryAfter is the seconds its Retry-After asks to wait. */
+export class RateLimitError extends ApiError {
+  readonly retryAfter: number;
+  constructor(e: ApiError, retryAfter: number) {
+    super(e.status, e.code, e.message);
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** Options of one request besides its method, path and JSON body. */
+export interface RequestOptions {
+  /** Extra headers (e.g. a guest's X-Guest-Secret). */
+  headers?: Record<string, string>;
+  /** The fetch cache mode; live lists use 'no-store'. */
+  cache?: RequestCache;
+}
+
+/**
+ * request is the one way the pages call the JSON API: same-origin cookies,
+ * a JSON body when given, and every failure turned into an ApiError (a
+ * RateLimitError for 429) whose message can be shown as is.
+ */
+export async function request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
   const init: RequestInit = { method, headers, credentials: 'same-origin' };
+  if (opts.cache) init.cache = opts.cache;
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -151,8 +174,12 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     throw new ApiError(0, ECLIENT_NETWORK, fallbackMessage(0));
   }
   if (!res.ok) {
-    const text = await res.text().catch(() => '');
-    throw parseApiError(res.status, text);
+    const err = parseApiError(res.status, await res.text().catch(() => ''));
+    if (res.status === 429) {
+      const s = Number.parseInt(res.headers.get('Retry-After') ?? '', 10);
+      throw new RateLimitError(err, Number.isFinite(s) && s > 0 ? s : 5);
+    }
+    throw err;
   }
   if (res.status === 204) return undefined as T;
   try {

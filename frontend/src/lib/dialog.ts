@@ -13,35 +13,54 @@ interface DialogParts {
 
 let seq = 0;
 
-function build(opts: {
+/** nextDialogId numbers ids of elements inside dialogs, unique on the page. */
+export function nextDialogId(): number {
+  return ++seq;
+}
+
+export interface DialogOptions {
   title: string;
   submitLabel: string;
+  /** Default "Cancel"; "Close" where the dialog saves nothing by itself. */
+  cancelLabel?: string;
   danger?: boolean;
   id?: string;
-}): DialogParts {
-  const n = ++seq;
+  /** dialog--wide for forms with several sections. */
+  wide?: boolean;
+  /** Extra class on the form (the dialog's own styles). */
+  formClass?: string;
+  submitId?: string;
+  /** Under the title: a line saying what the dialog is about. */
+  subtitle?: string;
+}
+
+function build(opts: DialogOptions): DialogParts {
+  const n = nextDialogId();
   const titleId = `dialog-title-${n}`;
   const error = h('p', { class: 'dialog__error', role: 'alert', hidden: true });
   const submit = h('button', {
     type: 'submit',
     class: `btn ${opts.danger ? 'btn--danger' : 'btn--primary'}`,
     'data-action': 'confirm',
+    id: opts.submitId,
     text: opts.submitLabel,
   });
   const cancel = h('button', {
     type: 'button',
     class: 'btn btn--secondary',
     'data-action': 'cancel',
-    text: 'Cancel',
+    text: opts.cancelLabel ?? 'Cancel',
   });
   const body = h('div', { class: 'dialog__body' });
-  const form = h('form', { method: 'dialog', class: 'dialog__form' },
-    h('h2', { class: 'dialog__title', id: titleId, text: opts.title }),
+  const form = h('form', { method: 'dialog', class: `dialog__form${opts.formClass ? ` ${opts.formClass}` : ''}` },
+    h('div', { class: 'dialog__head' },
+      h('h2', { class: 'dialog__title', id: titleId, text: opts.title }),
+      opts.subtitle ? h('p', { class: 'dialog__subtitle', text: opts.subtitle }) : null),
     body,
     error,
     h('div', { class: 'dialog__actions' }, cancel, submit),
   );
-  const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': titleId, id: opts.id }, form);
+  const dialog = h('dialog', { class: `dialog${opts.wide ? ' dialog--wide' : ''}`, 'aria-labelledby': titleId, id: opts.id }, form);
   document.body.appendChild(dialog);
   return { dialog, form, body, error, submit, cancel };
 }
@@ -88,6 +107,23 @@ function runDialog<T>(parts: DialogParts, action: () => Promise<T>, focus?: HTML
   });
 }
 
+/**
+ * formDialog is the dialog every other one is made of: a title, the body
+ * the caller builds, an error line and Cancel/confirm buttons. The confirm
+ * button runs `action`; an Error it throws is shown in the dialog, which
+ * stays open. Resolves with the action's result, or null when cancelled.
+ * `focus` is what has focus when it opens (default: the confirm button).
+ */
+export function formDialog<T>(opts: DialogOptions & {
+  body: (Node | null)[];
+  action: () => Promise<T>;
+  focus?: () => HTMLElement | null | undefined;
+}): Promise<T | null> {
+  const parts = build(opts);
+  parts.body.append(...opts.body.filter((n): n is Node => n !== null));
+  return runDialog(parts, opts.action, opts.focus?.() ?? undefined);
+}
+
 /** confirmDialog asks before something irreversible, then runs it. */
 export function confirmDialog<T>(opts: {
   title: string;
@@ -114,7 +150,7 @@ export function textDialog<T>(opts: {
   action: (value: string) => Promise<T>;
 }): Promise<T | null> {
   const parts = build({ title: opts.title, submitLabel: opts.submitLabel, id: opts.id });
-  const inputId = `dialog-input-${seq}`;
+  const inputId = `dialog-input-${nextDialogId()}`;
   const input = h('input', {
     id: inputId,
     class: 'input',

@@ -6,6 +6,7 @@
 import type { Sharing, Video, Visibility } from './api';
 import { regenerateLink, updateSharing, type SharingChange } from './auth';
 import { copyWithToast } from './clipboard';
+import { formDialog } from './dialog';
 import { h, icon, type IconName } from './dom';
 
 const VISIBILITY: { value: Visibility; label: string; hint: string; icon: IconName }[] = [
@@ -168,19 +169,13 @@ export function sharingDialog(v: Video, onChange: (v: Video) => void): Promise<v
     h('label', { class: 'check', for: input.id }, input, h('span', { class: 'check__text' },
       h('span', { class: 'check__label', text: label }), hint ? h('span', { class: 'check__hint', text: hint }) : null));
 
-  const error = h('p', { class: 'dialog__error', role: 'alert', hidden: true });
-  const save = h('button', { type: 'submit', class: 'btn btn--primary', id: 'share-save', 'data-action': 'confirm', text: 'Save' });
-  const cancel = h('button', { type: 'button', class: 'btn btn--secondary', 'data-action': 'cancel', text: 'Close' });
-  const titleId = id('title');
-  const form = h('form', { method: 'dialog', class: 'dialog__form share-dialog' },
-    h('div', { class: 'share-dialog__head' },
-      h('h2', { class: 'dialog__title', id: titleId, text: 'Share' }),
-      h('p', { class: 'share-dialog__video', text: video.title || 'Untitled video' }),
-    ),
+  const resetError = h('p', { class: 'dialog__error', role: 'alert', hidden: true });
+  const body = [
     h('div', { class: 'share-dialog__section' },
       h('label', { class: 'field__label', for: linkInput.id, text: 'Link' }),
       linkRow,
       h('div', { class: 'share-dialog__reset' }, resetBtn, resetConfirm),
+      resetError,
     ),
     h('fieldset', { class: 'share-dialog__section fieldset' },
       h('legend', { class: 'field__label', text: 'Who can watch' }),
@@ -198,10 +193,7 @@ export function sharingDialog(v: Video, onChange: (v: Video) => void): Promise<v
       check(dlToggle, 'Allow downloads'),
       check(guestToggle, 'Allow comments from people without an account'),
     ),
-    error,
-    h('div', { class: 'dialog__actions' }, cancel, save),
-  );
-  const dialog = h('dialog', { class: 'dialog dialog--wide', id: 'sharing-dialog', 'aria-labelledby': titleId }, form);
+  ];
 
   const sync = (): void => {
     pwField.hidden = !pwToggle.checked;
@@ -236,66 +228,33 @@ export function sharingDialog(v: Video, onChange: (v: Video) => void): Promise<v
         resetBtn.hidden = false;
         linkInput.focus();
       } catch (err) {
-        error.textContent = err instanceof Error ? err.message : 'Couldn’t reset the link.';
-        error.hidden = false;
+        resetError.textContent = err instanceof Error ? err.message : 'Couldn’t reset the link.';
+        resetError.hidden = false;
         yes.disabled = false;
       }
     });
   });
 
-  return new Promise((resolve) => {
-    let busy = false;
-    cancel.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('cancel', (ev) => {
-      if (busy) ev.preventDefault();
+  // Only what differs from the current settings is sent; a wrong field
+  // throws, and formDialog shows the message and stays open.
+  const save = async (): Promise<void> => {
+    const change = sharingChange(cur(), {
+      visibility: (radios.find((r) => r.input.checked)?.input.value ?? 'link') as Visibility,
+      passwordOn: pwToggle.checked,
+      password: pwInput.value,
+      expiry: expirySel.value as ExpiryKind,
+      expiresLocal: dateInput.value,
+      maxViews: viewsInput.value,
+      allowDownload: dlToggle.checked,
+      guestComments: guestToggle.checked,
     });
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      if (busy) return;
-      error.hidden = true;
-      let change: SharingChange;
-      try {
-        change = sharingChange(cur(), {
-          visibility: (radios.find((r) => r.input.checked)?.input.value ?? 'link') as Visibility,
-          passwordOn: pwToggle.checked,
-          password: pwInput.value,
-          expiry: expirySel.value as ExpiryKind,
-          expiresLocal: dateInput.value,
-          maxViews: viewsInput.value,
-          allowDownload: dlToggle.checked,
-          guestComments: guestToggle.checked,
-        });
-      } catch (err) {
-        error.textContent = err instanceof Error ? err.message : String(err);
-        error.hidden = false;
-        return;
-      }
-      if (Object.keys(change).length === 0) {
-        dialog.close();
-        return;
-      }
-      busy = true;
-      save.disabled = true;
-      save.setAttribute('aria-busy', 'true');
-      try {
-        video = await updateSharing(video.id, change);
-        onChange(video);
-        dialog.close();
-      } catch (err) {
-        error.textContent = err instanceof Error ? err.message : 'Couldn’t save. Try again.';
-        error.hidden = false;
-      } finally {
-        busy = false;
-        save.disabled = false;
-        save.removeAttribute('aria-busy');
-      }
-    });
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      resolve();
-    });
-    document.body.appendChild(dialog);
-    dialog.showModal();
-    radios.find((r) => r.input.checked)?.input.focus();
-  });
+    if (Object.keys(change).length === 0) return;
+    video = await updateSharing(video.id, change);
+    onChange(video);
+  };
+  return formDialog({
+    title: 'Share', subtitle: video.title || 'Untitled video', submitLabel: 'Save', cancelLabel: 'Close',
+    id: 'sharing-dialog', submitId: 'share-save', wide: true, formClass: 'share-dialog',
+    body, action: save, focus: () => radios.find((r) => r.input.checked)?.input,
+  }).then(() => undefined);
 }

@@ -2,7 +2,7 @@
 // signed-in members (session cookie) and guests alike. A guest proves
 // authorship with a per-browser secret sent as X-Guest-Secret; it and the
 // guest's display name live in localStorage.
-import { ApiError, ECLIENT_BAD_RESPONSE, ECLIENT_NETWORK, fallbackMessage, parseApiError } from '../api';
+import { request } from '../api';
 import type { Comment, Counts, Reaction, Thread } from './model';
 
 const GUEST_KEY = 'baton.guest';
@@ -71,45 +71,15 @@ function adoptSecret(secret: unknown): void {
   }
 }
 
-/** retryAfter is the seconds a 429 asks to wait, from its Retry-After. */
-export class RateLimitError extends ApiError {
-  readonly retryAfter: number;
-  constructor(e: ApiError, retryAfter: number) {
-    super(e.status, e.code, e.message);
-    this.retryAfter = retryAfter;
-  }
-}
+export { RateLimitError } from '../api';
 
+/** call is request() with this browser's guest secret, kept when the server mints one. */
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const write = method !== 'GET';
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  const secret = guestSecret(write);
-  if (secret) headers['X-Guest-Secret'] = secret;
-  const init: RequestInit = { method, headers, credentials: 'same-origin', cache: 'no-store' };
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let res: Response;
-  try {
-    res = await fetch(path, init);
-  } catch {
-    throw new ApiError(0, ECLIENT_NETWORK, fallbackMessage(0));
-  }
-  if (!res.ok) {
-    const err = parseApiError(res.status, await res.text().catch(() => ''));
-    if (res.status === 429) {
-      const s = Number.parseInt(res.headers.get('Retry-After') ?? '', 10);
-      throw new RateLimitError(err, Number.isFinite(s) && s > 0 ? s : 5);
-    }
-    throw err;
-  }
-  let out: T;
-  try {
-    out = (await res.json()) as T;
-  } catch {
-    throw new ApiError(res.status, ECLIENT_BAD_RESPONSE, 'The server sent an unreadable answer. Try again in a moment.');
-  }
+  const secret = guestSecret(method !== 'GET');
+  const out = await request<T>(method, path, body, {
+    headers: secret ? { 'X-Guest-Secret': secret } : {},
+    cache: 'no-store',
+  });
   if (out && typeof out === 'object' && 'guestSecret' in out) adoptSecret((out as { guestSecret?: unknown }).guestSecret);
   return out;
 }

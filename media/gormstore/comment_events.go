@@ -1,0 +1,167 @@
+package gormstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/baton-video/baton/media"
+)
+
+// eventRow is the comment event log: every comment and reaction change in
+// commit order. Its id is the Seq that live streams resume from.
+type eventRow struct {
+	ID        int64 `gorm:"primaryKey"`
+	VideoID   string
+	Type      string
+	CommentID *string
+	Payload   string
+	CreatedAt int64 `gorm:"autoCreateTime:false"`
+}
+
+func (eventRow) TableName() string { return "comment_events" }
+
+// eventPayload is what comment_events.payload holds. It is this package's
+// own shape, not the API's, and it never holds secrets' hashes.
+type eventPayload struct {
+	Comment  *commentPayload  `json:"comment,omitempty"`
+	Removed  bool             `json:"removed,omitempty"`
+	Reaction *reactionPayload `json:"reaction,omitempty"`
+	Counts   map[string]int   `json:"counts,omitempty"`
+}
+
+type commentPayload struct {
+	ID           string `json:"id"`
+	VideoID      string `json:"videoId"`
+	ParentID     string `json:"parentId,omitempty"`
+	TimeMs       int64  `json:"timeMs"`
+	EndMs        int64  `json:"endMs,omitempty"`
+	Body         string `json:"body"`
+	AuthorName   string `json:"authorName"`
+	AuthorUserID string `json:"authorUserId,omitempty"`
+	ByOwner      bool   `json:"byOwner,omitempty"`
+	Resolved     bool   `json:"resolved,omitempty"`
+	ResolvedAt   int64  `json:"resolvedAt,omitempty"`
+	Deleted      bool   `json:"deleted,omitempty"`
+	EditedAt     int64  `json:"editedAt,omitempty"`
+	CreatedAt    int64  `json:"createdAt"`
+	UpdatedAt    int64  `json:"updatedAt"`
+}
+
+type reactionPayload struct {
+	ID        string `json:"id"`
+	VideoID   string `json:"videoId"`
+	Emoji     string `json:"emoji"`
+	TimeMs    int64  `json:"timeMs"`
+	UserID    string `json:"userId,omitempty"`
+	CreatedAt int64  `json:"createdAt"`
+}
+
+func toCommentPayload(c *media.Comment) *commentPayload {
+	return &commentPayload{
+		ID: c.ID, VideoID: c.VideoID, ParentID: c.ParentID, TimeMs: c.TimeMs, EndMs: c.EndMs,
+		Body: c.Body, AuthorName: c.AuthorName, AuthorUserID: c.AuthorUserID, ByOwner: c.ByOwner,
+		Resolved: c.Resolved, ResolvedAt: millis(c.ResolvedAt), Deleted: c.Deleted,
+		EditedAt: millis(c.EditedAt), CreatedAt: millis(c.CreatedAt), UpdatedAt: millis(c.UpdatedAt),
+	}
+}
+
+func (p *commentPayload) comment() *media.Comment {
+	return &media.Comment{
+		ID: p.ID, VideoID: p.VideoID, ParentID: p.ParentID, TimeMs: p.TimeMs, EndMs: p.EndMs,
+		Body: p.Body, AuthorName: p.AuthorName, AuthorUserID: p.AuthorUserID, ByOwner: p.ByOwner,
+		Resolved: p.Resolved, ResolvedAt: fromMillis(p.ResolvedAt), Deleted: p.Deleted,
+		EditedAt: fromMillis(p.EditedAt), CreatedAt: fromMillis(p.CreatedAt), UpdatedAt: fromMillis(p.UpdatedAt),
+	}
+}
+
+// appendEvent stores ev in tx and sets its Seq.
+func appendEvent(tx *gorm.DB, ev *media.CommentEvent) error {
+	p := eventPayload{Removed: ev.Removed, Counts: ev.Counts}
+	var commentID any // NULL for reaction events
+	if ev.Comment != nil {
+		p.Comment = toCommentPayload(ev.Comment)
+		commentID = ev.Comment.ID
+	}
+	if r := ev.Reaction; r != nil {
+		p.Reaction = &reactionPayload{ID: r.ID, VideoID: r.VideoID, Emoji: r.Emoji, TimeMs: r.TimeMs, UserID: r.UserID, CreatedAt: millis(r.CreatedAt)}
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("gormstore: encode event: %w", err)
+	}
+	ev.CreatedAt = nowMillis()
+	res, err := execRaw(tx, `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at) VALUES (?, ?, ?, ?, ?)`,
+		ev.VideoID, string(ev.Type), commentID, string(b), millis(ev.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("gormstore: append event: %w", err)
+	}
+	if ev.Seq, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("gormstore: append event: %w", err)
+	}
+	return nil
+}
+
+// rewriteEvents replaces the comment in the earlier events that show it
+// with its current state, so that an edited or deleted text does not live
+// on in the history that streams replay.
+func rewriteEvents(tx *gorm.DB, c *media.Comment, before int64) error {
+	b, err := json.Marshal(eventPayload{Comment: toCommentPayload(c)})
+	if err != nil {
+		return fmt.Errorf("gormstore: encode event: %w", err)
+	}
+	err = tx.Exec(`UPDATE comment_events SET payload = ? WHERE comment_id = ? AND id < ? AND type IN (?, ?, ?, ?)`,
+		string(b), c.ID, before, media.CommentCreated, media.CommentUpdated, media.CommentResolved, media.CommentReopened).Error
+	if err != nil {
+		return fmt.Errorf("gormstore: rewrite events: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) decodeEvent(r *eventRow) (*media.CommentEvent, error) {
+	var p eventPayload
+	if err := json.Unmarshal([]byte(r.Payload), &p); err != nil {
+		return nil, fmt.Errorf("gormstore: decode event %d: %w", r.ID, err)
+	}
+	ev := &media.CommentEvent{
+		Seq: r.ID, VideoID: r.VideoID, Type: media.CommentEventType(r.Type),
+		Removed: p.Removed, Counts: p.Counts, CreatedAt: fromMillis(r.CreatedAt),
+	}
+	if p.Comment != nil {
+		ev.Comment = p.Comment.comment()
+	}
+	if q := p.Reaction; q != nil {
+		ev.Reaction = &media.Reaction{ID: q.ID, VideoID: q.VideoID, Emoji: q.Emoji, TimeMs: q.TimeMs, UserID: q.UserID, CreatedAt: fromMillis(q.CreatedAt)}
+	}
+	return ev, nil
+}
+
+func (db *DB) CommentEvents(ctx context.Context, videoID string, after int64, limit int) ([]*media.CommentEvent, error) {
+	var rows []eventRow
+	err := db.r.WithContext(ctx).Where("video_id = ? AND id > ?", videoID, after).Order("id").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: list events: %w", err)
+	}
+	out := make([]*media.CommentEvent, 0, len(rows))
+	for i := range rows {
+		ev, err := db.decodeEvent(&rows[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// LastCommentEvent returns the newest event's Seq of the video and overall.
+func (db *DB) LastCommentEvent(ctx context.Context, videoID string) (video, all int64, err error) {
+	err = db.r.WithContext(ctx).Raw(`SELECT
+		(SELECT COALESCE(MAX(id), 0) FROM comment_events WHERE video_id = ?) AS video,
+		(SELECT COALESCE(MAX(id), 0) FROM comment_events) AS "all"`, videoID).Row().Scan(&video, &all)
+	if err != nil {
+		return 0, 0, fmt.Errorf("gormstore: last event: %w", err)
+	}
+	return video, all, nil
+}

@@ -1,0 +1,162 @@
+package gormstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+
+	"gorm.io/gorm"
+
+	"github.com/baton-video/baton/media"
+)
+
+// Comment writes are committed in batches: SQLite has one writer, and
+// what limits it is the cost of each transaction (begin, commit, the
+// statements prepared for it), not of each row. A caller that finds no
+// batch being written leads: it takes every write waiting (its own first),
+// commits them in one transaction, each inside its own savepoint so that
+// one refusal does not undo the others, publishes their events in commit
+// order, and hands the lead to the first write that queued meanwhile. No
+// goroutine outlives the calls, and events reach the publish function in
+// exactly the order of their Seq.
+
+// maxCommentBatch bounds a transaction, so the first writes of a burst are
+// not held back by the last.
+const maxCommentBatch = 256
+
+type commentQueue struct {
+	mu      sync.Mutex
+	pending []*commentOp
+	leading bool
+	publish func(*media.CommentEvent)
+}
+
+// commentOp is one write: run does it inside the batch's transaction,
+// with the batch's cache of videos (which no comment write changes).
+type commentOp struct {
+	ctx  context.Context
+	run  func(tx *gorm.DB, video func(id string) (*media.Video, error)) ([]*media.CommentEvent, error)
+	evs  []*media.CommentEvent
+	err  error
+	done chan struct{} // closed when evs and err are set
+	lead chan struct{} // closed when this op's caller must lead
+}
+
+// OnCommentEvent sets the function that receives every committed event, in
+// commit order (the live hub's Publish).
+func (db *DB) OnCommentEvent(publish func(*media.CommentEvent)) {
+	db.comments.mu.Lock()
+	defer db.comments.mu.Unlock()
+	db.comments.publish = publish
+}
+
+// commentWrite queues run and returns when its batch is committed.
+func (db *DB) commentWrite(ctx context.Context, run func(*gorm.DB, func(string) (*media.Video, error)) ([]*media.CommentEvent, error)) ([]*media.CommentEvent, error) {
+	q := &db.comments
+	op := &commentOp{ctx: ctx, run: run, done: make(chan struct{}), lead: make(chan struct{})}
+	q.mu.Lock()
+	q.pending = append(q.pending, op)
+	lead := !q.leading
+	q.leading = true
+	q.mu.Unlock()
+	if !lead {
+		// The op stays queued until a leader runs it or hands this caller
+		// the lead; cancelling ctx only makes the leader skip it.
+		select {
+		case <-op.done:
+			return op.evs, op.err
+		case <-op.lead:
+		}
+	}
+	q.mu.Lock()
+	n := min(len(q.pending), maxCommentBatch)
+	batch := q.pending[:n:n]
+	q.pending = q.pending[n:]
+	publish := q.publish
+	q.mu.Unlock()
+
+	defer func() {
+		// Hand the lead on even if this batch panicked, or every later
+		// comment write would wait for good.
+		q.mu.Lock()
+		if len(q.pending) == 0 {
+			q.leading = false
+		} else {
+			close(q.pending[0].lead)
+		}
+		q.mu.Unlock()
+	}()
+	db.commitBatch(batch, publish)
+	return op.evs, op.err
+}
+
+func (db *DB) commitBatch(batch []*commentOp, publish func(*media.CommentEvent)) {
+	defer func() {
+		for _, op := range batch {
+			close(op.done)
+		}
+	}()
+	videos := map[string]*media.Video{}
+	err := db.w.WithContext(context.Background()).Transaction(func(tx *gorm.DB) error {
+		video := func(id string) (*media.Video, error) {
+			if v, ok := videos[id]; ok {
+				cp := *v
+				return &cp, nil
+			}
+			v, err := db.findVideo(tx.Statement.Context, tx, "id = ?", id)
+			if err != nil {
+				return nil, err
+			}
+			videos[id] = v
+			cp := *v
+			return &cp, nil
+		}
+		for _, op := range batch {
+			if op.err = op.ctx.Err(); op.err != nil {
+				continue
+			}
+			if _, err := execRaw(tx, `SAVEPOINT comment_op`); err != nil {
+				return fmt.Errorf("gormstore: savepoint: %w", err)
+			}
+			op.evs, op.err = runOp(op, tx, video)
+			if op.err != nil {
+				op.evs = nil
+				if _, err := execRaw(tx, `ROLLBACK TO comment_op`); err != nil {
+					return fmt.Errorf("gormstore: roll back to savepoint: %w", err)
+				}
+			}
+			if _, err := execRaw(tx, `RELEASE comment_op`); err != nil {
+				return fmt.Errorf("gormstore: release savepoint: %w", err)
+			}
+		}
+		return nil
+	})
+	for _, op := range batch {
+		if err != nil && op.err == nil {
+			op.evs, op.err = nil, fmt.Errorf("gormstore: commit comments: %w", err)
+		}
+		if publish != nil {
+			for _, ev := range op.evs {
+				publish(ev)
+			}
+		}
+	}
+}
+
+// runOp runs one write, turning a panic in it (a bug in a check) into its
+// error, so the rest of the batch still commits.
+func runOp(op *commentOp, tx *gorm.DB, video func(string) (*media.Video, error)) (evs []*media.CommentEvent, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			evs, err = nil, fmt.Errorf("gormstore: comment write panicked: %v", r)
+		}
+	}()
+	return op.run(tx, video)
+}
+
+// execRaw runs a statement on tx's connection directly, skipping GORM's
+// statement building on the hot write path.
+func execRaw(tx *gorm.DB, query string, args ...any) (sql.Result, error) {
+	return tx.Statement.ConnPool.ExecContext(tx.Statement.Context, query, args...)
+}
