@@ -118,7 +118,8 @@ func leadingTime(s string) (ms int64, rest string, ok bool) {
 	}
 	var total int64
 	for i, p := range parts {
-		if p == "" || len(p) > 2 && i > 0 || len(p) > 3 {
+		// Minutes and seconds after a colon are always two digits.
+		if p == "" || (i > 0 && len(p) != 2) || len(p) > 3 {
 			return 0, "", false
 		}
 		n, err := strconv.ParseInt(p, 10, 64)
