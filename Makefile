@@ -32,12 +32,16 @@ frontend/node_modules/.stamp: frontend/package.json frontend/package-lock.json
 frontend: frontend/node_modules/.stamp
 	cd frontend && npm run build
 
-# System packages the tests use: ffmpeg, Chromium (browser tests), Node.
+# System packages the tests use: ffmpeg, Chromium (browser tests), Node,
+# pocketsphinx and espeak-ng (speech made and transcribed by real engines).
 test-deps:
 	@missing=""; \
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	command -v pocketsphinx_continuous >/dev/null || missing="$$missing pocketsphinx"; \
+	test -d /usr/share/pocketsphinx/model/en-us || missing="$$missing pocketsphinx-en-us"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \

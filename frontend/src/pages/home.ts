@@ -34,6 +34,7 @@ import { watchPath } from '../lib/route';
 import { statusHeading } from '../lib/stage';
 import { toast, toastError } from '../lib/toast';
 import { EUPLOAD_ABORTED, uploadFile, type UploadHandle } from '../lib/upload';
+import { showMoments } from '../lib/moments';
 
 const PAGE_SIZE = 24;
 // Each live card holds an EventSource, and browsers allow about six HTTP/1.1
@@ -555,6 +556,7 @@ function search(): void {
   if (q === query) return;
   query = q;
   void loadFirstPage();
+  void showMoments($('moments'), $('moments-list'), q);
 }
 searchInput.addEventListener('input', () => {
   window.clearTimeout(searchTimer);
