@@ -144,4 +144,3 @@ func fail(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench/transcribe: "+format+"\n", args...)
 	os.Exit(1)
 }
-
