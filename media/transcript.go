@@ -194,7 +194,11 @@ func (r *Record) Run(ctx context.Context, job *Job, tempDir string) error {
 	default:
 		return fmt.Errorf("media: record cannot run %q jobs", job.Kind)
 	}
-	if err == nil || ctx.Err() != nil || errors.Is(err, errLeaseGone) {
+	if errors.Is(err, errLeaseGone) {
+		// The video was deleted while we worked; its job went with it.
+		return nil
+	}
+	if err == nil || ctx.Err() != nil {
 		return err
 	}
 	final := IsPermanent(err) || job.Attempts >= job.MaxAttempts
