@@ -257,7 +257,7 @@ function syncEmpty(): void {
   empty.hidden = !isEmpty || active !== null || filtered;
   grid.hidden = isEmpty;
   if (isEmpty && filtered) {
-    const what = query ? `No videos match “${query}”` : scope === 'mine' ? 'You have no videos yet' : 'Nobody has shared a video with the workspace yet';
+    const what = query ? `No titles match “${query}”` : scope === 'mine' ? 'You have no videos yet' : 'Nobody has shared a video with the workspace yet';
     libraryStatus.replaceChildren(h('p', { class: 'library__none', text: `${what}.` }));
   } else if (libraryStatus.querySelector('.library__none')) {
     libraryStatus.replaceChildren();
