@@ -45,6 +45,7 @@ func run(ctx context.Context, c command) (string, error) {
 		return "", fmt.Errorf("speech: start %s: %w", name, err)
 	}
 	pid := cmd.Process.Pid
+	lowerPriority(pid)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	var deadline <-chan time.Time
