@@ -111,11 +111,13 @@ var ErrNoAudio = errors.New("no audio stream")
 // that finish a job check the caller still holds its lease (ECONFLICT) and
 // remove the job in the same transaction as the result they store.
 type RecordStore interface {
-	// EnqueueFollowUps gives every ready video without a transcript (when
+	// EnqueueFollowUps gives ready videos without a transcript (when
 	// transcribe is set) or thumbnails (when thumbs is set) a pending row
-	// and a job, and marks pending rows whose job is gone (it ran out of
-	// attempts) as failed. It returns how many jobs it enqueued.
-	EnqueueFollowUps(ctx context.Context, transcribe, thumbs bool) (int, error)
+	// and a job, newest first, keeping at most limit follow-up jobs queued
+	// or running and none while an upload waits to be processed. It marks
+	// pending rows whose job is gone (it ran out of attempts) as failed,
+	// and returns how many jobs it enqueued.
+	EnqueueFollowUps(ctx context.Context, transcribe, thumbs bool, limit int) (int, error)
 	// Transcript returns the video's transcript with its segments in time
 	// order. ENOTFOUND when there is none.
 	Transcript(ctx context.Context, videoID string) (*Transcript, error)
@@ -148,6 +150,9 @@ type Record struct {
 	Thumbnailer Thumbnailer
 	// Cutter renders trims; nil disables editing.
 	Cutter Cutter
+	// MaxFollowUps bounds the transcribe and thumbs jobs queued or running
+	// at once (0 means 1), so they never crowd out processing.
+	MaxFollowUps int
 	// Language is passed to the engine; empty lets it decide.
 	Language string
 	// OffHint tells a person how to turn transcription on.
@@ -251,7 +256,7 @@ func (r *Record) publish(id string) {
 
 // Sweep enqueues follow-up jobs for ready videos that lack them.
 func (r *Record) Sweep(ctx context.Context) (int, error) {
-	return r.Store.EnqueueFollowUps(ctx, r.Transcriber != nil, r.Thumbnailer != nil)
+	return r.Store.EnqueueFollowUps(ctx, r.Transcriber != nil, r.Thumbnailer != nil, max(r.MaxFollowUps, 1))
 }
 
 // RunSweeper sweeps every interval until ctx ends, calling wake when it

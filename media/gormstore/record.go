@@ -32,7 +32,7 @@ func finishLeased(tx *gorm.DB, job *media.Job) error {
 }
 
 // EnqueueFollowUps gives ready videos their transcribe and thumbs jobs.
-func (db *DB) EnqueueFollowUps(ctx context.Context, transcribe, thumbs bool) (int, error) {
+func (db *DB) EnqueueFollowUps(ctx context.Context, transcribe, thumbs bool, limit int) (int, error) {
 	// The sweep runs every few seconds; most find nothing to do, and a
 	// read does not take the single writer.
 	var todo int
@@ -69,12 +69,27 @@ func (db *DB) EnqueueFollowUps(ctx context.Context, transcribe, thumbs bool) (in
 				return fmt.Errorf("gormstore: expire follow-ups: %w", err)
 			}
 		}
+		// Follow-ups share the worker pool with processing: they wait
+		// while an upload waits to be processed, and at most limit of
+		// them are queued or running at once, so a backlog (an engine
+		// turned on over a full library) never queues ahead of new
+		// uploads. Newest videos go first.
+		var busy struct{ Waiting, Active int }
+		if err := tx.Raw(`SELECT
+				(SELECT COUNT(*) FROM jobs WHERE kind = 'process' AND state = ?) AS waiting,
+				(SELECT COUNT(*) FROM jobs WHERE kind IN ('transcribe', 'thumbs')) AS active`, jobQueued).Scan(&busy).Error; err != nil {
+			return fmt.Errorf("gormstore: count jobs: %w", err)
+		}
+		if busy.Waiting > 0 {
+			return nil
+		}
+		free := limit - busy.Active
 		type follow struct {
 			kind, table string
 			on          bool
 		}
-		for _, f := range []follow{{"transcribe", "transcripts", transcribe}, {"thumbs", "thumbnails", thumbs}} {
-			if !f.on {
+		for _, f := range []follow{{"thumbs", "thumbnails", thumbs}, {"transcribe", "transcripts", transcribe}} {
+			if !f.on || free <= 0 {
 				continue
 			}
 			if f.kind == "transcribe" {
@@ -84,23 +99,29 @@ func (db *DB) EnqueueFollowUps(ctx context.Context, transcribe, thumbs bool) (in
 					return fmt.Errorf("gormstore: reset transcripts: %w", err)
 				}
 			}
-			missing := `FROM videos WHERE status = 'ready' AND has_mp4 = 1 AND NOT EXISTS (SELECT 1 FROM ` + f.table + ` t WHERE t.video_id = videos.id)`
-			res := tx.Exec(`INSERT INTO jobs(kind, video_id, state, attempts, max_attempts, run_at, created_at, updated_at)
-				SELECT ?, id, ?, 0, ?, ?, ?, ? `+missing+` ON CONFLICT(kind, video_id) DO NOTHING`,
-				f.kind, jobQueued, DefaultMaxAttempts, now, now, now)
-			if res.Error != nil {
-				return fmt.Errorf("gormstore: enqueue %s: %w", f.kind, res.Error)
+			var ids []string
+			err := tx.Raw(`SELECT id FROM videos WHERE status = 'ready' AND has_mp4 = 1
+				AND NOT EXISTS (SELECT 1 FROM `+f.table+` t WHERE t.video_id = videos.id)
+				AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = ? AND j.video_id = videos.id)
+				ORDER BY id DESC LIMIT ?`, f.kind, free).Scan(&ids).Error
+			if err != nil {
+				return fmt.Errorf("gormstore: find videos for %s: %w", f.kind, err)
 			}
-			n += int(res.RowsAffected)
-			cols := "video_id, status, created_at, updated_at"
-			vals := "id, 'pending', ?, ?"
-			args := []any{now, now}
-			if f.table == "thumbnails" {
-				cols, vals, args = "video_id, status, updated_at", "id, 'pending', ?", []any{now}
+			for _, id := range ids {
+				if err := insertJob(tx, media.JobKind(f.kind), id, time.UnixMilli(now)); err != nil {
+					return err
+				}
+				row := `INSERT INTO transcripts(video_id, status, created_at, updated_at) VALUES (?, 'pending', ?, ?)`
+				args := []any{id, now, now}
+				if f.table == "thumbnails" {
+					row, args = `INSERT INTO thumbnails(video_id, status, updated_at) VALUES (?, 'pending', ?)`, []any{id, now}
+				}
+				if err := tx.Exec(row, args...).Error; err != nil {
+					return fmt.Errorf("gormstore: mark %s pending: %w", f.table, err)
+				}
 			}
-			if err := tx.Exec(`INSERT INTO `+f.table+`(`+cols+`) SELECT `+vals+` `+missing, args...).Error; err != nil {
-				return fmt.Errorf("gormstore: mark %s pending: %w", f.table, err)
-			}
+			n += len(ids)
+			free -= len(ids)
 		}
 		return nil
 	})

@@ -38,7 +38,7 @@ func TestFollowUpsEnqueueOnceAndExpire(t *testing.T) {
 	v := mustReadyVideo(t, db, "", "Weekly", media.VisibilityLink)
 	MustCreateVideo(t, db) // not ready: nothing for it
 	for i := 0; i < 3; i++ {
-		n, err := db.EnqueueFollowUps(ctx, true, true)
+		n, err := db.EnqueueFollowUps(ctx, true, true, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,14 +62,14 @@ func TestFollowUpsEnqueueOnceAndExpire(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.EnqueueFollowUps(ctx, true, true); err != nil {
+	if _, err := db.EnqueueFollowUps(ctx, true, true, 5); err != nil {
 		t.Fatal(err)
 	}
 	tr, _ = db.Transcript(ctx, v.ID)
 	if tr.Status != media.TranscriptFailed || tr.Error == "" {
 		t.Fatalf("orphaned pending transcript = %+v, want failed with a reason", tr)
 	}
-	if n, _ := db.EnqueueFollowUps(ctx, true, true); n != 0 {
+	if n, _ := db.EnqueueFollowUps(ctx, true, true, 5); n != 0 {
 		t.Fatalf("a failed transcript was enqueued again (%d)", n)
 	}
 }
@@ -180,5 +180,42 @@ func TestApplyEditMovesCommentsAndUndo(t *testing.T) {
 	}
 	if moved, _ := db.MovedItems(ctx, v.ID); len(moved) != 0 {
 		t.Fatalf("moved after undo = %+v", moved)
+	}
+}
+
+// TestFollowUpsYieldToProcessing: follow-ups never queue ahead of an
+// upload waiting to be processed, and at most limit are active at once,
+// newest video first.
+func TestFollowUpsYieldToProcessing(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, "")
+	var newest *media.Video
+	for i := 0; i < 3; i++ {
+		newest = mustReadyVideo(t, db, "", "v", media.VisibilityLink)
+	}
+	waiting := MustCreateVideo(t, db)
+	enqueue(t, db, waiting.ID) // a queued process job
+	if n, err := db.EnqueueFollowUps(ctx, true, false, 1); err != nil || n != 0 {
+		t.Fatalf("with an upload waiting: enqueued %d, %v; want 0", n, err)
+	}
+	j := claim(t, db) // the worker takes the upload
+	if j.Kind != media.JobProcess {
+		t.Fatalf("claimed %s first", j.Kind)
+	}
+	if n, _ := db.EnqueueFollowUps(ctx, true, false, 1); n != 1 {
+		t.Fatalf("enqueued %d, want 1 (the limit)", n)
+	}
+	if n, _ := db.EnqueueFollowUps(ctx, true, false, 1); n != 0 {
+		t.Fatalf("enqueued %d past the limit", n)
+	}
+	jobs, _ := db.Jobs(ctx)
+	var follow []media.Job
+	for _, j := range jobs {
+		if j.Kind == media.JobTranscribe {
+			follow = append(follow, j)
+		}
+	}
+	if len(follow) != 1 || follow[0].VideoID != newest.ID {
+		t.Fatalf("follow-ups = %+v, want one for the newest video", follow)
 	}
 }
