@@ -83,13 +83,8 @@ func (s *Server) videoByID(need media.Access) gin.HandlerFunc {
 
 // loadByID is videoByID's check; it answers and returns false on refusal.
 func (s *Server) loadByID(c *gin.Context, need media.Access) (*media.Video, bool) {
-	p, err := s.who(c)
-	if err != nil {
-		s.writeError(c, err)
-		return nil, false
-	}
-	if p == nil {
-		s.writeError(c, media.Errorf(media.EUNAUTHORIZED, "Sign in, or send an API token, to use this."))
+	p, ok := s.signedIn(c)
+	if !ok {
 		return nil, false
 	}
 	id := c.Param("id")
@@ -97,7 +92,7 @@ func (s *Server) loadByID(c *gin.Context, need media.Access) (*media.Video, bool
 		s.writeError(c, errVideoNotFound())
 		return nil, false
 	}
-	v, err := s.svc.Videos.Video(c.Request.Context(), id)
+	v, err := s.svc.Video(c.Request.Context(), id)
 	if err != nil {
 		s.writeError(c, err)
 		return nil, false
@@ -153,7 +148,7 @@ func (s *Server) resolveSlug(c *gin.Context) (*media.Video, media.Viewer, media.
 	slug := c.Param("slug")
 	var v *media.Video
 	if media.ValidSlug(slug) {
-		got, err := s.svc.Videos.VideoBySlug(c.Request.Context(), slug)
+		got, err := s.svc.VideoBySlug(c.Request.Context(), slug)
 		if err != nil && media.ErrorCode(err) != media.ENOTFOUND {
 			s.writeError(c, err)
 			return nil, media.Viewer{}, media.AccessNone, false
@@ -203,13 +198,7 @@ func (s *Server) childAccess(c *gin.Context, param, what string, videoOf func(id
 	notFound := media.Errorf(media.ENOTFOUND, "%s not found.", what)
 	shared, viaLink := s.videoInContext(c)
 	if !viaLink {
-		p, err := s.who(c)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		if p == nil {
-			s.writeError(c, media.Errorf(media.EUNAUTHORIZED, "Sign in, or send an API token, to use this."))
+		if _, ok := s.signedIn(c); !ok {
 			return
 		}
 	}
@@ -231,7 +220,7 @@ func (s *Server) childAccess(c *gin.Context, param, what string, videoOf func(id
 		c.Next()
 		return
 	}
-	v, err := s.svc.Videos.Video(c.Request.Context(), videoID)
+	v, err := s.svc.Video(c.Request.Context(), videoID)
 	if media.ErrorCode(err) == media.ENOTFOUND {
 		s.writeError(c, notFound)
 		return

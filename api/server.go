@@ -25,8 +25,11 @@ import (
 //go:embed openapi.yaml
 var OpenAPI []byte
 
-// Options configures a Server.
+// Options configures a Server. Service, Comments and Accounts are
+// required: New fails without them rather than guessing them from what
+// the store happens to implement.
 type Options struct {
+	// Service holds the videos' rules and stores; Videos is required.
 	Service *media.Service
 	// PublicURL is the base of share links, e.g. https://baton.example.com.
 	PublicURL string
@@ -36,24 +39,28 @@ type Options struct {
 	MaxUploadBytes int64
 	// Frontend is the built web UI (index.html, watch.html, assets/...).
 	Frontend fs.FS
-	// Comments holds the rules of comments and reactions. Nil: built from
-	// Service, whose Videos must then also be a media.CommentStore.
+	// Comments holds the rules of comments and reactions.
 	Comments *media.Comments
-	// RateLimits bounds comment and reaction writes; zero rates are the
-	// defaults.
+	// RateLimits bounds comment, reaction and video-creation writes; zero
+	// rates are the defaults (ratelimit.go).
 	RateLimits RateLimits
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	// Empty means none: the client is the TCP peer.
 	TrustedProxies []string
-	// PresignTTL is how long redirect URLs to object storage live. Zero
-	// means media is proxied through Baton instead.
+	// Presigner, when set, serves media by redirect to short-lived URLs
+	// of the object store, valid for PresignTTL, so the bytes bypass
+	// Baton. Nil: Baton streams them itself.
+	Presigner  media.Presigner
 	PresignTTL time.Duration
 	// MaxRecording caps a browser recording's length; 0 is no cap.
 	MaxRecording time.Duration
 	// UploadExpiry is how long an upload may stay idle before it is removed.
 	UploadExpiry time.Duration
-	// Accounts signs people in (auth.go). Nil: built over Service's store
-	// with open sign-up, when that store keeps users.
+	// OrphanAge is how long an unfinished object write or a stray staging
+	// file sits untouched before upkeep removes it; 0 is DefaultOrphanAge.
+	OrphanAge time.Duration
+	// Accounts signs people in (auth.go); its Users and Hasher are
+	// required.
 	Accounts *media.Accounts
 	// AuthLimits bounds password guessing; zero rates are the defaults.
 	AuthLimits AuthLimits
@@ -83,15 +90,15 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(opt Options) (*Server, error) {
+	if err := opt.check(); err != nil {
+		return nil, err
+	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
 	s := &Server{opt: opt, svc: opt.Service, log: opt.Log, done: make(chan struct{})}
 	s.comments = opt.Comments
-	if s.comments == nil {
-		s.comments = defaultComments(opt.Service)
-	}
 	s.limits = newLimiters(opt.RateLimits)
 	s.threads = newThreadCache()
 	s.comments.Hub.Observe(s.threads.invalidate)
@@ -117,7 +124,7 @@ func New(opt Options) (*Server, error) {
 	if err := e.SetTrustedProxies(opt.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("api: trusted proxies: %w", err)
 	}
-	e.Use(s.recoverer(), s.securityHeaders())
+	e.Use(s.recoverer(), s.securityHeaders(), s.jsonOnly)
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {
@@ -126,6 +133,27 @@ func New(opt Options) (*Server, error) {
 	s.engine = e
 	s.routes()
 	return s, nil
+}
+
+// check refuses Options that lack a dependency.
+func (opt Options) check() error {
+	var missing []string
+	if opt.Service == nil || opt.Service.Videos == nil {
+		missing = append(missing, "Service (with Videos)")
+	}
+	if opt.Comments == nil || opt.Comments.Store == nil || opt.Comments.Hub == nil {
+		missing = append(missing, "Comments")
+	}
+	if opt.Accounts == nil || opt.Accounts.Users == nil || opt.Accounts.Hasher == nil {
+		missing = append(missing, "Accounts (with Users and Hasher)")
+	}
+	if opt.Presigner != nil && opt.PresignTTL <= 0 {
+		missing = append(missing, "PresignTTL (with a Presigner)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("api: New needs %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // routes is the only place that names paths.
@@ -142,6 +170,7 @@ func (s *Server) routes() {
 	e.POST("/api/auth/login", s.login)
 	e.POST("/api/auth/logout", s.logout)
 	e.GET("/api/auth/me", signedIn, s.me)
+	e.GET("/api/auth/session", s.session)
 	e.PATCH("/api/auth/me", signedIn, s.updateMe)
 	e.POST("/api/auth/password", signedIn, s.changePassword)
 	e.GET("/api/auth/tokens", signedIn, s.listTokens)
@@ -278,7 +307,7 @@ func (s *Server) readyz(c *gin.Context) {
 	defer cancel()
 	checks := gin.H{}
 	ok := true
-	if err := s.svc.Videos.Ping(ctx); err != nil {
+	if err := s.svc.PingDatabase(ctx); err != nil {
 		checks["database"], ok = media.ErrorMessage(err), false
 	} else {
 		checks["database"] = "ok"

@@ -30,7 +30,7 @@ func (s *Server) countView(c *gin.Context, v *media.Video) (*media.Video, bool) 
 	if access(c) >= media.AccessManage || viewer.Pass || v.Sharing.MaxViews == 0 {
 		return v, true
 	}
-	nv, err := s.svc.Videos.CountView(c.Request.Context(), v.ID)
+	nv, err := s.svc.CountView(c.Request.Context(), v.ID)
 	if media.ErrorCode(err) == media.EGONE || media.ErrorCode(err) == media.ENOTFOUND {
 		s.writeError(c, errVideoNotFound())
 		return nil, false
@@ -52,7 +52,7 @@ func (s *Server) countView(c *gin.Context, v *media.Video) (*media.Video, bool) 
 // password_required again. Attempts are rate limited per client and video.
 func (s *Server) unlockShared(c *gin.Context) {
 	var req unlockRequest
-	if !s.bindAuth(c, &req, map[string]*string{"password": &req.Password}) {
+	if !s.decodeJSON(c, &req) {
 		return
 	}
 	v, viewer, acc, ok := s.resolveSlug(c)

@@ -10,13 +10,17 @@ import (
 	"github.com/baton-video/baton/media"
 )
 
+// A member's videos by id (create with its upload, list, read, rename and
+// discussion settings, delete), and a video reached through its share link.
+// Sharing settings and passes are in sharing.go.
+
 func (s *Server) createVideo(c *gin.Context) {
+	if !s.allow(c, s.limits.videoCreate, "new videos") {
+		return
+	}
 	var req createVideoRequest
-	if c.Request.ContentLength != 0 {
-		if err := c.ShouldBindJSON(&req); err != nil {
-			s.badRequest(c, "The request body must be JSON like {\"title\": \"...\"}.")
-			return
-		}
+	if !s.decodeOptionalJSON(c, &req) {
+		return
 	}
 	v, err := s.svc.CreateVideoFor(c.Request.Context(), s.currentUser(c).ID, req.Title)
 	if err != nil {
@@ -24,7 +28,7 @@ func (s *Server) createVideo(c *gin.Context) {
 		return
 	}
 	if err := s.uploads.create(c.Request.Context(), v.ID); err != nil {
-		_ = s.svc.Videos.DeleteVideo(c.Request.Context(), v.ID)
+		_ = s.svc.DeleteVideo(c.Request.Context(), v.ID)
 		s.writeError(c, err)
 		return
 	}
@@ -60,7 +64,7 @@ func (s *Server) listVideos(c *gin.Context) {
 		return
 	}
 	// One extra row tells whether there is a next page.
-	vs, err := s.svc.Videos.ListVideos(c.Request.Context(), media.ListOptions{
+	vs, err := s.svc.ListVideos(c.Request.Context(), media.ListOptions{
 		Limit: limit + 1, Before: before, Viewer: s.currentUser(c).ID, Scope: scope, Query: q, Now: s.now()})
 	if err != nil {
 		s.writeError(c, err)
@@ -100,8 +104,7 @@ func (s *Server) updateVideo(c *gin.Context) {
 		return
 	}
 	var req updateVideoRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		s.badRequest(c, "The request body must be JSON like {\"title\": \"...\"}.")
+	if !s.decodeJSON(c, &req) {
 		return
 	}
 	set := media.Settings{CommentsEnabled: req.CommentsEnabled, GuestComments: req.GuestComments, ReactionsEnabled: req.ReactionsEnabled}

@@ -5,23 +5,10 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/baton-video/baton/media"
 	"github.com/gin-gonic/gin"
+
+	"github.com/baton-video/baton/media"
 )
-
-type viewRequest struct {
-	// PlayedMs is how much of the video this page has played so far.
-	PlayedMs int64 `json:"playedMs"`
-	// Viewer is a random id the browser keeps (localStorage), so that
-	// several windows of one browser are one viewer. Signed-in members are
-	// known by their account instead.
-	Viewer string `json:"viewer"`
-}
-
-type viewJSON struct {
-	Counted bool  `json:"counted"`
-	Views   int64 `json:"views"`
-}
 
 var viewerID = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 

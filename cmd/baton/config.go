@@ -42,6 +42,7 @@ type Config struct {
 	MaxDuration    time.Duration
 	MaxPixels      int64
 	UploadExpiry   time.Duration
+	OrphanAge      time.Duration
 	TrustedProxies []string
 
 	Signup     bool
@@ -174,6 +175,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"BATON_UPLOAD_EXPIRY", "24h", "Unfinished uploads idle this long are removed.", durSetting(func(c *Config) *time.Duration { return &c.UploadExpiry }, time.Minute, 30*24*time.Hour)},
+	{"BATON_ORPHAN_AGE", "1h", "Unfinished object writes and stray staging files untouched this long, left by a process that died mid-write, are removed by upkeep. Must exceed the longest object upload a worker makes.", durSetting(func(c *Config) *time.Duration { return &c.OrphanAge }, time.Second, 30*24*time.Hour)},
 	{"BATON_TRUSTED_PROXIES", "", "Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: none.", func(c *Config, v string) error {
 		c.TrustedProxies = nil
 		for _, p := range strings.Split(v, ",") {

@@ -30,23 +30,6 @@ import (
 	"github.com/baton-video/baton/media/s3store"
 )
 
-// MustMP4 writes an H.264/AAC MP4 of testsrc2 and a tone: what a phone or a
-// screen recorder uploads. Its header states the duration, so accepting it
-// needs only ffprobe, and its video is copied, not re-encoded, so
-// processing it takes a fraction of a second. extra go before the output.
-func MustMP4(tb testing.TB, path string, seconds float64, size string, extra ...string) {
-	tb.Helper()
-	d := strconv.FormatFloat(seconds, 'f', -1, 64)
-	args := []string{
-		"-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=30:duration=" + d,
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=" + d,
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "30",
-		"-c:a", "aac", "-b:a", "64k",
-	}
-	args = append(args, extra...)
-	MustFFmpeg(tb, append(args, path)...)
-}
-
 func mustRead(tb testing.TB, path string) []byte {
 	tb.Helper()
 	b, err := os.ReadFile(path)
@@ -403,12 +386,15 @@ func describeJobs(jobs []media.Job) string {
 // fails with a clear reason; a later HEAD or PATCH gets 410 "expired". An
 // upload that is still moving is left alone and finishes.
 func TestStaleUploadsExpire(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "rec.webm")
-	MustWebM(t, rec, 3, "320x240")
+	mediatest.MustWebM(t, rec, 3, "320x240")
 	recData := mustRead(t, rec)
 	clip := filepath.Join(dir, "clip.mp4")
-	MustMP4(t, clip, 1, "160x120")
+	mediatest.MustMP4(t, clip, 1, "160x120")
 	clipData := mustRead(t, clip)
 
 	dataDir := t.TempDir()
@@ -493,9 +479,12 @@ func TestStaleUploadsExpire(t *testing.T) {
 // When the store is back, the client's retried HEAD hands the upload off,
 // and both videos end ready with exactly their outputs.
 func TestObjectStoreOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	dir := t.TempDir()
 	clip := filepath.Join(dir, "clip.mp4")
-	MustMP4(t, clip, 1, "160x120")
+	mediatest.MustMP4(t, clip, 1, "160x120")
 	data := mustRead(t, clip)
 	// ffmpeg waits at a gate, so the store can be stopped while a job is
 	// certainly mid-processing.
@@ -647,8 +636,11 @@ func resizeTmpfs(tb testing.TB, dir, size string) {
 // once space is back the upload resumes and the video ends ready. A job
 // that runs out of scratch space waits without using up its attempts.
 func TestDiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	src := filepath.Join(t.TempDir(), "clip.mp4")
-	MustMP4(t, src, 2, "640x360", "-qp", "10")
+	mediatest.MustMP4(t, src, 2, "640x360", "-qp", "10")
 	data := mustRead(t, src)
 	n := int64(len(data)) // about 850 KB
 	// A disk with room for the upload twice over, in whole pages.
@@ -767,9 +759,12 @@ func TestDiskFull(t *testing.T) {
 // chunk it had written the second), the client resumes from there, and the
 // stored original is byte-identical to the source, in exactly one video.
 func TestUploadSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	bin := buildBaton(t)
 	src := filepath.Join(t.TempDir(), "rec.webm")
-	MustWebM(t, src, 4, "320x240")
+	mediatest.MustWebM(t, src, 4, "320x240")
 	data := mustRead(t, src)
 	n := int64(len(data))
 	c := n / 6

@@ -38,10 +38,18 @@ var version = "dev"
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "baton:", err)
+		if !errors.As(err, new(loggedError)) {
+			fmt.Fprintln(os.Stderr, "baton:", err)
+		}
 		os.Exit(1)
 	}
 }
+
+// loggedError is an error the logger already wrote (as JSON in json mode,
+// where a plain line would break the one-object-a-line stream).
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -59,6 +67,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		m.WorkerOnly = args[0] == "worker"
 		m.Frontend = frontend.FS()
 		if err := m.Open(ctx); err != nil {
+			if cfg.LogFormat == "json" {
+				m.Log.Error("baton could not start", "err", err)
+				return loggedError{err}
+			}
 			return err
 		}
 		if !m.WorkerOnly {
@@ -66,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		<-ctx.Done()
 		stop()
-		fmt.Fprintln(stderr, "baton: shutting down")
+		m.Log.Info("shutting down")
 		return m.Close()
 	case "upload":
 		return runUpload(args[1:], stdout, stderr)
@@ -144,8 +156,9 @@ type Main struct {
 	Record *media.Record
 	// Comments holds the comment rules and their live hub.
 	Comments *media.Comments
-	// RateLimits bounds comment and reaction writes; the zero value is the
-	// defaults. Tests tighten them, benchmarks disable them.
+	// RateLimits bounds comment, reaction and video-creation writes; the
+	// zero value is the defaults. Tests tighten them, benchmarks disable
+	// them.
 	RateLimits api.RateLimits
 	// Accounts signs people in; AuthLimits bounds password guessing (zero:
 	// the defaults) and Hasher hashes passwords (zero: argon2id's
@@ -153,6 +166,11 @@ type Main struct {
 	Accounts   *media.Accounts
 	AuthLimits api.AuthLimits
 	Hasher     media.PasswordHasher
+
+	// lock is the data dir's, held by `baton serve` (see lockDataDir);
+	// scratch is this process's temp space under BATON_DATA_DIR/tmp.
+	lock    *media.ProcessLock
+	scratch *media.Scratch
 
 	ln      net.Listener
 	http    *http.Server
@@ -181,6 +199,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("BATON_DATA_DIR: %w", err)
 	}
+	if !m.WorkerOnly {
+		if m.lock, err = lockDataDir(filepath.Join(cfg.DataDir, "locks")); err != nil {
+			return err
+		}
+	}
+	// Every process gets its own scratch and removes only scratch whose
+	// process is gone, so a `baton worker` beside `baton serve` (or a
+	// second one started by mistake) never pulls files from a running job.
+	if m.scratch, err = media.OpenScratch(filepath.Join(cfg.DataDir, "tmp"), filepath.Join(cfg.DataDir, "locks")); err != nil {
+		return fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	if n := m.scratch.Sweep(cfg.OrphanAge); n > 0 {
+		m.Log.Info("removed scratch of stopped processes", "scratch_dirs", n)
+	}
 	tc, err := transcode.New(transcode.Config{
 		FFmpegPath: cfg.FFmpeg, FFprobePath: cfg.FFprobe,
 		MaxPixels: cfg.MaxPixels, MaxDuration: cfg.MaxDuration, ProcessTimeout: cfg.FFmpegTimeout,
@@ -193,14 +225,22 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// presigner serves media by redirect, when the store is S3 with a
+	// public URL viewers can reach.
+	var presigner media.Presigner
 	if cfg.S3Endpoint != "" {
-		m.Blobs, err = s3store.New(ctx, s3store.Config{
+		var st *s3store.Store
+		st, err = s3store.New(ctx, s3store.Config{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
 			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseTLS: cfg.S3UseTLS,
 			PathStyle: cfg.S3PathStyle, PublicURL: cfg.S3PublicURL,
 		})
 		if err != nil {
 			return fmt.Errorf("object storage (BATON_S3_*): %w", err)
+		}
+		m.Blobs = st
+		if cfg.S3PublicURL != "" {
+			presigner = st
 		}
 	} else {
 		m.Blobs, err = diskstore.New(filepath.Join(cfg.DataDir, "objects"))
@@ -210,15 +250,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Service = &media.Service{
 		Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs, Transcoder: tc,
-		Events: media.NewBroker(), Log: m.Log,
+		Events: media.NewBroker(), Log: m.Log, Scratch: m.scratch,
 	}
 	if lt, ok := any(tc).(media.LiveTranscoder); ok && !m.WorkerOnly {
-		liveTmp := filepath.Join(cfg.DataDir, "tmp")
-		if err := os.MkdirAll(liveTmp, 0o750); err != nil {
-			return fmt.Errorf("BATON_DATA_DIR: %w", err)
-		}
-		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: liveTmp, Log: m.Log}
-		m.Service.Live.CleanTemp()
+		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: m.scratch.Dir(), Log: m.Log}
 	}
 	transcriber, err := newTranscriber(cfg, m.Log)
 	if err != nil {
@@ -239,12 +274,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.started = time.Now()
 
 	if cfg.Workers > 0 {
-		tmp := filepath.Join(cfg.DataDir, "tmp")
-		if err := os.MkdirAll(tmp, 0o750); err != nil {
-			return fmt.Errorf("BATON_DATA_DIR: %w", err)
-		}
 		m.Pool = media.NewPool(m.Service, media.WorkerConfig{
-			Workers: cfg.Workers, Lease: cfg.JobLease, BackoffBase: cfg.JobBackoff, TempDir: tmp,
+			Workers: cfg.Workers, Lease: cfg.JobLease, BackoffBase: cfg.JobBackoff, TempDir: m.scratch.Dir(),
 		})
 		m.Service.Wake = m.Pool.Wake
 		m.wg.Add(1)
@@ -264,18 +295,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return nil
 	}
 
-	presign := time.Duration(0)
-	if cfg.S3PublicURL != "" {
-		presign = cfg.PresignTTL
-	}
 	m.Comments = media.NewComments(m.DB, m.DB, m.Service.Events)
 	m.Accounts = m.newAccounts()
 	m.Server, err = api.New(api.Options{
 		Accounts: m.Accounts, AuthLimits: m.AuthLimits,
 		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
-		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
-		UploadExpiry: cfg.UploadExpiry, MaxRecording: cfg.MaxRecording, Log: m.Log,
+		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, Presigner: presigner, PresignTTL: cfg.PresignTTL,
+		UploadExpiry: cfg.UploadExpiry, OrphanAge: cfg.OrphanAge, MaxRecording: cfg.MaxRecording, Log: m.Log,
 	})
 	if err != nil {
 		return err
@@ -340,5 +367,29 @@ func (m *Main) Close() error {
 		errs = append(errs, m.DB.Close())
 		m.DB = nil
 	}
+	errs = append(errs, m.scratch.Close())
+	m.scratch = nil
+	// Last: the data dir is free once nothing of ours uses it.
+	errs = append(errs, m.lock.Release())
+	m.lock = nil
 	return errors.Join(errs...)
+}
+
+// lockDataDir takes the data dir's lock for `baton serve`: one server per
+// data dir, because an upload's staged bytes, its live session and the
+// SQLite writer belong to one process. A second one is refused with a
+// message naming the holder. (`baton worker` takes no lock: it shares only
+// the database and the object store, and keeps to its own scratch.)
+func lockDataDir(locks string) (*media.ProcessLock, error) {
+	if err := os.MkdirAll(locks, 0o750); err != nil {
+		return nil, fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	l, err := media.LockFile(filepath.Join(locks, "serve.lock"))
+	if media.ErrorCode(err) == media.ECONFLICT {
+		return nil, fmt.Errorf("BATON_DATA_DIR %s is in use by another baton serve: %s. Stop that one first, or give this one its own BATON_DATA_DIR", filepath.Dir(locks), media.ErrorMessage(err))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	return l, nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // requireSpeechTools skips without espeak-ng and pocketsphinx, except in
@@ -41,7 +42,7 @@ func MustSpeechVideo(tb testing.TB, dir, text string) string {
 	if b, err := exec.Command("espeak-ng", "-v", "en-us", "-s", "130", "-w", speech, text).CombinedOutput(); err != nil {
 		tb.Fatalf("espeak-ng: %v\n%s", err, b)
 	}
-	MustFFmpeg(tb, "-i", speech,
+	mediatest.MustFFmpeg(tb, "-i", speech,
 		"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
 		"-filter_complex", "[0:a]adelay=1000,apad=pad_dur=1[a]",
 		"-map", "1:v", "-map", "[a]", "-shortest",
@@ -55,7 +56,7 @@ func MustToneVideo(tb testing.TB, dir string, seconds int) string {
 	tb.Helper()
 	out := filepath.Join(dir, "tone.mp4")
 	d := strconv.Itoa(seconds)
-	MustFFmpeg(tb, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration="+d,
+	mediatest.MustFFmpeg(tb, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration="+d,
 		"-f", "lavfi", "-i", "sine=frequency=300:duration="+d,
 		"-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
 		"-movflags", "+faststart", out)

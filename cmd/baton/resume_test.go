@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestProcessingResumesAfterStop: the server is stopped while ffmpeg is
@@ -22,11 +23,14 @@ import (
 // survives, and after a restart on the same data the video ends ready once,
 // with exactly its outputs.
 func TestProcessingResumesAfterStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	// An MP4 whose video must be re-encoded: a processing job takes it
 	// (recordings are converted while they upload), and long enough to be
 	// caught in ffmpeg.
 	src := filepath.Join(t.TempDir(), "long.mp4")
-	MustMP4(t, src, 12, "640x360", "-pix_fmt", "yuv444p")
+	mediatest.MustMP4(t, src, 12, "640x360", "-pix_fmt", "yuv444p")
 	data, _ := os.ReadFile(src)
 	dataDir := t.TempDir()
 	cfg := testConfig(t, dataDir, nil)
@@ -60,12 +64,15 @@ func TestProcessingResumesAfterStop(t *testing.T) {
 // video ends ready once; the killed process's ffmpeg dies with it and its
 // scratch files are cleaned up.
 func TestProcessingResumesAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	bin := buildBaton(t)
 	// An MP4 whose video must be re-encoded: a processing job takes it
 	// (recordings are converted while they upload), and long enough to be
 	// caught in ffmpeg.
 	src := filepath.Join(t.TempDir(), "long.mp4")
-	MustMP4(t, src, 12, "640x360", "-pix_fmt", "yuv444p")
+	mediatest.MustMP4(t, src, 12, "640x360", "-pix_fmt", "yuv444p")
 	data, _ := os.ReadFile(src)
 	dataDir := t.TempDir()
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestGracefulShutdown sends SIGTERM to the real server while a recording's
@@ -18,13 +19,16 @@ import (
 // spending an attempt; every ffmpeg stops; the process exits 0 promptly,
 // leaving no scratch files. Restarted, both videos end ready.
 func TestGracefulShutdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	bin := buildBaton(t)
 	dir := t.TempDir()
 	clip := filepath.Join(dir, "clip.mp4")
-	MustMP4(t, clip, 8, "160x120")
+	mediatest.MustMP4(t, clip, 8, "160x120")
 	clipData := mustRead(t, clip)
 	rec := filepath.Join(dir, "rec.webm")
-	MustWebM(t, rec, 3, "320x240")
+	mediatest.MustWebM(t, rec, 3, "320x240")
 	recData := mustRead(t, rec)
 	// Transcoding runs at the video's own pace (-re), so it is certainly
 	// running when the signal comes; everything else runs as usual.

@@ -190,6 +190,17 @@ func (db *DB) ReapJobs(ctx context.Context, now time.Time, reason string) ([]str
 	return changed, err
 }
 
+// StrandedVideos returns the processing videos that have no job.
+func (db *DB) StrandedVideos(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := db.r.WithContext(ctx).Raw(`SELECT id FROM videos WHERE status = ?
+		AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.video_id = videos.id)`, string(media.StatusProcessing)).Scan(&ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: stranded videos: %w", err)
+	}
+	return ids, nil
+}
+
 // Jobs lists the queued and running jobs, oldest first, for tests and
 // operators.
 func (db *DB) Jobs(ctx context.Context) ([]media.Job, error) {

@@ -3,7 +3,6 @@
 import '../styles/auth.css';
 
 import {
-  accountMenu,
   changePassword,
   createInvite,
   createToken,
@@ -21,6 +20,7 @@ import {
   type User,
 } from '../lib/auth';
 import { copyWithToast } from '../lib/clipboard';
+import { mountHeader } from '../lib/header';
 import { confirmDialog } from '../lib/dialog';
 import { $, h, icon } from '../lib/dom';
 import { formatDate, formatRelativeTime } from '../lib/format';
@@ -54,6 +54,8 @@ function secretBox(box: HTMLElement, label: string, value: string, note: string)
   input.focus();
 }
 
+const header = mountHeader('account', { signedIn: true });
+
 /* ---------- Profile ---------- */
 
 $('profile-form').addEventListener('submit', async (ev) => {
@@ -62,7 +64,7 @@ $('profile-form').addEventListener('submit', async (ev) => {
   try {
     user = await updateProfile($<HTMLInputElement>('profile-name').value);
     status(st, 'Name saved.');
-    accountMenu($('account-slot'), user);
+    header.setUser(user);
   } catch (err) {
     status(st, err instanceof Error ? err.message : 'Couldn’t save.', 'error');
   }
@@ -231,7 +233,7 @@ async function start(): Promise<void> {
     return;
   }
   user = u;
-  accountMenu($('account-slot'), u);
+  header.setUser(u);
   $('profile-email').textContent = `${u.email} · ${u.role === 'admin' ? 'Admin' : 'Member'} of this workspace`;
   $<HTMLInputElement>('profile-name').value = u.name;
   $<HTMLInputElement>('password-username').value = u.email;

@@ -15,6 +15,8 @@
 import '../styles/record.css';
 
 import { getConfig } from '../lib/api';
+import { me } from '../lib/auth';
+import { mountHeader } from '../lib/header';
 import { copyWithToast } from '../lib/clipboard';
 import { $ } from '../lib/dom';
 import { formatDurationLong } from '../lib/format';
@@ -24,6 +26,7 @@ import { Recorder } from './record/machine';
 import { Recovery } from './record/recovery';
 import { ui } from './record/ui';
 
+const header = mountHeader('record', { signedIn: true });
 const prefs = loadPrefs();
 const rec = new Recorder(prefs, (r) => new Devices(prefs, () => r.state === 'idle', () => r.syncStage()));
 const devices = rec.devices;
@@ -117,6 +120,7 @@ window.addEventListener('pagehide', () => {
 });
 
 async function init(): Promise<void> {
+  void me().then((u) => header.setUser(u), () => header.setUser(null));
   applyPrefs();
   rec.setState('idle');
   devices.updateModeAvailability();
