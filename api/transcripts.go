@@ -191,6 +191,25 @@ func (s *Server) serveThumbs(c *gin.Context, v *media.Video, file string) {
 	http.ServeContent(c.Writer, c.Request, "thumbs.jpg", b.Info().ModTime, b)
 }
 
+// serveChapters answers /media/{slug}/chapters.vtt: the chapters as a
+// WebVTT chapters track for the player's seek bar (404 without any).
+func (s *Server) serveChapters(c *gin.Context, v *media.Video) {
+	r, ok := s.record(c)
+	if !ok {
+		return
+	}
+	ch, err := r.ChaptersFor(c.Request.Context(), v)
+	if err == nil && len(ch) == 0 {
+		err = media.Errorf(media.ENOTFOUND, "Not found.")
+	}
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, no-store")
+	c.Data(http.StatusOK, "text/vtt; charset=utf-8", []byte(media.ChaptersVTT(ch, v.DurationMs)))
+}
+
 // serveRecordMedia serves the record's files under /media/{slug}/;
 // false when file is not one of them.
 func (s *Server) serveRecordMedia(c *gin.Context, v *media.Video) bool {
@@ -199,6 +218,8 @@ func (s *Server) serveRecordMedia(c *gin.Context, v *media.Video) bool {
 		s.serveCaptions(c)
 	case "thumbs.vtt", "thumbs.jpg":
 		s.serveThumbs(c, v, file)
+	case "chapters.vtt":
+		s.serveChapters(c, v)
 	default:
 		return false
 	}

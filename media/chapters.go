@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -129,6 +130,24 @@ func leadingTime(s string) (ms int64, rest string, ok bool) {
 		total = total*60 + n
 	}
 	return total * 1000, s[end:], true
+}
+
+// ChaptersVTT writes chapters as a WebVTT chapters track: each cue runs
+// from its chapter's start to the next one's (the last to durationMs).
+func ChaptersVTT(ch []Chapter, durationMs int64) string {
+	var b strings.Builder
+	b.WriteString("WEBVTT\n")
+	for i, c := range ch {
+		end := durationMs
+		if i+1 < len(ch) {
+			end = ch[i+1].StartMs
+		}
+		if end <= c.StartMs {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s --> %s\n%s\n", vttTime(c.StartMs), vttTime(end), cueText(c.Title))
+	}
+	return b.String()
 }
 
 // ChaptersFor returns the video's chapters on its current timeline: the

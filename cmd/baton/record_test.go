@@ -488,6 +488,17 @@ func TestChapters(t *testing.T) {
 	if len(out.Chapters) != 2 || out.Chapters[0].Title != "Intro" || out.Chapters[1].StartMs != 5000 {
 		t.Fatalf("chapters = %+v", out.Chapters)
 	}
+	// The same as a chapters track for the player's seek bar.
+	r, err = http.Get(s.URL + "/media/" + v.Slug + "/chapters.vtt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	track, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if n, err := media.ValidateVTT(string(track)); r.StatusCode != http.StatusOK || err != nil || n != 2 ||
+		!strings.Contains(string(track), "00:00:00.000 --> 00:00:05.000\nIntro\n") || !strings.Contains(string(track), "--> 00:00:10.0") {
+		t.Fatalf("chapters.vtt: %s %d cues %v\n%s", r.Status, n, err, track)
+	}
 	for _, bad := range []any{
 		[]map[string]any{{"startMs": 99000, "title": "After the end"}},
 		[]map[string]any{{"startMs": 0, "title": ""}},
