@@ -215,6 +215,27 @@ func (r *Record) currentCuts(ctx context.Context, videoID string) ([]Cut, error)
 	return e.Applied, nil
 }
 
+// sameCuts fails (retryably) when the video's applied cuts are no longer
+// want: an edit replaced the MP4 a follow-up job was working from.
+func (r *Record) sameCuts(ctx context.Context, videoID string, want []Cut) error {
+	got, err := r.currentCuts(ctx, videoID)
+	if err != nil {
+		return err
+	}
+	if len(got) != len(want) {
+		return errEditedMeanwhile
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			return errEditedMeanwhile
+		}
+	}
+	return nil
+}
+
+// errEditedMeanwhile is internal, so the job runs again on the new MP4.
+var errEditedMeanwhile = Errorf(EINTERNAL, "The video was edited while this was being made.")
+
 // EditFor returns the video's edit; a video never edited has an empty one.
 func (r *Record) EditFor(ctx context.Context, v *Video) (*Edit, []MovedItem, error) {
 	e, err := r.Store.Edit(ctx, v.ID)

@@ -105,11 +105,19 @@ func (r *Record) thumbs(ctx context.Context, job *Job, tempDir string) error {
 	}
 	defer os.RemoveAll(dir)
 	in, out := filepath.Join(dir, "video.mp4"), filepath.Join(dir, "sprite.jpg")
+	cuts, err := r.currentCuts(ctx, v.ID)
+	if err != nil {
+		return err
+	}
 	if err := fetch(ctx, r.Blobs, MP4Key(v.ID), in); err != nil {
 		return err
 	}
 	sheet, err := r.Thumbnailer.Sprite(ctx, in, out, v.DurationMs)
 	if err != nil {
+		return err
+	}
+	// A sprite of a timeline an edit replaced meanwhile would mislead.
+	if err := r.sameCuts(ctx, v.ID, cuts); err != nil {
 		return err
 	}
 	if err := store(ctx, r.Blobs, out, SpriteKey(v.ID), "image/jpeg"); err != nil {

@@ -350,6 +350,11 @@ func (r *Record) transcribe(ctx context.Context, job *Job, tempDir string) error
 	}
 	defer os.RemoveAll(dir)
 	in, wav := filepath.Join(dir, "video.mp4"), filepath.Join(dir, "audio.wav")
+	// The cuts the MP4 we read shows: lines are mapped back through them.
+	cuts, err := r.currentCuts(ctx, v.ID)
+	if err != nil {
+		return err
+	}
 	if err := fetch(ctx, r.Blobs, MP4Key(v.ID), in); err != nil {
 		return err
 	}
@@ -367,9 +372,9 @@ func (r *Record) transcribe(ctx context.Context, job *Job, tempDir string) error
 		}
 		t.Language = res.Language
 		t.Segments = CleanSegments(res.Segments, v.DurationMs)
-		// Lines are stored on the original timeline (edit.go).
-		cuts, err := r.currentCuts(ctx, v.ID)
-		if err != nil {
+		// Lines are stored on the original timeline (edit.go). An edit
+		// applied while we listened makes them unplaceable: start over.
+		if err := r.sameCuts(ctx, v.ID, cuts); err != nil {
 			return err
 		}
 		for i := range t.Segments {
