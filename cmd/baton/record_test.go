@@ -509,3 +509,69 @@ func TestChapters(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordRefusesBadInput: every bad request about the record gets a
+// clear error with the right status, and nothing changes.
+func TestRecordRefusesBadInput(t *testing.T) {
+	s := MustStart(t, testConfig(t, t.TempDir(), nil))
+	v := s.uploadFile(t, "Inputs", MustToneVideo(t, t.TempDir(), 3))
+	member := s.memberToken(t, "max@example.com")
+	send := func(token, method, path, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if token == "" {
+			authorize(req)
+		} else {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e apiErr
+		json.NewDecoder(resp.Body).Decode(&e)
+		return resp.StatusCode, e.Error.Code
+	}
+	id := "/api/videos/" + v.ID
+	tests := []struct {
+		token, method, path, body string
+		status                    int
+		code                      string
+	}{
+		{"", "GET", "/api/search?q=", "", 400, "invalid"},
+		{"", "GET", "/api/search?q=%22%2A%2A", "", 400, "invalid"},
+		{"", "GET", "/api/search?q=" + strings.Repeat("a", 600), "", 400, "invalid"},
+		{"", "GET", "/api/search?q=budget&limit=0", "", 400, "invalid"},
+		{"", "PATCH", id + "/transcript/segments/abc", `{"text":"x"}`, 404, "not_found"},
+		{"", "PATCH", id + "/transcript/segments/999", `{"text":"x"}`, 404, "not_found"},
+		{"", "PATCH", id + "/transcript/segments/1", `{"text":5}`, 400, "invalid"},
+		{"", "PATCH", id + "/transcript/segments/1", `{"txt":"x"}`, 400, "invalid"},
+		{"", "POST", id + "/transcript/retry", "", 409, "conflict"},
+		{member, "PATCH", id + "/transcript/segments/1", `{"text":"x"}`, 403, "not_allowed"},
+		{member, "PUT", id + "/chapters", `[]`, 403, "not_allowed"},
+		{member, "POST", id + "/edit", `{"cuts":[[0,1000]]}`, 403, "not_allowed"},
+		{member, "GET", id + "/edit", "", 403, "not_allowed"},
+		{"", "PUT", id + "/chapters", `{"startMs":0}`, 400, "invalid"},
+		{"", "PUT", id + "/chapters", `[{"startMs":-5,"title":"x"}]`, 400, "invalid"},
+		{"", "POST", id + "/edit", `{"cuts":[[0,1000]],"extra":1}`, 400, "invalid"},
+		{"", "GET", "/api/videos/" + media.NewID() + "/transcript", "", 404, "not_found"},
+		{"", "GET", "/media/" + v.Slug + "/thumbs.vtt", "", 404, "not_found"},
+		{"", "GET", "/media/" + v.Slug + "/chapters.vtt", "", 404, "not_found"},
+		{"", "GET", id + "/transcript.srt", "", 404, "not_found"},
+	}
+	for _, tt := range tests {
+		status, code := send(tt.token, tt.method, tt.path, tt.body)
+		if status != tt.status || code != tt.code {
+			t.Errorf("%s %s %s = %d %s, want %d %s", tt.method, tt.path, tt.body, status, code, tt.status, tt.code)
+		}
+	}
+	var e apiEdit
+	s.do(t, "GET", id+"/edit", nil, &e)
+	if e.State != "done" || len(e.Applied) != 0 || e.OriginalDurationMs != v.DurationMs {
+		t.Fatalf("edit after refusals = %+v", e)
+	}
+}
