@@ -64,7 +64,14 @@ type Options struct {
 	Accounts *media.Accounts
 	// AuthLimits bounds password guessing; zero rates are the defaults.
 	AuthLimits AuthLimits
-	Log        *slog.Logger
+	// UploadOwners records which process holds each upload, when several
+	// share the database (forward.go). Nil: every upload is local.
+	UploadOwners media.UploadOwners
+	// Metrics observes requests (metrics.go); MetricsToken opens /metrics
+	// to callers presenting it. Either empty: no /metrics here.
+	Metrics      Metrics
+	MetricsToken string
+	Log          *slog.Logger
 }
 
 // Server serves Baton over HTTP.
@@ -86,6 +93,9 @@ type Server struct {
 	threads  *threadCache
 	// auth checks who is asking (auth.go, middleware.go).
 	auth authState
+	// fwd passes upload requests to the process holding the upload
+	// (forward.go); nil on one process.
+	fwd *forwarder
 }
 
 // New builds the server and its routes.
@@ -99,6 +109,7 @@ func New(opt Options) (*Server, error) {
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
 	s := &Server{opt: opt, svc: opt.Service, log: opt.Log, done: make(chan struct{})}
 	s.comments = opt.Comments
+	s.fwd = newForwarder(opt.UploadOwners)
 	s.limits = newLimiters(opt.RateLimits)
 	s.threads = newThreadCache()
 	s.comments.Hub.Observe(s.threads.invalidate)
@@ -124,7 +135,7 @@ func New(opt Options) (*Server, error) {
 	if err := e.SetTrustedProxies(opt.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("api: trusted proxies: %w", err)
 	}
-	e.Use(s.recoverer(), s.securityHeaders(), s.jsonOnly)
+	e.Use(s.observe(), s.recoverer(), s.securityHeaders(), s.jsonOnly)
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {
@@ -161,6 +172,7 @@ func (s *Server) routes() {
 	e := s.engine
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics)
 	e.GET("/api/openapi.yaml", s.openapi)
 
 	// accounts and the workspace (auth.go)
@@ -186,7 +198,7 @@ func (s *Server) routes() {
 
 	// A member's videos, by id (middleware.go guards who may what).
 	watch, manage := s.videoByID(media.AccessWatch), s.videoByID(media.AccessManage)
-	e.POST("/api/videos", signedIn, s.createVideo)
+	e.POST("/api/videos", signedIn, s.recordUploadOwner, s.createVideo)
 	e.GET("/api/videos", signedIn, s.listVideos)
 	e.GET("/api/videos/:id", watch, s.getVideo)
 	e.PATCH("/api/videos/:id", manage, s.updateVideo)
@@ -228,8 +240,8 @@ func (s *Server) routes() {
 
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.
-	e.HEAD("/api/uploads/:id", manage, s.uploads.head)
-	e.PATCH("/api/uploads/:id", manage, s.uploads.patch)
+	e.HEAD("/api/uploads/:id", s.forwardUpload, manage, s.uploads.head)
+	e.PATCH("/api/uploads/:id", s.forwardUpload, manage, s.uploads.patch)
 	e.OPTIONS("/api/uploads/:id", s.uploads.options)
 
 	// the written record (transcripts.go): transcripts, captions and

@@ -28,6 +28,7 @@ var adapterOnly = map[string]string{
 	"gorm.io/":                     module + "/media/gormstore",
 	"github.com/minio/minio-go/":   module + "/media/s3store",
 	"github.com/u2takey/ffmpeg-go": module + "/transcode",
+	"github.com/prometheus/":       module + "/media/prommetrics",
 	// ffmpeg-go links the AWS SDK for an upload helper we never call.
 	"github.com/aws/aws-sdk-go": "",
 }

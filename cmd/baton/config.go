@@ -23,6 +23,7 @@ type Config struct {
 	PublicURL   string
 	DataDir     string
 	DatabaseURL string
+	InternalURL string
 
 	S3Endpoint  string
 	S3Bucket    string
@@ -51,6 +52,8 @@ type Config struct {
 	FFmpeg        string
 	FFprobe       string
 	FFmpegTimeout time.Duration
+	MetricsToken  string
+	MetricsAddr   string
 
 	// The written record (record.go): which transcription engine, and
 	// each engine's settings.
@@ -114,11 +117,29 @@ var settings = []setting{
 		c.DataDir = v
 		return nil
 	}},
-	{"BATON_DATABASE_URL", "", "Metadata database. Empty: SQLite file BATON_DATA_DIR/baton.db. sqlite:///path/to/file.db for another file.", func(c *Config, v string) error {
-		if v != "" && !strings.HasPrefix(v, "sqlite://") {
-			return fmt.Errorf("only sqlite:// URLs are supported by this build (got scheme %q)", strings.SplitN(v, ":", 2)[0])
+	{"BATON_DATABASE_URL", "", "Metadata database. Empty: SQLite file BATON_DATA_DIR/baton.db (one process). sqlite:///path/to/file.db for another file. postgres://user:pass@host:5432/db?sslmode=... for Postgres, which several `baton serve` and `baton worker` processes can share.", func(c *Config, v string) error {
+		switch {
+		case v == "", strings.HasPrefix(v, "sqlite://"):
+		case strings.HasPrefix(v, "postgres://"), strings.HasPrefix(v, "postgresql://"):
+			u, err := url.Parse(v)
+			if err != nil || u.Host == "" {
+				return fmt.Errorf("must be a URL like postgres://user:password@host:5432/baton")
+			}
+		default:
+			return fmt.Errorf("must start with sqlite:// or postgres:// (got scheme %q)", strings.SplitN(v, ":", 2)[0])
 		}
 		c.DatabaseURL = v
+		return nil
+	}},
+	{"BATON_INTERNAL_URL", "", "Base URL at which the other Baton processes reach this one (Postgres only): an upload's requests that land elsewhere are forwarded to the process holding it. Default: http://BATON_ADDR, with this machine's hostname for an unspecified host.", func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("must be an absolute http(s) URL, e.g. http://baton-api-1:8080")
+		}
+		c.InternalURL = strings.TrimRight(v, "/")
 		return nil
 	}},
 	{"BATON_S3_ENDPOINT", "", "S3-compatible endpoint host:port (e.g. 127.0.0.1:9000 for MinIO, s3.amazonaws.com). Empty: objects on local disk in BATON_DATA_DIR/objects.", strSetting(func(c *Config) *string { return &c.S3Endpoint })},
@@ -202,6 +223,18 @@ var settings = []setting{
 			return nil
 		}
 		return durSetting(func(c *Config) *time.Duration { return &c.FFmpegTimeout }, time.Second, 100*time.Hour)(c, v)
+	}},
+	{"BATON_METRICS_TOKEN", "", "If set, /metrics (Prometheus text format) answers on the public listener to requests with Authorization: Bearer and this token. Empty: no /metrics there.", strSetting(func(c *Config) *string { return &c.MetricsToken })},
+	{"BATON_METRICS_ADDR", "", "If set, a second listener on this host:port serves /metrics without a token, for a scraper on a private network (also how `baton worker` is scraped). Empty: none.", func(c *Config, v string) error {
+		if v == "" {
+			c.MetricsAddr = ""
+			return nil
+		}
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("must be host:port, e.g. 127.0.0.1:9090")
+		}
+		c.MetricsAddr = v
+		return nil
 	}},
 	{"BATON_TRANSCRIBE", "auto", "Transcription engine: whisper (whisper.cpp, local), openai (any OpenAI-compatible /v1/audio/transcriptions endpoint), pocketsphinx (local, English only, least accurate), off, or auto: openai if BATON_TRANSCRIBE_URL is set, else whisper if BATON_WHISPER_MODEL is set, else pocketsphinx if installed, else off.", enumSetting(func(c *Config) *string { return &c.Transcribe }, "auto", "off", "whisper", "openai", "pocketsphinx")},
 	{"BATON_TRANSCRIBE_LANGUAGE", "", "Spoken language as an ISO 639-1 code (en, de, ja...). Empty: the engine detects it (whisper, openai); pocketsphinx knows only en.", func(c *Config, v string) error {
@@ -352,6 +385,32 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 func lookup(getenv func(string) string, key string) (string, bool) {
 	v := getenv(key)
 	return v, v != ""
+}
+
+// Postgres reports whether the metadata database is Postgres.
+func (c Config) Postgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+// DatabaseTarget is what gormstore.OpenURL opens: the Postgres URL, or the
+// SQLite file.
+func (c Config) DatabaseTarget() string {
+	if c.Postgres() {
+		return c.DatabaseURL
+	}
+	return c.DatabasePath()
+}
+
+// internalURL is the base URL other processes use to reach this one.
+func (c Config) internalURL(listenAddr string) string {
+	if c.InternalURL != "" {
+		return c.InternalURL
+	}
+	host, port, _ := net.SplitHostPort(listenAddr)
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host, _ = os.Hostname()
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // DatabasePath is the SQLite file to open.

@@ -29,6 +29,7 @@ import (
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/diskstore"
 	"github.com/baton-video/baton/media/gormstore"
+	"github.com/baton-video/baton/media/prommetrics"
 	"github.com/baton-video/baton/media/s3store"
 	"github.com/baton-video/baton/transcode"
 )
@@ -172,11 +173,18 @@ type Main struct {
 	lock    *media.ProcessLock
 	scratch *media.Scratch
 
-	ln      net.Listener
-	http    *http.Server
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	started time.Time
+	// Metrics are the process's Prometheus metrics (nil: off);
+	// MetricsAddr is where the private metrics listener listens.
+	Metrics     *prommetrics.Metrics
+	MetricsAddr string
+
+	ln          net.Listener
+	unlockDB    func()
+	metricsHTTP *http.Server
+	http        *http.Server
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	started     time.Time
 }
 
 // NewMain returns an unopened Main.
@@ -221,10 +229,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.DB, err = gormstore.Open(ctx, cfg.DatabasePath(), m.Log)
-	if err != nil {
+	if err := m.openDatabase(ctx); err != nil {
 		return err
 	}
+	m.setupMetrics()
 	// presigner serves media by redirect, when the store is S3 with a
 	// public URL viewers can reach.
 	var presigner media.Presigner
@@ -249,10 +257,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}
 	m.Service = &media.Service{
-		Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs, Transcoder: tc,
+		Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs, Transcoder: m.timed(tc),
 		Events: media.NewBroker(), Log: m.Log, Scratch: m.scratch,
 	}
-	if lt, ok := any(tc).(media.LiveTranscoder); ok && !m.WorkerOnly {
+	// Other processes' changes reach this process's live pages (Postgres).
+	m.DB.OnVideoChange(m.Service.Events.Publish)
+	if lt, ok := m.Service.Transcoder.(media.LiveTranscoder); ok && !m.WorkerOnly {
 		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: m.scratch.Dir(), Log: m.Log}
 	}
 	transcriber, err := newTranscriber(cfg, m.Log)
@@ -278,6 +288,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			Workers: cfg.Workers, Lease: cfg.JobLease, BackoffBase: cfg.JobBackoff, TempDir: m.scratch.Dir(),
 		})
 		m.Service.Wake = m.Pool.Wake
+		m.DB.OnNotice("j", func(string) { m.Pool.Wake() })
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
@@ -291,7 +302,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.Record.RunSweeper(runCtx, 2*time.Second, m.Pool.Wake)
 		}()
 	}
+	if err := m.serveMetrics(runCtx); err != nil {
+		return err
+	}
+	m.startSingletons(runCtx)
 	if m.WorkerOnly {
+		m.Log.Info("baton worker started", "workers", cfg.Workers, "storage", storageName(cfg), "version", version)
 		return nil
 	}
 
@@ -303,6 +319,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, Presigner: presigner, PresignTTL: cfg.PresignTTL,
 		UploadExpiry: cfg.UploadExpiry, OrphanAge: cfg.OrphanAge, MaxRecording: cfg.MaxRecording, Log: m.Log,
+		UploadOwners: m.uploadOwners(),
+		Metrics:      m.apiMetrics(), MetricsToken: cfg.MetricsToken,
 	})
 	if err != nil {
 		return err
@@ -316,6 +334,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		// Tests listen on a random port; links must name the real one.
 		m.Config.PublicURL = "http://" + m.ln.Addr().String()
 		m.Server.SetPublicURL(m.Config.PublicURL)
+	}
+	if cfg.Postgres() {
+		m.Server.SetInternalURL(cfg.internalURL(m.ln.Addr().String()))
 	}
 	m.http = &http.Server{
 		Handler: m.Server.Handler(),
@@ -356,6 +377,9 @@ func (m *Main) Close() error {
 		errs = append(errs, m.http.Shutdown(ctx))
 		cancel()
 	}
+	if m.metricsHTTP != nil {
+		errs = append(errs, m.metricsHTTP.Close())
+	}
 	if m.cancel != nil {
 		m.cancel()
 	}
@@ -366,6 +390,10 @@ func (m *Main) Close() error {
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
 		m.DB = nil
+	}
+	if m.unlockDB != nil {
+		m.unlockDB()
+		m.unlockDB = nil
 	}
 	errs = append(errs, m.scratch.Close())
 	m.scratch = nil

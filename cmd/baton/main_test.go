@@ -47,6 +47,7 @@ func testConfig(tb testing.TB, dataDir string, fn func(*Config)) Config {
 	c.DataDir = dataDir
 	c.Workers = 1
 	c.JobLease = 3 * time.Second
+	c.DatabaseURL = testDatabaseURL(tb)
 	// The written record's follow-up jobs (transcripts, thumbnails) would
 	// add objects and jobs every other test would have to expect; the
 	// record's own tests turn them on.

@@ -1,8 +1,15 @@
-// Package gormstore keeps Baton's metadata (videos, jobs) in a SQL database
-// through GORM. The embedded default is one SQLite file in WAL mode with a
-// single writer connection and immediate transactions, so writers queue on
-// Go's connection pool instead of failing with SQLITE_BUSY, while a separate
-// pool of read connections serves lookups concurrently.
+// Package gormstore keeps Baton's metadata (videos, jobs, comments,
+// accounts) in a SQL database through GORM. The embedded default is one
+// SQLite file in WAL mode with a single writer connection and immediate
+// transactions, so writers queue on Go's connection pool instead of failing
+// with SQLITE_BUSY, while a separate pool of read connections serves lookups
+// concurrently.
+//
+// Scaled out, the same schema lives in Postgres (pgx), shared by several
+// processes: jobs are claimed with FOR UPDATE SKIP LOCKED, periodic work
+// claims its tick in a row, and committed changes are announced to every
+// process with NOTIFY (ids only; see feed.go), so each can serve its own
+// live streams and drop its caches.
 package gormstore
 
 import (
@@ -13,6 +20,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/driver/sqlite"
@@ -24,12 +33,36 @@ import (
 
 // DB is an open metadata database.
 type DB struct {
-	w   *gorm.DB // the only connection that writes
-	r   *gorm.DB // read-only connections
+	w   *gorm.DB // the only connection that writes (SQLite); the pool (Postgres)
+	r   *gorm.DB // read-only connections (SQLite); the same pool as w (Postgres)
 	log *slog.Logger
+	pg  bool
+	// feed relays committed changes between processes (Postgres only).
+	feed *feed
+	// local holds OnNotice handlers on SQLite, where Notify stays in the
+	// process.
+	localMu sync.Mutex
+	local   map[string][]func(string)
 	// comments commits comment writes in batches (comments.go).
 	comments commentQueue
 }
+
+// OpenURL opens the database a BATON_DATABASE_URL names: postgres:// or
+// postgresql:// for Postgres, sqlite:///path or a plain path for SQLite.
+func OpenURL(ctx context.Context, dbURL string, log *slog.Logger) (*DB, error) {
+	if IsPostgresURL(dbURL) {
+		return OpenPostgres(ctx, dbURL, log)
+	}
+	return Open(ctx, strings.TrimPrefix(dbURL, "sqlite://"), log)
+}
+
+// IsPostgresURL reports whether u names a Postgres database.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// Dialect is "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.w.Dialector.Name() }
 
 // Open opens (creating if needed) the SQLite database at path and runs the
 // schema migrations.
@@ -93,10 +126,17 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	return &DB{w: w, r: r, log: log}, nil
 }
 
-// Close closes every connection.
+// Close stops the change feed and closes every connection.
 func (db *DB) Close() error {
 	var errs []error
-	for _, g := range []*gorm.DB{db.r, db.w} {
+	if db.feed != nil {
+		db.feed.close()
+	}
+	pools := []*gorm.DB{db.r, db.w}
+	if db.r == db.w {
+		pools = pools[1:]
+	}
+	for _, g := range pools {
 		if s, err := g.DB(); err == nil {
 			errs = append(errs, s.Close())
 		}
@@ -115,6 +155,22 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // migrations are applied in order, once each, and never edited after they
 // have shipped: add a new one instead.
+//
+// One list serves SQLite and Postgres. Write each migration in SQLite's
+// words below, which pgMigration (dialect.go) translates mechanically:
+//   - numbers and times (unix ms) INTEGER (BIGINT on Postgres), fractions
+//     REAL, text TEXT, bytes BLOB;
+//   - Go bool fields BOOLEAN NOT NULL DEFAULT FALSE (or TRUE), and compare
+//     them with = TRUE / = FALSE in queries, never = 1 / = 0;
+//   - an id counter INTEGER PRIMARY KEY AUTOINCREMENT (read it back with
+//     RETURNING id, not LastInsertId);
+//   - upserts as INSERT ... ON CONFLICT(cols) DO NOTHING / DO UPDATE, never
+//     INSERT OR IGNORE / OR REPLACE; no PRAGMA, strftime, datetime(), GLOB
+//     (pgMigration refuses them by name).
+//
+// Where a statement truly cannot be shared, make the entry
+// pgVariant(sqliteSQL, postgresSQL). The suites in gormstore_test run every
+// migration on both databases.
 var migrations = []string{
 	// 1: videos and jobs.
 	`CREATE TABLE videos (
@@ -265,13 +321,27 @@ var migrations = []string{
 	CREATE INDEX videos_owner ON videos(owner_id, id);`,
 	// The short description the owner writes under the title on the watch page.
 	`ALTER TABLE videos ADD COLUMN description TEXT NOT NULL DEFAULT '';`,
-	// 8: the written record (record.go): transcripts with their timed
+	// 8: scale-out. ticks: which process runs each period of periodic work
+	// (ClaimTick); upload_owners: which API process holds an upload's
+	// staging, so others forward its requests there.
+	`CREATE TABLE ticks (
+		name TEXT PRIMARY KEY,
+		next_at INTEGER NOT NULL,
+		last_at INTEGER NOT NULL
+	);
+	CREATE TABLE upload_owners (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		addr TEXT NOT NULL,
+		updated_at INTEGER NOT NULL
+	);`,
+	// 9: the written record (record.go): transcripts with their timed
 	// lines, chapters, scrub-thumbnail sheets, trims, and one full-text
 	// index over titles, comments and transcript lines kept current by
 	// triggers. FTS4 rather than FTS5: mattn/go-sqlite3 compiles FTS3/4 in
 	// by default but FTS5 only under a build tag that every go build and go
-	// test would then need.
-	`CREATE TABLE transcripts (
+	// test would then need. On Postgres the index is a tsvector column of
+	// search_docs with a GIN index, kept by plpgsql triggers.
+	pgVariant(`CREATE TABLE transcripts (
 		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
 		status TEXT NOT NULL,
 		engine TEXT NOT NULL DEFAULT '',
@@ -287,7 +357,7 @@ var migrations = []string{
 		start_ms INTEGER NOT NULL,
 		end_ms INTEGER NOT NULL,
 		text TEXT NOT NULL,
-		edited INTEGER NOT NULL DEFAULT 0
+		edited BOOLEAN NOT NULL DEFAULT FALSE
 	);
 	CREATE INDEX transcript_segments_video ON transcript_segments(video_id, start_ms, id);
 	CREATE TABLE chapters (
@@ -376,12 +446,146 @@ var migrations = []string{
 	INSERT INTO search_docs(kind, ref, video_id) SELECT 'title', id, id FROM videos;
 	INSERT INTO search_docs(kind, ref, video_id, time_ms) SELECT 'comment', id, video_id, time_ms FROM comments WHERE deleted = 0;
 	INSERT INTO search_fts(docid, text) SELECT d.docid, trim(v.title || char(10) || v.description) FROM search_docs d JOIN videos v ON d.kind = 'title' AND v.id = d.ref;
-	INSERT INTO search_fts(docid, text) SELECT d.docid, c.body FROM search_docs d JOIN comments c ON d.kind = 'comment' AND c.id = d.ref;`,
+	INSERT INTO search_fts(docid, text) SELECT d.docid, c.body FROM search_docs d JOIN comments c ON d.kind = 'comment' AND c.id = d.ref;`, `CREATE TABLE transcripts (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		status TEXT NOT NULL,
+		engine TEXT NOT NULL DEFAULT '',
+		language TEXT NOT NULL DEFAULT '',
+		error TEXT NOT NULL DEFAULT '',
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX transcripts_status ON transcripts(status);
+	CREATE TABLE transcript_segments (
+		id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		start_ms BIGINT NOT NULL,
+		end_ms BIGINT NOT NULL,
+		text TEXT NOT NULL,
+		edited BOOLEAN NOT NULL DEFAULT FALSE
+	);
+	CREATE INDEX transcript_segments_video ON transcript_segments(video_id, start_ms, id);
+	CREATE TABLE chapters (
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		start_ms BIGINT NOT NULL,
+		title TEXT NOT NULL,
+		PRIMARY KEY (video_id, start_ms)
+	);
+	CREATE TABLE thumbnails (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		status TEXT NOT NULL,
+		error TEXT NOT NULL DEFAULT '',
+		interval_ms BIGINT NOT NULL DEFAULT 0,
+		columns BIGINT NOT NULL DEFAULT 0,
+		count BIGINT NOT NULL DEFAULT 0,
+		tile_width BIGINT NOT NULL DEFAULT 0,
+		tile_height BIGINT NOT NULL DEFAULT 0,
+		duration_ms BIGINT NOT NULL DEFAULT 0,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX thumbnails_status ON thumbnails(status);
+	CREATE TABLE video_edits (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		cuts TEXT NOT NULL,
+		applied TEXT NOT NULL DEFAULT '[]',
+		state TEXT NOT NULL,
+		error TEXT NOT NULL DEFAULT '',
+		original_ms BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE TABLE edit_moved (
+		kind TEXT NOT NULL,
+		item_id TEXT NOT NULL,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		original_ms BIGINT NOT NULL,
+		PRIMARY KEY (kind, item_id)
+	);
+	CREATE INDEX edit_moved_video ON edit_moved(video_id);
+	CREATE TABLE search_docs (
+		docid BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+		kind TEXT NOT NULL,
+		ref TEXT NOT NULL,
+		video_id TEXT NOT NULL,
+		time_ms BIGINT NOT NULL DEFAULT 0,
+		text TEXT NOT NULL DEFAULT '',
+		tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, text)) STORED,
+		UNIQUE (kind, ref)
+	);
+	CREATE INDEX search_docs_video ON search_docs(video_id);
+	CREATE INDEX search_docs_tsv ON search_docs USING GIN (tsv);
+	CREATE FUNCTION search_video_sync() RETURNS trigger LANGUAGE plpgsql AS $fn$
+	BEGIN
+		IF TG_OP = 'DELETE' THEN
+			DELETE FROM search_docs WHERE video_id = OLD.id;
+			RETURN OLD;
+		END IF;
+		INSERT INTO search_docs(kind, ref, video_id, text) VALUES ('title', NEW.id, NEW.id, trim(NEW.title || chr(10) || NEW.description))
+			ON CONFLICT (kind, ref) DO UPDATE SET text = EXCLUDED.text;
+		RETURN NEW;
+	END $fn$;
+	CREATE TRIGGER search_video AFTER INSERT OR UPDATE OF title, description OR DELETE ON videos
+		FOR EACH ROW EXECUTE FUNCTION search_video_sync();
+	CREATE FUNCTION search_comment_sync() RETURNS trigger LANGUAGE plpgsql AS $fn$
+	BEGIN
+		IF TG_OP <> 'INSERT' THEN
+			DELETE FROM search_docs WHERE kind = 'comment' AND ref = OLD.id;
+		END IF;
+		IF TG_OP = 'DELETE' THEN
+			RETURN OLD;
+		END IF;
+		IF NOT NEW.deleted THEN
+			INSERT INTO search_docs(kind, ref, video_id, time_ms, text) VALUES ('comment', NEW.id, NEW.video_id, NEW.time_ms, NEW.body);
+		END IF;
+		RETURN NEW;
+	END $fn$;
+	CREATE TRIGGER search_comment AFTER INSERT OR UPDATE OF body, deleted, time_ms OR DELETE ON comments
+		FOR EACH ROW EXECUTE FUNCTION search_comment_sync();
+	CREATE FUNCTION search_segment_sync() RETURNS trigger LANGUAGE plpgsql AS $fn$
+	BEGIN
+		IF TG_OP = 'DELETE' THEN
+			DELETE FROM search_docs WHERE kind = 'transcript' AND ref = OLD.id::text;
+			RETURN OLD;
+		END IF;
+		INSERT INTO search_docs(kind, ref, video_id, time_ms, text) VALUES ('transcript', NEW.id::text, NEW.video_id, NEW.start_ms, NEW.text)
+			ON CONFLICT (kind, ref) DO UPDATE SET time_ms = EXCLUDED.time_ms, text = EXCLUDED.text;
+		RETURN NEW;
+	END $fn$;
+	CREATE TRIGGER search_segment AFTER INSERT OR UPDATE OF text, start_ms OR DELETE ON transcript_segments
+		FOR EACH ROW EXECUTE FUNCTION search_segment_sync();
+	INSERT INTO search_docs(kind, ref, video_id, text) SELECT 'title', id, id, trim(title || chr(10) || description) FROM videos;
+	INSERT INTO search_docs(kind, ref, video_id, time_ms, text) SELECT 'comment', id, video_id, time_ms, body FROM comments WHERE NOT deleted;`),
+}
+
+// pgVariant is a migration whose Postgres text is written out because
+// translating the SQLite text would be wrong.
+func pgVariant(sqlite, postgres string) string { return sqlite + pgVariantSep + postgres }
+
+const pgVariantSep = "\n-- postgres:\n"
+
+// migrationSQL is migration v's text for g's dialect.
+func migrationSQL(g *gorm.DB, v int) (string, error) {
+	stmt := migrations[v-1]
+	lite, pgText, split := strings.Cut(stmt, pgVariantSep)
+	if !isPG(g) {
+		return lite, nil
+	}
+	if split {
+		return pgText, nil
+	}
+	return pgMigration(v, stmt)
 }
 
 func migrate(ctx context.Context, db *gorm.DB) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`).Error; err != nil {
+		if isPG(tx) {
+			// Processes starting together take turns; the second finds the
+			// work done. Postgres DDL is transactional, so a failed
+			// migration leaves nothing behind.
+			if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, lockMigrate).Error; err != nil {
+				return fmt.Errorf("gormstore: lock migrations: %w", err)
+			}
+		}
+		if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`).Error; err != nil {
 			return fmt.Errorf("gormstore: migrations table: %w", err)
 		}
 		var have int
@@ -392,7 +596,11 @@ func migrate(ctx context.Context, db *gorm.DB) error {
 			return fmt.Errorf("gormstore: database schema version %d is newer than this binary (%d); upgrade Baton", have, len(migrations))
 		}
 		for v := have + 1; v <= len(migrations); v++ {
-			if err := tx.Exec(migrations[v-1]).Error; err != nil {
+			stmt, err := migrationSQL(tx, v)
+			if err != nil {
+				return err
+			}
+			if err := tx.Exec(stmt).Error; err != nil {
 				return fmt.Errorf("gormstore: migration %d: %w", v, err)
 			}
 			if err := tx.Exec(`INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, v, time.Now().UnixMilli()).Error; err != nil {

@@ -35,8 +35,8 @@ func finishLeased(tx *gorm.DB, job *media.Job) error {
 func (db *DB) EnqueueFollowUps(ctx context.Context, transcribe, thumbs bool, limit int) (int, error) {
 	// The sweep runs every few seconds; most find nothing to do, and a
 	// read does not take the single writer.
-	var todo int
-	check := `SELECT EXISTS (SELECT 1 FROM videos WHERE status = 'ready' AND has_mp4 = 1 AND (
+	var todo bool
+	check := `SELECT EXISTS (SELECT 1 FROM videos WHERE status = 'ready' AND has_mp4 = TRUE AND (
 			(? AND NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.video_id = videos.id))
 			OR (? AND NOT EXISTS (SELECT 1 FROM transcripts t WHERE t.video_id = videos.id AND t.status <> 'off'))))
 		OR EXISTS (SELECT 1 FROM transcripts WHERE status = 'pending' AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.kind = 'transcribe' AND jobs.video_id = transcripts.video_id))
@@ -45,7 +45,7 @@ func (db *DB) EnqueueFollowUps(ctx context.Context, transcribe, thumbs bool, lim
 	if err := db.r.WithContext(ctx).Raw(check, thumbs, transcribe).Scan(&todo).Error; err != nil {
 		return 0, fmt.Errorf("gormstore: check follow-ups: %w", err)
 	}
-	if todo == 0 {
+	if !todo {
 		return 0, nil
 	}
 	now := time.Now().UnixMilli()
@@ -100,7 +100,7 @@ func (db *DB) EnqueueFollowUps(ctx context.Context, transcribe, thumbs bool, lim
 				}
 			}
 			var ids []string
-			err := tx.Raw(`SELECT id FROM videos WHERE status = 'ready' AND has_mp4 = 1
+			err := tx.Raw(`SELECT id FROM videos WHERE status = 'ready' AND has_mp4 = TRUE
 				AND NOT EXISTS (SELECT 1 FROM `+f.table+` t WHERE t.video_id = videos.id)
 				AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = ? AND j.video_id = videos.id)
 				ORDER BY id DESC LIMIT ?`, f.kind, free).Scan(&ids).Error
@@ -215,7 +215,7 @@ func replaceTranscript(tx *gorm.DB, t *media.Transcript, now int64) error {
 func (db *DB) UpdateSegment(ctx context.Context, videoID string, segmentID int64, text string) (*media.Segment, error) {
 	var out *media.Segment
 	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Exec(`UPDATE transcript_segments SET text = ?, edited = 1 WHERE id = ? AND video_id = ?`, text, segmentID, videoID)
+		res := tx.Exec(`UPDATE transcript_segments SET text = ?, edited = TRUE WHERE id = ? AND video_id = ?`, text, segmentID, videoID)
 		if res.Error != nil {
 			return fmt.Errorf("gormstore: update transcript line: %w", res.Error)
 		}
@@ -322,13 +322,16 @@ func (db *DB) FinishThumbs(ctx context.Context, job *media.Job, s *media.ThumbSh
 		if err := finishLeased(tx, job); err != nil {
 			return err
 		}
+		if _, err := db.findVideo(ctx, tx, "id = ?", job.VideoID); err != nil {
+			return err
+		}
 		return tx.Exec(`INSERT INTO thumbnails(video_id, status, error, interval_ms, columns, count, tile_width, tile_height, duration_ms, updated_at)
-			SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM videos WHERE id = ?
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT(video_id) DO UPDATE SET status = excluded.status, error = excluded.error, interval_ms = excluded.interval_ms,
 				columns = excluded.columns, count = excluded.count, tile_width = excluded.tile_width, tile_height = excluded.tile_height,
 				duration_ms = excluded.duration_ms, updated_at = excluded.updated_at`,
-			string(s.Status), truncate(s.Error, 2000), s.IntervalMs, s.Columns, s.Count, s.TileWidth, s.TileHeight, s.DurationMs,
-			time.Now().UnixMilli(), job.VideoID).Error
+			job.VideoID, string(s.Status), truncate(s.Error, 2000), s.IntervalMs, s.Columns, s.Count, s.TileWidth, s.TileHeight, s.DurationMs,
+			time.Now().UnixMilli()).Error
 	})
 }
 
@@ -492,7 +495,7 @@ func (db *DB) ApplyEdit(ctx context.Context, job *media.Job, cuts []media.Cut, i
 			return err
 		}
 		v.DurationMs, v.SizeBytes = info.DurationMs, info.SizeBytes
-		return saveVideo(tx, v)
+		return db.saveVideo(tx, v)
 	})
 }
 
@@ -530,13 +533,6 @@ func (db *DB) Search(ctx context.Context, q media.SearchQuery) ([]media.SearchHi
 	if q.Viewer == "" {
 		return nil, errors.New("gormstore: search needs a viewer")
 	}
-	match := make([]string, 0, len(q.Terms))
-	for _, t := range q.Terms {
-		// Terms are letters and digits only (media.SearchTerms), so
-		// quoting is enough to keep them words; the star matches words
-		// that start with them.
-		match = append(match, `"`+strings.ReplaceAll(t, `"`, ``)+`*"`)
-	}
 	r := db.r.WithContext(ctx)
 	library := libraryFilter(r.Session(&gorm.Session{NewDB: true}), media.ListOptions{Viewer: q.Viewer, Now: q.Now}).Select("videos.id")
 	var rows []struct {
@@ -548,13 +544,33 @@ func (db *DB) Search(ctx context.Context, q media.SearchQuery) ([]media.SearchHi
 		Title   string
 		Text    string
 	}
-	err := r.Raw(`SELECT d.kind, d.ref, d.video_id, d.time_ms, v.slug, v.title, f.text
-		FROM search_fts f
-		JOIN search_docs d ON d.docid = f.docid
-		JOIN videos v ON v.id = d.video_id
-		WHERE search_fts MATCH ? AND d.video_id IN (?)
-		ORDER BY v.id DESC, CASE d.kind WHEN 'title' THEN 0 ELSE 1 END, d.time_ms, d.docid
-		LIMIT ?`, strings.Join(match, " "), library, q.Limit).Scan(&rows).Error
+	// Terms are letters and digits only (media.SearchTerms), so neither
+	// query language can read an operator into them; each matches words
+	// that start with it.
+	order := `ORDER BY v.id DESC, CASE d.kind WHEN 'title' THEN 0 ELSE 1 END, d.time_ms, d.docid LIMIT ?`
+	var err error
+	if isPG(r) {
+		match := make([]string, len(q.Terms))
+		for i, t := range q.Terms {
+			match[i] = t + ":*"
+		}
+		err = r.Raw(`SELECT d.kind, d.ref, d.video_id, d.time_ms, v.slug, v.title, d.text
+			FROM search_docs d
+			JOIN videos v ON v.id = d.video_id
+			WHERE d.tsv @@ to_tsquery('simple', ?) AND d.video_id IN (?) `+order,
+			strings.Join(match, " & "), library, q.Limit).Scan(&rows).Error
+	} else {
+		match := make([]string, len(q.Terms))
+		for i, t := range q.Terms {
+			match[i] = `"` + t + `*"`
+		}
+		err = r.Raw(`SELECT d.kind, d.ref, d.video_id, d.time_ms, v.slug, v.title, f.text
+			FROM search_fts f
+			JOIN search_docs d ON d.docid = f.docid
+			JOIN videos v ON v.id = d.video_id
+			WHERE search_fts MATCH ? AND d.video_id IN (?) `+order,
+			strings.Join(match, " "), library, q.Limit).Scan(&rows).Error
+	}
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: search: %w", err)
 	}

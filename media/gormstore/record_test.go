@@ -191,6 +191,8 @@ func TestFollowUpsYieldToProcessing(t *testing.T) {
 	db := MustOpen(t, "")
 	var newest *media.Video
 	for i := 0; i < 3; i++ {
+		// Ids order by their millisecond; keep the videos apart.
+		time.Sleep(3 * time.Millisecond)
 		newest = mustReadyVideo(t, db, "", "v", media.VisibilityLink)
 	}
 	waiting := MustCreateVideo(t, db)
