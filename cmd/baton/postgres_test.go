@@ -24,6 +24,8 @@ var postgresAPISuite = map[string]func(*testing.T){
 	"TestViewLimitAndDownload":       TestViewLimitAndDownload,
 	"TestRefusedUploads":             TestRefusedUploads,
 	"TestAPIErrors":                  TestAPIErrors,
+	"TestSpeechTranscriptEndToEnd":   TestSpeechTranscriptEndToEnd,
+	"TestTrimKeepsCommentsInPlace":   TestTrimKeepsCommentsInPlace,
 }
 
 var (
