@@ -24,18 +24,33 @@ export function searchVideos(q: string): Promise<{ results: SearchResult[] }> {
   return request('GET', `/api/search?q=${encodeURIComponent(q)}&limit=30`, undefined, { cache: 'no-store' });
 }
 
-/** highlight builds text with its marked ranges wrapped in <mark>, as text nodes only. */
-export function highlight(text: string, marks: [number, number][]): Node[] {
-  const out: Node[] = [];
+/** A run of a result's text, marked when it matched. */
+export interface Part {
+  text: string;
+  mark: boolean;
+}
+
+/**
+ * markParts splits text at its marked ranges. Ranges that overlap, run
+ * backwards or past the end are ignored, so a bad answer never garbles the
+ * text.
+ */
+export function markParts(text: string, marks: [number, number][]): Part[] {
+  const out: Part[] = [];
   let at = 0;
   for (const [start, end] of [...marks].sort((a, b) => a[0] - b[0])) {
     if (start < at || end > text.length || end <= start) continue;
-    if (start > at) out.push(document.createTextNode(text.slice(at, start)));
-    out.push(h('mark', { text: text.slice(start, end) }));
+    if (start > at) out.push({ text: text.slice(at, start), mark: false });
+    out.push({ text: text.slice(start, end), mark: true });
     at = end;
   }
-  if (at < text.length) out.push(document.createTextNode(text.slice(at)));
+  if (at < text.length) out.push({ text: text.slice(at), mark: false });
   return out;
+}
+
+/** highlight builds text with its marked ranges wrapped in <mark>, as text nodes only. */
+export function highlight(text: string, marks: [number, number][]): Node[] {
+  return markParts(text, marks).map((p) => (p.mark ? h('mark', { text: p.text }) : document.createTextNode(p.text)));
 }
 
 function renderMoment(r: SearchResult): HTMLLIElement {
