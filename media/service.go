@@ -22,6 +22,8 @@ type Service struct {
 	Log        *slog.Logger
 	// Live, if set, processes recordings while they upload.
 	Live *LiveSessions
+	// Notify, if set, hears when videos become ready (notify.go).
+	Notify *Notifier
 	// Scratch, if set, is this process's temp space; SweepOrphans removes
 	// the scratch of processes that are gone.
 	Scratch *Scratch
