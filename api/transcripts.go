@@ -17,6 +17,33 @@ import (
 // in media.Record; a server without one answers as if transcription were
 // off and nothing had been made.
 
+// markMoved flags the page's comments that a trim placed at a cut
+// because their moment was removed.
+func (s *Server) markMoved(ctx context.Context, videoID string, out *threadPageJSON) error {
+	r := s.svc.Record
+	if r == nil {
+		return nil
+	}
+	moved, err := r.Store.MovedItems(ctx, videoID)
+	if err != nil || len(moved) == 0 {
+		return err
+	}
+	ids := map[string]bool{}
+	for _, m := range moved {
+		if m.Kind == "comment" {
+			ids[m.ID] = true
+		}
+	}
+	for i := range out.Threads {
+		th := &out.Threads[i]
+		th.FromRemovedPart = ids[th.ID]
+		for j := range th.Replies {
+			th.Replies[j].FromRemovedPart = ids[th.Replies[j].ID]
+		}
+	}
+	return nil
+}
+
 // observeRecord keeps cached comment pages honest: an edit moves comments
 // without a comment event.
 func (s *Server) observeRecord() {

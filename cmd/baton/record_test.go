@@ -391,17 +391,21 @@ func TestTrimKeepsCommentsInPlace(t *testing.T) {
 		return c.ID
 	}
 	late, inside := comment(40000, "later point"), comment(15000, "said in the part that goes")
+	removed := map[string]bool{}
 	times := func() map[string]int64 {
 		var page struct {
 			Threads []struct {
-				ID     string
-				TimeMs int64
+				ID              string
+				TimeMs          int64
+				FromRemovedPart bool
 			}
 		}
 		s.do(t, "GET", "/api/videos/"+v.ID+"/comments", nil, &page)
 		out := map[string]int64{}
+		clear(removed)
 		for _, th := range page.Threads {
 			out[th.ID] = th.TimeMs
+			removed[th.ID] = th.FromRemovedPart
 		}
 		return out
 	}
@@ -428,6 +432,9 @@ func TestTrimKeepsCommentsInPlace(t *testing.T) {
 	if got[late] != 30000 || got[inside] != 10000 {
 		t.Fatalf("after the cut: comment at 40s is at %d, comment at 15s is at %d; want 30000 and 10000", got[late], got[inside])
 	}
+	if !removed[inside] || removed[late] {
+		t.Fatalf("fromRemovedPart = %v, want only the comment from the cut part", removed)
+	}
 	if len(e.Moved) != 1 || e.Moved[0].ID != inside || !e.Moved[0].FromRemovedPart || e.Moved[0].OriginalMs != 15000 {
 		t.Fatalf("moved = %+v", e.Moved)
 	}
@@ -451,7 +458,7 @@ func TestTrimKeepsCommentsInPlace(t *testing.T) {
 	}
 	e = s.waitEdit(t, v.ID)
 	got = times()
-	if e.State != "done" || got[late] != 40000 || got[inside] != 15000 || len(e.Moved) != 0 {
+	if e.State != "done" || got[late] != 40000 || got[inside] != 15000 || len(e.Moved) != 0 || removed[inside] {
 		t.Fatalf("after undo: edit %+v, comments %v", e, got)
 	}
 	if d := duration() - 60*time.Second; d > frame || d < -frame {
