@@ -185,7 +185,12 @@ function cardContent(v: Video): Node[] {
     h('div', { class: 'card__body' },
       h('h2', { class: 'card__title' }, link),
       facts,
-      h('div', { class: 'card__footer' }, meta, h('div', { class: 'card__actions' }, copy, menu)),
+      h('div', { class: 'card__footer' }, meta, h('div', { class: 'card__actions' },
+        // A video that failed has nothing to share; its owner may remove it.
+        v.status === 'failed' && v.isOwner
+          ? h('button', { type: 'button', class: 'btn btn--secondary btn--small', 'data-action': 'delete-failed', text: 'Delete', onclick: () => void remove(v.id) })
+          : copy,
+        menu)),
     ),
   ];
 }
