@@ -207,6 +207,9 @@ type commentJSON struct {
 	UpdatedAt  string `json:"updatedAt"`
 	EditedAt   string `json:"editedAt,omitempty"`
 	ResolvedAt string `json:"resolvedAt,omitempty"`
+	// FromRemovedPart: a trim removed the comment's moment; it sits at
+	// the cut (transcripts.go).
+	FromRemovedPart bool `json:"fromRemovedPart,omitempty"`
 }
 
 // threadJSON is a top-level comment with its replies, oldest first.

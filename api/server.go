@@ -116,6 +116,7 @@ func New(opt Options) (*Server, error) {
 	s.limits = newLimiters(opt.RateLimits)
 	s.threads = newThreadCache()
 	s.comments.Hub.Observe(s.threads.invalidate)
+	s.observeRecord()
 	up, err := newUploads(s)
 	if err != nil {
 		return nil, err
@@ -260,6 +261,26 @@ func (s *Server) routes() {
 	e.HEAD("/api/uploads/:id", s.forwardUpload, manage, s.uploads.head)
 	e.PATCH("/api/uploads/:id", s.forwardUpload, manage, s.uploads.patch)
 	e.OPTIONS("/api/uploads/:id", s.uploads.options)
+
+	// the written record (transcripts.go): transcripts, captions and
+	// thumbnails (served with the media files), chapters, search, trims
+	e.GET("/api/videos/:id/transcript", watch, s.getTranscript)
+	e.GET("/api/videos/:id/transcript.txt", watch, s.downloadTranscript("txt"))
+	e.GET("/api/videos/:id/transcript.vtt", watch, s.downloadTranscript("vtt"))
+	e.GET("/api/videos/:id/transcript.srt", watch, s.downloadTranscript("srt"))
+	e.PATCH("/api/videos/:id/transcript/segments/:segmentId", manage, s.correctSegment)
+	e.POST("/api/videos/:id/transcript/retry", manage, s.retranscribe)
+	e.GET("/api/share/:slug/transcript", shared, s.getTranscript)
+	e.GET("/api/share/:slug/transcript.txt", shared, s.downloadTranscript("txt"))
+	e.GET("/api/share/:slug/transcript.vtt", shared, s.downloadTranscript("vtt"))
+	e.GET("/api/share/:slug/transcript.srt", shared, s.downloadTranscript("srt"))
+	e.GET("/api/videos/:id/chapters", watch, s.getChapters)
+	e.PUT("/api/videos/:id/chapters", manage, s.putChapters)
+	e.GET("/api/share/:slug/chapters", shared, s.getChapters)
+	e.GET("/api/search", signedIn, s.search)
+	e.GET("/api/videos/:id/edit", manage, s.getEdit)
+	e.POST("/api/videos/:id/edit", manage, s.postEdit)
+	e.DELETE("/api/videos/:id/edit", manage, s.undoEdit)
 
 	e.GET("/media/:slug/:file", shared, s.serveMedia)
 	e.HEAD("/media/:slug/:file", shared, s.serveMedia)
