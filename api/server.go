@@ -64,6 +64,9 @@ type Options struct {
 	Accounts *media.Accounts
 	// AuthLimits bounds password guessing; zero rates are the defaults.
 	AuthLimits AuthLimits
+	// Notify plans and sends notifications (notifications.go,
+	// webhooks.go). Nil: those routes answer 503.
+	Notify *media.Notifier
 	// UploadOwners records which process holds each upload, when several
 	// share the database (forward.go). Nil: every upload is local.
 	UploadOwners media.UploadOwners
@@ -237,6 +240,21 @@ func (s *Server) routes() {
 	e.POST("/api/share/:slug/reactions", shared, s.createReaction)
 	e.DELETE("/api/share/:slug/reactions/:reactionId", shared, s.reactionAccess, s.deleteReaction)
 
+	// notifications, follows and webhooks (notifications.go, webhooks.go)
+	e.GET("/api/notifications", signedIn, s.listNotifications)
+	e.POST("/api/notifications/read", signedIn, s.markNotificationsRead)
+	e.GET("/api/notifications/events", signedIn, s.notificationEvents)
+	e.GET("/api/notifications/counts", signedIn, s.newCommentCounts)
+	e.GET("/api/videos/:id/follow", watch, s.followState)
+	e.POST("/api/videos/:id/follow", watch, s.setFollow(true))
+	e.DELETE("/api/videos/:id/follow", watch, s.setFollow(false))
+	e.POST("/api/videos/:id/seen", watch, s.markSeen)
+	e.GET("/api/webhooks", signedIn, s.listWebhooks)
+	e.POST("/api/webhooks", signedIn, s.createWebhook)
+	e.DELETE("/api/webhooks/:webhookId", signedIn, s.deleteWebhook)
+	e.POST("/api/webhooks/:webhookId/test", signedIn, s.testWebhook)
+	e.GET("/api/webhooks/:webhookId/deliveries", signedIn, s.listWebhookDeliveries)
+
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.
 	e.HEAD("/api/uploads/:id", s.forwardUpload, manage, s.uploads.head)
@@ -257,6 +275,12 @@ func (s *Server) routes() {
 	e.GET("/record", s.membersOnly("record.html"))
 	e.GET("/v/:slug", s.watchPage)
 	e.GET("/embed/:slug", s.embedPage)
+	// Signed links in emails, for people who are not signed in
+	// (notifications.go). Mail providers POST the one-click unsubscribe
+	// (RFC 8058) as a form, so these live outside the JSON API.
+	e.GET("/email/unsubscribe", s.unsubscribe)
+	e.POST("/email/unsubscribe", s.unsubscribe)
+	e.GET("/email/confirm", s.confirmGuestEmail)
 	e.GET("/assets/*path", s.pages.asset)
 	e.HEAD("/assets/*path", s.pages.asset)
 }

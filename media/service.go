@@ -22,6 +22,8 @@ type Service struct {
 	Log        *slog.Logger
 	// Live, if set, processes recordings while they upload.
 	Live *LiveSessions
+	// Notify, if set, hears when videos become ready (notify.go).
+	Notify *Notifier
 	// Scratch, if set, is this process's temp space; SweepOrphans removes
 	// the scratch of processes that are gone.
 	Scratch *Scratch
@@ -36,14 +38,6 @@ type Service struct {
 	progressMu      sync.Mutex
 	lastProgress    map[string]time.Time
 	progressPruneAt int // size of lastProgress at which lapsed entries are dropped
-}
-
-// DefaultComments builds the comment rules over the service's own stores,
-// for callers that wire nothing else; comments then need a video store that
-// is also a CommentStore.
-func (s *Service) DefaultComments() *Comments {
-	store, _ := s.Videos.(CommentStore)
-	return NewComments(store, s.Videos, s.Events)
 }
 
 // CreateVideo creates a video waiting for its upload, owned by nobody.

@@ -23,6 +23,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	// The zone database in the binary: people's working hours need
+	// Asia/Tokyo even in a container without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/baton-video/baton/api"
 	"github.com/baton-video/baton/frontend"
@@ -165,6 +168,10 @@ type Main struct {
 	Accounts   *media.Accounts
 	AuthLimits api.AuthLimits
 	Hasher     media.PasswordHasher
+	// Notify plans and sends notifications; NotifyPoll is how often its
+	// sender looks for due email and webhooks (zero: 5 s).
+	Notify     *media.Notifier
+	NotifyPoll time.Duration
 
 	// lock is the data dir's, held by `baton serve` (see lockDataDir);
 	// scratch is this process's temp space under BATON_DATA_DIR/tmp.
@@ -234,7 +241,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// presigner serves media by redirect, when the store is S3 with a
 	// public URL viewers can reach.
 	var presigner media.Presigner
-	if cfg.S3Endpoint != "" {
+	switch {
+	case m.Blobs != nil:
+		// Set by the caller before Open (tests that watch the store's calls).
+	case cfg.S3Endpoint != "":
 		var st *s3store.Store
 		st, err = s3store.New(ctx, s3store.Config{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
@@ -248,7 +258,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		if cfg.S3PublicURL != "" {
 			presigner = st
 		}
-	} else {
+	default:
 		m.Blobs, err = diskstore.New(filepath.Join(cfg.DataDir, "objects"))
 		if err != nil {
 			return err
@@ -266,6 +276,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
 	m.started = time.Now()
+	if err := m.openNotify(ctx); err != nil { // notify.go
+		return err
+	}
 
 	if cfg.Workers > 0 {
 		m.Pool = media.NewPool(m.Service, media.WorkerConfig{
@@ -284,14 +297,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.startSingletons(runCtx)
 	if m.WorkerOnly {
+		m.runNotify(runCtx)
 		m.Log.Info("baton worker started", "workers", cfg.Workers, "storage", storageName(cfg), "version", version)
 		return nil
 	}
 
 	m.Comments = media.NewComments(m.DB, m.DB, m.Service.Events)
+	m.Comments.Notify = m.Notify
 	m.Accounts = m.newAccounts()
 	m.Server, err = api.New(api.Options{
-		Accounts: m.Accounts, AuthLimits: m.AuthLimits,
+		Accounts: m.Accounts, AuthLimits: m.AuthLimits, Notify: m.Notify,
 		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, Presigner: presigner, PresignTTL: cfg.PresignTTL,
@@ -311,7 +326,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		// Tests listen on a random port; links must name the real one.
 		m.Config.PublicURL = "http://" + m.ln.Addr().String()
 		m.Server.SetPublicURL(m.Config.PublicURL)
+		m.Notify.SetPublicURL(m.Config.PublicURL)
 	}
+	m.runNotify(runCtx)
 	if cfg.Postgres() {
 		m.Server.SetInternalURL(cfg.internalURL(m.ln.Addr().String()))
 	}

@@ -81,6 +81,7 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestClaimTickOncePerPeriod":                    TestClaimTickOncePerPeriod,
 	"TestUploadOwners":                              TestUploadOwners,
 	"TestStrandedVideosGrace":                       TestStrandedVideosGrace,
+	"TestNotifyStore":                               TestNotifyStore,
 }
 
 // dialectOwn are tests that run their own dialects (or are about the

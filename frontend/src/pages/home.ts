@@ -35,6 +35,7 @@ import { watchPath } from '../lib/route';
 import { statusHeading } from '../lib/stage';
 import { toast, toastError } from '../lib/toast';
 import { EUPLOAD_ABORTED, uploadFile, type UploadHandle } from '../lib/upload';
+import { watchLibraryCounts } from '../lib/notify/library';
 
 const PAGE_SIZE = 24;
 // Each live card holds an EventSource, and browsers allow about six HTTP/1.1
@@ -43,6 +44,7 @@ const MAX_LIVE_CARDS = 3;
 
 const header = mountHeader('library', { signedIn: true });
 const grid = $<HTMLUListElement>('video-grid');
+watchLibraryCounts(grid); // notify/library.ts
 const empty = $('empty-state');
 const loadMore = $<HTMLButtonElement>('load-more');
 const libraryStatus = $('library-status');
@@ -183,7 +185,12 @@ function cardContent(v: Video): Node[] {
     h('div', { class: 'card__body' },
       h('h2', { class: 'card__title' }, link),
       facts,
-      h('div', { class: 'card__footer' }, meta, h('div', { class: 'card__actions' }, copy, menu)),
+      h('div', { class: 'card__footer' }, meta, h('div', { class: 'card__actions' },
+        // A video that failed has nothing to share; its owner may remove it.
+        v.status === 'failed' && v.isOwner
+          ? h('button', { type: 'button', class: 'btn btn--secondary btn--small', 'data-action': 'delete-failed', text: 'Delete', onclick: () => void remove(v.id) })
+          : copy,
+        menu)),
     ),
   ];
 }

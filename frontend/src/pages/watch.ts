@@ -18,6 +18,7 @@ import { createStage } from '../lib/stage';
 import { takeFlash } from '../lib/flash';
 import { toast } from '../lib/toast';
 import { trackViews } from '../lib/views';
+import { mountWatchNotify } from '../lib/notify/watch';
 import { isPasswordRequired, ownerTools, passwordGate, viewsText } from '../lib/watchtools';
 
 const slug = slugFromPath(location.pathname, 'v');
@@ -100,6 +101,7 @@ async function load(): Promise<void> {
     }
     render(v);
     show(article);
+    void mountWatchNotify(v.id, titleEl.closest<HTMLElement>('.watch__info') ?? article); // notify/watch.ts
     comments ??= mountComments({ stage, stageEl, after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
   } catch (err) {
     if (err instanceof ApiError && err.notFound) showNotFound();
