@@ -40,6 +40,8 @@ type Config struct {
 	PresignTTL  time.Duration
 
 	Workers        int
+	MaxLive        int
+	LiveMaxMemory  int64 // bytes
 	JobLease       time.Duration
 	JobBackoff     time.Duration
 	MaxUploadBytes int64
@@ -94,6 +96,12 @@ type setting struct {
 }
 
 func (s setting) yamlKey() string { return strings.ToLower(strings.TrimPrefix(s.Env, "BATON_")) }
+
+// defaultMaxLive is two live sessions per core: a live session copies a
+// browser recording's video and converts its audio, a few percent of a
+// core, so the bound is set by the burst at Stop and by memory (see
+// media.Admission).
+func defaultMaxLive() string { return strconv.Itoa(2 * runtime.NumCPU()) }
 
 func defaultWorkers() string {
 	n := runtime.NumCPU() / 2
@@ -179,6 +187,22 @@ var settings = []setting{
 			return fmt.Errorf("must be a whole number from 0 to 64")
 		}
 		c.Workers = n
+		return nil
+	}},
+	{"BATON_MAX_LIVE", defaultMaxLive(), "Recordings converted live (while they upload, ready about a second after Stop) at once by this process; default two per core. Recordings beyond it still upload while recording and are processed by a job after Stop (ready a little later). 0 turns live processing off.", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1024 {
+			return fmt.Errorf("must be a whole number from 0 to 1024")
+		}
+		c.MaxLive = n
+		return nil
+	}},
+	{"BATON_LIVE_MAX_MEMORY_MB", "256", "Memory one live conversion's ffmpeg may use, in MiB; past it the conversion stops and the recording is processed by a job after Stop. 0 for no limit.", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 1<<20 {
+			return fmt.Errorf("must be a whole number of MiB from 0 to 1048576")
+		}
+		c.LiveMaxMemory = n << 20
 		return nil
 	}},
 	{"BATON_JOB_LEASE", "30s", "How long a worker holds a job without renewing it; after that another worker takes it over.", durSetting(func(c *Config) *time.Duration { return &c.JobLease }, time.Second, time.Hour)},

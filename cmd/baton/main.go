@@ -273,7 +273,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// Other processes' changes reach this process's live pages (Postgres).
 	m.DB.OnVideoChange(m.Service.Events.Publish)
 	if lt, ok := m.Service.Transcoder.(media.LiveTranscoder); ok && !m.WorkerOnly {
-		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: m.scratch.Dir(), Log: m.Log}
+		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: m.scratch.Dir(), Log: m.Log,
+			Admission: &media.Admission{MaxLive: cfg.MaxLive, MaxRSS: cfg.LiveMaxMemory, PromoteBytes: media.DefaultPromoteBytes}}
 	}
 	transcriber, err := newTranscriber(cfg, m.Log)
 	if err != nil {

@@ -45,6 +45,8 @@ type DB struct {
 	local   map[string][]func(string)
 	// comments commits comment writes in batches (comments.go).
 	comments commentQueue
+	// videos caches videos by slug for share links (videocache.go).
+	videos videoCache
 }
 
 // OpenURL opens the database a BATON_DATABASE_URL names: postgres:// or
