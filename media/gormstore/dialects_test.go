@@ -86,6 +86,7 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestUploadOwners":                              TestUploadOwners,
 	"TestStrandedVideosGrace":                       TestStrandedVideosGrace,
 	"TestNotifyStore":                               TestNotifyStore,
+	"TestVideoCacheSeesEveryWrite":                  TestVideoCacheSeesEveryWrite,
 }
 
 // dialectOwn are tests that run their own dialects (or are about the
@@ -94,6 +95,7 @@ var dialectOwn = map[string]bool{
 	"TestPostgres": true, "TestSuiteListsEveryTest": true,
 	// Postgres only: they are about processes sharing a database.
 	"TestFeedAcrossProcesses": true, "TestFeedCatchesUpAfterReconnect": true,
+	"TestVideoCacheAcrossProcesses": true,
 }
 
 func TestPostgres(t *testing.T) {
