@@ -348,6 +348,11 @@ type CommentInput struct {
 	// ParentID makes the comment a reply to that thread.
 	ParentID  string
 	GuestName string
+	// Urgent asks for the people concerned to hear at once, whatever
+	// their hours (members only, rate limited).
+	Urgent bool
+	// NotifyEmail is where a guest wants to hear replies.
+	NotifyEmail string
 }
 
 // Settings changes a video's discussion settings; nil fields stay.
@@ -370,6 +375,9 @@ type Comments struct {
 	Videos VideoStore
 	Events *Broker // video changes (settings)
 	Hub    *CommentHub
+	// Notify, if set, plans who hears about new comments and resolved
+	// threads.
+	Notify *Notifier
 }
 
 // NewComments wires the rules to their stores and a new live hub.
@@ -401,6 +409,16 @@ func (s *Comments) Create(ctx context.Context, videoID string, a Actor, in Comme
 	}
 	if !in.HasTime && in.ParentID == "" {
 		return nil, "", Errorf(EINVALID, "timeMs is required.")
+	}
+	if in.Urgent && s.Notify != nil {
+		if err := s.Notify.AllowUrgent(a); err != nil {
+			return nil, "", err
+		}
+	}
+	if in.NotifyEmail != "" {
+		if _, err := NormalizeEmail(in.NotifyEmail); err != nil {
+			return nil, "", err
+		}
 	}
 	minted := ""
 	if a.isGuest() && a.GuestSecret == "" {
@@ -447,6 +465,9 @@ func (s *Comments) Create(ctx context.Context, videoID string, a Actor, in Comme
 	if err != nil {
 		return nil, "", err
 	}
+	if err := s.Notify.CommentCreated(ctx, ev.Comment, a, CommentOptions{Urgent: in.Urgent, NotifyEmail: in.NotifyEmail}); err != nil {
+		s.Notify.log().Error("notifications: plan comment", "comment_id", ev.Comment.ID, "err", err)
+	}
 	return ev.Comment, minted, nil
 }
 
@@ -479,7 +500,7 @@ func (s *Comments) Edit(ctx context.Context, id string, a Actor, body string) (*
 // owner and the thread's author may. Doing it twice changes nothing.
 // ENOTFOUND, ENOTALLOWED, EINVALID (a reply).
 func (s *Comments) Resolve(ctx context.Context, id string, a Actor, resolved bool) (*Comment, error) {
-	return s.update(ctx, id, func(v *Video, c *Comment) (CommentEventType, error) {
+	c, ev, err := s.Store.UpdateComment(ctx, id, func(v *Video, c *Comment) (CommentEventType, error) {
 		if !c.IsThread() {
 			return "", Errorf(EINVALID, "Only a thread can be resolved or reopened, not a reply.")
 		}
@@ -497,6 +518,12 @@ func (s *Comments) Resolve(ctx context.Context, id string, a Actor, resolved boo
 		c.ResolvedAt = time.Time{}
 		return CommentReopened, nil
 	})
+	if err == nil && ev != nil && ev.Type == CommentResolved {
+		if nerr := s.Notify.CommentResolved(ctx, c, a); nerr != nil {
+			s.Notify.log().Error("notifications: plan resolve", "comment_id", c.ID, "err", nerr)
+		}
+	}
+	return c, err
 }
 
 func (s *Comments) update(ctx context.Context, id string, fn func(*Video, *Comment) (CommentEventType, error)) (*Comment, error) {

@@ -265,6 +265,131 @@ var migrations = []string{
 	CREATE INDEX videos_owner ON videos(owner_id, id);`,
 	// The short description the owner writes under the title on the watch page.
 	`ALTER TABLE videos ADD COLUMN description TEXT NOT NULL DEFAULT '';`,
+	// 7: notifications: each member's settings and inbox, the email outbox
+	// (one row per item; a sender joins a recipient's due rows into one
+	// message) and its attempts, follows (thread_id '' = the whole video;
+	// following 0 = explicitly stopped, which automatic follows respect),
+	// guests' addresses, once-only markers, when a member last looked at a
+	// video, and webhooks with their deliveries and attempts.
+	`CREATE TABLE notify_prefs (
+		user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+		time_zone TEXT NOT NULL,
+		working_hours TEXT NOT NULL,
+		email_mode TEXT NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE notifications (
+		id TEXT PRIMARY KEY,
+		user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		kind TEXT NOT NULL,
+		video_id TEXT NOT NULL DEFAULT '',
+		video_slug TEXT NOT NULL DEFAULT '',
+		title TEXT NOT NULL DEFAULT '',
+		comment_id TEXT NOT NULL DEFAULT '',
+		actor TEXT NOT NULL DEFAULT '',
+		text TEXT NOT NULL DEFAULT '',
+		time_ms INTEGER NOT NULL DEFAULT 0,
+		urgent INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		read_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX notifications_user ON notifications(user_id, id);
+	CREATE INDEX notifications_unread ON notifications(user_id, read_at, video_id);
+	CREATE TABLE email_outbox (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		recipient TEXT NOT NULL,
+		to_addr TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		video_id TEXT NOT NULL DEFAULT '',
+		video_slug TEXT NOT NULL DEFAULT '',
+		title TEXT NOT NULL DEFAULT '',
+		comment_id TEXT NOT NULL DEFAULT '',
+		actor TEXT NOT NULL DEFAULT '',
+		text TEXT NOT NULL DEFAULT '',
+		time_ms INTEGER NOT NULL DEFAULT 0,
+		urgent INTEGER NOT NULL DEFAULT 0,
+		state TEXT NOT NULL,
+		due_at INTEGER NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		lease_owner TEXT NOT NULL DEFAULT '',
+		lease_until INTEGER NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT '',
+		sent_at INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX email_outbox_due ON email_outbox(state, due_at);
+	CREATE INDEX email_outbox_recipient ON email_outbox(recipient, state, due_at);
+	CREATE TABLE email_attempts (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		recipient TEXT NOT NULL,
+		items INTEGER NOT NULL,
+		at INTEGER NOT NULL,
+		ok INTEGER NOT NULL,
+		error TEXT NOT NULL DEFAULT '',
+		next_retry INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX email_attempts_recipient ON email_attempts(recipient, id);
+	CREATE TABLE follows (
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		thread_id TEXT NOT NULL DEFAULT '',
+		recipient TEXT NOT NULL,
+		following INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (video_id, thread_id, recipient)
+	);
+	CREATE TABLE guest_emails (
+		id TEXT PRIMARY KEY,
+		email TEXT NOT NULL UNIQUE,
+		confirmed_at INTEGER NOT NULL DEFAULT 0,
+		confirm_sent_at INTEGER NOT NULL DEFAULT 0,
+		unsubscribed INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE notify_once (
+		key TEXT PRIMARY KEY,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE video_seen (
+		user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		seen_at INTEGER NOT NULL,
+		PRIMARY KEY (user_id, video_id)
+	);
+	CREATE TABLE webhooks (
+		id TEXT PRIMARY KEY,
+		owner_id TEXT NOT NULL,
+		workspace INTEGER NOT NULL DEFAULT 0,
+		url TEXT NOT NULL,
+		events TEXT NOT NULL,
+		format TEXT NOT NULL,
+		secret TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX webhooks_owner ON webhooks(owner_id);
+	CREATE TABLE webhook_deliveries (
+		id TEXT PRIMARY KEY,
+		webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+		type TEXT NOT NULL,
+		payload BLOB NOT NULL,
+		state TEXT NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		next_at INTEGER NOT NULL,
+		lease_owner TEXT NOT NULL DEFAULT '',
+		lease_until INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_at);
+	CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, created_at);
+	CREATE TABLE webhook_attempts (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+		at INTEGER NOT NULL,
+		status_code INTEGER NOT NULL DEFAULT 0,
+		error TEXT NOT NULL DEFAULT '',
+		next_retry INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);`,
 }
 
 func migrate(ctx context.Context, db *gorm.DB) error {

@@ -1,0 +1,490 @@
+package smtpmail_test
+
+import (
+	"context"
+	"io"
+	"mime"
+	"net/mail"
+	"mime/multipart"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/gormstore"
+	"github.com/baton-video/baton/media/smtpmail"
+	"github.com/baton-video/baton/media/smtpmail/smtptest"
+)
+
+func sample() *media.EmailMessage {
+	return &media.EmailMessage{
+		To: "ana@example.com", Subject: "Bo replied on “Täglich” at 1:23",
+		Text: "Bo replied\n> looks good\nhttp://x/v/abc?t=83\n", HTML: "<p>Bo replied</p>",
+		MessageID: "notify-1-1@x", InReplyTo: "video-v1@x", ListUnsubscribe: "http://x/api/notifications/unsubscribe?r=user:1&s=abc",
+	}
+}
+
+// parts returns the message's MIME parts by content type.
+func parts(t *testing.T, m smtptest.Message) (map[string]string, mail.Header) {
+	t.Helper()
+	msg, err := m.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(p) // NextPart decodes quoted-printable
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		out[ct] = string(b)
+	}
+	return out, msg.Header
+}
+
+func TestSendSTARTTLSWithAuth(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{STARTTLS: true, User: "baton", Pass: "s3cret"})
+	m, err := smtpmail.New("smtp://baton:s3cret@"+srv.Addr, "Baton <baton@example.com>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.TLS = srv.Roots
+	if err := m.Send(context.Background(), sample()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("got %d messages, want 1", len(msgs))
+	}
+	got := msgs[0]
+	if !got.TLS || got.Auth != "baton" {
+		t.Fatalf("TLS = %v, auth = %q; want STARTTLS and AUTH", got.TLS, got.Auth)
+	}
+	if got.From != "baton@example.com" || len(got.To) != 1 || got.To[0] != "ana@example.com" {
+		t.Fatalf("envelope %q -> %v", got.From, got.To)
+	}
+	body, h := parts(t, got)
+	dec := new(mime.WordDecoder)
+	subj, _ := dec.DecodeHeader(h["Subject"][0])
+	for k, want := range map[string]string{
+		"Message-Id": "<notify-1-1@x>", "In-Reply-To": "<video-v1@x>", "References": "<video-v1@x>",
+		"List-Unsubscribe":      "<http://x/api/notifications/unsubscribe?r=user:1&s=abc>",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+	} {
+		if g := strings.Join(h[k], ","); g != want {
+			t.Errorf("%s = %q, want %q", k, g, want)
+		}
+	}
+	if subj != "Bo replied on “Täglich” at 1:23" {
+		t.Errorf("Subject = %q", subj)
+	}
+	if !strings.Contains(body["text/plain"], "> looks good\r\nhttp://x/v/abc?t=83") {
+		t.Errorf("text part = %q", body["text/plain"])
+	}
+	if body["text/html"] != "<p>Bo replied</p>" {
+		t.Errorf("html part = %q", body["text/html"])
+	}
+}
+
+func TestSendImplicitTLS(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{Implicit: true})
+	m, err := smtpmail.New("smtps://"+srv.Addr, "baton@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.TLS = srv.Roots
+	if err := m.Send(context.Background(), sample()); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := srv.Messages(); len(msgs) != 1 || !msgs[0].TLS {
+		t.Fatalf("messages = %+v, want one over TLS", msgs)
+	}
+}
+
+func TestSendPlainRelay(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{STARTTLS: true})
+	m, err := smtpmail.New("smtp://"+srv.Addr+"?tls=none", "baton@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Send(context.Background(), sample()); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := srv.Messages(); len(msgs) != 1 || msgs[0].TLS {
+		t.Fatalf("messages = %+v, want one without TLS", msgs)
+	}
+}
+
+func TestUntrustedCertificateIsRefused(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{STARTTLS: true})
+	m, err := smtpmail.New("smtp://"+srv.Addr, "baton@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Send(context.Background(), sample()); err == nil {
+		t.Fatal("sent over STARTTLS with an untrusted certificate")
+	}
+	if n := len(srv.Messages()); n != 0 {
+		t.Fatalf("%d messages accepted", n)
+	}
+}
+
+func TestNewRefusesBadSettings(t *testing.T) {
+	for _, tt := range []struct{ url, from string }{
+		{"http://x", "a@b.c"}, {"smtp://", "a@b.c"}, {"smtp://x?tls=maybe", "a@b.c"},
+		{"smtps://x?tls=none", "a@b.c"}, {"smtp://x", ""}, {"smtp://x", "not an address"},
+	} {
+		if _, err := smtpmail.New(tt.url, tt.from); err == nil {
+			t.Errorf("New(%q, %q) accepted", tt.url, tt.from)
+		}
+	}
+}
+
+/* ---------- The outbox through a real SMTP server ---------- */
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+type world struct {
+	db       *gormstore.DB
+	n        *media.Notifier
+	comments *media.Comments
+	clock    *fakeClock
+	srv      *smtptest.Server
+}
+
+func newWorld(t *testing.T, start time.Time) *world {
+	t.Helper()
+	db, err := gormstore.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	srv := smtptest.Start(t, smtptest.Options{STARTTLS: true})
+	m, err := smtpmail.New("smtp://"+srv.Addr, "baton@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.TLS = srv.Roots
+	m.Timeout = 5 * time.Second
+	clock := &fakeClock{t: start}
+	n := &media.Notifier{
+		Store: db, Videos: db, Users: db, Mailer: m, Clock: clock.Now, Key: []byte("test key"),
+		Config: media.NotifyConfig{Bundle: 2 * time.Minute, PublicURL: "http://baton.test", DefaultHours: media.DefaultWorkingHours},
+		Inbox:  media.NewInboxHub(),
+	}
+	c := media.NewComments(db, db, media.NewBroker())
+	c.Notify = n
+	return &world{db: db, n: n, comments: c, clock: clock, srv: srv}
+}
+
+func (w *world) user(t *testing.T, name, zone, hours string) *media.User {
+	t.Helper()
+	u := &media.User{ID: media.NewID(), Email: strings.ToLower(name) + "@example.com", Name: name, Role: media.RoleMember, PasswordHash: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := w.db.CreateUser(context.Background(), u, ""); err != nil {
+		t.Fatal(err)
+	}
+	if zone != "" {
+		h, err := media.ParseWorkingHours(hours)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.n.SetPrefs(context.Background(), u.ID, &zone, &h, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return u
+}
+
+func (w *world) video(t *testing.T, owner *media.User) *media.Video {
+	t.Helper()
+	v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Title: "Weekly update", Status: media.StatusReady, OwnerID: owner.ID, DurationMs: 120000}
+	if err := w.db.CreateVideo(context.Background(), v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (w *world) comment(t *testing.T, v *media.Video, by *media.User, body string, ms int64, in media.CommentInput) *media.Comment {
+	t.Helper()
+	in.Body, in.TimeMs, in.HasTime = body, ms, true
+	c, _, err := w.comments.Create(context.Background(), v.ID, media.Actor{UserID: by.ID, Name: by.Name}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func byRecipient(msgs []smtptest.Message) map[string][]smtptest.Message {
+	out := map[string][]smtptest.Message{}
+	for _, m := range msgs {
+		out[m.To[0]] = append(out[m.To[0]], m)
+	}
+	return out
+}
+
+// A burst of comments at one instant on a Saturday reaches three people in
+// Tokyo, Berlin and Los Angeles as one digest each, at the start of their
+// own Monday. US clocks spring forward on the Sunday in between, so Los
+// Angeles starts at 16:00 UTC, not 17:00.
+func TestBurstBecomesOneDigestEachAtTheirOwnStart(t *testing.T) {
+	w := newWorld(t, time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)) // Saturday
+	tokyo := w.user(t, "Aiko", "Asia/Tokyo", "mon-fri 10:00-18:00")
+	berlin := w.user(t, "Bernd", "Europe/Berlin", "mon-fri 08:30-17:00")
+	la := w.user(t, "Lucia", "America/Los_Angeles", "mon-fri 09:00-17:30")
+	dana := w.user(t, "Dana", "", "")
+	v := w.video(t, tokyo)
+	for _, u := range []*media.User{berlin, la} {
+		if err := w.n.Follow(context.Background(), v.ID, u.ID, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 5; i++ {
+		w.comment(t, v, dana, "Point "+string(rune('A'+i)), int64(i)*5000+83000, media.CommentInput{})
+	}
+	want := map[string]time.Time{
+		tokyo.Email:  time.Date(2026, 3, 9, 1, 0, 0, 0, time.UTC),  // Mon 10:00 JST
+		berlin.Email: time.Date(2026, 3, 9, 7, 30, 0, 0, time.UTC), // Mon 08:30 CET
+		la.Email:     time.Date(2026, 3, 9, 16, 0, 0, 0, time.UTC), // Mon 09:00 PDT
+	}
+	got := map[string]time.Time{}
+	ctx := context.Background()
+	for now := w.clock.Now(); !now.After(time.Date(2026, 3, 9, 20, 0, 0, 0, time.UTC)); now = now.Add(15 * time.Minute) {
+		w.clock.Set(now)
+		if _, _, err := w.n.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for to := range byRecipient(w.srv.Messages()) {
+			if _, ok := got[to]; !ok {
+				got[to] = now
+			}
+		}
+	}
+	msgs := byRecipient(w.srv.Messages())
+	if len(msgs) != 3 {
+		t.Fatalf("mail went to %d people, want 3 (%v)", len(msgs), got)
+	}
+	for to, at := range want {
+		if n := len(msgs[to]); n != 1 {
+			t.Errorf("%s got %d emails, want one digest", to, n)
+			continue
+		}
+		if !got[to].Equal(at) {
+			t.Errorf("%s got the digest at %v, want %v", to, got[to], at)
+		}
+		body, h := parts(t, msgs[to][0])
+		for i := 0; i < 5; i++ {
+			if !strings.Contains(body["text/plain"], "Point "+string(rune('A'+i))) {
+				t.Errorf("%s: digest lacks comment %d:\n%s", to, i, body["text/plain"])
+			}
+		}
+		if !strings.Contains(body["text/plain"], "/v/"+v.Slug+"?t=83") || !strings.Contains(body["text/html"], "/media/"+v.Slug+"/poster.jpg") {
+			t.Errorf("%s: no moment link or poster", to)
+		}
+		if h.Get("In-Reply-To") != "<video-"+v.ID+"@baton.test>" {
+			t.Errorf("%s: In-Reply-To = %q", to, h.Get("In-Reply-To"))
+		}
+	}
+	if _, ok := msgs[dana.Email]; ok {
+		t.Error("the commenter was mailed about their own comments")
+	}
+}
+
+// Inside working hours, a reply reaches the thread's participants after the
+// bundle window as one email; an urgent one goes at once with [Urgent].
+func TestBundleAndUrgent(t *testing.T) {
+	w := newWorld(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)) // Monday, 11:00 in Berlin
+	owner := w.user(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
+	bo := w.user(t, "Bo", "Europe/Berlin", "mon-fri 09:00-17:00")
+	v := w.video(t, owner)
+	th := w.comment(t, v, bo, "Question about the chart", 5000, media.CommentInput{})
+	w.clock.Set(w.clock.Now().Add(30 * time.Second))
+	w.comment(t, v, owner, "Good point", 5000, media.CommentInput{ParentID: th.ID})
+	w.clock.Set(w.clock.Now().Add(30 * time.Second))
+	w.comment(t, v, owner, "@Bo see 0:42 too", 42000, media.CommentInput{})
+	ctx := context.Background()
+	if _, _, err := w.n.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.srv.Messages()); n != 0 {
+		t.Fatalf("%d emails before the bundle window ended", n)
+	}
+	w.clock.Set(time.Date(2026, 3, 9, 10, 2, 30, 0, time.UTC))
+	if _, _, err := w.n.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := byRecipient(w.srv.Messages())
+	if len(msgs[bo.Email]) != 1 || len(msgs[owner.Email]) != 1 {
+		t.Fatalf("emails: %d to Bo, %d to Olga; want one each", len(msgs[bo.Email]), len(msgs[owner.Email]))
+	}
+	body, _ := parts(t, msgs[bo.Email][0])
+	if !strings.Contains(body["text/plain"], "Good point") || !strings.Contains(body["text/plain"], "mentioned you") {
+		t.Fatalf("Bo's bundle lacks the reply or the mention:\n%s", body["text/plain"])
+	}
+	// Urgent, at 3 a.m. Berlin time: straight out.
+	w.clock.Set(time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC))
+	w.comment(t, v, owner, "Server is down, need your OK", 0, media.CommentInput{ParentID: th.ID, Urgent: true})
+	if _, _, err := w.n.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs = byRecipient(w.srv.Messages())
+	if len(msgs[bo.Email]) != 2 {
+		t.Fatalf("urgent reply not sent at once (%d emails to Bo)", len(msgs[bo.Email]))
+	}
+	_, h := parts(t, msgs[bo.Email][1])
+	dec := new(mime.WordDecoder)
+	if subj, _ := dec.DecodeHeader(h.Get("Subject")); !strings.HasPrefix(subj, "[Urgent] ") {
+		t.Fatalf("urgent subject = %q", subj)
+	}
+	// The budget is per sender.
+	for i := 0; i < 2; i++ {
+		w.comment(t, v, owner, "again", 0, media.CommentInput{ParentID: th.ID, Urgent: true})
+	}
+	_, _, err := w.comments.Create(ctx, v.ID, media.Actor{UserID: owner.ID, Name: owner.Name}, media.CommentInput{Body: "x", ParentID: th.ID, Urgent: true})
+	if media.ErrorCode(err) != media.ERATELIMIT {
+		t.Fatalf("fourth urgent comment: err = %v, want rate limited", err)
+	}
+	if _, _, err := w.comments.Create(ctx, v.ID, media.Actor{GuestSecret: media.NewGuestSecret()}, media.CommentInput{Body: "x", GuestName: "G", TimeMs: 0, HasTime: true, Urgent: true}); media.ErrorCode(err) != media.ENOTALLOWED {
+		t.Fatalf("guest urgent: err = %v, want not allowed", err)
+	}
+}
+
+// The SMTP server goes away for ten minutes: nothing is lost, nothing is
+// sent twice, and each attempt is recorded.
+func TestOutageLosesNothingSendsNothingTwice(t *testing.T) {
+	w := newWorld(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC))
+	owner := w.user(t, "Olga", "UTC", "mon-sun 00:00-24:00")
+	var people []*media.User
+	for _, n := range []string{"Pia", "Quinn", "Rafa"} {
+		u := w.user(t, n, "UTC", "mon-sun 00:00-24:00")
+		people = append(people, u)
+		if err := w.n.Follow(context.Background(), w.video(t, owner).ID, u.ID, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := w.video(t, owner)
+	for _, u := range people {
+		_ = w.n.Follow(context.Background(), v.ID, u.ID, true)
+	}
+	w.comment(t, v, owner, "Please review", 1000, media.CommentInput{})
+	w.srv.Stop()
+	ctx := context.Background()
+	for i := 0; i <= 10; i++ {
+		w.clock.Set(time.Date(2026, 3, 9, 10, 2+i, 1, 0, time.UTC))
+		if _, _, err := w.n.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := w.db.PendingEmails(ctx); err != nil || n != 3 {
+		t.Fatalf("pending emails during the outage = %d (%v), want 3", n, err)
+	}
+	total, ok, _ := w.db.EmailAttempts(ctx, media.UserRecipient(people[0].ID))
+	if total < 2 || ok != 0 {
+		t.Fatalf("attempts during outage = %d (ok %d), want several failures", total, ok)
+	}
+	w.srv.Restart(t)
+	for i := 0; i < 8; i++ {
+		w.clock.Set(w.clock.Now().Add(10 * time.Minute))
+		if _, _, err := w.n.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := byRecipient(w.srv.Messages())
+	for _, u := range people {
+		if n := len(msgs[u.Email]); n != 1 {
+			t.Errorf("%s got %d emails after the outage, want 1", u.Name, n)
+		}
+	}
+	if n, _ := w.db.PendingEmails(ctx); n != 0 {
+		t.Fatalf("%d emails still pending", n)
+	}
+	if _, ok, _ := w.db.EmailAttempts(ctx, media.UserRecipient(people[0].ID)); ok != 1 {
+		t.Fatalf("successful attempts = %d, want 1", ok)
+	}
+}
+
+// A guest's address gets one confirmation link and nothing else until it
+// is confirmed; then replies reach it; one-click unsubscribe stops it.
+func TestGuestEmailNeedsConfirmation(t *testing.T) {
+	w := newWorld(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC))
+	owner := w.user(t, "Olga", "", "")
+	v := w.video(t, owner)
+	ctx := context.Background()
+	guest := media.Actor{GuestSecret: media.NewGuestSecret()}
+	th, _, err := w.comments.Create(ctx, v.ID, guest, media.CommentInput{Body: "Nice", GuestName: "Gus", HasTime: true, NotifyEmail: "gus@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.comment(t, v, owner, "Thanks!", 0, media.CommentInput{ParentID: th.ID})
+	w.clock.Set(w.clock.Now().Add(time.Hour))
+	if _, _, err := w.n.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := byRecipient(w.srv.Messages())["gus@example.org"]
+	if len(msgs) != 1 {
+		t.Fatalf("guest got %d emails before confirming, want 1 (the confirmation)", len(msgs))
+	}
+	body, _ := parts(t, msgs[0])
+	i := strings.Index(body["text/plain"], "http://baton.test/api/notifications/confirm?")
+	if i < 0 {
+		t.Fatalf("no confirmation link:\n%s", body["text/plain"])
+	}
+	link := strings.Fields(body["text/plain"][i:])[0]
+	q := strings.Split(strings.SplitN(link, "?", 2)[1], "&")
+	gid, sig := strings.TrimPrefix(q[0], "g="), strings.TrimPrefix(q[1], "s=")
+	if _, err := w.n.ConfirmGuest(ctx, gid, sig+"x"); media.ErrorCode(err) != media.EINVALID {
+		t.Fatalf("forged confirmation: %v", err)
+	}
+	if _, err := w.n.ConfirmGuest(ctx, gid, sig); err != nil {
+		t.Fatal(err)
+	}
+	w.comment(t, v, owner, "One more thing", 0, media.CommentInput{ParentID: th.ID})
+	w.clock.Set(w.clock.Now().Add(time.Hour))
+	if _, _, err := w.n.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs = byRecipient(w.srv.Messages())["gus@example.org"]
+	if len(msgs) != 2 {
+		t.Fatalf("guest got %d emails after confirming, want 2", len(msgs))
+	}
+	_, h := parts(t, msgs[1])
+	un := strings.Trim(h.Get("List-Unsubscribe"), "<>")
+	q = strings.Split(strings.SplitN(un, "?", 2)[1], "&")
+	if err := w.n.Unsubscribe(ctx, strings.TrimPrefix(q[0], "r="), strings.TrimPrefix(q[1], "s=")); err != nil {
+		t.Fatal(err)
+	}
+	w.comment(t, v, owner, "Are you there?", 0, media.CommentInput{ParentID: th.ID})
+	w.clock.Set(w.clock.Now().Add(time.Hour))
+	if _, _, err := w.n.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(byRecipient(w.srv.Messages())["gus@example.org"]); n != 2 {
+		t.Fatalf("guest got mail after unsubscribing (%d emails)", n)
+	}
+}
