@@ -100,6 +100,9 @@ type EmailItem struct {
 	DueAt     time.Time
 	CreatedAt time.Time
 	Attempts  int
+	// Link, when set, is where the item leads instead of the video's
+	// moment (an ask's personal link).
+	Link string
 }
 
 // EmailBatch is one recipient's due items, leased to one sender.

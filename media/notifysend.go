@@ -444,6 +444,8 @@ func (it *EmailItem) sentence() string {
 		return fmt.Sprintf("“%s”: %s", it.Title, it.Text)
 	case NotifyReady:
 		return fmt.Sprintf("“%s” is ready to share", it.Title)
+	case NotifyAsk, NotifyAskRemind, NotifyAskOverdue, NotifyAskSummary:
+		return askSentence(it)
 	}
 	return it.Title
 }
@@ -514,12 +516,15 @@ func (n *Notifier) RenderEmail(b *EmailBatch) *EmailMessage {
 	lines := make([]emailLine, 0, len(b.Items))
 	for _, it := range b.Items {
 		link := MomentURL(base, it.VideoSlug, it.TimeMs)
+		if it.Link != "" {
+			link = it.Link
+		}
 		l := emailLine{Sentence: it.sentence(), Link: link, LinkText: "Open at " + FormatMoment(it.TimeMs), Urgent: it.Urgent,
 			Poster: base + "/media/" + it.VideoSlug + "/poster.jpg"}
-		if it.Kind == NotifyComment || it.Kind == NotifyReply || it.Kind == NotifyMention || it.Kind == NotifyResolved {
+		if it.Kind == NotifyComment || it.Kind == NotifyReply || it.Kind == NotifyMention || it.Kind == NotifyResolved || IsAskKind(it.Kind) {
 			l.Text = it.Text
 		}
-		if it.Kind == NotifyView || it.Kind == NotifyReady {
+		if it.Kind == NotifyView || it.Kind == NotifyReady || IsAskKind(it.Kind) {
 			l.LinkText = "Open the video"
 		}
 		lines = append(lines, l)

@@ -390,6 +390,52 @@ var migrations = []string{
 		next_retry INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);`,
+	// Asks, their recipients' personal links and acknowledgements, the
+	// members who are away, and watch receipts (asks.go, receipts.go).
+	`ALTER TABLE email_outbox ADD COLUMN link TEXT NOT NULL DEFAULT '';
+	CREATE TABLE asks (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		owner_id TEXT NOT NULL,
+		question TEXT NOT NULL,
+		reply_by INTEGER NOT NULL,
+		summary_at INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX asks_summary ON asks(summary_at, reply_by);
+	CREATE TABLE ask_recipients (
+		id TEXT PRIMARY KEY,
+		video_id TEXT NOT NULL REFERENCES asks(video_id) ON DELETE CASCADE,
+		user_id TEXT NOT NULL DEFAULT '',
+		email TEXT NOT NULL,
+		token TEXT NOT NULL UNIQUE,
+		ack_at INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX ask_recipients_video ON ask_recipients(video_id);
+	CREATE INDEX ask_recipients_user ON ask_recipients(user_id);
+	CREATE TABLE ask_replies (
+		recipient_id TEXT NOT NULL REFERENCES ask_recipients(id) ON DELETE CASCADE,
+		comment_id TEXT NOT NULL REFERENCES comments(id) ON DELETE CASCADE,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (recipient_id, comment_id)
+	);
+	CREATE TABLE user_away (
+		user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+		away_until INTEGER NOT NULL
+	);
+	CREATE TABLE view_receipts (
+		id TEXT PRIMARY KEY,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		viewer TEXT NOT NULL,
+		user_id TEXT NOT NULL DEFAULT '',
+		recipient_id TEXT NOT NULL DEFAULT '',
+		ranges TEXT NOT NULL DEFAULT '[]',
+		counted INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX view_receipts_video ON view_receipts(video_id, created_at);`,
 }
 
 func migrate(ctx context.Context, db *gorm.DB) error {
