@@ -465,6 +465,12 @@ func (s *Asks) plan(ctx context.Context, owner *User, v *Video, a *Ask, fresh []
 	if err := n.save(ctx, plan, false); err != nil {
 		return err
 	}
+	// A reminder that would go out with (or before) the ask itself is
+	// noise: the ask says the same.
+	askDue := map[string]time.Time{}
+	for _, it := range plan.Emails {
+		askDue[it.Recipient] = it.DueAt
+	}
 	// Reminders are due at times of their own, so they bypass the
 	// bundle rule: each is stored with the time ReminderTimes chose.
 	act, err := s.Store.AskActivity(ctx, a)
@@ -479,7 +485,7 @@ func (s *Asks) plan(ctx context.Context, owner *User, v *Video, a *Ask, fresh []
 			continue
 		}
 		for _, t := range ReminderTimes(p.sched, s.remind(), a.ReplyBy, now) {
-			if !p.awayUntil.IsZero() && t.At.Before(p.awayUntil) {
+			if !p.awayUntil.IsZero() && t.At.Before(p.awayUntil) || !t.At.After(askDue[p.recipient]) {
 				continue
 			}
 			kind := NotifyAskRemind
