@@ -349,8 +349,8 @@ type receiptRow struct {
 	RecipientID string
 	Ranges      string
 	Counted     bool
-	CreatedAt   int64 `gorm:"autoCreateTime:false"`
-	UpdatedAt   int64 `gorm:"autoUpdateTime:false"`
+	CreatedAt   int64  `gorm:"autoCreateTime:false"`
+	UpdatedAt   int64  `gorm:"autoUpdateTime:false"`
 	Name        string `gorm:"->;-:migration"`
 	Email       string `gorm:"->;-:migration"`
 }
