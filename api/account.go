@@ -188,7 +188,11 @@ func (s *Server) me(c *gin.Context) {
 		via = "token"
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"user": toUserJSON(p.user), "via": via})
+	out := gin.H{"user": toUserJSON(p.user), "via": via}
+	for k, v := range s.notifySettings(c, p.user) { // notifications.go
+		out[k] = v
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) updateMe(c *gin.Context) {
@@ -196,16 +200,26 @@ func (s *Server) updateMe(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	if req.Name == nil {
-		s.badRequest(c, "Nothing to change: send a name.")
+	if req.Name == nil && req.notifyPatch.empty() {
+		s.badRequest(c, "Nothing to change: send a name, timeZone, workingHours or emailMode.")
 		return
 	}
-	u, err := s.auth.accounts.UpdateProfile(c.Request.Context(), s.currentUser(c), *req.Name)
-	if err != nil {
-		s.writeError(c, err)
+	u := s.currentUser(c)
+	if !s.applyNotifyPatch(c, u, req.notifyPatch) { // notifications.go
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"user": toUserJSON(u)})
+	if req.Name != nil {
+		var err error
+		if u, err = s.auth.accounts.UpdateProfile(c.Request.Context(), u, *req.Name); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	out := gin.H{"user": toUserJSON(u)}
+	for k, v := range s.notifySettings(c, u) {
+		out[k] = v
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 // changePassword replaces the password and signs out every other session;

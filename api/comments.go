@@ -104,7 +104,7 @@ func (s *Server) createComment(c *gin.Context) {
 		s.badRequest(c, "body is required.")
 		return
 	}
-	in := media.CommentInput{Body: *req.Body, ParentID: req.ParentID, GuestName: req.GuestName}
+	in := media.CommentInput{Body: *req.Body, ParentID: req.ParentID, GuestName: req.GuestName, Urgent: req.Urgent, NotifyEmail: req.NotifyEmail}
 	var err error
 	if in.TimeMs, in.HasTime, err = parseMillis(req.TimeMs, "timeMs"); err != nil {
 		s.writeError(c, err)

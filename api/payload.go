@@ -267,6 +267,9 @@ type createCommentRequest struct {
 	EndMs     json.RawMessage `json:"endMs"`
 	ParentID  string          `json:"parentId"`
 	GuestName string          `json:"guestName"`
+	// Urgent and NotifyEmail are for notifications (media.CommentInput).
+	Urgent      bool   `json:"urgent"`
+	NotifyEmail string `json:"notifyEmail"`
 }
 
 type createdCommentJSON struct {
@@ -368,7 +371,8 @@ type loginRequest struct {
 }
 
 type updateMeRequest struct {
-	Name *string `json:"name"`
+	Name        *string `json:"name"`
+	notifyPatch         // timeZone, workingHours, emailMode (notifications.go)
 }
 
 type passwordRequest struct {

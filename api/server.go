@@ -57,7 +57,10 @@ type Options struct {
 	Accounts *media.Accounts
 	// AuthLimits bounds password guessing; zero rates are the defaults.
 	AuthLimits AuthLimits
-	Log        *slog.Logger
+	// Notify plans and sends notifications (notifications.go,
+	// webhooks.go). Nil: those routes answer 503.
+	Notify *media.Notifier
+	Log    *slog.Logger
 }
 
 // Server serves Baton over HTTP.
@@ -195,6 +198,24 @@ func (s *Server) routes() {
 	e.GET("/api/share/:slug/reactions", shared, s.listReactions)
 	e.POST("/api/share/:slug/reactions", shared, s.createReaction)
 	e.DELETE("/api/share/:slug/reactions/:reactionId", shared, s.reactionAccess, s.deleteReaction)
+
+	// notifications, follows and webhooks (notifications.go, webhooks.go)
+	e.GET("/api/notifications", signedIn, s.listNotifications)
+	e.POST("/api/notifications/read", signedIn, s.markNotificationsRead)
+	e.GET("/api/notifications/events", signedIn, s.notificationEvents)
+	e.GET("/api/notifications/counts", signedIn, s.newCommentCounts)
+	e.GET("/api/notifications/unsubscribe", s.unsubscribe)
+	e.POST("/api/notifications/unsubscribe", s.unsubscribe)
+	e.GET("/api/notifications/confirm", s.confirmGuestEmail)
+	e.GET("/api/videos/:id/follow", watch, s.followState)
+	e.POST("/api/videos/:id/follow", watch, s.setFollow(true))
+	e.DELETE("/api/videos/:id/follow", watch, s.setFollow(false))
+	e.POST("/api/videos/:id/seen", watch, s.markSeen)
+	e.GET("/api/webhooks", signedIn, s.listWebhooks)
+	e.POST("/api/webhooks", signedIn, s.createWebhook)
+	e.DELETE("/api/webhooks/:webhookId", signedIn, s.deleteWebhook)
+	e.POST("/api/webhooks/:webhookId/test", signedIn, s.testWebhook)
+	e.GET("/api/webhooks/:webhookId/deliveries", signedIn, s.listWebhookDeliveries)
 
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.

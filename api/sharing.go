@@ -39,6 +39,7 @@ func (s *Server) countView(c *gin.Context, v *media.Video) (*media.Video, bool) 
 		s.writeError(c, err)
 		return nil, false
 	}
+	s.firstView(c, nv) // notifications.go
 	if nv.NeedsPass() {
 		s.givePass(c, nv)
 		viewer.Pass = true

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -133,6 +134,36 @@ func TestLoadZone(t *testing.T) {
 	for _, bad := range []string{"", "Local", "Mars/Olympus", "../../etc/passwd", "/etc/localtime"} {
 		if _, err := LoadZone(bad); ErrorCode(err) != EINVALID {
 			t.Errorf("%q: err = %v, want EINVALID", bad, err)
+		}
+	}
+}
+
+func TestMentioned(t *testing.T) {
+	members := []*User{
+		{ID: "1", Name: "Ana Lima", Email: "ana@example.com"},
+		{ID: "2", Name: "Anabel Ruiz", Email: "a.ruiz@example.com"},
+		{ID: "3", Name: "Bo Chen", Email: "bo@example.com"},
+		{ID: "4", Name: "Bo Li", Email: "boli@example.com"},
+	}
+	tests := []struct {
+		body string
+		want []string
+	}{
+		{"@ana please look", []string{"1"}},
+		{"@Anabel and @ana lima", []string{"1", "2"}},
+		{"@anab", nil},
+		{"mail ana@example.com", nil},
+		{"@bo what do you think", []string{"3"}}, // bo@example.com; "Bo" alone is shared
+		{"@boli, @a.ruiz.", []string{"2", "4"}},
+		{"no mentions here", nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, u := range Mentioned(tt.body, members) {
+			got = append(got, u.ID)
+		}
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("Mentioned(%q) = %v, want %v", tt.body, got, tt.want)
 		}
 	}
 }

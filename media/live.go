@@ -479,6 +479,7 @@ func (ls *LiveSessions) publish(ctx context.Context, s *liveSession, size int64)
 		return nil, err
 	}
 	svc.Events.Publish(v)
+	svc.notifyReady(ctx, v)
 	if svc.Wake != nil {
 		svc.Wake()
 	}

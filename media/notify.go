@@ -703,6 +703,17 @@ func (n *Notifier) VideoReady(ctx context.Context, v *Video, took time.Duration)
 	return n.save(ctx, plan, false)
 }
 
+// notifyReady is the worker's hook: v is the video as it was when
+// processing began, so its UpdatedAt is when it started.
+func (s *Service) notifyReady(ctx context.Context, v *Video) {
+	if s.Notify == nil || v == nil {
+		return
+	}
+	if err := s.Notify.VideoReady(ctx, v, time.Since(v.UpdatedAt)); err != nil {
+		s.Notify.log().Error("notifications: plan ready", "video_id", v.ID, "err", err)
+	}
+}
+
 // addRecipients turns recipients into inbox rows and email items.
 func (n *Notifier) addRecipients(ctx context.Context, plan *Plan, rs *recipientSet, make func(NotifyKind) *Notification, now time.Time) error {
 	if len(rs.kinds) == 0 {
@@ -831,13 +842,25 @@ func (n *Notifier) guestAddress(ctx context.Context, raw string, v *Video, plan 
 	return g, nil
 }
 
-// Mentioned returns the members whose name (or the part of their email
-// before the @) follows an @ in body, each once.
+// Mentioned returns the members whose name, first name (when no other
+// member shares it) or the part of their email before the @ follows an @
+// in body, each once.
 func Mentioned(body string, members []*User) []*User {
 	lower := strings.ToLower(body)
+	first := func(u *User) string {
+		f, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(u.Name)), " ")
+		return f
+	}
+	firsts := map[string]int{}
+	for _, u := range members {
+		firsts[first(u)]++
+	}
 	var out []*User
 	for _, u := range members {
 		names := []string{strings.ToLower(u.Name)}
+		if f := first(u); firsts[f] == 1 {
+			names = append(names, f)
+		}
 		if local, _, ok := strings.Cut(u.Email, "@"); ok {
 			names = append(names, strings.ToLower(local))
 		}

@@ -22,6 +22,8 @@ type Service struct {
 	Log        *slog.Logger
 	// Live, if set, processes recordings while they upload.
 	Live *LiveSessions
+	// Notify, if set, hears when videos become ready (notify.go).
+	Notify *Notifier
 
 	// Wake, if set, is poked when a job is enqueued so that an in-process
 	// worker starts at once instead of at its next poll.

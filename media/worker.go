@@ -376,6 +376,7 @@ func (p *Pool) process(ctx context.Context, job *Job) error {
 		return err
 	}
 	p.publish(ctx, v.ID)
+	svc.notifyReady(ctx, v) // v as read when processing began
 	return nil
 }
 

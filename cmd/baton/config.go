@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,6 +15,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/smtpmail"
 )
 
 // Config is everything Baton can be told, parsed once at start and passed
@@ -46,6 +50,14 @@ type Config struct {
 
 	Signup     bool
 	SessionTTL time.Duration
+
+	// Notifications (media.Notifier).
+	SMTPURL             string
+	MailFrom            string
+	NotifyBundle        time.Duration
+	DefaultTimeZone     string
+	DefaultWorkingHours media.WorkingHours
+	WebhookAllowPrivate bool
 
 	FFmpeg        string
 	FFprobe       string
@@ -179,6 +191,41 @@ var settings = []setting{
 	}},
 	{"BATON_SIGNUP", "true", "Let anyone who reaches Baton create an account. false: only the first account (the admin), people an admin invites, and `baton user add`.", boolSetting(func(c *Config) *bool { return &c.Signup })},
 	{"BATON_SESSION_TTL", "720h", "How long a sign-in lasts without use; each use extends it.", durSetting(func(c *Config) *time.Duration { return &c.SessionTTL }, time.Minute, 365*24*time.Hour)},
+	{"BATON_SMTP_URL", "", "Outgoing mail server: smtp://user:pass@host:587 (STARTTLS when offered), smtps://user:pass@host:465 (implicit TLS), smtp://host:25?tls=none (local relay). Empty: email is off; the inbox and webhooks still work.", func(c *Config, v string) error {
+		if v != "" {
+			if _, err := smtpmail.New(v, "check@example.com"); err != nil {
+				return errors.New(strings.TrimPrefix(err.Error(), "smtpmail: "))
+			}
+		}
+		c.SMTPURL = v
+		return nil
+	}},
+	{"BATON_MAIL_FROM", "", "From address of notification email, e.g. Baton <baton@example.com>. Required with BATON_SMTP_URL.", func(c *Config, v string) error {
+		if v != "" {
+			if _, err := mail.ParseAddress(v); err != nil {
+				return fmt.Errorf("must be an address like Baton <baton@example.com>")
+			}
+		}
+		c.MailFrom = v
+		return nil
+	}},
+	{"BATON_NOTIFY_BUNDLE", "2m", "Inside a person's working hours, email waits this long for more to join it, so a burst becomes one email.", durSetting(func(c *Config) *time.Duration { return &c.NotifyBundle }, 0, 24*time.Hour)},
+	{"BATON_DEFAULT_TIMEZONE", "UTC", "IANA time zone of guests and of members who set none, e.g. Europe/Berlin.", func(c *Config, v string) error {
+		if _, err := media.LoadZone(v); err != nil {
+			return errors.New(media.ErrorMessage(err))
+		}
+		c.DefaultTimeZone = v
+		return nil
+	}},
+	{"BATON_DEFAULT_WORKING_HOURS", "mon-fri 09:00-17:00", "Working hours of guests and of members who set none, e.g. mon-fri 09:00-17:00 or mon-sun 00:00-24:00.", func(c *Config, v string) error {
+		h, err := media.ParseWorkingHours(v)
+		if err != nil {
+			return errors.New(media.ErrorMessage(err))
+		}
+		c.DefaultWorkingHours = h
+		return nil
+	}},
+	{"BATON_WEBHOOK_ALLOW_PRIVATE", "false", "Let webhooks reach loopback, private and link-local addresses (a chat server on your LAN). Off, such URLs are refused when created and at every delivery.", boolSetting(func(c *Config) *bool { return &c.WebhookAllowPrivate })},
 	{"BATON_FFMPEG", "ffmpeg", "ffmpeg binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFmpeg })},
 	{"BATON_FFPROBE", "ffprobe", "ffprobe binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFprobe })},
 	{"BATON_FFMPEG_TIMEOUT", "0", "Hard deadline for one ffmpeg or ffprobe run; a run past it is killed and the job retried. 0: 10 minutes plus twice the video's duration.", func(c *Config, v string) error {
@@ -289,6 +336,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if c.S3Bucket == "" {
 			return c, errors.New("invalid configuration: BATON_S3_BUCKET must not be empty")
 		}
+	}
+	if c.SMTPURL != "" && c.MailFrom == "" {
+		return c, errors.New("invalid configuration: BATON_MAIL_FROM is required when BATON_SMTP_URL is set")
 	}
 	return c, nil
 }

@@ -23,6 +23,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	// The zone database in the binary: people's working hours need
+	// Asia/Tokyo even in a container without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/baton-video/baton/api"
 	"github.com/baton-video/baton/frontend"
@@ -151,6 +154,10 @@ type Main struct {
 	Accounts   *media.Accounts
 	AuthLimits api.AuthLimits
 	Hasher     media.PasswordHasher
+	// Notify plans and sends notifications; NotifyPoll is how often its
+	// sender looks for due email and webhooks (zero: 5 s).
+	Notify     *media.Notifier
+	NotifyPoll time.Duration
 
 	ln      net.Listener
 	http    *http.Server
@@ -221,6 +228,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
 	m.started = time.Now()
+	if err := m.openNotify(ctx); err != nil { // notify.go
+		return err
+	}
 
 	if cfg.Workers > 0 {
 		tmp := filepath.Join(cfg.DataDir, "tmp")
@@ -238,6 +248,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}()
 	}
 	if m.WorkerOnly {
+		m.runNotify(runCtx)
 		return nil
 	}
 
@@ -246,9 +257,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		presign = cfg.PresignTTL
 	}
 	m.Comments = media.NewComments(m.DB, m.DB, m.Service.Events)
+	m.Comments.Notify = m.Notify
 	m.Accounts = m.newAccounts()
 	m.Server, err = api.New(api.Options{
-		Accounts: m.Accounts, AuthLimits: m.AuthLimits,
+		Accounts: m.Accounts, AuthLimits: m.AuthLimits, Notify: m.Notify,
 		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
@@ -266,7 +278,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		// Tests listen on a random port; links must name the real one.
 		m.Config.PublicURL = "http://" + m.ln.Addr().String()
 		m.Server.SetPublicURL(m.Config.PublicURL)
+		m.Notify.Config.PublicURL = m.Config.PublicURL
 	}
+	m.runNotify(runCtx)
 	m.http = &http.Server{
 		Handler: m.Server.Handler(),
 		// Slowloris protection; bodies (uploads) have tusd's own timeouts.

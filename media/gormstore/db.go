@@ -265,7 +265,7 @@ var migrations = []string{
 	CREATE INDEX videos_owner ON videos(owner_id, id);`,
 	// The short description the owner writes under the title on the watch page.
 	`ALTER TABLE videos ADD COLUMN description TEXT NOT NULL DEFAULT '';`,
-	// 7: notifications: each member's settings and inbox, the email outbox
+	// 8: notifications: each member's settings and inbox, the email outbox
 	// (one row per item; a sender joins a recipient's due rows into one
 	// message) and its attempts, follows (thread_id '' = the whole video;
 	// following 0 = explicitly stopped, which automatic follows respect),
@@ -390,7 +390,7 @@ var migrations = []string{
 		next_retry INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);`,
-	// Asks, their recipients' personal links and acknowledgements, the
+	// 9: asks, their recipients' personal links and acknowledgements, the
 	// members who are away, and watch receipts (asks.go, receipts.go).
 	`ALTER TABLE email_outbox ADD COLUMN link TEXT NOT NULL DEFAULT '';
 	CREATE TABLE asks (

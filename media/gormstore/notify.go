@@ -14,7 +14,7 @@ import (
 
 var _ media.NotifyStore = (*DB)(nil)
 
-// Rows of the notification tables (migration 7). Times are unix
+// Rows of the notification tables (migration 8). Times are unix
 // milliseconds; 0 is "never".
 
 type notificationRow struct {
