@@ -60,6 +60,10 @@ type Options struct {
 	// Notify plans and sends notifications (notifications.go,
 	// webhooks.go). Nil: those routes answer 503.
 	Notify *media.Notifier
+	// Asks and Receipts serve asks, watch receipts and insights (asks.go,
+	// insights.go). Nil: those routes answer 503.
+	Asks     *media.Asks
+	Receipts *media.Receipts
 	Log    *slog.Logger
 }
 
@@ -216,6 +220,16 @@ func (s *Server) routes() {
 	e.DELETE("/api/webhooks/:webhookId", signedIn, s.deleteWebhook)
 	e.POST("/api/webhooks/:webhookId/test", signedIn, s.testWebhook)
 	e.GET("/api/webhooks/:webhookId/deliveries", signedIn, s.listWebhookDeliveries)
+
+	// asks, receipts and insights (asks.go, insights.go)
+	e.GET("/api/videos/:id/ask", manage, s.getAsk)
+	e.PUT("/api/videos/:id/ask", manage, s.putAsk)
+	e.DELETE("/api/videos/:id/ask", manage, s.deleteAsk)
+	e.GET("/api/videos/:id/responses", manage, s.listResponses)
+	e.GET("/api/videos/:id/insights", manage, s.getInsights)
+	e.GET("/api/asks/waiting", signedIn, s.waitingOnMe)
+	e.GET("/api/share/:slug/ask", shared, s.sharedAsk)
+	e.POST("/api/share/:slug/ack", shared, s.ackAsk)
 
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.

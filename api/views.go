@@ -16,11 +16,18 @@ type viewRequest struct {
 	// several windows of one browser are one viewer. Signed-in members are
 	// known by their account instead.
 	Viewer string `json:"viewer"`
+	// ViewID and Ranges are the receipt form (insights.go): the page's
+	// own id and what it actually played, as [startMs, endMs] pairs.
+	ViewID string     `json:"viewId"`
+	Ranges [][2]int64 `json:"ranges"`
 }
 
 type viewJSON struct {
 	Counted bool  `json:"counted"`
 	Views   int64 `json:"views"`
+	// WatchedMs and Recorded answer the receipt form.
+	WatchedMs int64 `json:"watchedMs,omitempty"`
+	Recorded  bool  `json:"recorded,omitempty"`
 }
 
 var viewerID = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
@@ -53,6 +60,10 @@ func (s *Server) recordView(c *gin.Context) {
 		who = "user:" + viewer.User.ID
 	} else if viewerID.MatchString(req.Viewer) {
 		who = "browser:" + req.Viewer
+	}
+	if req.ViewID != "" || req.Ranges != nil {
+		s.recordReceipt(c, v, who, req) // insights.go
+		return
 	}
 	nv, counted, err := s.svc.RecordView(c.Request.Context(), v.ID, who, time.Duration(req.PlayedMs)*time.Millisecond)
 	if err != nil {

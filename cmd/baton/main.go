@@ -158,6 +158,14 @@ type Main struct {
 	// sender looks for due email and webhooks (zero: 5 s).
 	Notify     *media.Notifier
 	NotifyPoll time.Duration
+	// Asks and Receipts serve asks, reminders and watch receipts
+	// (asks.go); AskPoll is how often overdue summaries are looked for
+	// (zero: a minute). Clock, when set, is the time asks and
+	// notifications go by (tests move it).
+	Asks     *media.Asks
+	Receipts *media.Receipts
+	AskPoll  time.Duration
+	Clock    media.Clock
 
 	ln      net.Listener
 	http    *http.Server
@@ -231,6 +239,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := m.openNotify(ctx); err != nil { // notify.go
 		return err
 	}
+	m.openAsks() // asks.go
 
 	if cfg.Workers > 0 {
 		tmp := filepath.Join(cfg.DataDir, "tmp")
@@ -249,6 +258,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	if m.WorkerOnly {
 		m.runNotify(runCtx)
+		m.runAsks(runCtx)
 		return nil
 	}
 
@@ -260,7 +270,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Comments.Notify = m.Notify
 	m.Accounts = m.newAccounts()
 	m.Server, err = api.New(api.Options{
-		Accounts: m.Accounts, AuthLimits: m.AuthLimits, Notify: m.Notify,
+		Accounts: m.Accounts, AuthLimits: m.AuthLimits, Notify: m.Notify, Asks: m.Asks, Receipts: m.Receipts,
 		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
@@ -281,6 +291,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.Notify.Config.PublicURL = m.Config.PublicURL
 	}
 	m.runNotify(runCtx)
+	m.runAsks(runCtx)
 	m.http = &http.Server{
 		Handler: m.Server.Handler(),
 		// Slowloris protection; bodies (uploads) have tusd's own timeouts.
