@@ -64,7 +64,7 @@ type Options struct {
 	// insights.go). Nil: those routes answer 503.
 	Asks     *media.Asks
 	Receipts *media.Receipts
-	Log    *slog.Logger
+	Log      *slog.Logger
 }
 
 // Server serves Baton over HTTP.
