@@ -2,8 +2,6 @@ package api
 
 import (
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -14,70 +12,9 @@ import (
 // One's own account over HTTP: signing up, in and out, the profile, the
 // password and API tokens (auth.go says how a request is signed in).
 
-// isForm reports whether the request carries an HTML form rather than
-// JSON; such requests are answered with redirects, for pages without
-// scripts.
-func isForm(c *gin.Context) bool {
-	ct := c.ContentType()
-	return ct == "application/x-www-form-urlencoded" || ct == "multipart/form-data"
-}
-
-// bindAuth reads a JSON object or a form into dst, whose fields are
-// strings named by their json tags.
-func (s *Server) bindAuth(c *gin.Context, dst any, fields map[string]*string) bool {
-	if isForm(c) {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxJSONBody)
-		if err := c.Request.ParseForm(); err != nil {
-			s.badRequest(c, "The form could not be read.")
-			return false
-		}
-		for name, p := range fields {
-			*p = c.Request.PostForm.Get(name)
-		}
-		return true
-	}
-	return s.decodeJSON(c, dst)
-}
-
-// safeNext returns next if it is a path on this site, or "/".
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
-		return "/"
-	}
-	return next
-}
-
-// formDone answers a form post: to next on success, back to the form with
-// the error's code otherwise.
-func (s *Server) formDone(c *gin.Context, back, next string, err error) {
-	if err != nil {
-		q := url.Values{"error": {media.ErrorCode(err)}}
-		if next != "/" {
-			q.Set("next", next)
-		}
-		c.Redirect(http.StatusSeeOther, back+"?"+q.Encode())
-		return
-	}
-	c.Redirect(http.StatusSeeOther, next)
-}
-
-func (s *Server) accountsOr503(c *gin.Context) (*media.Accounts, bool) {
-	if s.auth.accounts == nil {
-		s.writeError(c, media.Errorf(media.EUNAVAILABLE, "Accounts are not set up on this server."))
-		return nil, false
-	}
-	return s.auth.accounts, true
-}
-
 // authOptions tells the sign-in page what to offer.
 func (s *Server) authOptions(c *gin.Context) {
-	acc, ok := s.accountsOr503(c)
-	if !ok {
-		return
-	}
+	acc := s.auth.accounts
 	n, err := acc.Users.CountUsers(c.Request.Context())
 	if err != nil {
 		s.writeError(c, err)
@@ -88,29 +25,18 @@ func (s *Server) authOptions(c *gin.Context) {
 }
 
 func (s *Server) signup(c *gin.Context) {
-	acc, ok := s.accountsOr503(c)
-	if !ok {
-		return
-	}
+	acc := s.auth.accounts
 	var req signupRequest
-	if !s.bindAuth(c, &req, map[string]*string{"email": &req.Email, "name": &req.Name, "password": &req.Password, "invite": &req.Invite, "next": &req.Next}) {
+	if !s.decodeJSON(c, &req) {
 		return
 	}
-	back := "/signup"
-	if req.Invite != "" {
-		back = "/invite/" + url.PathEscape(req.Invite)
-	}
-	if !s.allow(c, s.auth.login, "attempts") {
+	if !s.allowAddr(c, s.auth.login, "attempts") {
 		return
 	}
 	ctx := c.Request.Context()
 	u, err := acc.SignUp(ctx, media.SignUpInput{Email: req.Email, Name: req.Name, Password: req.Password, Invite: req.Invite})
 	if err == nil {
 		err = s.startSession(c, u)
-	}
-	if isForm(c) {
-		s.formDone(c, back, safeNext(req.Next), err)
-		return
 	}
 	if err != nil {
 		s.writeError(c, err)
@@ -136,15 +62,11 @@ func (s *Server) sessionTTL() time.Duration {
 }
 
 func (s *Server) login(c *gin.Context) {
-	acc, ok := s.accountsOr503(c)
-	if !ok {
-		return
-	}
+	acc := s.auth.accounts
 	var req loginRequest
-	if !s.bindAuth(c, &req, map[string]*string{"email": &req.Email, "password": &req.Password, "next": &req.Next}) {
+	if !s.decodeJSON(c, &req) {
 		return
 	}
-	next := safeNext(req.Next)
 	if !s.allowLogin(c, req.Email) {
 		return
 	}
@@ -155,10 +77,6 @@ func (s *Server) login(c *gin.Context) {
 		s.auth.account.Refund(accountKey(req.Email))
 		err = s.startSession(c, u)
 	}
-	if isForm(c) {
-		s.formDone(c, "/login", next, err)
-		return
-	}
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -167,17 +85,13 @@ func (s *Server) login(c *gin.Context) {
 }
 
 func (s *Server) logout(c *gin.Context) {
-	if ck, err := c.Cookie(sessionCookie); err == nil && ck != "" && s.auth.accounts != nil {
+	if ck, err := c.Cookie(sessionCookie); err == nil && ck != "" {
 		if err := s.auth.accounts.EndSession(c.Request.Context(), ck); err != nil {
 			s.writeError(c, err)
 			return
 		}
 	}
 	s.clearCookie(c, sessionCookie)
-	if isForm(c) {
-		c.Redirect(http.StatusSeeOther, "/")
-		return
-	}
 	c.Status(http.StatusNoContent)
 }
 
@@ -273,7 +187,7 @@ func (s *Server) listTokens(c *gin.Context) {
 
 func (s *Server) createToken(c *gin.Context) {
 	var req createTokenRequest
-	if c.Request.ContentLength != 0 && !s.decodeJSON(c, &req) {
+	if !s.decodeOptionalJSON(c, &req) {
 		return
 	}
 	secret, t, err := s.auth.accounts.CreateToken(c.Request.Context(), s.currentUser(c), req.Name)

@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/baton-video/baton/media"
-	"github.com/baton-video/baton/media/argon2id"
 )
 
 // Accounts over HTTP. A browser signs in with a session cookie; a script
@@ -45,18 +44,11 @@ type authState struct {
 
 func newAuthState(opt Options) (authState, error) {
 	a := authState{accounts: opt.Accounts, cop: http.NewCrossOriginProtection()}
-	if a.accounts == nil && opt.Service != nil {
-		if us, ok := opt.Service.Videos.(media.UserStore); ok {
-			a.accounts = &media.Accounts{Users: us, Hasher: argon2id.Hasher{}, SignupOpen: true}
-		}
+	key, err := a.accounts.Users.ServerKey(context.Background(), "viewer-pass", media.NewServerKey)
+	if err != nil {
+		return a, err
 	}
-	if a.accounts != nil {
-		key, err := a.accounts.Users.ServerKey(context.Background(), "viewer-pass", media.NewServerKey)
-		if err != nil {
-			return a, err
-		}
-		a.passes = media.PassSigner{Key: key}
-	}
+	a.passes = media.PassSigner{Key: key}
 	a.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusForbidden, ErrorDetail{Code: "cross_origin",
 			Message: "This request came from another site and was refused. Use Baton's own pages, or an API token."})
@@ -64,15 +56,9 @@ func newAuthState(opt Options) (authState, error) {
 	a.trustOrigin(opt.PublicURL)
 	l := opt.AuthLimits
 	if !l.Disabled {
-		or := func(r, def media.Rate) *media.RateLimiter {
-			if r.Burst <= 0 {
-				r = def
-			}
-			return media.NewRateLimiter(r)
-		}
-		a.login = or(l.LoginPerClient, DefaultLoginPerClient)
-		a.account = or(l.LoginPerAccount, DefaultLoginPerAccount)
-		a.unlock = or(l.PasswordPerClient, DefaultPasswordPerClient)
+		a.login = limiterOr(l.LoginPerClient, DefaultLoginPerClient)
+		a.account = limiterOr(l.LoginPerAccount, DefaultLoginPerAccount)
+		a.unlock = limiterOr(l.PasswordPerClient, DefaultPasswordPerClient)
 	}
 	return a, nil
 }
@@ -136,9 +122,6 @@ func (s *Server) who(c *gin.Context) (*principal, error) {
 
 func (s *Server) authenticate(c *gin.Context) (*principal, error) {
 	acc := s.auth.accounts
-	if acc == nil {
-		return nil, nil
-	}
 	ctx := c.Request.Context()
 	if h := c.GetHeader("Authorization"); h != "" {
 		scheme, tok, _ := strings.Cut(strings.TrimSpace(h), " ")
@@ -178,16 +161,24 @@ func (s *Server) currentUser(c *gin.Context) *media.User {
 
 // requireUser lets only signed-in requests through: 401 otherwise.
 func (s *Server) requireUser(c *gin.Context) {
+	if _, ok := s.signedIn(c); ok {
+		c.Next()
+	}
+}
+
+// signedIn is the one sign-in check of the route guards: the request's
+// principal, or false after answering 401 (or the bad credential's error).
+func (s *Server) signedIn(c *gin.Context) (*principal, bool) {
 	p, err := s.who(c)
 	if err != nil {
 		s.writeError(c, err)
-		return
+		return nil, false
 	}
 	if p == nil {
 		s.writeError(c, media.Errorf(media.EUNAUTHORIZED, "Sign in, or send an API token, to use this."))
-		return
+		return nil, false
 	}
-	c.Next()
+	return p, true
 }
 
 // signedInActor is the request's user as the comment rules see them.

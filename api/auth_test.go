@@ -1,16 +1,10 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/baton-video/baton/media"
-	"github.com/baton-video/baton/media/argon2id"
-	"github.com/baton-video/baton/media/gormstore"
 )
 
 // Cookies are Secure when Baton is reached over https, and never readable
@@ -21,20 +15,7 @@ func TestCookiesAndPublicOrigin(t *testing.T) {
 		publicURL string
 		secure    bool
 	}{{"https://baton.example.com", true}, {"http://127.0.0.1:8080", false}} {
-		db, err := gormstore.Open(context.Background(), filepath.Join(t.TempDir(), "b.db"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		cheap := argon2id.Hasher{P: argon2id.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}}
-		s, err := New(Options{
-			Service:    &media.Service{Videos: db, Jobs: db, Events: media.NewBroker()},
-			Accounts:   &media.Accounts{Users: db, Hasher: cheap, SignupOpen: true},
-			StagingDir: t.TempDir(), PublicURL: tc.publicURL,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := MustServer(t, MustDB(t), Options{PublicURL: tc.publicURL})
 		req := httptest.NewRequest("POST", "/api/auth/signup", strings.NewReader(`{"email":"a@example.com","password":"a long password"}`))
 		req.Host = "10.0.0.5:8080" // what the proxy forwards
 		req.Header.Set("Content-Type", "application/json")

@@ -17,16 +17,6 @@ import (
 // comments and reactions. The video's owner is the member who created it
 // (or an admin). Writes are rate limited (ratelimit.go).
 
-// defaultComments builds the comment rules over the service's stores, for
-// callers that did not wire them.
-func defaultComments(svc *media.Service) *media.Comments {
-	if svc == nil {
-		return media.NewComments(nil, nil, nil)
-	}
-	store, _ := svc.Videos.(media.CommentStore)
-	return media.NewComments(store, svc.Videos, svc.Events)
-}
-
 func (s *Server) listComments(c *gin.Context) {
 	v, ok := s.video(c)
 	if !ok {
@@ -134,6 +124,7 @@ func (s *Server) createComment(c *gin.Context) {
 	}
 	cm, minted, err := s.comments.Create(c.Request.Context(), videoID, a, in)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.commentClient, s.limits.commentVideo, videoID)
 		s.writeError(c, err)
 		return
 	}
@@ -163,6 +154,7 @@ func (s *Server) updateComment(c *gin.Context) {
 	}
 	cm, err := s.comments.Edit(c.Request.Context(), id, a, *req.Body)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.commentClient, nil, "")
 		s.writeError(c, err)
 		return
 	}
@@ -183,6 +175,7 @@ func (s *Server) deleteComment(c *gin.Context) {
 	}
 	ev, err := s.comments.Delete(c.Request.Context(), id, a)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.commentClient, nil, "")
 		s.writeError(c, err)
 		return
 	}
@@ -206,6 +199,7 @@ func (s *Server) setResolved(c *gin.Context, resolved bool) {
 	}
 	cm, err := s.comments.Resolve(c.Request.Context(), id, a, resolved)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.commentClient, nil, "")
 		s.writeError(c, err)
 		return
 	}
@@ -272,6 +266,7 @@ func (s *Server) createReaction(c *gin.Context) {
 	}
 	ev, minted, err := s.comments.React(c.Request.Context(), videoID, a, req.Emoji, t)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.reactionClient, s.limits.reactionVideo, videoID)
 		s.writeError(c, err)
 		return
 	}
@@ -292,6 +287,7 @@ func (s *Server) deleteReaction(c *gin.Context) {
 	}
 	ev, err := s.comments.Unreact(c.Request.Context(), id, a)
 	if err != nil {
+		s.refundRefused(c, err, s.limits.reactionClient, nil, "")
 		s.writeError(c, err)
 		return
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,19 +17,8 @@ import (
 // newCommentServer builds a Server over a real SQLite database.
 func newCommentServer(tb testing.TB, opt Options) (*Server, *gormstore.DB) {
 	tb.Helper()
-	db, err := gormstore.Open(context.Background(), filepath.Join(tb.TempDir(), "baton.db"), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	opt.Service = &media.Service{Videos: db, Jobs: db, Events: media.NewBroker()}
-	opt.StagingDir = tb.TempDir()
-	opt.PublicURL = "http://baton.test"
-	s, err := New(opt)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s, db
+	db := MustDB(tb)
+	return MustServer(tb, db, opt), db
 }
 
 func serve(s *Server, method, path, body string, h http.Header) *httptest.ResponseRecorder {

@@ -55,7 +55,7 @@ func (s *Server) removeMember(c *gin.Context) {
 
 func (s *Server) createInvite(c *gin.Context) {
 	var req createInviteRequest
-	if c.Request.ContentLength != 0 && !s.decodeJSON(c, &req) {
+	if !s.decodeOptionalJSON(c, &req) {
 		return
 	}
 	token, inv, err := s.auth.accounts.CreateInvite(c.Request.Context(), s.currentUser(c), media.Role(req.Role))
@@ -96,11 +96,8 @@ func (s *Server) revokeInvite(c *gin.Context) {
 
 // checkInvite tells the invite page whether its link still works.
 func (s *Server) checkInvite(c *gin.Context) {
-	acc, ok := s.accountsOr503(c)
-	if !ok {
-		return
-	}
-	if !s.allow(c, s.auth.login, "attempts") {
+	acc := s.auth.accounts
+	if !s.allowAddr(c, s.auth.login, "attempts") {
 		return
 	}
 	inv, err := acc.CheckInvite(c.Request.Context(), c.Param("token"))

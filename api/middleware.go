@@ -83,13 +83,8 @@ func (s *Server) videoByID(need media.Access) gin.HandlerFunc {
 
 // loadByID is videoByID's check; it answers and returns false on refusal.
 func (s *Server) loadByID(c *gin.Context, need media.Access) (*media.Video, bool) {
-	p, err := s.who(c)
-	if err != nil {
-		s.writeError(c, err)
-		return nil, false
-	}
-	if p == nil {
-		s.writeError(c, media.Errorf(media.EUNAUTHORIZED, "Sign in, or send an API token, to use this."))
+	p, ok := s.signedIn(c)
+	if !ok {
 		return nil, false
 	}
 	id := c.Param("id")
@@ -206,13 +201,7 @@ func (s *Server) childAccess(c *gin.Context, param, what string, videoOf func(id
 	notFound := media.Errorf(media.ENOTFOUND, "%s not found.", what)
 	shared, viaLink := s.videoInContext(c)
 	if !viaLink {
-		p, err := s.who(c)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		if p == nil {
-			s.writeError(c, media.Errorf(media.EUNAUTHORIZED, "Sign in, or send an API token, to use this."))
+		if _, ok := s.signedIn(c); !ok {
 			return
 		}
 	}

@@ -166,6 +166,28 @@ type sharingRequest struct {
 	GuestComments *bool           `json:"guestComments"`
 }
 
+// viewRequest is the player reporting playback (views.go).
+type viewRequest struct {
+	// PlayedMs is how much of the video this page has played so far.
+	PlayedMs int64 `json:"playedMs"`
+	// Viewer is a random id the browser keeps (localStorage), so that
+	// several windows of one browser are one viewer. Signed-in members are
+	// known by their account instead.
+	Viewer string `json:"viewer"`
+	// ViewID and Ranges are the receipt form (insights.go): the page's
+	// own id and what it actually played, as [startMs, endMs] pairs.
+	ViewID string     `json:"viewId"`
+	Ranges [][2]int64 `json:"ranges"`
+}
+
+type viewJSON struct {
+	Counted bool  `json:"counted"`
+	Views   int64 `json:"views"`
+	// WatchedMs and Recorded answer the receipt form.
+	WatchedMs int64 `json:"watchedMs,omitempty"`
+	Recorded  bool  `json:"recorded,omitempty"`
+}
+
 /* ---------- Comments and reactions (comments.go, commentexport.go, events.go) ---------- */
 
 func timeJSON(t time.Time) string {
@@ -363,13 +385,11 @@ type signupRequest struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
 	Invite   string `json:"invite"`
-	Next     string `json:"next"`
 }
 
 type loginRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
-	Next     string `json:"next"`
 }
 
 type updateMeRequest struct {

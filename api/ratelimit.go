@@ -13,55 +13,85 @@ import (
 	"github.com/baton-video/baton/media"
 )
 
-// Rate limits. Token buckets (media.RateLimiter) keyed by who is asking:
-// comment and reaction writes per client and per video, password guessing
-// per client and per account. The client is its address as Gin's ClientIP
-// sees it, which believes X-Forwarded-For only from the configured proxies.
+// Rate limits: token buckets (media.RateLimiter), charged to who is
+// asking, and only after the route's guard let the request through, so a
+// request refused for authorization spends nobody's budget.
+//
+//	signed in (session or API token)  per account, from any address: people
+//	                                  behind one office NAT do not throttle
+//	                                  each other, and no flood of guests from
+//	                                  a member's address throttles the member
+//	guest                             per address (ClientIP, which believes
+//	                                  X-Forwarded-For only from the configured
+//	                                  proxies; an IPv6 client is its /64), and
+//	                                  all guests of one video together
+//	password guessing                 per address, per account and per video
+//	                                  (AuthLimits): there is no one to charge
+//	                                  before the password is right
+//
+// A write the rules then refuse (not theirs, comments off, guests not
+// allowed) gives its tokens back (refundRefused).
 
-// RateLimits bounds comment and reaction writes. Zero rates take defaults.
+// RateLimits bounds writes. Zero rates take the defaults.
 type RateLimits struct {
 	// Disabled turns every limit off (benchmarks).
-	Disabled           bool
-	CommentsPerClient  media.Rate // create, edit, delete, resolve, reopen
-	CommentsPerVideo   media.Rate // create
-	ReactionsPerClient media.Rate // react, unreact
-	ReactionsPerVideo  media.Rate // react
+	Disabled bool
+	// CommentsPerClient bounds one caller's comment writes (create, edit,
+	// delete, resolve, reopen).
+	CommentsPerClient media.Rate
+	// CommentsPerVideo bounds new guest comments on one video, all guests
+	// together.
+	CommentsPerVideo media.Rate
+	// ReactionsPerClient bounds one caller's reactions (react, unreact).
+	ReactionsPerClient media.Rate
+	// ReactionsPerVideo bounds new guest reactions on one video.
+	ReactionsPerVideo media.Rate
+	// VideosPerAccount bounds video creation (POST /api/videos), which
+	// also reserves an upload in staging.
+	VideosPerAccount media.Rate
 }
 
 // Default rate limits: a person can post a burst of 20 comments and then
-// one every 3 s; a video takes bursts of 60 and then 2 a second from
-// everyone together. Reactions are cheaper and more bursty.
+// one every 3 s; a video takes bursts of 60 and then 2 a second from its
+// guests together. Reactions are cheaper and more bursty. An account can
+// create 30 videos at once and then one a second, far beyond recording by
+// hand, while a runaway script stays bounded.
 var (
 	DefaultCommentsPerClient  = media.Rate{Burst: 20, Every: 3 * time.Second}
 	DefaultCommentsPerVideo   = media.Rate{Burst: 60, Every: 500 * time.Millisecond}
 	DefaultReactionsPerClient = media.Rate{Burst: 60, Every: 500 * time.Millisecond}
 	DefaultReactionsPerVideo  = media.Rate{Burst: 300, Every: 50 * time.Millisecond}
+	DefaultVideosPerAccount   = media.Rate{Burst: 30, Every: time.Second}
 )
 
 type limiters struct {
-	commentClient, commentVideo, reactionClient, reactionVideo *media.RateLimiter
+	commentClient, commentVideo, reactionClient, reactionVideo, videoCreate *media.RateLimiter
 }
 
 func newLimiters(rl RateLimits) limiters {
 	if rl.Disabled {
 		return limiters{} // nil limiters allow everything
 	}
-	or := func(r, def media.Rate) *media.RateLimiter {
-		if r.Burst <= 0 {
-			r = def
-		}
-		return media.NewRateLimiter(r)
-	}
 	return limiters{
-		commentClient:  or(rl.CommentsPerClient, DefaultCommentsPerClient),
-		commentVideo:   or(rl.CommentsPerVideo, DefaultCommentsPerVideo),
-		reactionClient: or(rl.ReactionsPerClient, DefaultReactionsPerClient),
-		reactionVideo:  or(rl.ReactionsPerVideo, DefaultReactionsPerVideo),
+		commentClient:  limiterOr(rl.CommentsPerClient, DefaultCommentsPerClient),
+		commentVideo:   limiterOr(rl.CommentsPerVideo, DefaultCommentsPerVideo),
+		reactionClient: limiterOr(rl.ReactionsPerClient, DefaultReactionsPerClient),
+		reactionVideo:  limiterOr(rl.ReactionsPerVideo, DefaultReactionsPerVideo),
+		videoCreate:    limiterOr(rl.VideosPerAccount, DefaultVideosPerAccount),
 	}
 }
 
-// clientKey names the client for rate limits. An IPv6 client is its /64,
-// which one host usually owns whole, so hopping addresses does not help.
+// limiterOr is a limiter at r, or at def when r is zero.
+func limiterOr(r, def media.Rate) *media.RateLimiter {
+	if r.Burst <= 0 {
+		r = def
+	}
+	return media.NewRateLimiter(r)
+}
+
+// clientKey names the client's address for rate limits. An IPv6 client is
+// its /64, which one host usually owns whole, so hopping addresses does not
+// help.
 func clientKey(c *gin.Context) string {
 	ip := net.ParseIP(c.ClientIP())
 	if ip == nil {
@@ -73,25 +103,65 @@ func clientKey(c *gin.Context) string {
 	return ip.String()
 }
 
-// allow takes a token from the client's bucket, or answers 429 with
-// Retry-After and returns false.
-func (s *Server) allow(c *gin.Context, client *media.RateLimiter, what string) bool {
-	if ok, wait := client.Allow(clientKey(c)); !ok {
+// callerKey names whom a write is charged to: the signed-in account, else
+// the guest's address.
+func (s *Server) callerKey(c *gin.Context) string {
+	if u := s.currentUser(c); u != nil {
+		return "user:" + u.ID
+	}
+	return "addr:" + clientKey(c)
+}
+
+// allow takes a token from the caller's bucket (callerKey), or answers
+// 429 with Retry-After and returns false.
+func (s *Server) allow(c *gin.Context, caller *media.RateLimiter, what string) bool {
+	if ok, wait := caller.Allow(s.callerKey(c)); !ok {
 		s.tooMany(c, wait, fmt.Sprintf("Too many %s from you; try again in %%d s.", what))
 		return false
 	}
 	return true
 }
 
-// allowVideo takes a token from the video's bucket, or gives the client's
-// token back (the client did nothing wrong) and answers 429.
-func (s *Server) allowVideo(c *gin.Context, client, video *media.RateLimiter, videoID, what string) bool {
+// allowAddr takes a token from the client address's bucket, for attempts
+// made before anyone is signed in (passwords, invites), or answers 429.
+func (s *Server) allowAddr(c *gin.Context, addr *media.RateLimiter, what string) bool {
+	if ok, wait := addr.Allow(clientKey(c)); !ok {
+		s.tooMany(c, wait, fmt.Sprintf("Too many %s from you; try again in %%d s.", what))
+		return false
+	}
+	return true
+}
+
+// allowVideo takes a guest's token from the video's bucket, or gives the
+// caller's token back (the caller did nothing wrong) and answers 429.
+// Members are limited per account only: a flood of guests on a video does
+// not silence its team.
+func (s *Server) allowVideo(c *gin.Context, caller, video *media.RateLimiter, videoID, what string) bool {
+	if s.currentUser(c) != nil {
+		return true
+	}
 	if ok, wait := video.Allow(videoID); !ok {
-		client.Refund(clientKey(c))
+		caller.Refund(s.callerKey(c))
 		s.tooMany(c, wait, fmt.Sprintf("This video is getting too many %s right now; try again in %%d s.", what))
 		return false
 	}
 	return true
+}
+
+// refundRefused gives back the caller's token (and the video's, for a
+// guest, when video is set) if the rules refused the write for who is
+// asking: such a request spends nobody's budget.
+func (s *Server) refundRefused(c *gin.Context, err error, caller, video *media.RateLimiter, videoID string) {
+	switch media.ErrorCode(err) {
+	case media.EUNAUTHORIZED, media.ENOTALLOWED, media.ECOMMENTSOFF, media.EGUESTSOFF,
+		media.EREACTIONSOFF, media.EPASSWORDREQUIRED:
+	default:
+		return
+	}
+	caller.Refund(s.callerKey(c))
+	if video != nil && s.currentUser(c) == nil {
+		video.Refund(videoID)
+	}
 }
 
 func (s *Server) tooMany(c *gin.Context, wait time.Duration, format string) {
@@ -129,7 +199,7 @@ func accountKey(email string) string { return strings.ToLower(strings.TrimSpace(
 // allowLogin takes a token from the client's and the account's buckets, or
 // answers 429.
 func (s *Server) allowLogin(c *gin.Context, email string) bool {
-	if !s.allow(c, s.auth.login, "sign-in attempts") {
+	if !s.allowAddr(c, s.auth.login, "sign-in attempts") {
 		return false
 	}
 	if ok, wait := s.auth.account.Allow(accountKey(email)); !ok {

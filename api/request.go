@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,11 +55,22 @@ const maxJSONBody = 64 << 10
 
 // decodeJSON reads the request body as exactly one JSON object into v,
 // refusing unknown fields so that a misspelt one is not silently ignored.
-func (s *Server) decodeJSON(c *gin.Context, v any) bool {
+// It is the only way a handler reads a body (jsonOnly has already refused
+// any Content-Type but JSON).
+func (s *Server) decodeJSON(c *gin.Context, v any) bool { return s.decode(c, v, false) }
+
+// decodeOptionalJSON is decodeJSON for endpoints whose body may be left
+// out: no body leaves v as it is.
+func (s *Server) decodeOptionalJSON(c *gin.Context, v any) bool { return s.decode(c, v, true) }
+
+func (s *Server) decode(c *gin.Context, v any, optional bool) bool {
 	r := http.MaxBytesReader(c.Writer, c.Request.Body, maxJSONBody)
 	d := json.NewDecoder(r)
 	d.DisallowUnknownFields()
 	err := d.Decode(v)
+	if optional && err == io.EOF {
+		return true
+	}
 	if err == nil && d.More() {
 		err = errors.New("trailing data")
 	}
@@ -156,4 +169,47 @@ func (s *Server) page(c *gin.Context, def, max int) (limit int, afterTime int64,
 		}
 	}
 	return limit, afterTime, afterID, true
+}
+
+// codeUnsupportedMediaType is the error code of a body that is not JSON.
+// An HTTP matter, like method_not_allowed, so it has no media code.
+const codeUnsupportedMediaType = "unsupported_media_type"
+
+// jsonOnly refuses, with 415, a state-changing API request whose body is
+// anything but application/json: a form or text/plain body (which a page
+// on another site can send without asking) never reaches a handler, and a
+// client that sends the wrong type hears so instead of a puzzling 400. A
+// request without a body (no Content-Type, nothing to read) passes. The
+// tus routes carry application/offset+octet-stream and check it
+// themselves.
+func (s *Server) jsonOnly(c *gin.Context) {
+	switch c.Request.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		c.Next()
+		return
+	}
+	route := c.FullPath()
+	if !strings.HasPrefix(route, "/api/") || strings.HasPrefix(route, "/api/uploads/") {
+		c.Next()
+		return
+	}
+	ct := c.GetHeader("Content-Type")
+	if ct == "" {
+		if c.Request.ContentLength == 0 {
+			c.Next()
+			return
+		}
+		s.unsupportedMediaType(c, "Send the request body as JSON, with Content-Type: application/json.")
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		s.unsupportedMediaType(c, "This endpoint takes a JSON body: send it with Content-Type: application/json.")
+		return
+	}
+	c.Next()
+}
+
+func (s *Server) unsupportedMediaType(c *gin.Context, msg string) {
+	c.AbortWithStatusJSON(http.StatusUnsupportedMediaType, ErrorBody{Error: ErrorDetail{Code: codeUnsupportedMediaType, Message: msg}})
 }

@@ -25,8 +25,11 @@ import (
 //go:embed openapi.yaml
 var OpenAPI []byte
 
-// Options configures a Server.
+// Options configures a Server. Service, Comments and Accounts are
+// required: New fails without them rather than guessing them from what
+// the store happens to implement.
 type Options struct {
+	// Service holds the videos' rules and stores; Videos is required.
 	Service *media.Service
 	// PublicURL is the base of share links, e.g. https://baton.example.com.
 	PublicURL string
@@ -36,8 +39,7 @@ type Options struct {
 	MaxUploadBytes int64
 	// Frontend is the built web UI (index.html, watch.html, assets/...).
 	Frontend fs.FS
-	// Comments holds the rules of comments and reactions. Nil: built from
-	// Service, whose Videos must then also be a media.CommentStore.
+	// Comments holds the rules of comments and reactions.
 	Comments *media.Comments
 	// RateLimits bounds comment and reaction writes; zero rates are the
 	// defaults.
@@ -52,8 +54,8 @@ type Options struct {
 	MaxRecording time.Duration
 	// UploadExpiry is how long an upload may stay idle before it is removed.
 	UploadExpiry time.Duration
-	// Accounts signs people in (auth.go). Nil: built over Service's store
-	// with open sign-up, when that store keeps users.
+	// Accounts signs people in (auth.go); its Users and Hasher are
+	// required.
 	Accounts *media.Accounts
 	// AuthLimits bounds password guessing; zero rates are the defaults.
 	AuthLimits AuthLimits
@@ -90,15 +92,15 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(opt Options) (*Server, error) {
+	if err := opt.check(); err != nil {
+		return nil, err
+	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
 	s := &Server{opt: opt, svc: opt.Service, log: opt.Log, done: make(chan struct{})}
 	s.comments = opt.Comments
-	if s.comments == nil {
-		s.comments = defaultComments(opt.Service)
-	}
 	s.limits = newLimiters(opt.RateLimits)
 	s.threads = newThreadCache()
 	s.comments.Hub.Observe(s.threads.invalidate)
@@ -123,7 +125,7 @@ func New(opt Options) (*Server, error) {
 	if err := e.SetTrustedProxies(opt.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("api: trusted proxies: %w", err)
 	}
-	e.Use(s.recoverer(), s.securityHeaders())
+	e.Use(s.recoverer(), s.securityHeaders(), s.jsonOnly)
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {
@@ -132,6 +134,24 @@ func New(opt Options) (*Server, error) {
 	s.engine = e
 	s.routes()
 	return s, nil
+}
+
+// check refuses Options that lack a dependency.
+func (opt Options) check() error {
+	var missing []string
+	if opt.Service == nil || opt.Service.Videos == nil {
+		missing = append(missing, "Service (with Videos)")
+	}
+	if opt.Comments == nil || opt.Comments.Store == nil || opt.Comments.Hub == nil {
+		missing = append(missing, "Comments")
+	}
+	if opt.Accounts == nil || opt.Accounts.Users == nil || opt.Accounts.Hasher == nil {
+		missing = append(missing, "Accounts (with Users and Hasher)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("api: New needs %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // routes is the only place that names paths.

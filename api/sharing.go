@@ -53,7 +53,7 @@ func (s *Server) countView(c *gin.Context, v *media.Video) (*media.Video, bool) 
 // password_required again. Attempts are rate limited per client and video.
 func (s *Server) unlockShared(c *gin.Context) {
 	var req unlockRequest
-	if !s.bindAuth(c, &req, map[string]*string{"password": &req.Password}) {
+	if !s.decodeJSON(c, &req) {
 		return
 	}
 	v, viewer, acc, ok := s.resolveSlug(c)

@@ -18,7 +18,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tus "github.com/tus/tusd/v2/pkg/handler"
-	expslog "golang.org/x/exp/slog"
 
 	"github.com/baton-video/baton/media"
 )
@@ -72,9 +71,9 @@ func newUploads(s *Server) (*uploads, error) {
 		DisableTermination:        true, // cancelling is DELETE /api/videos/{id}
 		Cors:                      &tus.CorsConfig{Disable: true},
 		PreFinishResponseCallback: u.preFinish,
-		// tusd logs through golang.org/x/exp/slog, a distinct type; keep
-		// only its warnings and errors.
-		Logger: expslog.New(expslog.NewTextHandler(os.Stderr, &expslog.HandlerOptions{Level: expslog.LevelWarn})),
+		// Through Baton's logger, so its lines follow BATON_LOG_FORMAT
+		// (tuslog.go).
+		Logger: tusLogger(s.log),
 		// A stalled client must not hold the upload's lock forever.
 		// Also bounds how long a half-open PATCH keeps others out (see
 		// uploads.writing).

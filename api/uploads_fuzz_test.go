@@ -65,10 +65,7 @@ func newUploadFuzzServer(tb testing.TB) *uploadFuzzServer {
 	}
 	svc := &media.Service{Videos: db, Jobs: db, Blobs: blobs, Transcoder: acceptAll{}, Events: media.NewBroker()}
 	staging := filepath.Join(dir, "uploads")
-	s, err := New(Options{Service: svc, StagingDir: staging, PublicURL: "http://127.0.0.1:1", MaxUploadBytes: 1 << 20})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	s := MustServer(tb, db, Options{Service: svc, StagingDir: staging, PublicURL: "http://127.0.0.1:1", MaxUploadBytes: 1 << 20})
 	e := gin.New()
 	e.HEAD("/api/uploads/:id", s.uploads.head)
 	e.PATCH("/api/uploads/:id", s.uploads.patch)

@@ -10,13 +10,17 @@ import (
 	"github.com/baton-video/baton/media"
 )
 
+// A member's videos by id (create with its upload, list, read, rename and
+// discussion settings, delete), and a video reached through its share link.
+// Sharing settings and passes are in sharing.go.
+
 func (s *Server) createVideo(c *gin.Context) {
+	if !s.allow(c, s.limits.videoCreate, "new videos") {
+		return
+	}
 	var req createVideoRequest
-	if c.Request.ContentLength != 0 {
-		if err := c.ShouldBindJSON(&req); err != nil {
-			s.badRequest(c, "The request body must be JSON like {\"title\": \"...\"}.")
-			return
-		}
+	if !s.decodeOptionalJSON(c, &req) {
+		return
 	}
 	v, err := s.svc.CreateVideoFor(c.Request.Context(), s.currentUser(c).ID, req.Title)
 	if err != nil {
@@ -101,8 +105,7 @@ func (s *Server) updateVideo(c *gin.Context) {
 		return
 	}
 	var req updateVideoRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		s.badRequest(c, "The request body must be JSON like {\"title\": \"...\"}.")
+	if !s.decodeJSON(c, &req) {
 		return
 	}
 	set := media.Settings{CommentsEnabled: req.CommentsEnabled, GuestComments: req.GuestComments, ReactionsEnabled: req.ReactionsEnabled}

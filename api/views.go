@@ -5,30 +5,10 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/baton-video/baton/media"
 	"github.com/gin-gonic/gin"
+
+	"github.com/baton-video/baton/media"
 )
-
-type viewRequest struct {
-	// PlayedMs is how much of the video this page has played so far.
-	PlayedMs int64 `json:"playedMs"`
-	// Viewer is a random id the browser keeps (localStorage), so that
-	// several windows of one browser are one viewer. Signed-in members are
-	// known by their account instead.
-	Viewer string `json:"viewer"`
-	// ViewID and Ranges are the receipt form (insights.go): the page's
-	// own id and what it actually played, as [startMs, endMs] pairs.
-	ViewID string     `json:"viewId"`
-	Ranges [][2]int64 `json:"ranges"`
-}
-
-type viewJSON struct {
-	Counted bool  `json:"counted"`
-	Views   int64 `json:"views"`
-	// WatchedMs and Recorded answer the receipt form.
-	WatchedMs int64 `json:"watchedMs,omitempty"`
-	Recorded  bool  `json:"recorded,omitempty"`
-}
 
 var viewerID = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 

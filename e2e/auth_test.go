@@ -3,12 +3,12 @@ package e2e
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/baton-video/baton/media/mediatest"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
@@ -73,14 +73,8 @@ func screenshots(tb testing.TB, ctx context.Context, name string) {
 func TestSignUpShareWithPasswordAndWatch(t *testing.T) {
 	srv := startServer(t)
 	src := filepath.Join(t.TempDir(), "Team update.webm")
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=3",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3",
-		"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "500k",
-		"-c:a", "libopus", src)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make the test video: %v\n%s", err, out)
-	}
+	mediatest.MustFFmpeg(t, mediatest.Join(mediatest.TestSrc("640x360", 30, 3), mediatest.Tone(440, 3), mediatest.VP8(),
+		[]string{"-b:v", "500k", "-c:a", "libopus", src})...)
 	br := startBrowser(t)
 	owner, _ := br.tab(t, true)
 

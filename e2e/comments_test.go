@@ -15,7 +15,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/baton-video/baton/media/mediatest"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -41,15 +41,8 @@ import (
 func makeClip(tb testing.TB, secs int) string {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "clip.webm")
-	d := strconv.Itoa(secs)
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=480x270:rate=15:duration="+d,
-		"-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000:duration="+d,
-		"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k",
-		"-c:a", "libopus", path)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("make the test video: %v\n%s", err, out)
-	}
+	mediatest.MustFFmpeg(tb, mediatest.Join(mediatest.TestSrc("480x270", 15, float64(secs)), mediatest.Tone(330, float64(secs)),
+		mediatest.VP8(), []string{"-b:v", "300k", "-c:a", "libopus", path})...)
 	return path
 }
 

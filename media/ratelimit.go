@@ -12,8 +12,8 @@ type Rate struct {
 	Every time.Duration
 }
 
-// RateLimiter keeps one token bucket per key (a client's address, a video)
-// in memory. Buckets that have refilled completely are forgotten, so memory
+// RateLimiter keeps one token bucket per key (an account, a guest's
+// address, a video) in memory. Buckets that have refilled completely are forgotten, so memory
 // is bounded by the keys seen in one refill period.
 type RateLimiter struct {
 	rate Rate

@@ -126,6 +126,17 @@
 // to the group and SIGKILL after a grace period; stderr is kept in a bounded
 // buffer and its last lines are mapped to messages a person can read.
 //
+// What we take from ffmpeg-go is argument building only: ffmpeg.Input,
+// ffmpeg.Output, KwArgs and GetArgs. Its Run, Compile and the rest are
+// never called; this package runs ffmpeg itself as above. Foot-gun: the
+// module also has an upload helper that streams an output named s3://...
+// to S3, and for it links aws-sdk-go v1 (unmaintained) into every binary
+// that imports ffmpeg-go. We never reach it: outputs are built with the
+// package-level ffmpeg.Output (the Stream.Output method is the one that
+// looks for s3://) and are always "file:" + a path of ours, "-" or the tee
+// specification. A test in cmd/baton fails if any package of ours imports
+// the AWS SDK, or ffmpeg-go outside this package.
+//
 // Errors follow media.Transcoder: bad input is EINVALID, EUNSUPPORTED or
 // ETOOLARGE (permanent); a timeout, a crash or a signal is an internal error
 // the worker may retry.

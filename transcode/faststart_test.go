@@ -3,10 +3,11 @@ package transcode
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestFaststart turns a fragmented MP4 (what the live pipeline streams)
@@ -15,14 +16,9 @@ func TestFaststart(t *testing.T) {
 	requireFFmpeg(t)
 	dir := t.TempDir()
 	frag := filepath.Join(dir, "frag.mp4")
-	cmd := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30:duration=3",
-		"-f", "lavfi", "-i", "sine=duration=3",
-		"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
-		"-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", frag)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make fragmented mp4: %v\n%s", err, out)
-	}
+	mediatest.MustFFmpeg(t, mediatest.Join(mediatest.TestSrc("160x120", 30, 3), mediatest.Tone(440, 3),
+		[]string{"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+			"-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", frag})...)
 	f := MustNew(t, Config{})
 	out := filepath.Join(dir, "fast.mp4")
 	if err := f.Faststart(context.Background(), frag, out); err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -68,14 +69,12 @@ func MustNew(tb testing.TB, cfg Config) *FFmpeg {
 // lavfi are the synthetic sources fixtures are made from: tiny and short,
 // so the whole package runs in seconds.
 func lavfiVideo(size string, d time.Duration) []string {
-	return []string{"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%s:rate=15:duration=%s", size, seconds(d))}
+	return mediatest.TestSrc(size, 15, d.Seconds())
 }
 
-func lavfiAudio(d time.Duration) []string {
-	return []string{"-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:sample_rate=48000:duration=%s", seconds(d))}
-}
+func lavfiAudio(d time.Duration) []string { return mediatest.Tone(440, d.Seconds()) }
 
-var vp8 = []string{"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k"}
+var vp8 = mediatest.Join(mediatest.VP8(), []string{"-b:v", "200k"})
 
 // fixtures are made with real ffmpeg on first use. Each maker returns the
 // ffmpeg arguments after the inputs, ending with the output path.
@@ -122,13 +121,7 @@ var fixtures = map[string]func(out string) []string{
 	},
 }
 
-func join(parts ...[]string) []string {
-	var out []string
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
+func join(parts ...[]string) []string { return mediatest.Join(parts...) }
 
 var fixtureMu sync.Mutex
 

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // liveInput describes a recording made the way a browser's MediaRecorder
@@ -61,7 +62,7 @@ func (in liveInput) args() []string {
 			"color=c=black:s=%s:r=30:d=%g,drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='between(t,%g,%g)'",
 			in.size, vsec, syncAt-in.videoLate, syncAt-in.videoLate+0.2))
 	} else {
-		args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%s:rate=30:duration=%g", in.size, vsec))
+		args = append(args, mediatest.TestSrc(in.size, 30, vsec)...)
 	}
 	if in.audio {
 		asec := in.seconds - in.audioLate
@@ -73,7 +74,7 @@ func (in liveInput) args() []string {
 				"aevalsrc='if(between(t,%g,%g),0.5*sin(2*PI*1000*t),0)':s=48000:d=%g",
 				syncAt-in.audioLate, syncAt-in.audioLate+0.2, asec))
 		} else {
-			args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:sample_rate=48000:duration=%g", asec))
+			args = append(args, mediatest.Tone(440, asec)...)
 		}
 	}
 	// The size asked for (lavfi sources round odd sizes up to even), and

@@ -16,13 +16,14 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // endless is an ffmpeg run that never ends by itself: an infinite
 // synthetic source read in real time.
 func endless() []string {
-	return []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-re",
-		"-f", "lavfi", "-i", "testsrc2=size=32x32:rate=5", "-progress", "pipe:1", "-f", "null", "-"}
+	return mediatest.Join([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-re"},
+		mediatest.TestSrc("32x32", 5, 0), []string{"-progress", "pipe:1", "-f", "null", "-"})
 }
 
 // startedPID records the pid the runner started.

@@ -40,6 +40,7 @@ import (
 
 	"github.com/baton-video/baton/api"
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/argon2id"
 	"github.com/baton-video/baton/media/gormstore"
 )
 
@@ -76,6 +77,7 @@ func main() {
 	comments := media.NewComments(db, db, svc.Events)
 	srv, err := api.New(api.Options{
 		Service: svc, Comments: comments, RateLimits: api.RateLimits{Disabled: true},
+		Accounts:   &media.Accounts{Users: db, Hasher: argon2id.Hasher{}},
 		StagingDir: filepath.Join(work, "uploads"), PublicURL: "http://127.0.0.1",
 	})
 	check(err)

@@ -41,6 +41,7 @@ import (
 
 	h "github.com/baton-video/baton/bench/internal/harness"
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 func main() {
@@ -244,31 +245,17 @@ func bareUploads(work, src string, n int, chunk int64) time.Duration {
 // output (Matroska, no duration in the header: piped), at the bit rate that
 // makes it about bytes long, straight into path.
 func makeRecording(path string, seconds int, frame string, bytes int64) {
-	d := strconv.Itoa(seconds)
 	rate := strconv.FormatInt(bytes*8/int64(seconds)*97/100, 10) // audio and container take the rest
-	f, err := os.Create(path)
-	h.Check(err)
-	defer f.Close()
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size="+frame+":rate=30:duration="+d,
-		"-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000:duration="+d,
-		"-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-pix_fmt", "yuv420p",
-		"-b:v", rate, "-minrate", rate, "-maxrate", rate, "-bufsize", rate,
-		"-c:a", "libopus", "-f", "matroska", "pipe:1")
-	cmd.Stdout, cmd.Stderr = f, os.Stderr
-	h.Check(cmd.Run())
+	h.Check(mediatest.FFmpegTo(context.Background(), path, mediatest.RecordingArgs(float64(seconds), frame, "h264",
+		"-b:v", rate, "-minrate", rate, "-maxrate", rate, "-bufsize", rate)...))
 }
 
 // readyVideo uploads a short MP4 and waits for it: the video guests
 // comment on.
 func readyVideo(c *h.Client, work string) h.Video {
 	p := filepath.Join(work, "talk.mp4")
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=5",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=5",
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", p)
-	cmd.Stderr = os.Stderr
-	h.Check(cmd.Run())
+	h.Check(mediatest.FFmpeg(context.Background(), mediatest.Join(mediatest.TestSrc("320x240", 30, 5), mediatest.Tone(440, 5),
+		mediatest.H264(), []string{"-c:a", "aac", p})...))
 	v := c.CreateVideo("talk")
 	h.Check(c.Upload(v.UploadURL, p, 8<<20, 0))
 	v, err := c.WaitReady(v.ID, time.Now().Add(2*time.Minute))

@@ -8,19 +8,19 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
 	"flag"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
+
+	h "github.com/baton-video/baton/bench/internal/harness"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 func main() {
@@ -31,37 +31,22 @@ func main() {
 	flag.Parse()
 
 	work, err := os.MkdirTemp("", "baton-bench-")
-	check(err)
+	h.Check(err)
 	defer os.RemoveAll(work)
 	src := filepath.Join(work, "rec.webm")
-	d := strconv.FormatFloat(*secs, 'f', -1, 64)
-	gen := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size="+*size+":rate=30:duration="+d,
-		"-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000:duration="+d,
-		"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "3M", "-g", "60",
-		"-c:a", "libopus", "-f", "webm", "pipe:1")
-	f, err := os.Create(src)
-	check(err)
-	gen.Stdout, gen.Stderr = f, os.Stderr
-	check(gen.Run())
-	f.Close()
+	h.Check(mediatest.FFmpegTo(context.Background(), src, mediatest.RecordingArgs(*secs, *size, "vp8", "-b:v", "3M")...))
 
-	addr := freeAddr()
-	data := filepath.Join(work, "data")
-	srv := exec.Command(*bin, "serve")
-	srv.Env = append(os.Environ(), "BATON_ADDR="+addr, "BATON_DATA_DIR="+data, "BATON_WORKERS=1", "BATON_LOG_LEVEL=warn")
-	srv.Stderr = os.Stderr
-	check(srv.Start())
-	defer func() { srv.Process.Kill(); srv.Wait() }()
-	base := "http://" + addr
-	waitUp(base)
-	signUp(base)
+	srv := h.Start(*bin, work, "BATON_WORKERS=1")
+	defer srv.Stop()
+	c := h.SignUp(srv.Base)
+	// Polled often: processing this input takes seconds.
+	c.Poll = 20 * time.Millisecond
 	raw, err := os.ReadFile(src)
-	check(err)
+	h.Check(err)
 
 	var baton, plain []time.Duration
 	for i := 0; i < *runs; i++ {
-		baton = append(baton, processOnce(base, raw))
+		baton = append(baton, processOnce(c, raw))
 		plain = append(plain, plainFFmpeg(work, src, *secs))
 	}
 	bm, pm := median(baton), median(plain)
@@ -72,39 +57,20 @@ func main() {
 	fmt.Printf("  realtime factor (baton):          %.2fx\n", *secs/bm.Seconds())
 }
 
-func processOnce(base string, raw []byte) time.Duration {
-	var v struct{ ID, UploadURL string }
-	resp, err := client.Post(base+"/api/videos", "application/json", bytes.NewReader([]byte(`{"title":"bench"}`)))
-	check(err)
-	json.NewDecoder(resp.Body).Decode(&v)
-	resp.Body.Close()
-	req, _ := http.NewRequest("PATCH", v.UploadURL, bytes.NewReader(raw))
-	req.Header.Set("Tus-Resumable", "1.0.0")
-	req.Header.Set("Content-Type", "application/offset+octet-stream")
-	req.Header.Set("Upload-Offset", "0")
-	req.Header.Set("Upload-Length", strconv.Itoa(len(raw)))
+func processOnce(c *h.Client, raw []byte) time.Duration {
+	v := c.CreateVideo("bench")
+	hdr := http.Header{}
+	hdr.Set("Tus-Resumable", "1.0.0")
+	hdr.Set("Content-Type", "application/offset+octet-stream")
+	hdr.Set("Upload-Offset", "0")
+	hdr.Set("Upload-Length", strconv.Itoa(len(raw)))
 	start := time.Now()
-	resp, err = client.Do(req)
-	check(err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		check(fmt.Errorf("upload: %s %s", resp.Status, body))
+	if status, body := c.Do("upload PATCH", "PATCH", v.UploadURL, bytes.NewReader(raw), hdr); status != http.StatusNoContent {
+		h.Check(fmt.Errorf("upload: %d %s", status, body))
 	}
-	for {
-		var st struct{ Status, Error string }
-		r, err := client.Get(base + "/api/videos/" + v.ID)
-		check(err)
-		json.NewDecoder(r.Body).Decode(&st)
-		r.Body.Close()
-		if st.Status == "ready" {
-			return time.Since(start)
-		}
-		if st.Status == "failed" {
-			check(fmt.Errorf("failed: %s", st.Error))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	_, err := c.WaitReady(v.ID, time.Now().Add(30*time.Minute))
+	h.Check(err)
+	return time.Since(start)
 }
 
 // plainFFmpeg runs the command line Baton's transcoder uses for this input
@@ -121,7 +87,7 @@ func plainFFmpeg(work, src string, secs float64) time.Duration {
 		"-force_key_frames", "expr:gte(t,n_forced*2)", "-fps_mode:v", "vfr",
 		"-map_chapters", "-1", "-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", out)
 	cmd.Stderr = os.Stderr
-	check(cmd.Run())
+	h.Check(cmd.Run())
 	d := time.Since(start)
 	os.Remove(out)
 	return d
@@ -131,47 +97,4 @@ func median(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-// client carries the benchmark account's session cookie.
-var client = func() *http.Client {
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar}
-}()
-
-// signUp creates the first account (an admin) and signs in as it.
-func signUp(base string) {
-	b := []byte(`{"email":"bench@example.com","name":"Bench","password":"bench-password-123"}`)
-	resp, err := client.Post(base+"/api/auth/signup", "application/json", bytes.NewReader(b))
-	check(err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		check(fmt.Errorf("sign up: %s %s", resp.Status, body))
-	}
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	check(err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitUp(base string) {
-	for i := 0; i < 200; i++ {
-		if r, err := http.Get(base + "/healthz"); err == nil {
-			r.Body.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	check(fmt.Errorf("baton did not start"))
-}
-
-func check(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
 }

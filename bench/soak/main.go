@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,6 +33,7 @@ import (
 
 	h "github.com/baton-video/baton/bench/internal/harness"
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 func main() {
@@ -52,13 +52,11 @@ func main() {
 	defer os.RemoveAll(work)
 	rec := filepath.Join(work, "rec.mkv")
 	mp4 := filepath.Join(work, "phone.mp4")
-	ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=3",
-		"-f", "lavfi", "-i", "sine=frequency=500:sample_rate=48000:duration=3",
-		"-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-pix_fmt", "yuv420p",
-		"-c:a", "libopus", "-f", "matroska", rec)
-	ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2",
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", mp4)
+	ctx := context.Background()
+	h.Check(mediatest.FFmpeg(ctx, mediatest.Join(mediatest.TestSrc("320x240", 30, 3), mediatest.Tone(500, 3),
+		mediatest.H264(), []string{"-g", "60", "-c:a", "libopus", "-f", "matroska", rec})...))
+	h.Check(mediatest.FFmpeg(ctx, mediatest.Join(mediatest.TestSrc("320x240", 30, 2), mediatest.Tone(440, 2),
+		mediatest.H264(), []string{"-c:a", "aac", mp4})...))
 
 	// Guests name themselves with X-Forwarded-For (127.0.0.1 is a trusted
 	// proxy), so the per-client comment limits apply per guest; rounds are
@@ -152,12 +150,6 @@ func main() {
 		h.Check(fmt.Errorf("%d checks failed", len(fail)))
 	}
 	fmt.Println("checks: passed: no 5xx, every upload ready, deleted videos gone, memory, threads and open files flat")
-}
-
-func ffmpeg(args ...string) {
-	cmd := exec.Command("ffmpeg", append([]string{"-hide_banner", "-loglevel", "error", "-y"}, args...)...)
-	cmd.Stderr = os.Stderr
-	h.Check(cmd.Run())
 }
 
 // round runs one round of traffic. It deletes prev (the last round's

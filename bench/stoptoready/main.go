@@ -10,19 +10,20 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	h "github.com/baton-video/baton/bench/internal/harness"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 func main() {
@@ -34,14 +35,14 @@ func main() {
 	flag.Parse()
 
 	work, err := os.MkdirTemp("", "baton-bench-")
-	check(err)
+	h.Check(err)
 	defer os.RemoveAll(work)
 
 	fmt.Printf("Stop-to-ready, %s %s+opus screen-like recordings arriving in 1 s chunks at %.3gx real time\n", *size, *codec, *speed)
 	fmt.Printf("%-8s %-14s %-14s %-8s %-18s %-14s %-14s\n", "length", "baton", "naive", "ratio", "baton cpu/min", "baton peak", "ffmpeg peak")
 	for _, m := range strings.Split(*minutes, ",") {
 		mins, err := strconv.ParseFloat(strings.TrimSpace(m), 64)
-		check(err)
+		h.Check(err)
 		src := filepath.Join(work, fmt.Sprintf("rec-%gm.mkv", mins))
 		makeRecording(src, mins*60, *size, *codec)
 		r := runBaton(*bin, work, src, mins*60, *speed)
@@ -56,34 +57,15 @@ func main() {
 
 func mib(kb int64) string { return fmt.Sprintf("%.0f MiB", float64(kb)/1024) }
 
-func check(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
-}
-
 // makeRecording encodes screen-like content (mostly still, small moving
 // parts, sharp edges) the way Chromium's MediaRecorder does: Matroska with no
 // duration in the header, keyframes every 2 s, Opus audio.
 func makeRecording(path string, seconds float64, size, codec string) {
-	d := strconv.FormatFloat(seconds, 'f', -1, 64)
-	vc := []string{"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "60", "-b:v", "3M"}
-	if codec == "vp8" {
-		vc = []string{"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-g", "60", "-b:v", "3M"}
+	extra := []string{"-b:v", "3M"}
+	if codec != "vp8" {
+		extra = append(extra, "-tune", "zerolatency")
 	}
-	args := []string{"-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=30:duration=" + d,
-		"-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000:duration=" + d}
-	args = append(args, vc...)
-	args = append(args, "-pix_fmt", "yuv420p", "-c:a", "libopus", "-f", "matroska", "pipe:1")
-	f, err := os.Create(path)
-	check(err)
-	defer f.Close()
-	cmd := exec.Command("ffmpeg", args...)
-	cmd.Stdout = f
-	cmd.Stderr = os.Stderr
-	check(cmd.Run())
+	h.Check(mediatest.FFmpegTo(context.Background(), path, mediatest.RecordingArgs(seconds, size, codec, extra...)...))
 }
 
 type result struct {
@@ -93,65 +75,21 @@ type result struct {
 	peakFFmpeg  int64 // KiB, largest ffmpeg child seen
 }
 
-// client carries the benchmark account's session cookie.
-var client = func() *http.Client {
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar}
-}()
-
-// signUp creates the first account (an admin) and signs in as it.
-func signUp(base string) {
-	b := []byte(`{"email":"bench@example.com","name":"Bench","password":"bench-password-123"}`)
-	resp, err := client.Post(base+"/api/auth/signup", "application/json", bytes.NewReader(b))
-	check(err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		check(fmt.Errorf("sign up: %s %s", resp.Status, body))
-	}
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	check(err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func runBaton(bin, work, src string, seconds, speed float64) result {
-	data := filepath.Join(work, "data")
-	os.RemoveAll(data)
-	addr := freeAddr()
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "BATON_ADDR="+addr, "BATON_DATA_DIR="+data, "BATON_WORKERS=1", "BATON_LOG_LEVEL=warn")
-	cmd.Stderr = os.Stderr
-	check(cmd.Start())
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	base := "http://" + addr
-	for i := 0; ; i++ {
-		if r, err := http.Get(base + "/healthz"); err == nil {
-			r.Body.Close()
-			break
-		}
-		if i > 200 {
-			check(fmt.Errorf("baton did not start"))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	signUp(base)
-	var v struct{ ID, UploadURL, Status, Error string }
-	b, _ := json.Marshal(map[string]string{"title": "bench"})
-	resp, err := client.Post(base+"/api/videos", "application/json", bytes.NewReader(b))
-	check(err)
-	json.NewDecoder(resp.Body).Decode(&v)
-	resp.Body.Close()
+	h.Check(os.RemoveAll(filepath.Join(work, "data")))
+	srv := h.Start(bin, work, "BATON_WORKERS=1")
+	defer srv.Stop()
+	c := h.SignUp(srv.Base)
+	// Polled often: the figure is a fraction of a second.
+	c.Poll = 20 * time.Millisecond
+	v := c.CreateVideo("bench")
 
 	raw, err := os.ReadFile(src)
-	check(err)
+	h.Check(err)
 	chunks := int(seconds)
 	step := (len(raw) + chunks - 1) / chunks
-	sampler := startSampler(cmd.Process.Pid, data)
-	cpu0 := cpuTime(cmd.Process.Pid)
+	sampler := startSampler(srv.PID)
+	cpu0 := cpuTime(srv.PID)
 	start := time.Now()
 	off := 0
 	for i := 0; off < len(raw); i++ {
@@ -167,50 +105,30 @@ func runBaton(bin, work, src string, seconds, speed float64) result {
 		}
 		if length >= 0 {
 			stop := time.Now()
-			patch(v.UploadURL, off, raw[off:end], length)
-			waitReady(base, v.ID)
+			patch(c, v.UploadURL, off, raw[off:end], length)
+			_, err := c.WaitReady(v.ID, time.Now().Add(30*time.Minute))
+			h.Check(err)
 			res := result{stopToReady: time.Since(stop)}
-			res.cpu = cpuTime(cmd.Process.Pid) - cpu0
+			res.cpu = cpuTime(srv.PID) - cpu0
 			res.peakRSS, res.peakFFmpeg = sampler.stop()
 			return res
 		}
-		patch(v.UploadURL, off, raw[off:end], length)
+		patch(c, v.UploadURL, off, raw[off:end], length)
 		off = end
 	}
 	panic("unreachable")
 }
 
-func patch(url string, off int, chunk []byte, length int) {
-	req, _ := http.NewRequest("PATCH", url, bytes.NewReader(chunk))
-	req.Header.Set("Tus-Resumable", "1.0.0")
-	req.Header.Set("Content-Type", "application/offset+octet-stream")
-	req.Header.Set("Upload-Offset", strconv.Itoa(off))
+func patch(c *h.Client, url string, off int, chunk []byte, length int) {
+	hdr := http.Header{}
+	hdr.Set("Tus-Resumable", "1.0.0")
+	hdr.Set("Content-Type", "application/offset+octet-stream")
+	hdr.Set("Upload-Offset", strconv.Itoa(off))
 	if length >= 0 {
-		req.Header.Set("Upload-Length", strconv.Itoa(length))
+		hdr.Set("Upload-Length", strconv.Itoa(length))
 	}
-	resp, err := client.Do(req)
-	check(err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		check(fmt.Errorf("PATCH: %s %s", resp.Status, body))
-	}
-}
-
-func waitReady(base, id string) {
-	for {
-		var v struct{ Status, Error string }
-		resp, err := client.Get(base + "/api/videos/" + id)
-		check(err)
-		json.NewDecoder(resp.Body).Decode(&v)
-		resp.Body.Close()
-		switch v.Status {
-		case "ready":
-			return
-		case "failed":
-			check(fmt.Errorf("video failed: %s", v.Error))
-		}
-		time.Sleep(20 * time.Millisecond)
+	if status, body := c.Do("upload PATCH", "PATCH", url, bytes.NewReader(chunk), hdr); status != http.StatusNoContent {
+		h.Check(fmt.Errorf("PATCH: %d %s", status, body))
 	}
 }
 
@@ -222,18 +140,18 @@ func runNaive(work, src string) time.Duration {
 	out := filepath.Join(work, "naive.mp4")
 	start := time.Now()
 	in, err := os.Open(src)
-	check(err)
+	h.Check(err)
 	f, err := os.Create(dst)
-	check(err)
+	h.Check(err)
 	_, err = io.Copy(f, in)
-	check(err)
+	h.Check(err)
 	f.Close()
 	in.Close()
 	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
 		"-f", "matroska", "-i", dst, "-map", "0:v:0", "-map", "0:a:0?",
 		"-c:v", "copy", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", out)
 	cmd.Stderr = os.Stderr
-	check(cmd.Run())
+	h.Check(cmd.Run())
 	d := time.Since(start)
 	os.Remove(dst)
 	os.Remove(out)

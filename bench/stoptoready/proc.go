@@ -1,43 +1,17 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	h "github.com/baton-video/baton/bench/internal/harness"
 )
 
 // cpuTime is the process's user+system CPU time including waited-for
-// children (ffmpeg), from /proc.
+// children (ffmpeg).
 func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	var ticks int64
-	for _, i := range []int{11, 12, 13, 14} { // utime stime cutime cstime
-		n, _ := strconv.ParseInt(fields[i], 10, 64)
-		ticks += n
-	}
-	return time.Duration(ticks) * time.Second / 100
-}
-
-func statusKB(pid int, key string) int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, key+":"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
+	self, children := h.CPUTimes(pid)
+	return self + children
 }
 
 type sampler struct {
@@ -48,20 +22,8 @@ type sampler struct {
 	pid  int
 }
 
-// parent returns the parent pid of pid.
-func parent(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ppid, _ := strconv.Atoi(fields[1])
-	return ppid
-}
-
 // startSampler watches the RSS of the ffmpeg processes baton (pid) runs.
-func startSampler(pid int, dataDir string) *sampler {
+func startSampler(pid int) *sampler {
 	s := &sampler{done: make(chan struct{}), pid: pid}
 	s.wg.Add(1)
 	go func() {
@@ -74,17 +36,8 @@ func startSampler(pid int, dataDir string) *sampler {
 				return
 			case <-t.C:
 			}
-			procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-			for _, p := range procs {
-				b, _ := os.ReadFile(p)
-				if !strings.HasPrefix(string(b), "ffmpeg") && !strings.Contains(string(b), "/ffmpeg\x00") {
-					continue
-				}
-				id, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-				if parent(id) != s.pid {
-					continue // someone else's ffmpeg
-				}
-				if rss := statusKB(id, "VmRSS"); rss > 0 {
+			for _, id := range h.Children(s.pid) {
+				if rss := h.Status(id, "VmRSS"); rss > 0 {
 					s.mu.Lock()
 					s.ff = max(s.ff, rss)
 					s.mu.Unlock()
@@ -98,5 +51,5 @@ func startSampler(pid int, dataDir string) *sampler {
 func (s *sampler) stop() (batonPeak, ffmpegPeak int64) {
 	close(s.done)
 	s.wg.Wait()
-	return statusKB(s.pid, "VmHWM"), s.ff
+	return h.Status(s.pid, "VmHWM"), s.ff
 }

@@ -23,6 +23,7 @@ import (
 var generous = api.RateLimits{
 	CommentsPerClient: media.Rate{Burst: 100000, Every: time.Millisecond}, CommentsPerVideo: media.Rate{Burst: 100000, Every: time.Millisecond},
 	ReactionsPerClient: media.Rate{Burst: 100000, Every: time.Millisecond}, ReactionsPerVideo: media.Rate{Burst: 100000, Every: time.Millisecond},
+	VideosPerAccount: media.Rate{Burst: 100000, Every: time.Millisecond},
 }
 
 // mustStartComments starts a server without workers (comments need none)

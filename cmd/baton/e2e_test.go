@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestUploadProcessWatch is the core path end to end: a WebM without a
@@ -19,7 +20,7 @@ import (
 // a real MinIO.
 func TestUploadProcessWatch(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "rec.webm")
-	MustWebM(t, src, 4, "320x240")
+	mediatest.MustWebM(t, src, 4, "320x240")
 	srcDur := MustProbe(t, src)
 	data, _ := os.ReadFile(src)
 

@@ -30,23 +30,6 @@ import (
 	"github.com/baton-video/baton/media/s3store"
 )
 
-// MustMP4 writes an H.264/AAC MP4 of testsrc2 and a tone: what a phone or a
-// screen recorder uploads. Its header states the duration, so accepting it
-// needs only ffprobe, and its video is copied, not re-encoded, so
-// processing it takes a fraction of a second. extra go before the output.
-func MustMP4(tb testing.TB, path string, seconds float64, size string, extra ...string) {
-	tb.Helper()
-	d := strconv.FormatFloat(seconds, 'f', -1, 64)
-	args := []string{
-		"-f", "lavfi", "-i", "testsrc2=size=" + size + ":rate=30:duration=" + d,
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=" + d,
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "30",
-		"-c:a", "aac", "-b:a", "64k",
-	}
-	args = append(args, extra...)
-	MustFFmpeg(tb, append(args, path)...)
-}
-
 func mustRead(tb testing.TB, path string) []byte {
 	tb.Helper()
 	b, err := os.ReadFile(path)
@@ -405,10 +388,10 @@ func describeJobs(jobs []media.Job) string {
 func TestStaleUploadsExpire(t *testing.T) {
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "rec.webm")
-	MustWebM(t, rec, 3, "320x240")
+	mediatest.MustWebM(t, rec, 3, "320x240")
 	recData := mustRead(t, rec)
 	clip := filepath.Join(dir, "clip.mp4")
-	MustMP4(t, clip, 1, "160x120")
+	mediatest.MustMP4(t, clip, 1, "160x120")
 	clipData := mustRead(t, clip)
 
 	dataDir := t.TempDir()
@@ -495,7 +478,7 @@ func TestStaleUploadsExpire(t *testing.T) {
 func TestObjectStoreOutage(t *testing.T) {
 	dir := t.TempDir()
 	clip := filepath.Join(dir, "clip.mp4")
-	MustMP4(t, clip, 1, "160x120")
+	mediatest.MustMP4(t, clip, 1, "160x120")
 	data := mustRead(t, clip)
 	// ffmpeg waits at a gate, so the store can be stopped while a job is
 	// certainly mid-processing.
@@ -648,7 +631,7 @@ func resizeTmpfs(tb testing.TB, dir, size string) {
 // that runs out of scratch space waits without using up its attempts.
 func TestDiskFull(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "clip.mp4")
-	MustMP4(t, src, 2, "640x360", "-qp", "10")
+	mediatest.MustMP4(t, src, 2, "640x360", "-qp", "10")
 	data := mustRead(t, src)
 	n := int64(len(data)) // about 850 KB
 	// A disk with room for the upload twice over, in whole pages.
@@ -769,7 +752,7 @@ func TestDiskFull(t *testing.T) {
 func TestUploadSurvivesKill(t *testing.T) {
 	bin := buildBaton(t)
 	src := filepath.Join(t.TempDir(), "rec.webm")
-	MustWebM(t, src, 4, "320x240")
+	mediatest.MustWebM(t, src, 4, "320x240")
 	data := mustRead(t, src)
 	n := int64(len(data))
 	c := n / 6

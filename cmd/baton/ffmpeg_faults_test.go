@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestFFmpegMisbehaves runs the real server with ffmpeg replaced by
@@ -27,7 +28,7 @@ import (
 // zombies once closed.
 func TestFFmpegMisbehaves(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "clip.mp4")
-	MustMP4(t, src, 1, "160x120")
+	mediatest.MustMP4(t, src, 1, "160x120")
 	data := mustRead(t, src)
 
 	tests := []struct {
@@ -195,7 +196,7 @@ func mustCopyProgram(tb testing.TB, program, to string) {
 // with the MP4 it has: an optimisation must never fail a working video.
 func TestFaststartFailureKeepsVideo(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "rec.webm")
-	MustWebM(t, src, 2, "320x240")
+	mediatest.MustWebM(t, src, 2, "320x240")
 	data := mustRead(t, src)
 	script, dir := standIn(t, `for a; do case "$a" in */in.mp4) echo fast >> "$DIR/faststart"; echo "[in#0] Invalid data found when processing input" >&2; exit 1;; esac; done
 exec "$REAL_FFMPEG" "$@"`)

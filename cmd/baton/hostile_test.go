@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestHostileUploads treats uploads as attacks. Files that would make
@@ -89,13 +90,12 @@ func TestHostileUploads(t *testing.T) {
 	ftyp := append([]byte{0, 0, 0, 0x18}, []byte("ftypisom\x00\x00\x02\x00isomiso2")...)
 
 	mp4 := filepath.Join(dir, "clip.mp4")
-	MustMP4(t, mp4, 2, "160x120")
+	mediatest.MustMP4(t, mp4, 2, "160x120")
 	mp4Data := mustRead(t, mp4)
 	// moov after mdat (no faststart), so the boxes can grow without
 	// moving the media data; video only, so the one track is external.
 	plain := filepath.Join(dir, "plain.mp4")
-	MustFFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30:duration=2",
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", plain)
+	mediatest.MustFFmpeg(t, mediatest.Join(mediatest.TestSrc("160x120", 30, 2), mediatest.H264(), []string{plain})...)
 	drefSibling := craftDrefMP4(t, mustRead(t, plain), "trap", 1)
 	drefParent := craftDrefMP4(t, mustRead(t, plain), "trap", 2)
 	// Control: with data references enabled, plain ffprobe does open the
@@ -115,38 +115,38 @@ func TestHostileUploads(t *testing.T) {
 
 	bomb := filepath.Join(dir, "bomb.mp4")
 	// 67 megapixels per frame in about 200 KB.
-	MustFFmpeg(t, "-f", "lavfi", "-i", "color=black:size=8192x8192:rate=1:duration=1", "-frames:v", "1",
+	mediatest.MustFFmpeg(t, "-f", "lavfi", "-i", "color=black:size=8192x8192:rate=1:duration=1", "-frames:v", "1",
 		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", bomb)
 	fast := filepath.Join(dir, "fast.mp4")
 	// 60 frames a microsecond apart: ffprobe reports 1,000,000 frames a
 	// second (r_frame_rate) and about 1,800 on average. 4:4:4, so it is
 	// re-encoded, where a pipeline that made constant-rate output at the
 	// stated rate would duplicate frames by the million.
-	MustFFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=64x64:rate=30:duration=2",
-		"-vf", "settb=1/1000000,setpts=N", "-fps_mode", "passthrough", "-video_track_timescale", "1000000",
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p", fast)
+	mediatest.MustFFmpeg(t, mediatest.Join(mediatest.TestSrc("64x64", 30, 2),
+		[]string{"-vf", "settb=1/1000000,setpts=N", "-fps_mode", "passthrough", "-video_track_timescale", "1000000",
+			"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p", fast})...)
 	webmFile := filepath.Join(dir, "withduration.webm")
 	// Written to a file, so the header states the duration (4 s).
-	MustFFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30:duration=4", "-f", "lavfi", "-i", "sine=duration=4",
-		"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus", webmFile)
+	mediatest.MustFFmpeg(t, mediatest.Join(mediatest.TestSrc("160x120", 30, 4), mediatest.Tone(440, 4), mediatest.VP8(),
+		[]string{"-c:a", "libopus", webmFile})...)
 	webmData := mustRead(t, webmFile)
 	recFile := filepath.Join(dir, "rec.webm")
-	MustWebM(t, recFile, 4, "160x120")
+	mediatest.MustWebM(t, recFile, 4, "160x120")
 	recData := mustRead(t, recFile)
 	faststart := filepath.Join(dir, "faststart.mp4")
-	MustMP4(t, faststart, 4, "160x120", "-movflags", "+faststart")
+	mediatest.MustMP4(t, faststart, 4, "160x120", "-movflags", "+faststart")
 	audioOnly := filepath.Join(dir, "audio.mp4")
-	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=duration=2", "-c:a", "aac", audioOnly)
+	mediatest.MustFFmpeg(t, "-f", "lavfi", "-i", "sine=duration=2", "-c:a", "aac", audioOnly)
 	streams := filepath.Join(dir, "streams.mkv")
-	args := []string{"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30:duration=2"}
+	args := mediatest.TestSrc("160x120", 30, 2)
 	for i := range 20 {
-		args = append(args, "-f", "lavfi", "-i", "sine=frequency="+strconv.Itoa(300+20*i)+":duration=2")
+		args = append(args, mediatest.Tone(300+20*i, 2)...)
 	}
 	for i := range 21 {
 		args = append(args, "-map", strconv.Itoa(i))
 	}
 	args = append(args, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "libopus", streams)
-	MustFFmpeg(t, args...)
+	mediatest.MustFFmpeg(t, args...)
 
 	type outcome int
 	const (

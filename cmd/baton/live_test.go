@@ -5,41 +5,14 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
-
-// MustRecording writes a recording like Chromium's H.264 MediaRecorder
-// makes: Matroska, H.264 + Opus, piped (no duration), keyframes every 2 s.
-func MustRecording(tb testing.TB, path string, seconds int, codec string) {
-	tb.Helper()
-	requireFFmpeg(tb)
-	d := time.Duration(seconds) * time.Second
-	vc := []string{"-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-pix_fmt", "yuv420p"}
-	format := "matroska"
-	if codec == "vp8" {
-		vc = []string{"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-g", "60"}
-		format = "webm"
-	}
-	args := append([]string{"-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=" + d.String(),
-		"-f", "lavfi", "-i", "sine=frequency=500:sample_rate=48000:duration=" + d.String()}, vc...)
-	args = append(args, "-c:a", "libopus", "-f", format, "pipe:1")
-	cmd := exec.Command("ffmpeg", args...)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		tb.Fatalf("make recording: %v\n%s", err, stderr.String())
-	}
-	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-}
 
 // TestLiveRecording: chunks of a recording arrive over time, as from the
 // browser recorder. Before the last chunk the video already has a live HLS
@@ -50,7 +23,7 @@ func TestLiveRecording(t *testing.T) {
 		t.Run(codec, func(t *testing.T) {
 			src := filepath.Join(t.TempDir(), "rec.mkv")
 			const secs = 10
-			MustRecording(t, src, secs, codec)
+			mediatest.MustRecording(t, src, secs, "640x360", codec)
 			data, _ := os.ReadFile(src)
 			s := MustStart(t, testConfig(t, t.TempDir(), nil))
 			v := s.MustCreateVideo(t, "live "+codec)

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/baton-video/baton/api"
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // The load tests are the CI-sized form of bench/load: concurrent uploads
@@ -44,32 +44,6 @@ func mustStartLoad(tb testing.TB, cfg Config, limits api.RateLimits) *testServer
 	tb.Cleanup(func() { m.Close() })
 	provisionAuth(tb, m.DB)
 	return &testServer{Main: m, URL: m.PublicURL(), DataDir: cfg.DataDir}
-}
-
-// mustRecordingFile writes a Chromium-like recording (H.264 + Opus in
-// Matroska, keyframes every 2 s, piped so its header has no duration)
-// straight to path: the load tests never hold a source in memory. bitrate
-// sets its size: about seconds x bitrate / 8 bytes.
-func mustRecordingFile(tb testing.TB, path string, seconds int, size, bitrate string) {
-	tb.Helper()
-	requireFFmpeg(tb)
-	d := strconv.Itoa(seconds)
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size="+size+":rate=30:duration="+d,
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration="+d,
-		"-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-pix_fmt", "yuv420p",
-		"-b:v", bitrate, "-minrate", bitrate, "-maxrate", bitrate, "-bufsize", bitrate,
-		"-c:a", "libopus", "-f", "matroska", "pipe:1")
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = f, &stderr
-	if err := cmd.Run(); err != nil {
-		tb.Fatalf("make recording: %v\n%s", err, stderr.String())
-	}
 }
 
 // hashReader returns the SHA-256 of r's bytes, read in small pieces.
@@ -328,7 +302,7 @@ func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 func (s *testServer) mustReadyVideo(tb testing.TB, title string) commentedVideo {
 	tb.Helper()
 	src := filepath.Join(tb.TempDir(), "ready.mp4")
-	MustMP4(tb, src, 2, "320x240")
+	mediatest.MustMP4(tb, src, 2, "320x240")
 	v := s.MustCreateVideo(tb, title)
 	if resp, body := uploadChunks(tb, v.UploadURL, mustRead(tb, src), 1); resp.StatusCode != http.StatusNoContent {
 		tb.Fatalf("upload: %s %s", resp.Status, body)
@@ -356,7 +330,7 @@ func TestLoadUploadsAndComments(t *testing.T) {
 		videoBurst = 400 // comments the video takes before it answers 429
 	)
 	src := filepath.Join(t.TempDir(), "load.mkv")
-	mustRecordingFile(t, src, seconds, "1280x720", "8M")
+	mediatest.MustRecording(t, src, float64(seconds), "1280x720", "h264", "-b:v", "8M", "-minrate", "8M", "-maxrate", "8M", "-bufsize", "8M")
 	srcSum, srcSize := mustHashFile(t, src)
 	total := uint64(uploads * srcSize)
 	t.Logf("source: %d bytes; %d uploads = %s", srcSize, uploads, mib(total))

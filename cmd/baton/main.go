@@ -41,10 +41,18 @@ var version = "dev"
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "baton:", err)
+		if !errors.As(err, new(loggedError)) {
+			fmt.Fprintln(os.Stderr, "baton:", err)
+		}
 		os.Exit(1)
 	}
 }
+
+// loggedError is an error the logger already wrote (as JSON in json mode,
+// where a plain line would break the one-object-a-line stream).
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -62,6 +70,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		m.WorkerOnly = args[0] == "worker"
 		m.Frontend = frontend.FS()
 		if err := m.Open(ctx); err != nil {
+			if cfg.LogFormat == "json" {
+				m.Log.Error("baton could not start", "err", err)
+				return loggedError{err}
+			}
 			return err
 		}
 		if !m.WorkerOnly {
@@ -69,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		<-ctx.Done()
 		stop()
-		fmt.Fprintln(stderr, "baton: shutting down")
+		m.Log.Info("shutting down")
 		return m.Close()
 	case "upload":
 		return runUpload(args[1:], stdout, stderr)

@@ -87,37 +87,6 @@ func requireFFmpeg(tb testing.TB) {
 	}
 }
 
-// MustFFmpeg runs ffmpeg to make a test input.
-func MustFFmpeg(tb testing.TB, args ...string) {
-	tb.Helper()
-	requireFFmpeg(tb)
-	cmd := exec.Command("ffmpeg", append([]string{"-hide_banner", "-loglevel", "error", "-y"}, args...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("ffmpeg %v: %v\n%s", args, err, out)
-	}
-}
-
-// MustWebM writes a VP8/Opus WebM like Chrome's MediaRecorder makes: piped
-// out, so its header carries no duration.
-func MustWebM(tb testing.TB, path string, seconds float64, size string) {
-	tb.Helper()
-	requireFFmpeg(tb)
-	d := strconv.FormatFloat(seconds, 'f', -1, 64)
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size="+size+":rate=30:duration="+d,
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration="+d,
-		"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "600k",
-		"-c:a", "libopus", "-f", "webm", "pipe:1")
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		tb.Fatalf("make webm: %v\n%s", err, stderr.String())
-	}
-	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-}
-
 type probeResult struct {
 	Streams []struct {
 		CodecType string `json:"codec_type"`

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestRefusedUploads: input Baton cannot accept is refused on the request
@@ -17,13 +18,13 @@ import (
 func TestRefusedUploads(t *testing.T) {
 	dir := t.TempDir()
 	webm := filepath.Join(dir, "ok.webm")
-	MustWebM(t, webm, 4, "320x240")
+	mediatest.MustWebM(t, webm, 4, "320x240")
 	audioOnly := filepath.Join(dir, "audio.webm")
-	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=duration=2", "-c:a", "libopus", audioOnly)
+	mediatest.MustFFmpeg(t, "-f", "lavfi", "-i", "sine=duration=2", "-c:a", "libopus", audioOnly)
 	ts := filepath.Join(dir, "clip.ts")
-	MustFFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=160x120:duration=1", "-c:v", "libx264", "-f", "mpegts", ts)
+	mediatest.MustFFmpeg(t, mediatest.Join(mediatest.TestSrc("160x120", 25, 1), []string{"-c:v", "libx264", "-f", "mpegts", ts})...)
 	png := filepath.Join(dir, "image.png")
-	MustFFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=64x64", "-frames:v", "1", png)
+	mediatest.MustFFmpeg(t, mediatest.Join(mediatest.TestSrc("64x64", 25, 0), []string{"-frames:v", "1", png})...)
 
 	read := func(p string) []byte { b, _ := os.ReadFile(p); return b }
 	tests := []struct {

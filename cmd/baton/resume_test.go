@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestProcessingResumesAfterStop: the server is stopped while ffmpeg is
@@ -26,7 +27,7 @@ func TestProcessingResumesAfterStop(t *testing.T) {
 	// (recordings are converted while they upload), and long enough to be
 	// caught in ffmpeg.
 	src := filepath.Join(t.TempDir(), "long.mp4")
-	MustMP4(t, src, 12, "640x360", "-pix_fmt", "yuv444p")
+	mediatest.MustMP4(t, src, 12, "640x360", "-pix_fmt", "yuv444p")
 	data, _ := os.ReadFile(src)
 	dataDir := t.TempDir()
 	cfg := testConfig(t, dataDir, nil)
@@ -65,7 +66,7 @@ func TestProcessingResumesAfterKill(t *testing.T) {
 	// (recordings are converted while they upload), and long enough to be
 	// caught in ffmpeg.
 	src := filepath.Join(t.TempDir(), "long.mp4")
-	MustMP4(t, src, 12, "640x360", "-pix_fmt", "yuv444p")
+	mediatest.MustMP4(t, src, 12, "640x360", "-pix_fmt", "yuv444p")
 	data, _ := os.ReadFile(src)
 	dataDir := t.TempDir()
 

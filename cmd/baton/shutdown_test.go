@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestGracefulShutdown sends SIGTERM to the real server while a recording's
@@ -21,10 +22,10 @@ func TestGracefulShutdown(t *testing.T) {
 	bin := buildBaton(t)
 	dir := t.TempDir()
 	clip := filepath.Join(dir, "clip.mp4")
-	MustMP4(t, clip, 8, "160x120")
+	mediatest.MustMP4(t, clip, 8, "160x120")
 	clipData := mustRead(t, clip)
 	rec := filepath.Join(dir, "rec.webm")
-	MustWebM(t, rec, 3, "320x240")
+	mediatest.MustWebM(t, rec, 3, "320x240")
 	recData := mustRead(t, rec)
 	// Transcoding runs at the video's own pace (-re), so it is certainly
 	// running when the signal comes; everything else runs as usual.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestSoakMixedTraffic runs rounds of everything people do at once against
@@ -49,9 +50,9 @@ func TestSoakMixedTraffic(t *testing.T) {
 	)
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "rec.mkv")
-	mustRecordingFile(t, rec, 3, "320x240", "500k")
+	mediatest.MustRecording(t, rec, 3, "320x240", "h264", "-b:v", "500k", "-minrate", "500k", "-maxrate", "500k", "-bufsize", "500k")
 	mp4 := filepath.Join(dir, "phone.mp4")
-	MustMP4(t, mp4, 2, "320x240")
+	mediatest.MustMP4(t, mp4, 2, "320x240")
 
 	cfg := testConfig(t, t.TempDir(), func(c *Config) { c.Workers = 2 })
 	s := mustStartLoad(t, cfg, generous)

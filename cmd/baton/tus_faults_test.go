@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestConflictingUploadRequests sends one upload the requests a flaky
@@ -24,7 +25,7 @@ import (
 // equals the source byte for byte.
 func TestConflictingUploadRequests(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "rec.webm")
-	MustWebM(t, src, 3, "320x240")
+	mediatest.MustWebM(t, src, 3, "320x240")
 	data := mustRead(t, src)
 	n := int64(len(data))
 	c := n / 8

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // gatedBlobs holds every Put of an original until gate is closed, so a
@@ -40,7 +41,7 @@ func (g *gatedBlobs) Put(ctx context.Context, key string, r io.Reader, size int6
 // canceled". The soak found it as a video whose status polls all failed.
 func TestUpkeepLeavesRunningUploadsAlone(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "phone.mp4")
-	MustMP4(t, src, 2, "320x240")
+	mediatest.MustMP4(t, src, 2, "320x240")
 	data := mustRead(t, src)
 	s := MustStart(t, testConfig(t, t.TempDir(), nil))
 	gb := &gatedBlobs{BlobStore: s.Blobs, entered: make(chan struct{}, 1), gate: make(chan struct{})}

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -36,11 +37,7 @@ func runUpload(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("upload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o uploadOptions
-	defServer := os.Getenv("BATON_SERVER")
-	if defServer == "" {
-		defServer = "http://127.0.0.1:8080"
-	}
-	fs.StringVar(&o.server, "server", defServer, "Baton server URL (or BATON_SERVER)")
+	fs.StringVar(&o.server, "server", uploadServer(os.Getenv), "Baton server URL (default: BATON_SERVER, else BATON_PUBLIC_URL, else http://BATON_ADDR)")
 	fs.StringVar(&o.title, "title", "", "video title (default: the file name)")
 	fs.BoolVar(&o.json, "json", false, "print the video as JSON instead of its share URL")
 	fs.BoolVar(&o.noWait, "no-wait", false, "return once uploaded, without waiting for processing")
@@ -86,6 +83,32 @@ func runUpload(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, v["shareUrl"])
 	return nil
+}
+
+// uploadServer is the server `baton upload` talks to unless told: the
+// one the same settings would start. BATON_SERVER names it outright; else
+// BATON_PUBLIC_URL, the address people reach it at; else BATON_ADDR, with
+// a wildcard host (":8080", "0.0.0.0:8080") reached on loopback.
+func uploadServer(getenv func(string) string) string {
+	if s := strings.TrimSpace(getenv("BATON_SERVER")); s != "" {
+		return s
+	}
+	if s := strings.TrimSpace(getenv("BATON_PUBLIC_URL")); s != "" {
+		return strings.TrimRight(s, "/")
+	}
+	addr := strings.TrimSpace(getenv("BATON_ADDR"))
+	host, port, err := net.SplitHostPort(addr)
+	if addr == "" || err != nil {
+		// Unset, or not host:port (serve would refuse it): the default.
+		return "http://127.0.0.1:8080"
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 type client struct {

@@ -1,14 +1,16 @@
 // Package harness drives the real Baton binary for the benchmarks that
-// need a whole server process (bench/load, bench/soak): it starts `baton
-// serve` on a free local port with a fresh data directory, signs up its
-// first account and sends requests with an API token, streams uploads
-// over tus from a file, counts every answer by status, and reads the
-// process's memory, threads, open files and CPU time from /proc (Linux).
+// need a whole server process (bench/load, bench/soak, bench/process,
+// bench/stoptoready): it starts `baton serve` on a free local port with a
+// fresh data directory, signs up its first account and sends requests
+// with an API token, streams uploads over tus from a file, counts every
+// answer by status, and reads the process's memory, threads, open files
+// and CPU time from /proc (Linux). Test videos come from media/mediatest.
 package harness
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -108,6 +110,9 @@ type Client struct {
 	HC     *http.Client
 	Token  string
 	Counts *StatusCount
+	// Poll is how often WaitReady asks; 200 ms when zero. A bench that
+	// times the last moments before ready polls more often.
+	Poll time.Duration
 }
 
 // SignUp creates the server's first account (an admin) and an API token
@@ -273,7 +278,7 @@ func (c *Client) WaitReady(id string, deadline time.Time) (Video, error) {
 				return v, fmt.Errorf("video %s failed: %s", id, v.Error)
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(cmp.Or(c.Poll, 200*time.Millisecond))
 	}
 	return v, fmt.Errorf("video %s: status %q at the deadline", id, v.Status)
 }

@@ -24,20 +24,14 @@ const switchLine = $('auth-switch');
 
 const params = new URLSearchParams(location.search);
 const next = safeNext(params.get('next'));
-$<HTMLInputElement>('auth-next').value = next;
 const inviteToken = location.pathname.startsWith('/invite/') ? decodeURIComponent(location.pathname.slice('/invite/'.length)) : '';
 
 let mode: Mode = 'login';
 
-/** Messages for ?error= codes, from forms posted without scripts. */
-const FORM_ERRORS: Record<string, string> = {
-  unauthorized: 'That email and password don’t match an account.',
-  rate_limited: 'Too many attempts. Wait a minute and try again.',
-  conflict: 'There is already an account with this email. Sign in instead.',
-  not_allowed: 'Sign-up is closed here. Ask an admin for an invite link.',
-  invalid: 'Check the fields and try again.',
-  expired: 'This invite link has expired or was used already.',
-};
+// The form is only ever sent by this script, as JSON (the API refuses form
+// bodies, which other sites could post); the page ships its button
+// disabled so that nothing is posted without it.
+submit.disabled = false;
 
 function showError(message: string): void {
   errorBox.textContent = message;
@@ -50,8 +44,6 @@ function setMode(m: Mode, signupOpen: boolean): void {
   nameField.hidden = !joining;
   pwHint.hidden = !joining;
   pwInput.autocomplete = joining ? 'new-password' : 'current-password';
-  form.action = joining ? '/api/auth/signup' : '/api/auth/login';
-  $<HTMLInputElement>('auth-invite').value = m === 'invite' ? inviteToken : '';
   const texts: Record<Mode, [string, string, string]> = {
     login: ['Sign in', 'Welcome back. Sign in to record and share videos.', 'Sign in'],
     signup: ['Create your account', 'Record your screen and camera, and share the link in seconds.', 'Create account'],
@@ -105,8 +97,6 @@ form.addEventListener('submit', async (ev) => {
 });
 
 async function start(): Promise<void> {
-  const formError = params.get('error');
-  if (formError) showError(FORM_ERRORS[formError] ?? 'That didn’t work. Try again.');
   try {
     // Already signed in (and not joining through an invite): go on.
     if (!inviteToken && (await me())) {
