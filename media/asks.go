@@ -459,6 +459,10 @@ func (s *Asks) plan(ctx context.Context, owner *User, v *Video, a *Ask, fresh []
 		if !n.EmailEnabled() || p.noEmail || p.email == "" {
 			continue
 		}
+		if plan.schedules == nil {
+			plan.schedules = map[string]Schedule{}
+		}
+		plan.schedules[p.recipient] = p.sched
 		plan.Emails = append(plan.Emails, &EmailItem{Recipient: p.recipient, To: p.email, Kind: NotifyAsk, VideoID: v.ID,
 			VideoSlug: v.Slug, Title: v.Title, Actor: owner.Name, Text: text, Link: PersonalLink(base, v.Slug, r.Token), CreatedAt: now})
 	}

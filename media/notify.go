@@ -222,6 +222,9 @@ type Plan struct {
 	// Follows are recipients that start following (video, thread) pairs
 	// as a side effect (commenters follow automatically).
 	Follows []Follow
+
+	// schedules are the email recipients' schedules, read while planning.
+	schedules map[string]Schedule
 }
 
 // Follow is a recipient following a video, or one thread of it (guests
@@ -744,9 +747,14 @@ func (n *Notifier) addRecipients(ctx context.Context, plan *Plan, rs *recipientS
 		if !n.EmailEnabled() || p.Email == "" || p.Unsubscribed || p.Guest && !p.Confirmed {
 			continue
 		}
-		if n.ScheduleOf(p.Prefs).Mode == EmailOff && !nt.Urgent {
+		sched := n.ScheduleOf(p.Prefs)
+		if sched.Mode == EmailOff && !nt.Urgent {
 			continue
 		}
+		if plan.schedules == nil {
+			plan.schedules = map[string]Schedule{}
+		}
+		plan.schedules[r] = sched
 		plan.Emails = append(plan.Emails, &EmailItem{
 			Recipient: r, To: p.Email, Kind: nt.Kind, VideoID: nt.VideoID, VideoSlug: nt.VideoSlug, Title: nt.Title,
 			CommentID: nt.CommentID, Actor: nt.Actor, Text: nt.Text, TimeMs: nt.TimeMs, Urgent: nt.Urgent, CreatedAt: now,
@@ -762,22 +770,11 @@ func (n *Notifier) save(ctx context.Context, plan *Plan, urgent bool) error {
 		return nil
 	}
 	now := n.now()
-	sched := map[string]Schedule{}
-	if len(plan.Emails) > 0 {
-		var rs []string
-		for _, it := range plan.Emails {
-			rs = append(rs, it.Recipient)
-		}
-		people, err := n.Store.People(ctx, rs)
-		if err != nil {
-			return err
-		}
-		for r, p := range people {
-			sched[r] = n.ScheduleOf(p.Prefs)
-		}
-	}
 	err := n.Store.SavePlan(ctx, plan, now, func(it *EmailItem, pending time.Time) time.Time {
-		s := sched[it.Recipient]
+		s, ok := plan.schedules[it.Recipient]
+		if !ok {
+			s = n.ScheduleOf(nil)
+		}
 		if it.Kind == NotifyConfirm {
 			return now
 		}

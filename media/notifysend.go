@@ -29,6 +29,8 @@ const (
 	// failed with the last reason.
 	emailGiveUp  = 48 * time.Hour
 	emailMaxWait = time.Hour
+	// emailSenders is how many messages one sender has in flight.
+	emailSenders = 4
 	// WebhookTimeout bounds one webhook attempt.
 	WebhookTimeout = 10 * time.Second
 )
@@ -92,11 +94,24 @@ func (n *Notifier) sendDue(ctx context.Context, owner string) (emails, hooks int
 			if len(batches) == 0 {
 				break
 			}
+			// A few messages at once: each waits on its SMTP server's
+			// answers, and the recorded outcomes queue on the one writer.
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			sem := make(chan struct{}, emailSenders)
 			for _, b := range batches {
-				if n.sendBatch(ctx, b) {
-					emails++
-				}
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					if n.sendBatch(ctx, b) {
+						mu.Lock()
+						emails++
+						mu.Unlock()
+					}
+				}()
 			}
+			wg.Wait()
 			if ctx.Err() != nil {
 				return emails, hooks, ctx.Err()
 			}

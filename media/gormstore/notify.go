@@ -152,29 +152,48 @@ func (db *DB) SavePlan(ctx context.Context, p *media.Plan, now time.Time, due fu
 				return err
 			}
 		}
-		for _, it := range p.Emails {
-			var pending int64
-			if !it.Urgent && it.Kind != media.NotifyConfirm {
-				// A batch in flight (leased) cannot take more items.
-				if err := tx.Raw(`SELECT COALESCE(MIN(due_at), 0) FROM email_outbox
-					WHERE recipient = ? AND state = ? AND urgent = 0 AND kind != ? AND lease_until <= ?`,
-					it.Recipient, emailPending, string(media.NotifyConfirm), nowMs).Scan(&pending).Error; err != nil {
-					return err
-				}
+		if len(p.Emails) > 0 {
+			// The recipients' earliest pending bundles, in one query; a
+			// batch in flight (leased) cannot take more items.
+			var rs []string
+			for _, it := range p.Emails {
+				rs = append(rs, it.Recipient)
 			}
-			it.DueAt = now
-			if due != nil {
-				it.DueAt = due(it, ms(pending))
+			var rows []struct {
+				Recipient string
+				Due       int64
 			}
-			r := emailRow{
-				Recipient: it.Recipient, ToAddr: it.To, Kind: string(it.Kind), VideoID: it.VideoID, VideoSlug: it.VideoSlug,
-				Title: it.Title, CommentID: it.CommentID, Actor: it.Actor, Text: it.Text, TimeMs: it.TimeMs, Urgent: it.Urgent,
-				State: emailPending, DueAt: it.DueAt.UnixMilli(), CreatedAt: msOf(it.CreatedAt), Link: it.Link,
-			}
-			if err := tx.Create(&r).Error; err != nil {
+			if err := tx.Raw(`SELECT recipient, MIN(due_at) AS due FROM email_outbox
+				WHERE recipient IN ? AND state = ? AND urgent = 0 AND kind != ? AND lease_until <= ? GROUP BY recipient`,
+				rs, emailPending, string(media.NotifyConfirm), nowMs).Scan(&rows).Error; err != nil {
 				return err
 			}
-			it.ID = r.ID
+			pending := make(map[string]int64, len(rows))
+			for _, r := range rows {
+				pending[r.Recipient] = r.Due
+			}
+			out := make([]emailRow, len(p.Emails))
+			for i, it := range p.Emails {
+				it.DueAt = now
+				if due != nil {
+					var was int64
+					if !it.Urgent && it.Kind != media.NotifyConfirm {
+						was = pending[it.Recipient]
+					}
+					it.DueAt = due(it, ms(was))
+				}
+				out[i] = emailRow{
+					Recipient: it.Recipient, ToAddr: it.To, Kind: string(it.Kind), VideoID: it.VideoID, VideoSlug: it.VideoSlug,
+					Title: it.Title, CommentID: it.CommentID, Actor: it.Actor, Text: it.Text, TimeMs: it.TimeMs, Urgent: it.Urgent,
+					State: emailPending, DueAt: it.DueAt.UnixMilli(), CreatedAt: msOf(it.CreatedAt), Link: it.Link,
+				}
+			}
+			if err := tx.CreateInBatches(out, 200).Error; err != nil {
+				return err
+			}
+			for i, it := range p.Emails {
+				it.ID = out[i].ID
+			}
 		}
 		for _, d := range p.Hooks {
 			r := deliveryRow{

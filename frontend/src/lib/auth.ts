@@ -4,6 +4,7 @@
 import { ApiError, request, type Sharing, type Video } from './api';
 import { h } from './dom';
 import { menuButton } from './menu';
+import { bellButton } from './notify/bell';
 
 export interface User {
   id: string;
@@ -193,7 +194,7 @@ export function accountMenu(slot: HTMLElement, user: User | null): void {
     h('span', { class: 'menu__email', text: user.email }),
   );
   menu.querySelector('[role="menu"]')?.prepend(header);
-  slot.replaceChildren(menu);
+  slot.replaceChildren(bellButton(), menu); // notify/bell.ts
 }
 
 async function signOut(): Promise<void> {

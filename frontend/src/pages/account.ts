@@ -21,6 +21,7 @@ import {
   type User,
 } from '../lib/auth';
 import { copyWithToast } from '../lib/clipboard';
+import { mountNotifySettings } from '../lib/notify/settings';
 import { confirmDialog } from '../lib/dialog';
 import { $, h, icon } from '../lib/dom';
 import { formatDate, formatRelativeTime } from '../lib/format';
@@ -236,7 +237,8 @@ async function start(): Promise<void> {
   $<HTMLInputElement>('profile-name').value = u.name;
   $<HTMLInputElement>('password-username').value = u.email;
   $('invites-panel').hidden = u.role !== 'admin';
-  await Promise.all([loadTokens(), loadMembers(), u.role === 'admin' ? loadInvites() : Promise.resolve()]);
+  await Promise.all([loadTokens(), loadMembers(), u.role === 'admin' ? loadInvites() : Promise.resolve(),
+    mountNotifySettings($('notify-panel'), u.role === 'admin')]); // notify/settings.ts
 }
 
 start().catch(toastError);

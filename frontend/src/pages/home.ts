@@ -34,6 +34,7 @@ import { watchPath } from '../lib/route';
 import { statusHeading } from '../lib/stage';
 import { toast, toastError } from '../lib/toast';
 import { EUPLOAD_ABORTED, uploadFile, type UploadHandle } from '../lib/upload';
+import { watchLibraryCounts } from '../lib/notify/library';
 
 const PAGE_SIZE = 24;
 // Each live card holds an EventSource, and browsers allow about six HTTP/1.1
@@ -41,6 +42,7 @@ const PAGE_SIZE = 24;
 const MAX_LIVE_CARDS = 3;
 
 const grid = $<HTMLUListElement>('video-grid');
+watchLibraryCounts(grid); // notify/library.ts
 const empty = $('empty-state');
 const loadMore = $<HTMLButtonElement>('load-more');
 const libraryStatus = $('library-status');

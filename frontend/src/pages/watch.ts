@@ -9,6 +9,7 @@ import { $, h } from '../lib/dom';
 import { formatDate, formatDateTime, formatDuration, formatDurationLong } from '../lib/format';
 import { embedCode, embedUrl, slugFromPath } from '../lib/route';
 import { createStage } from '../lib/stage';
+import { mountWatchNotify } from '../lib/notify/watch';
 import { isPasswordRequired, mountAccount, ownerTools, passwordGate, viewsText } from '../lib/watchtools';
 
 const slug = slugFromPath(location.pathname, 'v');
@@ -86,6 +87,7 @@ async function load(): Promise<void> {
     }
     render(v);
     show(article);
+    void mountWatchNotify(v.id, titleEl.closest<HTMLElement>('.watch__info') ?? article); // notify/watch.ts
     comments ??= mountComments({ stage: $('stage'), after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
   } catch (err) {
     if (err instanceof ApiError && err.notFound) showNotFound();

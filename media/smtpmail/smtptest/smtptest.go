@@ -59,28 +59,41 @@ type Server struct {
 	mu   sync.Mutex
 	msgs []Message
 	srv  *smtp.Server
-	// Wait, if set, is closed to release messages held in DATA (tests
-	// of crashes mid-send).
+	// count is how many messages were accepted, for benchmarks that
+	// do not keep them (Discard).
+	count int
+	// Discard drops messages after counting them.
+	Discard bool
 }
 
 // Start runs a server on 127.0.0.1 and stops it at the end of the test.
 func Start(tb testing.TB, opt Options) *Server {
 	tb.Helper()
+	s, err := Listen(opt)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Listen runs a server on 127.0.0.1 until Stop (for benchmarks, which have
+// no testing.TB).
+func Listen(opt Options) (*Server, error) {
 	s := &Server{opt: opt}
 	cert, pool, err := selfSigned()
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	s.cert = cert
 	s.Roots = &tls.Config{RootCAs: pool}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	s.Addr = ln.Addr().String()
 	s.serve(ln)
-	tb.Cleanup(s.Stop)
-	return s
+	return s, nil
 }
 
 func (s *Server) serve(ln net.Listener) {
@@ -131,6 +144,13 @@ func (s *Server) Restart(tb testing.TB) {
 		tb.Fatal(err)
 	}
 	s.serve(ln)
+}
+
+// Count is how many messages were accepted.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count
 }
 
 // Messages returns a copy of what was accepted so far.
@@ -185,7 +205,10 @@ func (ss *session) Data(r io.Reader) error {
 	_, ss.msg.TLS = ss.c.TLSConnectionState()
 	ss.msg.Data, ss.msg.Auth = b, ss.auth
 	ss.s.mu.Lock()
-	ss.s.msgs = append(ss.s.msgs, ss.msg)
+	ss.s.count++
+	if !ss.s.Discard {
+		ss.s.msgs = append(ss.s.msgs, ss.msg)
+	}
 	ss.s.mu.Unlock()
 	return nil
 }

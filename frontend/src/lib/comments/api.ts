@@ -4,6 +4,7 @@
 // guest's display name live in localStorage.
 import { request } from '../api';
 import type { Comment, Counts, Reaction, Thread } from './model';
+import { commentExtras } from '../notify/composer';
 
 const GUEST_KEY = 'baton.guest';
 
@@ -154,7 +155,7 @@ export interface NewComment {
 }
 
 export function createComment(slug: string, c: NewComment): Promise<Comment> {
-  return call('POST', `${base(slug)}/comments`, c);
+  return call('POST', `${base(slug)}/comments`, { ...c, ...commentExtras() }); // notify/composer.ts
 }
 
 export function editComment(slug: string, id: string, body: string): Promise<Comment> {
