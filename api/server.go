@@ -269,6 +269,7 @@ func (s *Server) routes() {
 	e.GET("/invite/:token", s.loginPage)
 	e.GET("/account", s.membersOnly("account.html"))
 	e.GET("/record", s.membersOnly("record.html"))
+	e.GET("/waiting", s.membersOnly("waiting.html"))
 	e.GET("/v/:slug", s.watchPage)
 	e.GET("/embed/:slug", s.embedPage)
 	e.GET("/assets/*path", s.pages.asset)

@@ -35,6 +35,7 @@ import { statusHeading } from '../lib/stage';
 import { toast, toastError } from '../lib/toast';
 import { EUPLOAD_ABORTED, uploadFile, type UploadHandle } from '../lib/upload';
 import { watchLibraryCounts } from '../lib/notify/library';
+import { askLine, mountWaitingLink } from '../lib/asks/library';
 
 const PAGE_SIZE = 24;
 // Each live card holds an EventSource, and browsers allow about six HTTP/1.1
@@ -43,6 +44,7 @@ const MAX_LIVE_CARDS = 3;
 
 const grid = $<HTMLUListElement>('video-grid');
 watchLibraryCounts(grid); // notify/library.ts
+void mountWaitingLink(document.getElementById('account-slot') ?? grid); // asks/library.ts
 const empty = $('empty-state');
 const loadMore = $<HTMLButtonElement>('load-more');
 const libraryStatus = $('library-status');
@@ -183,6 +185,7 @@ function cardContent(v: Video): Node[] {
     h('div', { class: 'card__body' },
       h('h2', { class: 'card__title' }, link),
       facts,
+      askLine(v), // asks/library.ts
       h('div', { class: 'card__footer' }, meta, h('div', { class: 'card__actions' }, copy, menu)),
     ),
   ];

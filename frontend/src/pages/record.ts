@@ -23,6 +23,8 @@ import { currentMode, Devices, loadPrefs, savePrefs } from './record/devices';
 import { Recorder } from './record/machine';
 import { Recovery } from './record/recovery';
 import { ui } from './record/ui';
+import { askDialog } from '../lib/asks/form';
+import { hooks } from './record/hooks';
 
 const prefs = loadPrefs();
 const rec = new Recorder(prefs, (r) => new Devices(prefs, () => r.state === 'idle', () => r.syncStage()));
@@ -94,6 +96,10 @@ ui.againBtn.addEventListener('click', () => {
   rec.again();
   void recovery.check();
   ui.startBtn.focus();
+});
+// The finish screen can ask people for an answer (lib/asks/form.ts).
+$('rec-ask').addEventListener('click', () => {
+  if (hooks.videoId) void askDialog(hooks.videoId);
 });
 ui.recoverStart.addEventListener('click', () => void recovery.recover());
 ui.recoverDiscard.addEventListener('click', () => void recovery.discard());

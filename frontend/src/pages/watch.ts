@@ -10,6 +10,7 @@ import { formatDate, formatDateTime, formatDuration, formatDurationLong } from '
 import { embedCode, embedUrl, slugFromPath } from '../lib/route';
 import { createStage } from '../lib/stage';
 import { mountWatchNotify } from '../lib/notify/watch';
+import { mountAsks } from '../lib/asks/watch';
 import { isPasswordRequired, mountAccount, ownerTools, passwordGate, viewsText } from '../lib/watchtools';
 
 const slug = slugFromPath(location.pathname, 'v');
@@ -89,6 +90,7 @@ async function load(): Promise<void> {
     show(article);
     void mountWatchNotify(v.id, titleEl.closest<HTMLElement>('.watch__info') ?? article); // notify/watch.ts
     comments ??= mountComments({ stage: $('stage'), after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
+    mountAsks(v, $('stage'), titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // asks/watch.ts
   } catch (err) {
     if (err instanceof ApiError && err.notFound) showNotFound();
     else {
