@@ -149,4 +149,19 @@ func TestAskOwnerTableAndReplyByLine(t *testing.T) {
 		t.Errorf("heat strip has %d cells", heat)
 	}
 	askShots(t, octx, "owner")
+
+	// The form shows the ask as it is, and saves a change (a third person).
+	// The keyboard opens it (the zone proposal may float over the button).
+	eval[bool](t, octx, 5*time.Second, `(() => { document.querySelector('#zone-proposal .btn--secondary')?.click(); return true; })()`)
+	do(t, octx, 10*time.Second, "open the ask form", chromedp.Focus(chromedp.CSS("#ask-edit")), chromedp.KeyEvent("\r"))
+	waitJS(t, octx, 10*time.Second, `document.querySelectorAll('dialog .ask-chip').length === 2`, `document.querySelector('dialog')?.innerText`)
+	do(t, octx, 10*time.Second, "add a recipient",
+		chromedp.SendKeys(chromedp.CSS(`dialog input[list]`), "cy@elsewhere.example\r"))
+	if eval[bool](t, octx, 5*time.Second, `!document.querySelector('dialog')`) {
+		t.Fatal("Enter in the recipient field submitted the form")
+	}
+	waitJS(t, octx, 10*time.Second, `document.querySelectorAll('dialog .ask-chip').length === 3`, `document.querySelector('dialog')?.innerText`)
+	askShots(t, octx, "form")
+	eval[bool](t, octx, 5*time.Second, `(() => { document.querySelector('dialog button[data-action="confirm"]').click(); return true; })()`)
+	waitJS(t, octx, 15*time.Second, `document.querySelector('#ask-table tr[data-email="cy@elsewhere.example"]')`, `document.querySelector('#ask-section')?.innerText`)
 }

@@ -72,6 +72,10 @@ export async function askDialog(videoId: string): Promise<Ask | null> {
       add();
     }
   });
+  // Enter in this field adds a person; it must not also submit the form.
+  who.addEventListener('keypress', (ev) => {
+    if (ev.key === 'Enter') ev.preventDefault();
+  });
   const addBtn = h('button', { type: 'button', class: 'btn btn--secondary btn--small', text: 'Add', onclick: add });
 
   const saved = await formDialog<Ask>({

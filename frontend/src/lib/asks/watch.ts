@@ -173,9 +173,9 @@ function responseRow(r: Response, link: string, needs: string): HTMLTableRowElem
     needs !== 'link' ? h('span', { class: 'ask-person__detail', text: NEEDS[needs] ?? '' }) : null);
   return h('tr', { 'data-email': r.email, 'data-state': r.state, class: r.overdue ? 'ask-row--overdue' : '' },
     who, stateCell,
-    h('td', { class: 'ask-num', text: r.state === 'not-opened' ? '–' : `${r.watchedPercent}%` }),
-    h('td', { text: when ? formatRelativeTime(new Date(when)) : '–' }),
-    h('td', {}, copy));
+    h('td', { class: 'ask-num', 'data-label': 'Watched', text: r.state === 'not-opened' ? '–' : `${r.watchedPercent}%` }),
+    h('td', { 'data-label': 'When', text: when ? formatRelativeTime(new Date(when)) : '–' }),
+    h('td', { class: 'ask-table__link' }, copy));
 }
 
 function renderInsights(heat: HTMLElement, section: HTMLElement, ins: Insights | null): void {
