@@ -36,9 +36,14 @@ const (
 	NotifyAskSummary NotifyKind = "ask-summary"  // to the owner: who still owes, after the deadline
 )
 
-// IsAskKind reports whether k is about an ask.
-func IsAskKind(k NotifyKind) bool {
-	return k == NotifyAsk || k == NotifyAskRemind || k == NotifyAskOverdue || k == NotifyAskSummary
+// IsRequestKind reports whether k asks someone for something (an ask, a
+// check-in): such items carry their own text and link.
+func IsRequestKind(k NotifyKind) bool {
+	switch k {
+	case NotifyAsk, NotifyAskRemind, NotifyAskOverdue, NotifyAskSummary, NotifyCheckinPrompt, NotifyCheckinRemind, NotifyCheckinRound:
+		return true
+	}
+	return false
 }
 
 // Ask is a video's request for an answer by a date.
@@ -985,6 +990,12 @@ func askSentence(it *EmailItem) string {
 		return fmt.Sprintf("Reminder: %s is waiting for your answer on “%s”", who, it.Title)
 	case NotifyAskOverdue:
 		return fmt.Sprintf("Overdue: %s is still waiting for your answer on “%s”", who, it.Title)
+	case NotifyCheckinPrompt:
+		return fmt.Sprintf("Time for your update: %s", it.Title)
+	case NotifyCheckinRemind:
+		return fmt.Sprintf("Reminder: your update for %s is due soon", it.Title)
+	case NotifyCheckinRound:
+		return fmt.Sprintf("%s: this round's updates", it.Title)
 	}
 	return fmt.Sprintf("Past the reply-by time on “%s”", it.Title)
 }

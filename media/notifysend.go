@@ -459,7 +459,7 @@ func (it *EmailItem) sentence() string {
 		return fmt.Sprintf("“%s”: %s", it.Title, it.Text)
 	case NotifyReady:
 		return fmt.Sprintf("“%s” is ready to share", it.Title)
-	case NotifyAsk, NotifyAskRemind, NotifyAskOverdue, NotifyAskSummary:
+	case NotifyAsk, NotifyAskRemind, NotifyAskOverdue, NotifyAskSummary, NotifyCheckinPrompt, NotifyCheckinRemind, NotifyCheckinRound:
 		return askSentence(it)
 	}
 	return it.Title
@@ -513,7 +513,7 @@ func (n *Notifier) RenderEmail(b *EmailBatch) *EmailMessage {
 		sameVideo = sameVideo && it.VideoID == first.VideoID
 		urgent = urgent || it.Urgent
 	}
-	if sameVideo {
+	if sameVideo && first.VideoID != "" {
 		msg.InReplyTo = "video-" + first.VideoID + "@" + host
 	}
 	switch {
@@ -536,10 +536,13 @@ func (n *Notifier) RenderEmail(b *EmailBatch) *EmailMessage {
 		}
 		l := emailLine{Sentence: it.sentence(), Link: link, LinkText: "Open at " + FormatMoment(it.TimeMs), Urgent: it.Urgent,
 			Poster: base + "/media/" + it.VideoSlug + "/poster.jpg"}
-		if it.Kind == NotifyComment || it.Kind == NotifyReply || it.Kind == NotifyMention || it.Kind == NotifyResolved || IsAskKind(it.Kind) {
+		if it.VideoSlug == "" {
+			l.Poster = "" // a check-in prompt is about no video yet
+		}
+		if it.Kind == NotifyComment || it.Kind == NotifyReply || it.Kind == NotifyMention || it.Kind == NotifyResolved || IsRequestKind(it.Kind) {
 			l.Text = it.Text
 		}
-		if it.Kind == NotifyView || it.Kind == NotifyReady || IsAskKind(it.Kind) {
+		if it.Kind == NotifyView || it.Kind == NotifyReady || IsRequestKind(it.Kind) {
 			l.LinkText = "Open the video"
 		}
 		lines = append(lines, l)

@@ -436,6 +436,38 @@ var migrations = []string{
 		updated_at INTEGER NOT NULL
 	);
 	CREATE INDEX view_receipts_video ON view_receipts(video_id, created_at);`,
+	// 10: recurring check-ins, their posts per round (a date), and the
+	// prompts, reminders and round summaries already planned (checkins.go).
+	`CREATE TABLE checkins (
+		id TEXT PRIMARY KEY,
+		owner_id TEXT NOT NULL,
+		title TEXT NOT NULL,
+		prompt TEXT NOT NULL,
+		days TEXT NOT NULL,
+		time_min INTEGER NOT NULL,
+		due_after_ms INTEGER NOT NULL,
+		max_length_ms INTEGER NOT NULL,
+		participants TEXT NOT NULL,
+		observers TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE checkin_posts (
+		checkin_id TEXT NOT NULL REFERENCES checkins(id) ON DELETE CASCADE,
+		round TEXT NOT NULL,
+		user_id TEXT NOT NULL,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (checkin_id, round, user_id)
+	);
+	CREATE TABLE checkin_events (
+		checkin_id TEXT NOT NULL REFERENCES checkins(id) ON DELETE CASCADE,
+		round TEXT NOT NULL,
+		user_id TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		at INTEGER NOT NULL,
+		PRIMARY KEY (checkin_id, round, user_id, kind)
+	);`,
 }
 
 func migrate(ctx context.Context, db *gorm.DB) error {
