@@ -66,6 +66,8 @@ type Options struct {
 	// insights.go). Nil: those routes answer 503.
 	Asks     *media.Asks
 	Receipts *media.Receipts
+	// Checkins serves recurring check-ins (checkins.go). Nil: 503.
+	Checkins *media.Checkins
 	Log      *slog.Logger
 }
 
@@ -251,6 +253,14 @@ func (s *Server) routes() {
 	e.GET("/api/share/:slug/ask", shared, s.sharedAsk)
 	e.POST("/api/share/:slug/ack", shared, s.ackAsk)
 
+	// recurring check-ins (checkins.go)
+	e.POST("/api/checkins", signedIn, s.createCheckin)
+	e.GET("/api/checkins", signedIn, s.listCheckins)
+	e.GET("/api/checkins/:checkinId", signedIn, s.getCheckin)
+	e.DELETE("/api/checkins/:checkinId", signedIn, s.deleteCheckin)
+	e.GET("/api/checkins/:checkinId/rounds/:round", signedIn, s.getRound)
+	e.POST("/api/checkins/:checkinId/rounds/:round/posts", signedIn, s.postUpdate)
+
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.
 	e.HEAD("/api/uploads/:id", manage, s.uploads.head)
@@ -270,6 +280,7 @@ func (s *Server) routes() {
 	e.GET("/account", s.membersOnly("account.html"))
 	e.GET("/record", s.membersOnly("record.html"))
 	e.GET("/waiting", s.membersOnly("waiting.html"))
+	e.GET("/checkins/:checkinId", s.membersOnly("checkin.html"))
 	e.GET("/v/:slug", s.watchPage)
 	e.GET("/embed/:slug", s.embedPage)
 	e.GET("/assets/*path", s.pages.asset)

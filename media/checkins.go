@@ -228,7 +228,7 @@ func (c *Checkin) PromptAt(round string, loc *time.Location) (time.Time, bool) {
 }
 
 // LatestRound is the latest scheduled date on which someone in zones has
-// been prompted by now ("" when none yet).
+// been prompted by now, since the check-in began ("" when none yet).
 func (c *Checkin) LatestRound(zones []*time.Location, now time.Time) string {
 	day := now.UTC().AddDate(0, 0, 1)
 	for i := 0; i < 10; i++ {
@@ -238,7 +238,7 @@ func (c *Checkin) LatestRound(zones []*time.Location, now time.Time) string {
 		}
 		round := d.Format(time.DateOnly)
 		for _, z := range zones {
-			if at, ok := c.PromptAt(round, z); ok && !at.After(now) {
+			if at, ok := c.PromptAt(round, z); ok && !at.After(now) && !at.Before(c.CreatedAt) {
 				return round
 			}
 		}

@@ -269,7 +269,9 @@ func TestAskThreeRecipientsOverHTTP(t *testing.T) {
 			t.Errorf("library line = %+v", v.Ask)
 		}
 	}
-	var waiting struct{ Asks []struct{ Question, Link string } }
+	var waiting struct {
+		Asks []struct{ Question, Link string }
+	}
 	json.Unmarshal(e.mustSend(t, "GET", "/api/asks/waiting", "", carol, 200), &waiting)
 	if len(waiting.Asks) != 1 || !strings.Contains(waiting.Asks[0].Link, tok["carol@example.com"]) {
 		t.Fatalf("Carol's waiting list = %+v", waiting)

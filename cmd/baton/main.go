@@ -176,6 +176,7 @@ type Main struct {
 	// notifications go by (tests move it).
 	Asks     *media.Asks
 	Receipts *media.Receipts
+	Checkins *media.Checkins
 	AskPoll  time.Duration
 	Clock    media.Clock
 
@@ -282,7 +283,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Comments.Notify = m.Notify
 	m.Accounts = m.newAccounts()
 	m.Server, err = api.New(api.Options{
-		Accounts: m.Accounts, AuthLimits: m.AuthLimits, Notify: m.Notify, Asks: m.Asks, Receipts: m.Receipts,
+		Accounts: m.Accounts, AuthLimits: m.AuthLimits, Notify: m.Notify, Asks: m.Asks, Receipts: m.Receipts, Checkins: m.Checkins,
 		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
