@@ -280,6 +280,7 @@ func (s *Server) routes() {
 	e.GET("/account", s.membersOnly("account.html"))
 	e.GET("/record", s.membersOnly("record.html"))
 	e.GET("/waiting", s.membersOnly("waiting.html"))
+	e.GET("/checkins", s.membersOnly("checkin.html"))
 	e.GET("/checkins/:checkinId", s.membersOnly("checkin.html"))
 	e.GET("/v/:slug", s.watchPage)
 	e.GET("/embed/:slug", s.embedPage)

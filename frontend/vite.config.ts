@@ -35,6 +35,7 @@ function pageRoutes(): Plugin {
         else if (/^\/(login|signup|invite\/[^/]+)\/?(\?.*)?$/.test(url)) req.url = '/login.html';
         else if (/^\/account\/?(\?.*)?$/.test(url)) req.url = '/account.html';
         else if (/^\/waiting\/?(\?.*)?$/.test(url)) req.url = '/waiting.html';
+        else if (/^\/checkins(\/[^/?]+)?\/?(\?.*)?$/.test(url)) req.url = '/checkin.html';
         next();
       });
     },
@@ -66,6 +67,7 @@ export default defineConfig({
         login: resolve(root, 'login.html'),
         account: resolve(root, 'account.html'),
         waiting: resolve(root, 'waiting.html'),
+        checkin: resolve(root, 'checkin.html'),
       },
     },
   },

@@ -24,6 +24,7 @@ import { Recorder } from './record/machine';
 import { Recovery } from './record/recovery';
 import { ui } from './record/ui';
 import { askDialog } from '../lib/asks/form';
+import { attachToRound } from '../lib/checkins/record';
 import { hooks } from './record/hooks';
 
 const prefs = loadPrefs();
@@ -133,6 +134,10 @@ async function init(): Promise<void> {
   } catch {
     // Older server or offline: no limit shown; the server still enforces its own.
   }
+  // A check-in's prompt link attaches this recording to its round (lib/checkins/record.ts).
+  await attachToRound($('rec-setup'), () => hooks.videoId, (ms) => {
+    rec.maxRecordingMs = rec.maxRecordingMs ? Math.min(rec.maxRecordingMs, ms) : ms;
+  });
   if (rec.maxRecordingMs) {
     ui.limitHint.textContent = `Recordings can be up to ${formatDurationLong(rec.maxRecordingMs)}.`;
     ui.limitHint.hidden = false;
