@@ -102,7 +102,7 @@ go-test:
 # else runs as in CI, with the race detector, against real ffmpeg, SQLite
 # and MinIO.
 go-test-quick:
-	$(GO) test -race -short -timeout 10m $(QUICK_GO_PKGS)
+	$(GO) test -race -short -timeout 20m $(QUICK_GO_PKGS)
 
 frontend-test: frontend/node_modules/.stamp
 	cd frontend && npm test

@@ -48,7 +48,7 @@ func (s *Server) videoEvents(c *gin.Context) {
 	defer csub.Close()
 	// Read again after subscribing, so a change between the first read and
 	// the subscription is not missed.
-	if fresh, err := s.svc.Videos.Video(c.Request.Context(), v.ID); err == nil {
+	if fresh, err := s.svc.Video(c.Request.Context(), v.ID); err == nil {
 		v = fresh
 	}
 

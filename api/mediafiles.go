@@ -19,9 +19,9 @@ var mediaFiles = map[string]struct {
 	"poster.jpg": {media.PosterKey, func(v *media.Video) bool { return v.HasPoster }, "image/jpeg"},
 }
 
-// serveMedia sends a video's bytes with Range support. From a store that can
-// presign (S3) with a public URL configured, it redirects to a short-lived
-// URL so the bytes bypass Baton; otherwise it streams them itself.
+// serveMedia sends a video's bytes with Range support. Given a Presigner
+// (S3 with a public URL configured), it redirects to a short-lived URL so
+// the bytes bypass Baton; otherwise it streams them itself.
 func (s *Server) serveMedia(c *gin.Context) {
 	v, ok := s.sharedVideo(c)
 	if !ok {
@@ -44,8 +44,8 @@ func (s *Server) serveMedia(c *gin.Context) {
 		}
 		attachment, _ = downloadName(v.Title)
 	}
-	if p, ok := s.svc.Blobs.(media.Presigner); ok && s.opt.PresignTTL > 0 {
-		url, err := p.PresignGet(ctx, key, s.opt.PresignTTL, attachment)
+	if s.opt.Presigner != nil {
+		url, err := s.opt.Presigner.PresignGet(ctx, key, s.opt.PresignTTL, attachment)
 		if err != nil {
 			s.writeError(c, err)
 			return

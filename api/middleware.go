@@ -92,7 +92,7 @@ func (s *Server) loadByID(c *gin.Context, need media.Access) (*media.Video, bool
 		s.writeError(c, errVideoNotFound())
 		return nil, false
 	}
-	v, err := s.svc.Videos.Video(c.Request.Context(), id)
+	v, err := s.svc.Video(c.Request.Context(), id)
 	if err != nil {
 		s.writeError(c, err)
 		return nil, false
@@ -148,7 +148,7 @@ func (s *Server) resolveSlug(c *gin.Context) (*media.Video, media.Viewer, media.
 	slug := c.Param("slug")
 	var v *media.Video
 	if media.ValidSlug(slug) {
-		got, err := s.svc.Videos.VideoBySlug(c.Request.Context(), slug)
+		got, err := s.svc.VideoBySlug(c.Request.Context(), slug)
 		if err != nil && media.ErrorCode(err) != media.ENOTFOUND {
 			s.writeError(c, err)
 			return nil, media.Viewer{}, media.AccessNone, false
@@ -223,7 +223,7 @@ func (s *Server) childAccess(c *gin.Context, param, what string, videoOf func(id
 		c.Next()
 		return
 	}
-	v, err := s.svc.Videos.Video(c.Request.Context(), videoID)
+	v, err := s.svc.Video(c.Request.Context(), videoID)
 	if media.ErrorCode(err) == media.ENOTFOUND {
 		s.writeError(c, notFound)
 		return

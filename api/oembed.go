@@ -100,7 +100,7 @@ func (s *Server) oembed(c *gin.Context) {
 	c.Header("Cache-Control", "no-cache")
 	var v *media.Video
 	if media.ValidSlug(slug) {
-		got, err := s.svc.Videos.VideoBySlug(c.Request.Context(), slug)
+		got, err := s.svc.VideoBySlug(c.Request.Context(), slug)
 		if err != nil && media.ErrorCode(err) != media.ENOTFOUND {
 			s.writeError(c, err)
 			return

@@ -68,7 +68,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 }
 
 func isAPIPath(p string) bool {
-	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/media/") || p == "/healthz" || p == "/readyz"
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/media/") || p == "/healthz" || p == "/readyz" || p == "/metrics"
 }
 
 func checkRefs(t *testing.T, root, node any) {

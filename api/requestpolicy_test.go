@@ -40,6 +40,13 @@ func errorCode(t *testing.T, rec *httptest.ResponseRecorder) string {
 	return e.Error.Code
 }
 
+// presignerFunc is a media.Presigner made of a function.
+type presignerFunc func(key string) (string, error)
+
+func (f presignerFunc) PresignGet(_ context.Context, key string, _ time.Duration, _ string) (string, error) {
+	return f(key)
+}
+
 // TestNewRequiresDependencies: the server does not guess its dependencies
 // from what a store happens to implement; a missing one fails New.
 func TestNewRequiresDependencies(t *testing.T) {
@@ -55,12 +62,13 @@ func TestNewRequiresDependencies(t *testing.T) {
 		t.Fatalf("New with every dependency: %v", err)
 	}
 	for name, change := range map[string]func(o *Options){
-		"no service":       func(o *Options) { o.Service = nil },
-		"no video store":   func(o *Options) { o.Service = &media.Service{} },
-		"no comments":      func(o *Options) { o.Comments = nil },
-		"no accounts":      func(o *Options) { o.Accounts = nil },
-		"no password hash": func(o *Options) { o.Accounts = &media.Accounts{Users: db} },
-		"no user store":    func(o *Options) { o.Accounts = &media.Accounts{Hasher: cheapHasher} },
+		"no service":        func(o *Options) { o.Service = nil },
+		"no video store":    func(o *Options) { o.Service = &media.Service{} },
+		"no comments":       func(o *Options) { o.Comments = nil },
+		"no accounts":       func(o *Options) { o.Accounts = nil },
+		"no password hash":  func(o *Options) { o.Accounts = &media.Accounts{Users: db} },
+		"no user store":     func(o *Options) { o.Accounts = &media.Accounts{Hasher: cheapHasher} },
+		"presigner, no ttl": func(o *Options) { o.Presigner = presignerFunc(nil) },
 	} {
 		o := full
 		change(&o)

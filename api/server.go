@@ -41,19 +41,24 @@ type Options struct {
 	Frontend fs.FS
 	// Comments holds the rules of comments and reactions.
 	Comments *media.Comments
-	// RateLimits bounds comment and reaction writes; zero rates are the
-	// defaults.
+	// RateLimits bounds comment, reaction and video-creation writes; zero
+	// rates are the defaults (ratelimit.go).
 	RateLimits RateLimits
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	// Empty means none: the client is the TCP peer.
 	TrustedProxies []string
-	// PresignTTL is how long redirect URLs to object storage live. Zero
-	// means media is proxied through Baton instead.
+	// Presigner, when set, serves media by redirect to short-lived URLs
+	// of the object store, valid for PresignTTL, so the bytes bypass
+	// Baton. Nil: Baton streams them itself.
+	Presigner  media.Presigner
 	PresignTTL time.Duration
 	// MaxRecording caps a browser recording's length; 0 is no cap.
 	MaxRecording time.Duration
 	// UploadExpiry is how long an upload may stay idle before it is removed.
 	UploadExpiry time.Duration
+	// OrphanAge is how long an unfinished object write or a stray staging
+	// file sits untouched before upkeep removes it; 0 is DefaultOrphanAge.
+	OrphanAge time.Duration
 	// Accounts signs people in (auth.go); its Users and Hasher are
 	// required.
 	Accounts *media.Accounts
@@ -68,7 +73,14 @@ type Options struct {
 	Receipts *media.Receipts
 	// Checkins serves recurring check-ins (checkins.go). Nil: 503.
 	Checkins *media.Checkins
-	Log      *slog.Logger
+	// UploadOwners records which process holds each upload, when several
+	// share the database (forward.go). Nil: every upload is local.
+	UploadOwners media.UploadOwners
+	// Metrics observes requests (metrics.go); MetricsToken opens /metrics
+	// to callers presenting it. Either empty: no /metrics here.
+	Metrics      Metrics
+	MetricsToken string
+	Log          *slog.Logger
 }
 
 // Server serves Baton over HTTP.
@@ -90,6 +102,9 @@ type Server struct {
 	threads  *threadCache
 	// auth checks who is asking (auth.go, middleware.go).
 	auth authState
+	// fwd passes upload requests to the process holding the upload
+	// (forward.go); nil on one process.
+	fwd *forwarder
 }
 
 // New builds the server and its routes.
@@ -103,6 +118,7 @@ func New(opt Options) (*Server, error) {
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
 	s := &Server{opt: opt, svc: opt.Service, log: opt.Log, done: make(chan struct{})}
 	s.comments = opt.Comments
+	s.fwd = newForwarder(opt.UploadOwners)
 	s.limits = newLimiters(opt.RateLimits)
 	s.threads = newThreadCache()
 	s.comments.Hub.Observe(s.threads.invalidate)
@@ -127,7 +143,7 @@ func New(opt Options) (*Server, error) {
 	if err := e.SetTrustedProxies(opt.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("api: trusted proxies: %w", err)
 	}
-	e.Use(s.recoverer(), s.securityHeaders(), s.jsonOnly)
+	e.Use(s.observe(), s.recoverer(), s.securityHeaders(), s.jsonOnly)
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(s.noRoute)
 	e.NoMethod(func(c *gin.Context) {
@@ -150,6 +166,9 @@ func (opt Options) check() error {
 	if opt.Accounts == nil || opt.Accounts.Users == nil || opt.Accounts.Hasher == nil {
 		missing = append(missing, "Accounts (with Users and Hasher)")
 	}
+	if opt.Presigner != nil && opt.PresignTTL <= 0 {
+		missing = append(missing, "PresignTTL (with a Presigner)")
+	}
 	if len(missing) > 0 {
 		return fmt.Errorf("api: New needs %s", strings.Join(missing, ", "))
 	}
@@ -161,6 +180,7 @@ func (s *Server) routes() {
 	e := s.engine
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics)
 	e.GET("/api/openapi.yaml", s.openapi)
 
 	// accounts and the workspace (auth.go)
@@ -170,6 +190,7 @@ func (s *Server) routes() {
 	e.POST("/api/auth/login", s.login)
 	e.POST("/api/auth/logout", s.logout)
 	e.GET("/api/auth/me", signedIn, s.me)
+	e.GET("/api/auth/session", s.session)
 	e.PATCH("/api/auth/me", signedIn, s.updateMe)
 	e.POST("/api/auth/password", signedIn, s.changePassword)
 	e.GET("/api/auth/tokens", signedIn, s.listTokens)
@@ -185,7 +206,7 @@ func (s *Server) routes() {
 
 	// A member's videos, by id (middleware.go guards who may what).
 	watch, manage := s.videoByID(media.AccessWatch), s.videoByID(media.AccessManage)
-	e.POST("/api/videos", signedIn, s.createVideo)
+	e.POST("/api/videos", signedIn, s.recordUploadOwner, s.createVideo)
 	e.GET("/api/videos", signedIn, s.listVideos)
 	e.GET("/api/videos/:id", watch, s.getVideo)
 	e.PATCH("/api/videos/:id", manage, s.updateVideo)
@@ -263,8 +284,8 @@ func (s *Server) routes() {
 
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.
-	e.HEAD("/api/uploads/:id", manage, s.uploads.head)
-	e.PATCH("/api/uploads/:id", manage, s.uploads.patch)
+	e.HEAD("/api/uploads/:id", s.forwardUpload, manage, s.uploads.head)
+	e.PATCH("/api/uploads/:id", s.forwardUpload, manage, s.uploads.patch)
 	e.OPTIONS("/api/uploads/:id", s.uploads.options)
 
 	e.GET("/media/:slug/:file", shared, s.serveMedia)
@@ -325,7 +346,7 @@ func (s *Server) readyz(c *gin.Context) {
 	defer cancel()
 	checks := gin.H{}
 	ok := true
-	if err := s.svc.Videos.Ping(ctx); err != nil {
+	if err := s.svc.PingDatabase(ctx); err != nil {
 		checks["database"], ok = media.ErrorMessage(err), false
 	} else {
 		checks["database"] = "ok"

@@ -30,7 +30,7 @@ func (s *Server) countView(c *gin.Context, v *media.Video) (*media.Video, bool) 
 	if access(c) >= media.AccessManage || viewer.Pass || v.Sharing.MaxViews == 0 {
 		return v, true
 	}
-	nv, err := s.svc.Videos.CountView(c.Request.Context(), v.ID)
+	nv, err := s.svc.CountView(c.Request.Context(), v.ID)
 	if media.ErrorCode(err) == media.EGONE || media.ErrorCode(err) == media.ENOTFOUND {
 		s.writeError(c, errVideoNotFound())
 		return nil, false

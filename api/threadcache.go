@@ -14,9 +14,9 @@ import (
 // page older than the last event is ever answered. Deleted videos answer
 // 404 before the cache is asked.
 //
-// Foot-gun: the cache only hears this process's events; a deployment with
-// several API processes must relay events between them (as the live
-// streams need anyway).
+// Several API processes (Postgres): the hub hears every process's events
+// through the database's change feed (gormstore/feed.go), so a comment
+// written on another process drops this process's pages too.
 type threadCache struct {
 	mu    sync.Mutex
 	epoch uint64            // bumped when gen is reset

@@ -1,18 +1,14 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -27,12 +23,17 @@ import (
 // created with deferred length when the video is created, so a recorder can
 // append chunks as they are produced and declare the length at the end.
 //
-// When the last byte arrives the upload is handed to media.Service (sniff,
-// probe, store the original, enqueue processing) before the final PATCH is
-// answered, so its response says whether the file was accepted. If that
-// hand-off fails halfway (the store is down, the process dies), the upload
-// stays complete in staging and is handed off again by the next PATCH or
-// HEAD, or by upkeep.
+// When the last byte arrives the upload is handed to media.Service
+// (CompleteUpload) before the final PATCH is answered, so its response says
+// whether the file was accepted. The staged files are removed only once the
+// service says the video no longer needs them (media.UploadDone: its
+// original is durably stored, or the upload was refused). If the hand-off
+// fails halfway (the store is down, the process dies), the upload stays
+// complete in staging and is handed off again by the next PATCH or HEAD, or
+// by upkeep, which also runs once at start-up.
+//
+// Everything here is tus plumbing; what happens to the video is decided in
+// media.
 type uploads struct {
 	s      *Server
 	dir    string
@@ -63,6 +64,10 @@ func newUploads(s *Server) (*uploads, error) {
 	composer := tus.NewStoreComposer()
 	u.store.UseIn(composer)
 	u.locker.UseIn(composer)
+	// Declared lengths are written atomically (filestore truncates the
+	// .info file and rewrites it in place: a crash in between leaves an
+	// upload nobody can read, resume or finish).
+	composer.UseLengthDeferrer(atomicLengths{dir: dir})
 	h, err := tus.NewUnroutedHandler(tus.Config{
 		StoreComposer:             composer,
 		BasePath:                  "/api/uploads/",
@@ -104,14 +109,10 @@ func (u *uploads) create(ctx context.Context, id string) error {
 }
 
 func stagingError(err error, what string) error {
-	if isNoSpace(err) {
+	if media.IsNoSpace(err) {
 		return media.WrapError(media.ENOSPACE, err, "The server is out of disk space for uploads. Try again later.")
 	}
 	return fmt.Errorf("api: %s: %w", what, err)
-}
-
-func isNoSpace(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no space left on device")
 }
 
 func (u *uploads) path(id string) string { return filepath.Join(u.dir, id) }
@@ -174,7 +175,7 @@ func (u *uploads) head(c *gin.Context) {
 		return
 	}
 	defer unlock()
-	v, err := u.s.svc.Videos.Video(c.Request.Context(), id)
+	v, err := u.s.svc.Video(c.Request.Context(), id)
 	if err != nil {
 		u.s.writeError(c, err)
 		return
@@ -238,6 +239,41 @@ func (u *uploads) answerFinished(c *gin.Context, v *media.Video) bool {
 
 func complete(info tus.FileInfo) bool { return !info.SizeIsDeferred && info.Offset == info.Size }
 
+// checkLength refuses, before tusd sees the request, a declared length that
+// tusd would store and only then find wrong: it writes Upload-Length to the
+// upload before reading the body, so a body longer than the length it
+// declares (413) used to leave that length behind, and every later chunk
+// was refused: the upload could never finish. A refused request changes
+// nothing.
+func (u *uploads) checkLength(c *gin.Context, info tus.FileInfo) bool {
+	h := c.GetHeader("Upload-Length")
+	if h == "" || !info.SizeIsDeferred {
+		return true
+	}
+	length, err := strconv.ParseInt(h, 10, 64)
+	offset, oerr := strconv.ParseInt(c.GetHeader("Upload-Offset"), 10, 64)
+	code := ""
+	switch {
+	case err != nil || length < info.Offset:
+		code = "ERR_INVALID_UPLOAD_LENGTH"
+	case u.s.opt.MaxUploadBytes > 0 && length > u.s.opt.MaxUploadBytes:
+		code = "ERR_MAX_SIZE_EXCEEDED"
+	case oerr != nil || offset != info.Offset:
+		return true // tusd refuses this before it stores anything
+	case c.Request.ContentLength > 0 && offset+c.Request.ContentLength > length:
+		code = "ERR_UPLOAD_SIZE_EXCEEDED"
+	default:
+		return true
+	}
+	status := http.StatusBadRequest
+	if code != "ERR_INVALID_UPLOAD_LENGTH" {
+		status = http.StatusRequestEntityTooLarge
+	}
+	c.Header("Tus-Resumable", "1.0.0")
+	c.AbortWithStatusJSON(status, ErrorBody{Error: tusCodes[code]})
+	return false
+}
+
 // patch appends bytes. Before tusd sees the request the video must still be
 // accepting its upload; afterwards progress is recorded, and staging files of
 // an upload that was handed off are removed.
@@ -254,7 +290,7 @@ func (u *uploads) patch(c *gin.Context) {
 	}
 	defer unlock()
 	ctx := c.Request.Context()
-	v, err := u.s.svc.Videos.Video(ctx, id)
+	v, err := u.s.svc.Video(ctx, id)
 	if err != nil {
 		u.s.writeError(c, err)
 		return
@@ -282,6 +318,9 @@ func (u *uploads) patch(c *gin.Context) {
 		if !info.SizeIsDeferred && c.GetHeader("Upload-Length") == strconv.FormatInt(info.Size, 10) {
 			c.Request.Header.Del("Upload-Length")
 		}
+		if !u.checkLength(c, info) {
+			return
+		}
 	}
 	u.serveTus(c, id, http.HandlerFunc(u.tus.PatchFile))
 
@@ -291,14 +330,15 @@ func (u *uploads) patch(c *gin.Context) {
 		return
 	}
 	if complete(info) {
-		// Gone: the service deletes the video of a file that is not a video.
-		if nv, err := u.s.svc.Videos.Video(bctx, id); media.ErrorCode(err) == media.ENOTFOUND || (err == nil && nv.Status != media.StatusCreated && nv.Status != media.StatusUploading) {
+		// Staging goes once the service no longer needs it, or the video
+		// is gone (the service deletes the video of a file that is not a
+		// video).
+		if nv, err := u.s.svc.Video(bctx, id); media.ErrorCode(err) == media.ENOTFOUND || (err == nil && media.UploadDone(nv)) {
 			u.terminate(bctx, id)
 		}
 		return
 	}
-	u.s.svc.UploadProgress(bctx, id, info.Offset)
-	u.s.svc.Live.Notify(id, u.path(id), info.Offset)
+	u.s.svc.UploadReceived(bctx, id, u.path(id), info.Offset)
 }
 
 // preFinish runs inside tusd when the last byte has arrived.
@@ -314,20 +354,11 @@ func (u *uploads) preFinish(ev tus.HookEvent) (tus.HTTPResponse, error) {
 	return tus.HTTPResponse{}, nil
 }
 
-// finish hands a complete upload to the service once.
+// finish hands a complete upload to the service, one call per upload at a
+// time.
 func (u *uploads) finish(ctx context.Context, id string, size int64) (*media.Video, error) {
 	defer u.finishing.lock(id)()
-	v, err := u.s.svc.Videos.Video(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if v.Status == media.StatusProcessing || v.Status == media.StatusReady {
-		return v, nil
-	}
-	if v, handled, err := u.s.svc.Live.Finish(ctx, id, size); handled || err != nil {
-		return v, err
-	}
-	return u.s.svc.FinishUpload(ctx, id, u.path(id), size)
+	return u.s.svc.CompleteUpload(ctx, id, u.path(id), size)
 }
 
 func jsonTusError(status int, d ErrorDetail) tus.Error {
@@ -362,201 +393,4 @@ func (u *uploads) serveTus(c *gin.Context, id string, h http.Handler) {
 	}
 	u.tus.Middleware(h).ServeHTTP(w, r)
 	w.flush()
-}
-
-// tusErrorWriter buffers error responses so they can be rewritten.
-type tusErrorWriter struct {
-	http.ResponseWriter
-	status int
-	buf    bytes.Buffer
-	// bodyRead is set once the request body has been read to its end.
-	bodyRead atomic.Bool
-}
-
-// SetReadDeadline passes tusd's read deadlines to the connection only
-// while the request body is being read. Foot-gun: once the body is read,
-// net/http is watching the idle connection for the client going away, and
-// a deadline that expires there (tusd sets one NetworkTimeout after the
-// last read, and one of now when another request interrupts the upload) is
-// taken for a dead client: it cancels the connection's context, and with
-// it every later request on that keep-alive connection ("context
-// canceled", 500). A final PATCH whose hand-off outlasted the deadline lost
-// its hand-off the same way.
-func (w *tusErrorWriter) SetReadDeadline(t time.Time) error {
-	if w.bodyRead.Load() {
-		return nil // nothing left to read; see above
-	}
-	return http.NewResponseController(w.ResponseWriter).SetReadDeadline(t)
-}
-
-// SetWriteDeadline passes tusd's write deadlines (2 x NetworkTimeout after
-// each read) to the connection while the body is being read, and lifts the
-// deadline once it has been: then the final PATCH hands the upload off,
-// which may take longer (a large original going to the store, a live
-// session's tail on a busy machine), and a deadline that expired meanwhile
-// made the server hang up without an answer although the hand-off had
-// succeeded. Nothing is left to write then but a few headers.
-func (w *tusErrorWriter) SetWriteDeadline(t time.Time) error {
-	if w.bodyRead.Load() {
-		t = time.Time{}
-	}
-	return http.NewResponseController(w.ResponseWriter).SetWriteDeadline(t)
-}
-
-// eofBody notes when a request body has been read to its end.
-type eofBody struct {
-	io.ReadCloser
-	done *atomic.Bool
-}
-
-func (b *eofBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF {
-		b.done.Store(true)
-	}
-	return n, err
-}
-
-func (w *tusErrorWriter) WriteHeader(status int) {
-	w.status = status
-	if status < 400 || w.Header().Get("Content-Type") == "application/json" {
-		w.ResponseWriter.WriteHeader(status)
-	}
-}
-
-func (w *tusErrorWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
-	}
-	if w.status >= 400 && w.Header().Get("Content-Type") != "application/json" {
-		return w.buf.Write(p)
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-// Unwrap lets http.ResponseController reach the connection: tusd sets read
-// deadlines through it to detect stalled clients.
-func (w *tusErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *tusErrorWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok && w.status < 400 {
-		f.Flush()
-	}
-}
-
-// tusCodes gives tusd's error codes stable names and readable messages.
-var tusCodes = map[string]ErrorDetail{
-	"ERR_MISMATCHED_OFFSET":     {"upload_offset_mismatch", "The upload offset does not match what the server has; ask for the current offset (HEAD) and resume from there."},
-	"ERR_UPLOAD_NOT_FOUND":      {media.ENOTFOUND, "Upload not found."},
-	"ERR_MAX_SIZE_EXCEEDED":     {media.ETOOLARGE, "The upload is larger than this server allows."},
-	"ERR_UPLOAD_SIZE_EXCEEDED":  {media.ETOOLARGE, "More bytes were sent than the declared upload length."},
-	"ERR_INVALID_UPLOAD_LENGTH": {"invalid_upload_length", "The declared upload length is invalid or larger than this server allows."},
-	"ERR_INVALID_OFFSET":        {"invalid_upload_offset", "The Upload-Offset header is missing or invalid."},
-	"ERR_INVALID_CONTENT_TYPE":  {"invalid_content_type", "Upload chunks must be sent as application/offset+octet-stream."},
-	"ERR_UNSUPPORTED_VERSION":   {"unsupported_tus_version", "Unsupported tus protocol version; send Tus-Resumable: 1.0.0."},
-	"ERR_UPLOAD_LOCKED":         {"upload_locked", "Another request is writing to this upload right now; retry shortly."},
-	"ERR_LOCK_TIMEOUT":          {"upload_locked", "Another request is writing to this upload right now; retry shortly."},
-	"ERR_UPLOAD_INTERRUPTED":    {"upload_interrupted", "The upload was interrupted; resume it."},
-	"ERR_READ_TIMEOUT":          {"upload_interrupted", "The upload stalled and was interrupted; resume it."},
-	"ERR_CONNECTION_RESET":      {"upload_interrupted", "The connection was reset during the upload; resume it."},
-}
-
-func (w *tusErrorWriter) flush() {
-	if w.status < 400 || w.Header().Get("Content-Type") == "application/json" {
-		return
-	}
-	body := strings.TrimSpace(w.buf.String())
-	code, msg, _ := strings.Cut(body, ": ")
-	d, ok := tusCodes[code]
-	status := w.status
-	switch {
-	case ok:
-	case isNoSpace(errors.New(body)):
-		status, d = http.StatusInsufficientStorage, ErrorDetail{media.ENOSPACE, "The server is out of disk space for uploads. Try again later; the upload can resume."}
-	case status >= 500:
-		d = ErrorDetail{media.EINTERNAL, "Internal error."}
-	default:
-		d = ErrorDetail{"upload_error", strings.TrimSpace(msg)}
-	}
-	b, _ := json.Marshal(ErrorBody{Error: d})
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	w.ResponseWriter.WriteHeader(status)
-	_, _ = w.ResponseWriter.Write(b)
-}
-
-// upkeep hands off uploads that completed while a hand-off could not run
-// (crash, store outage), removes staging files nobody needs, and expires
-// uploads that have been idle too long.
-func (u *uploads) upkeep(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		u.sweep(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (u *uploads) sweep(ctx context.Context) {
-	infos, _ := filepath.Glob(filepath.Join(u.dir, "*.info"))
-	for _, p := range infos {
-		if ctx.Err() != nil {
-			return
-		}
-		id := strings.TrimSuffix(filepath.Base(p), ".info")
-		if !media.ValidID(id) {
-			continue
-		}
-		u.sweepOne(ctx, id)
-	}
-}
-
-func (u *uploads) sweepOne(ctx context.Context, id string) {
-	lock := &uploadLock{l: u.locker, id: id}
-	if !lock.TryLock() {
-		return // a request is using it right now; taking it would interrupt it
-	}
-	defer lock.Unlock()
-	v, err := u.s.svc.Videos.Video(ctx, id)
-	if media.ErrorCode(err) == media.ENOTFOUND {
-		u.terminate(ctx, id)
-		return
-	}
-	if err != nil {
-		return
-	}
-	info, ok := u.info(ctx, id)
-	if !ok {
-		return
-	}
-	switch {
-	case v.Status != media.StatusCreated && v.Status != media.StatusUploading:
-		u.terminate(ctx, id)
-	case complete(info):
-		if _, err := u.finish(ctx, id, info.Size); err != nil && !media.IsPermanent(err) {
-			u.s.log.Warn("hand off staged upload", "video_id", id, "err", err)
-		} else {
-			u.terminate(ctx, id)
-		}
-	case u.s.opt.UploadExpiry > 0:
-		st, err := os.Stat(u.path(id))
-		if err == nil && time.Since(st.ModTime()) > u.s.opt.UploadExpiry {
-			// A live session would otherwise wait for bytes forever,
-			// holding its scratch files and the store's multipart uploads.
-			u.s.svc.Live.Drop(id)
-			u.terminate(ctx, id)
-			if nv, err := u.s.svc.Videos.UpdateVideo(ctx, id, "", func(v *media.Video) error {
-				v.Status, v.ErrorCode = media.StatusFailed, media.EGONE
-				v.Error = "The upload expired before it was finished."
-				return nil
-			}); err == nil {
-				u.s.svc.Events.Publish(nv)
-			}
-		}
-	}
 }

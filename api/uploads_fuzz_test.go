@@ -115,7 +115,7 @@ func FuzzUploadOffsets(f *testing.F) {
 		// The end state: HEAD agrees with the model, and a finished
 		// upload's stored original is exactly what was declared.
 		m.head()
-		got, err := fs.svc.Videos.Video(ctx, v.ID)
+		got, err := fs.svc.Video(ctx, v.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,7 +28,7 @@ func (s *Server) createVideo(c *gin.Context) {
 		return
 	}
 	if err := s.uploads.create(c.Request.Context(), v.ID); err != nil {
-		_ = s.svc.Videos.DeleteVideo(c.Request.Context(), v.ID)
+		_ = s.svc.DeleteVideo(c.Request.Context(), v.ID)
 		s.writeError(c, err)
 		return
 	}
@@ -64,7 +64,7 @@ func (s *Server) listVideos(c *gin.Context) {
 		return
 	}
 	// One extra row tells whether there is a next page.
-	vs, err := s.svc.Videos.ListVideos(c.Request.Context(), media.ListOptions{
+	vs, err := s.svc.ListVideos(c.Request.Context(), media.ListOptions{
 		Limit: limit + 1, Before: before, Viewer: s.currentUser(c).ID, Scope: scope, Query: q, Now: s.now()})
 	if err != nil {
 		s.writeError(c, err)

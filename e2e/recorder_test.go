@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
@@ -67,12 +68,19 @@ func startRecording(tb testing.TB, ctx context.Context) hooks {
 	return readHooks(tb, ctx)
 }
 
-// stopRecording presses Stop and waits until the upload is complete.
+// stopRecording presses Stop and waits until the upload is complete and
+// the recorder has moved to the video's page; it returns the recorder's
+// figures, which it leaves in sessionStorage for that page.
 func stopRecording(tb testing.TB, ctx context.Context) hooks {
 	tb.Helper()
 	do(tb, ctx, 10*time.Second, "click Stop", chromedp.Click(chromedp.ID("rec-stop")))
-	waitJS(tb, ctx, 60*time.Second, `['processing', 'ready'].includes(__baton.state) && __baton.uploadedAt > 0`, hooksJSON)
-	return readHooks(tb, ctx)
+	waitJS(tb, ctx, 60*time.Second, `location.pathname.startsWith('/v/') && sessionStorage.getItem('baton.recorder') !== null && document.readyState === 'complete'`,
+		`JSON.stringify({path: location.pathname, hooks: window.__baton ?? null})`)
+	h := eval[hooks](tb, ctx, 5*time.Second, `JSON.parse(sessionStorage.getItem('baton.recorder'))`)
+	if h.UploadedAt <= 0 || "/v/"+h.Slug != eval[string](tb, ctx, 5*time.Second, `location.pathname`) {
+		tb.Fatalf("after Stop: %+v on %s", h, eval[string](tb, ctx, 5*time.Second, `location.href`))
+	}
+	return h
 }
 
 // checkVideo asserts the final MP4 has video and audio and lasts about wantMs.
@@ -103,6 +111,19 @@ func TestRecordScreenCameraMic(t *testing.T) {
 	br := startBrowser(t)
 	ctx, _ := br.tab(t, false)
 
+	// Stop copies the link: let the page use the clipboard, as a person
+	// would allow it, and keep the page focused (headless has no window focus).
+	origin := srv.URL
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.Call(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: cdpbrowser.PermissionSettingGranted, Origin: origin,
+		}); err != nil {
+			t.Fatalf("grant %s: %v", name, err)
+		}
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	openRecorder(t, ctx, srv)
 	startRecording(t, ctx)
 	// The microphone meter moves while recording (the fake microphone beeps).
@@ -112,6 +133,7 @@ func TestRecordScreenCameraMic(t *testing.T) {
 		loudest = math.Max(loudest, level)
 		sleep(t, ctx, 250*time.Millisecond)
 	}
+	stopClicked := time.Now()
 	h := stopRecording(t, ctx)
 	if loudest == 0 {
 		t.Error("the microphone level meter never moved")
@@ -123,16 +145,22 @@ func TestRecordScreenCameraMic(t *testing.T) {
 	if h.ChunksProduced < 8 {
 		t.Fatalf("%d chunks for ~10 s at a 1 s timeslice", h.ChunksProduced)
 	}
+	// Stop landed on the video's page with the link on the clipboard, and
+	// the page says so; the video plays there once processed.
+	if got := eval[string](t, ctx, 5*time.Second, `navigator.clipboard.readText()`); got != h.ShareURL {
+		t.Fatalf("clipboard after Stop = %q, want the share link %q", got, h.ShareURL)
+	}
+	waitJS(t, ctx, 5*time.Second, `document.getElementById('toasts')?.innerText.includes('Link copied')`, `document.getElementById('toasts')?.innerText`)
 	v := srv.waitReady(t, h.VideoID, 60*time.Second)
-	waitJS(t, ctx, 15*time.Second, `__baton.state === 'ready'`, hooksJSON)
-	h2 := readHooks(t, ctx)
+	waitJS(t, ctx, 20*time.Second, `document.getElementById('player')?.dataset.source === 'mp4' && document.getElementById('player').readyState >= 1`, `document.getElementById('stage')?.innerText`)
+	readyAfter := time.Since(stopClicked)
 	p := checkVideo(t, v, h.RecordedMs, 0.1*h.RecordedMs)
 	if got := srv.uploadLength(t, h.VideoID); got != h.BytesProduced {
 		t.Fatalf("server has %d bytes, the recorder produced %d", got, h.BytesProduced)
 	}
-	t.Logf("mime %s; recorded %.1f s in %d chunks (%d bytes); link %.0f ms before the first ack; Stop->uploaded %.2f s, Stop->ready (page) %.2f s; MP4 %.2f s %s/%s %dx%d",
+	t.Logf("mime %s; recorded %.1f s in %d chunks (%d bytes); link %.0f ms before the first ack; Stop->uploaded %.2f s, Stop->playing on the video page at most %.2f s; MP4 %.2f s %s/%s %dx%d",
 		h.MimeType, h.RecordedMs/1000, h.ChunksProduced, h.BytesProduced, h.FirstChunkAckAt-h.LinkShownAt,
-		(h2.UploadedAt-h.StoppedAt)/1000, (h2.ReadyAt-h.StoppedAt)/1000, p.seconds(), p.codec("video"), p.codec("audio"), v.Width, v.Height)
+		(h.UploadedAt-h.StoppedAt)/1000, readyAfter.Seconds(), p.seconds(), p.codec("video"), p.codec("audio"), v.Width, v.Height)
 }
 
 const playerState = `(p => JSON.stringify(p && {t: p.currentTime, paused: p.paused, rs: p.readyState, err: p.error && p.error.message, frames: p.getVideoPlaybackQuality().totalVideoFrames, src: p.dataset.source, engine: p.dataset.engine}))(document.getElementById('player'))`
@@ -315,9 +343,9 @@ func TestRecorderControls(t *testing.T) {
 	v := srv.waitReady(t, h.VideoID, 60*time.Second)
 	checkVideo(t, v, h.RecordedMs, math.Max(500, 0.1*h.RecordedMs))
 
-	waitJS(t, ctx, 15*time.Second, `__baton.state === 'ready'`, hooksJSON)
-	do(t, ctx, 10*time.Second, "click Record another", chromedp.Click(chromedp.ID("rec-again")))
-	waitJS(t, ctx, 10*time.Second, `__baton.state === 'idle' && !document.getElementById('record-start').disabled`, hooksJSON)
+	// Stop moved to the video's page; Record in its header starts another.
+	do(t, ctx, 10*time.Second, "click Record", chromedp.Click(chromedp.ID("record-link")))
+	waitJS(t, ctx, 15*time.Second, `window.__baton?.state === 'idle' && !document.getElementById('record-start').disabled && document.getElementById('cam-preview').readyState >= 2`, hooksJSON)
 	third := startRecording(t, ctx)
 	sleep(t, ctx, 1500*time.Millisecond)
 	do(t, ctx, 10*time.Second, "click Cancel", chromedp.Click(chromedp.ID("rec-cancel")))
@@ -383,15 +411,10 @@ func TestRecorderScreenshots(t *testing.T) {
 	waitJS(t, ctx, 10*time.Second, `__baton.state === 'recording'`, hooksJSON)
 	sleep(t, ctx, 3*time.Second)
 	both("recording")
-	do(t, ctx, 10*time.Second, "click Stop", chromedp.Click(chromedp.ID("rec-stop")))
 	theme("light")
-	shot("finishing-light", 1280, 860)
-	waitJS(t, ctx, 60*time.Second, `__baton.state === 'ready'`, hooksJSON)
-	both("ready")
-
-	// The watch page of the recorded video.
-	h := readHooks(t, ctx)
-	do(t, ctx, 10*time.Second, "open watch page", chromedp.Navigate(h.ShareURL))
-	waitJS(t, ctx, 15*time.Second, `document.getElementById('player')?.readyState >= 2`, "")
+	// Stop moves to the video's page, which shows processing, then the video.
+	stopRecording(t, ctx)
+	both("processing")
+	waitJS(t, ctx, 60*time.Second, `document.getElementById('player')?.readyState >= 2`, "")
 	both("watch")
 }

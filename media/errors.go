@@ -3,6 +3,8 @@ package media
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"syscall"
 )
 
 // Error codes. Each maps to exactly one HTTP status in api/errors.go; the
@@ -97,4 +99,16 @@ func IsPermanent(err error) bool {
 		return true
 	}
 	return false
+}
+
+// IsNoSpace reports whether err means a disk (or a quota) is full: ENOSPC
+// or EDQUOT anywhere in its chain, an ENOSPACE domain error, or, for errors
+// that reached us only as text (tusd answers with the error's message), the
+// kernel's wording of ENOSPC.
+func IsNoSpace(err error) bool {
+	if err == nil {
+		return false
+	}
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || ErrorCode(err) == ENOSPACE ||
+		strings.Contains(err.Error(), syscall.ENOSPC.Error())
 }

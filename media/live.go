@@ -28,6 +28,12 @@ import (
 // Sessions are an optimisation over the durable job path, not a replacement:
 // a session that fails for a transient reason, or one lost with its process,
 // leaves the complete upload to Service.FinishUpload and a processing job.
+// That is why a session never changes the video's state before it is done:
+// the video stays uploading, its upload complete in staging, until one
+// transaction makes it ready (its original and outputs already committed to
+// the store). A process killed anywhere in between leaves an upload that
+// the next process hands to a job; the half-written objects are swept as
+// unfinished writes.
 type LiveSessions struct {
 	Svc        *Service
 	Transcoder LiveTranscoder
@@ -65,6 +71,9 @@ type liveSession struct {
 	// Touched only by the transcoder's OnSegment calls, which never overlap.
 	initSent bool
 	sent     map[string]bool
+	// playlistSent: the store has a playlist, so the rendition can be
+	// offered to viewers.
+	playlistSent bool
 }
 
 var errAbandoned = errors.New("media: live session abandoned")
@@ -74,15 +83,6 @@ func (ls *LiveSessions) log() *slog.Logger {
 		return ls.Log
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-// CleanTemp removes scratch directories of sessions that died with an
-// earlier process. Call it before the first Notify.
-func (ls *LiveSessions) CleanTemp() {
-	matches, _ := filepath.Glob(filepath.Join(ls.TempDir, "live-*"))
-	for _, m := range matches {
-		_ = os.RemoveAll(m)
-	}
 }
 
 // Notify tells the sessions that the upload of video id (staged at path)
@@ -218,7 +218,9 @@ func (s *liveSession) run(ctx context.Context) (*LiveResult, error) {
 				log.Warn("publish live segment", "segment", name, "err", err)
 				return
 			}
-			if !published {
+			// Offered to viewers only once a playlist is in the store: the
+			// first segment's playlist may be skipped (see publishPlaylist).
+			if !published && s.playlistSent {
 				published = true
 				if v, err := svc.Videos.UpdateVideo(ctx, s.id, "", func(v *Video) error {
 					v.Live = true
@@ -277,7 +279,11 @@ func (s *liveSession) publishPlaylist(ctx context.Context, dir string) error {
 			return nil
 		}
 	}
-	return s.ls.Svc.Blobs.Put(ctx, LiveKey(s.id, "index.m3u8"), bytes.NewReader(b), int64(len(b)), "application/vnd.apple.mpegurl")
+	if err := s.ls.Svc.Blobs.Put(ctx, LiveKey(s.id, "index.m3u8"), bytes.NewReader(b), int64(len(b)), "application/vnd.apple.mpegurl"); err != nil {
+		return err
+	}
+	s.playlistSent = true
+	return nil
 }
 
 func (s *liveSession) putFile(ctx context.Context, path, key, contentType string) error {
@@ -354,46 +360,34 @@ func (r *tailReader) Read(p []byte) (int, error) {
 
 // Finish ends the session of video id after its upload completed with size
 // bytes, and makes the video ready from the session's output. It reports
-// handled=false when there is no usable session, so the caller falls back to
-// the durable processing path; a refusal of the input is returned as err
-// with handled=true (the video is then marked failed).
+// handled=false when there is no usable session (none, it failed for a
+// transient reason, it did not finish in time, its outputs could not be
+// stored), so the caller falls back to the durable processing path; a
+// refusal of the input is returned as err with handled=true (the video is
+// then marked failed). The video is not touched before the end (see
+// LiveSessions).
 func (ls *LiveSessions) Finish(ctx context.Context, id string, size int64) (v *Video, handled bool, err error) {
 	if ls == nil {
 		return nil, false, nil
 	}
 	ls.mu.Lock()
 	s := ls.sessions[id]
-	delete(ls.sessions, id)
 	ls.mu.Unlock()
 	if s == nil {
 		return nil, false, nil
 	}
-	defer s.cleanup()
+	// Registered until it is done, so Active keeps its half-written
+	// objects from the orphan sweep while they are committed.
+	defer func() {
+		ls.mu.Lock()
+		if ls.sessions[id] == s {
+			delete(ls.sessions, id)
+		}
+		ls.mu.Unlock()
+		s.cleanup()
+	}()
 	svc := ls.Svc
 	log := ls.log().With("video_id", id)
-	if v, err := svc.Videos.UpdateVideo(ctx, id, "", func(v *Video) error {
-		v.Status, v.Progress, v.UploadedBytes = StatusProcessing, 0, size
-		return nil
-	}); err == nil {
-		svc.Events.Publish(v)
-	}
-	// Every way out that leaves the upload to the processing job must first
-	// put the video back to uploading: FinishUpload takes nothing else, and
-	// a video left "processing" without a job would be stuck, its staged
-	// upload swept away as done.
-	fallback := func(err error) (*Video, bool, error) {
-		bctx := context.WithoutCancel(ctx)
-		if v, uerr := svc.Videos.UpdateVideo(bctx, id, "", func(v *Video) error {
-			if v.Status != StatusProcessing {
-				return errSkip
-			}
-			v.Status, v.Live = StatusUploading, false
-			return nil
-		}); uerr == nil {
-			svc.Events.Publish(v)
-		}
-		return nil, false, err
-	}
 	start := time.Now()
 	s.advance(size, size)
 	timeout := ls.FinishTimeout
@@ -405,32 +399,40 @@ func (ls *LiveSessions) Finish(ctx context.Context, id string, size int64) (v *V
 	case <-time.After(timeout):
 		s.stop()
 		<-s.done
+		s.abort()
 		log.Warn("live session did not finish in time; falling back to processing job")
-		return fallback(nil)
+		return nil, false, nil
 	case <-ctx.Done():
 		s.stop()
 		<-s.done
-		return fallback(ctx.Err())
+		s.abort()
+		return nil, false, ctx.Err()
 	}
 	if s.err != nil {
 		if IsPermanent(s.err) {
-			v, _ := svc.Videos.UpdateVideo(ctx, id, "", func(v *Video) error {
+			v, uerr := svc.Videos.UpdateVideo(ctx, id, "", func(v *Video) error {
 				v.Status, v.ErrorCode, v.Error, v.Live = StatusFailed, ErrorCode(s.err), ErrorMessage(s.err), false
+				v.UploadedBytes = size
 				return nil
 			})
-			svc.Events.Publish(v)
+			if uerr == nil {
+				svc.Events.Publish(v)
+			}
 			_ = svc.Blobs.DeletePrefix(context.WithoutCancel(ctx), VideoPrefix(id))
 			return nil, true, s.err
 		}
 		log.Warn("live session failed; falling back to processing job", "err", s.err)
 		_ = svc.Blobs.DeletePrefix(context.WithoutCancel(ctx), LivePrefix(id))
-		return fallback(nil)
+		return nil, false, nil
 	}
 	v, err = ls.publish(ctx, s, size)
 	if err != nil {
 		s.abort()
+		if ErrorCode(err) == ENOTFOUND {
+			return nil, true, err // deleted meanwhile
+		}
 		log.Warn("publish live output; falling back to processing job", "err", err)
-		return fallback(nil)
+		return nil, false, nil
 	}
 	log.Info("live recording ready", "tail", time.Since(start).Round(time.Millisecond), "duration_ms", v.DurationMs)
 	return v, true, nil
@@ -465,7 +467,7 @@ func (ls *LiveSessions) publish(ctx context.Context, s *liveSession, size int64)
 	// The streamed MP4 is fragmented; a background job rewrites it with its
 	// index in front, which long videos open much faster with.
 	v, err := svc.Videos.UpdateVideo(ctx, s.id, JobFaststart, func(v *Video) error {
-		if v.Status != StatusProcessing {
+		if UploadDone(v) {
 			return Errorf(ECONFLICT, "The video changed while it was finishing.")
 		}
 		v.Status, v.Progress, v.Live = StatusReady, 100, false

@@ -186,9 +186,9 @@ func TestLiveSessionFailures(t *testing.T) {
 	}{
 		// Bad input: the video fails with the reason and nothing is kept.
 		{"refused", media.Errorf(media.EUNSUPPORTED, "Not a video."), true, media.StatusFailed},
-		// Anything else: fall back to the durable job path, which takes
-		// only a video that is still uploading.
-		{"crash", errors.New("ffmpeg: signal: killed"), false, media.StatusUploading},
+		// Anything else: fall back to the durable job path, with the video
+		// untouched (a session never changes it before it is done).
+		{"crash", errors.New("ffmpeg: signal: killed"), false, media.StatusCreated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

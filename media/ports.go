@@ -107,6 +107,9 @@ type JobQueue interface {
 	// videos of those that have used all their attempts with reason. It
 	// returns the ids of the videos it changed.
 	ReapJobs(ctx context.Context, now time.Time, reason string) ([]string, error)
+	// StrandedVideos returns the ids of videos that are processing with no
+	// job queued or running: a state nothing would ever end.
+	StrandedVideos(ctx context.Context) ([]string, error)
 }
 
 // BlobInfo describes a stored object.
@@ -312,4 +315,25 @@ type CommentStore interface {
 	// LastCommentEvent returns the Seq of the video's newest event and of
 	// the newest event of any video; 0 when there are none.
 	LastCommentEvent(ctx context.Context, videoID string) (video, all int64, err error)
+}
+
+// Unfinished is a write a blob store started and never committed or
+// aborted: the temp file of a Put or BlobWriter on disk, or a multipart
+// upload on S3, left behind by a process that died mid-write. Nothing reads
+// it; it only takes space.
+type Unfinished struct {
+	Key     string    // the object it was meant to become
+	ID      string    // the store's own name for it (temp file, upload id)
+	ModTime time.Time // when it was last written (disk) or started (S3)
+}
+
+// UnfinishedSweeper is implemented by blob stores whose writes can outlive
+// a crashed writer, so upkeep can find and discard them.
+type UnfinishedSweeper interface {
+	// Unfinished lists the unfinished writes under prefix (every one for
+	// "").
+	Unfinished(ctx context.Context, prefix string) ([]Unfinished, error)
+	// RemoveUnfinished discards one. One that is already gone (committed,
+	// aborted, removed) is not an error.
+	RemoveUnfinished(ctx context.Context, u Unfinished) error
 }

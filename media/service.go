@@ -24,6 +24,9 @@ type Service struct {
 	Live *LiveSessions
 	// Notify, if set, hears when videos become ready (notify.go).
 	Notify *Notifier
+	// Scratch, if set, is this process's temp space; SweepOrphans removes
+	// the scratch of processes that are gone.
+	Scratch *Scratch
 
 	// Wake, if set, is poked when a job is enqueued so that an in-process
 	// worker starts at once instead of at its next poll.
@@ -35,6 +38,14 @@ type Service struct {
 	progressMu      sync.Mutex
 	lastProgress    map[string]time.Time
 	progressPruneAt int // size of lastProgress at which lapsed entries are dropped
+}
+
+// DefaultComments builds the comment rules over the service's own stores,
+// for callers that wire nothing else; comments then need a video store that
+// is also a CommentStore.
+func (s *Service) DefaultComments() *Comments {
+	store, _ := s.Videos.(CommentStore)
+	return NewComments(store, s.Videos, s.Events)
 }
 
 // CreateVideo creates a video waiting for its upload, owned by nobody.
@@ -155,8 +166,15 @@ var errSkip = errors.New("skip")
 // original, and a processing job is enqueued in the same transaction that
 // sets the video to processing. Refused input marks the video failed with the
 // reason and returns the refusal; nothing is stored.
+//
+// The order is what makes a crash at any point harmless: until the
+// transaction commits the video is still uploading and its staged upload is
+// kept, so the hand-off simply runs again (the Put overwrites whatever half
+// of it happened); once it commits, the original is durably in the store and
+// a job exists, and the staged upload may go.
 func (s *Service) FinishUpload(ctx context.Context, id, path string, size int64) (*Video, error) {
-	if _, err := s.CheckUploadable(ctx, id); err != nil {
+	v, err := s.CheckUploadable(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	info, err := s.inspectUpload(ctx, path, size)
@@ -190,17 +208,30 @@ func (s *Service) FinishUpload(ctx context.Context, id, path string, size int64)
 	if err := s.Blobs.Put(ctx, OriginalKey(id), f, size, containerMIME(info.Container)); err != nil {
 		return nil, err
 	}
-	v, err := s.Videos.UpdateVideo(ctx, id, JobProcess, func(v *Video) error {
-		v.Status, v.Progress = StatusProcessing, 0
+	if v.Live {
+		// A live session got this far once (then its process died, or it
+		// failed): its rendition is of no use to the job, and watch pages
+		// must stop offering it.
+		if err := s.Blobs.DeletePrefix(ctx, LivePrefix(id)); err != nil {
+			return nil, err
+		}
+	}
+	v, err = s.Videos.UpdateVideo(ctx, id, JobProcess, func(v *Video) error {
+		if v.Status != StatusCreated && v.Status != StatusUploading {
+			return Errorf(ECONFLICT, "This video's upload is already complete.")
+		}
+		v.Status, v.Progress, v.Live = StatusProcessing, 0, false
 		v.ErrorCode, v.Error = "", ""
 		v.UploadedBytes, v.OriginalSize, v.OriginalFormat = size, size, info.Container
 		v.DurationMs, v.Width, v.Height = info.DurationMs, info.Width, info.Height
 		return nil
 	})
 	if err != nil {
-		// The row is gone or the database failed: do not keep an object
-		// that nothing points at.
-		_ = s.Blobs.Delete(context.WithoutCancel(ctx), OriginalKey(id))
+		if ErrorCode(err) == ENOTFOUND {
+			// The video was deleted meanwhile: do not keep an object that
+			// nothing points at.
+			_ = s.Blobs.Delete(context.WithoutCancel(ctx), OriginalKey(id))
+		}
 		return nil, err
 	}
 	s.Events.Publish(v)
@@ -208,6 +239,42 @@ func (s *Service) FinishUpload(ctx context.Context, id, path string, size int64)
 		s.Wake()
 	}
 	return v, nil
+}
+
+// checkStaged fsyncs the staged upload at path, so that what the hand-off
+// reads, and what the client is told is complete, is on disk. A file that
+// is gone is an internal error, never a verdict on the upload's content.
+func checkStaged(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("media: staged upload: %w", err)
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if IsNoSpace(err) {
+			return WrapError(ENOSPACE, err, "The server is out of disk space for uploads. Try again later; the upload can resume.")
+		}
+		return fmt.Errorf("media: sync staged upload: %w", err)
+	}
+	return nil
+}
+
+// vanished turns err into an internal (retried) error when the file at path
+// is gone: ffmpeg says a missing input "could not be decoded", which must
+// not be read as a verdict on the video (someone removed our scratch).
+func vanished(err error, paths ...string) error {
+	if err == nil {
+		return nil
+	}
+	for _, p := range paths {
+		if _, serr := os.Stat(p); serr != nil {
+			return fmt.Errorf("media: %s vanished while in use (%v); the tool said: %v", p, serr, err)
+		}
+	}
+	return err
 }
 
 func (s *Service) inspectUpload(ctx context.Context, path string, size int64) (*MediaInfo, error) {
@@ -227,7 +294,8 @@ func (s *Service) inspectUpload(ctx context.Context, path string, size int64) (*
 	if _, err := s.Transcoder.Sniff(head[:n]); err != nil {
 		return nil, notAVideo{err}
 	}
-	return s.Transcoder.Inspect(ctx, path)
+	info, err := s.Transcoder.Inspect(ctx, path)
+	return info, vanished(err, path)
 }
 
 // notAVideo marks a refusal by the file's first bytes (as opposed to a

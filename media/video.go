@@ -136,6 +136,29 @@ func ValidLiveName(name string) bool {
 	return true
 }
 
+// CheckKey refuses object keys that could escape a store's root or collide
+// with a store's own files: empty, absolute, backslashes or NULs, and any
+// segment that is empty or starts with "." (which covers "." and ".." and
+// the hidden temp and sidecar names stores keep beside objects). Every
+// BlobStore refuses the same keys, so a bug shows up the same way on any of
+// them. Keys are built by this package; this is a guard, not input
+// validation. EINVALID.
+func CheckKey(key string) error {
+	bad := key == "" || strings.HasPrefix(key, "/") || strings.ContainsAny(key, "\\\x00")
+	if !bad {
+		for seg := range strings.SplitSeq(key, "/") {
+			if seg == "" || strings.HasPrefix(seg, ".") {
+				bad = true
+				break
+			}
+		}
+	}
+	if bad {
+		return Errorf(EINVALID, "Invalid object key.")
+	}
+	return nil
+}
+
 // VideoPrefix is the prefix of every object that belongs to a video.
 func VideoPrefix(videoID string) string { return "videos/" + videoID + "/" }
 

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -24,8 +23,11 @@ type WorkerConfig struct {
 	ReapInterval time.Duration // how often expired leases are collected
 	BackoffBase  time.Duration // first retry delay; doubles per attempt
 	BackoffMax   time.Duration
-	TempDir      string // where jobs get their private scratch directories
-	Owner        string // lease owner name, unique per process
+	// TempDir is where jobs get their private scratch directories: this
+	// process's own (see Scratch), never a directory another process
+	// cleans.
+	TempDir string
+	Owner   string // lease owner name, unique per process
 }
 
 func (c *WorkerConfig) defaults() {
@@ -90,9 +92,6 @@ func (p *Pool) Wake() {
 // stop. A job interrupted by shutdown is released back to the queue at once
 // (not left to the reaper), so another process can take it immediately.
 func (p *Pool) Run(ctx context.Context) {
-	// Scratch directories of jobs that died with an earlier process of this
-	// data dir are unreachable now; remove them.
-	p.cleanScratch()
 	for i := 0; i < p.cfg.Workers; i++ {
 		p.wg.Add(1)
 		go func() {
@@ -106,13 +105,6 @@ func (p *Pool) Run(ctx context.Context) {
 		p.reapLoop(ctx)
 	}()
 	p.wg.Wait()
-}
-
-func (p *Pool) cleanScratch() {
-	matches, _ := filepath.Glob(filepath.Join(p.cfg.TempDir, "job-*"))
-	for _, m := range matches {
-		_ = os.RemoveAll(m)
-	}
 }
 
 func (p *Pool) loop(ctx context.Context) {
@@ -309,9 +301,9 @@ func (p *Pool) process(ctx context.Context, job *Job) error {
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp(p.cfg.TempDir, fmt.Sprintf("job-%d-", job.ID))
+	dir, err := p.scratchDir(job)
 	if err != nil {
-		return WrapError(ENOSPACE, err, "No space for temporary files.")
+		return err
 	}
 	defer os.RemoveAll(dir)
 
@@ -321,7 +313,7 @@ func (p *Pool) process(ctx context.Context, job *Job) error {
 	}
 	info, err := svc.Transcoder.Inspect(ctx, in)
 	if err != nil {
-		return err
+		return vanished(err, in)
 	}
 	outDir := filepath.Join(dir, "out")
 	if err := os.Mkdir(outDir, 0o700); err != nil {
@@ -347,7 +339,8 @@ func (p *Pool) process(ctx context.Context, job *Job) error {
 		},
 	})
 	if err != nil {
-		return err
+		// A scratch file that vanished is not the input's fault.
+		return vanished(err, in, outDir)
 	}
 	if err := p.upload(ctx, res.MP4Path, MP4Key(v.ID), "video/mp4"); err != nil {
 		return err
@@ -359,8 +352,14 @@ func (p *Pool) process(ctx context.Context, job *Job) error {
 		}
 		hasPoster = true
 	}
+	if v.Live {
+		// A live session that died left its rendition; this MP4 replaces it.
+		if err := svc.Blobs.DeletePrefix(ctx, LivePrefix(v.ID)); err != nil {
+			return err
+		}
+	}
 	err = svc.Jobs.CompleteJob(ctx, job, func(v *Video) error {
-		v.Status, v.Progress = StatusReady, 100
+		v.Status, v.Progress, v.Live = StatusReady, 100, false
 		v.ErrorCode, v.Error = "", ""
 		v.DurationMs, v.Width, v.Height = res.Info.DurationMs, res.Info.Width, res.Info.Height
 		v.SizeBytes = res.Info.SizeBytes
@@ -380,6 +379,19 @@ func (p *Pool) process(ctx context.Context, job *Job) error {
 	return nil
 }
 
+// scratchDir makes the job's private directory. Missing scratch (someone
+// removed it) is an internal error, retried; only a full disk is ENOSPACE.
+func (p *Pool) scratchDir(job *Job) (string, error) {
+	dir, err := os.MkdirTemp(p.cfg.TempDir, fmt.Sprintf("job-%d-", job.ID))
+	if err != nil {
+		if IsNoSpace(err) {
+			return "", WrapError(ENOSPACE, err, "No space for temporary files.")
+		}
+		return "", fmt.Errorf("media: scratch dir: %w", err)
+	}
+	return dir, nil
+}
+
 func (p *Pool) download(ctx context.Context, key, path string) error {
 	b, err := p.svc.Blobs.Open(ctx, key)
 	if err != nil {
@@ -391,11 +403,14 @@ func (p *Pool) download(ctx context.Context, key, path string) error {
 	defer b.Close()
 	f, err := os.Create(path)
 	if err != nil {
-		return WrapError(ENOSPACE, err, "No space for temporary files.")
+		if IsNoSpace(err) {
+			return WrapError(ENOSPACE, err, "No space for temporary files.")
+		}
+		return fmt.Errorf("media: scratch file: %w", err)
 	}
 	if _, err := io.Copy(f, b); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.ENOSPC) {
+		if IsNoSpace(err) {
 			return WrapError(ENOSPACE, err, "No space for temporary files.")
 		}
 		return fmt.Errorf("media: download original: %w", err)
@@ -438,9 +453,9 @@ func (p *Pool) faststart(ctx context.Context, job *Job) error {
 		// Nothing to do (or nothing we can do): the video keeps its MP4.
 		return svc.Jobs.CompleteJob(ctx, job, func(*Video) error { return nil })
 	}
-	dir, err := os.MkdirTemp(p.cfg.TempDir, fmt.Sprintf("job-%d-", job.ID))
+	dir, err := p.scratchDir(job)
 	if err != nil {
-		return WrapError(ENOSPACE, err, "No space for temporary files.")
+		return err
 	}
 	defer os.RemoveAll(dir)
 	in, out := filepath.Join(dir, "in.mp4"), filepath.Join(dir, "video.mp4")
@@ -448,7 +463,7 @@ func (p *Pool) faststart(ctx context.Context, job *Job) error {
 		return err
 	}
 	if err := rm.Faststart(ctx, in, out); err != nil {
-		return err
+		return vanished(err, in, dir)
 	}
 	if err := p.upload(ctx, out, MP4Key(v.ID), "video/mp4"); err != nil {
 		return err

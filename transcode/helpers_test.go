@@ -45,14 +45,7 @@ func TestMain(m *testing.M) {
 // CI (CI=true), where a missing ffmpeg is a broken build.
 func requireFFmpeg(tb testing.TB) {
 	tb.Helper()
-	for _, tool := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				tb.Fatalf("%s not on PATH (apt-get install ffmpeg): %v", tool, err)
-			}
-			tb.Skipf("%s not on PATH (apt-get install ffmpeg)", tool)
-		}
-	}
+	mediatest.RequireFFmpeg(tb)
 }
 
 // MustNew returns an FFmpeg for cfg, skipping the test without ffmpeg.

@@ -51,6 +51,7 @@ func main() {
 	posts := flag.Int("posts", 40, "comments posted during the fan-out run")
 	only := flag.String("only", "", "run only these parts, comma-separated: bare, read, write, raw, fanout")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
+	dbURL := flag.String("db", "", "database: empty for SQLite in a temp dir (the default), or postgres://... (an empty database); on Postgres the fan-out watchers connect to a second server process-alike on the same database, so the events cross processes")
 	flag.Parse()
 	want := func(part string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), part) }
 	if *cpuprofile != "" {
@@ -70,20 +71,33 @@ func main() {
 	ctx := context.Background()
 
 	// The real thing: the API handler over SQLite, as `baton serve` wires it.
-	db, err := gormstore.Open(ctx, filepath.Join(work, "baton.db"), nil)
-	check(err)
-	defer db.Close()
-	svc := &media.Service{Videos: db, Jobs: db, Events: media.NewBroker(), Log: slog.New(slog.DiscardHandler)}
-	comments := media.NewComments(db, db, svc.Events)
-	srv, err := api.New(api.Options{
-		Service: svc, Comments: comments, RateLimits: api.RateLimits{Disabled: true},
-		Accounts:   &media.Accounts{Users: db, Hasher: argon2id.Hasher{}},
-		StagingDir: filepath.Join(work, "uploads"), PublicURL: "http://127.0.0.1",
-	})
-	check(err)
-	base, stop := listen(srv.Handler())
+	target := *dbURL
+	if target == "" {
+		target = filepath.Join(work, "baton.db")
+	}
+	pg := gormstore.IsPostgresURL(target)
+	dbName := "SQLite (WAL, one writer)"
+	if pg {
+		dbName = "Postgres"
+	}
+	// server is one API process over its own connections to the database.
+	server := func(dir string) (string, *media.Service, *media.Comments, func()) {
+		db, err := gormstore.OpenURL(ctx, target, nil)
+		check(err)
+		svc := &media.Service{Videos: db, Jobs: db, Events: media.NewBroker(), Log: slog.New(slog.DiscardHandler)}
+		db.OnVideoChange(svc.Events.Publish)
+		comments := media.NewComments(db, db, svc.Events)
+		srv, err := api.New(api.Options{
+			Service: svc, Comments: comments, RateLimits: api.RateLimits{Disabled: true},
+			Accounts:   &media.Accounts{Users: db, Hasher: argon2id.Hasher{}},
+			StagingDir: filepath.Join(work, dir), PublicURL: "http://127.0.0.1",
+		})
+		check(err)
+		base, stop := listen(srv.Handler())
+		return base, svc, comments, func() { srv.CloseStreams(); stop(); db.Close() }
+	}
+	base, svc, comments, stop := server("uploads")
 	defer stop()
-	defer srv.CloseStreams()
 
 	// The ceiling: a bare Gin handler returning a constant.
 	gin.SetMode(gin.ReleaseMode)
@@ -99,8 +113,8 @@ func main() {
 	seed(ctx, comments, readVideo, 150, 2) // 150 threads with 2 replies: 3 pages of 50
 	_, writeSlug := newVideo(ctx, svc, 120_000)
 
-	fmt.Printf("Comments API benchmark — %s, GOMAXPROCS=%d, %v per run, SQLite (WAL, one writer), client and server on this machine\n\n",
-		time.Now().Format("2006-01-02"), runtime.GOMAXPROCS(0), *dur)
+	fmt.Printf("Comments API benchmark — %s, GOMAXPROCS=%d, %v per run, %s, client and server on this machine\n\n",
+		time.Now().Format("2006-01-02"), runtime.GOMAXPROCS(0), *dur, dbName)
 	fmt.Printf("%-40s %8s %10s %9s %9s\n", "", "clients", "req/s", "p50", "p99")
 
 	results := map[string]result{}
@@ -127,7 +141,7 @@ func main() {
 				return expect(c.Do(req))(http.StatusCreated)
 			})
 		}
-		if want("raw") {
+		if want("raw") && !pg { // the raw baseline is SQLite's
 			results[key("raw", n)] = rawInserts(filepath.Join(work, "raw.db"), n, *dur)
 		}
 	}
@@ -138,6 +152,11 @@ func main() {
 			break
 		}
 		b, r, w, raw := results[key("bare", n)], results[key("read", n)], results[key("write", n)], results[key("raw", n)]
+		if pg {
+			fmt.Printf("%d clients: reads %.0f/s = %.2f× bare Gin; writes %.0f/s = %.2f× bare Gin; p99 reads %v (bare %v), writes %v\n",
+				n, r.rps, r.rps/b.rps, w.rps, w.rps/b.rps, ms(r.p99), ms(b.p99), ms(w.p99))
+			continue
+		}
 		fmt.Printf("%d clients: reads %.0f/s = %.2f× bare Gin; writes %.0f/s = %.2f× raw SQLite inserts; p99 reads %v (bare %v), writes %v\n",
 			n, r.rps, r.rps/b.rps, w.rps, w.rps/raw.rps, ms(r.p99), ms(b.p99), ms(w.p99))
 	}
@@ -147,7 +166,16 @@ func main() {
 	}
 	if want("fanout") {
 		id, slug := newVideo(ctx, svc, 120_000)
-		fanout(base, comments, id, slug, *watchers, *posts)
+		if pg {
+			// Watchers on a second server: every event crosses processes
+			// through the database's change feed.
+			watchBase, _, watchComments, stopWatch := server("uploads-b")
+			defer stopWatch()
+			fmt.Println("fan-out across processes: comments posted to server A, watchers on server B")
+			fanout(base, watchBase, watchComments, id, slug, *watchers, *posts)
+		} else {
+			fanout(base, base, comments, id, slug, *watchers, *posts)
+		}
 	}
 }
 
@@ -291,10 +319,10 @@ func rawInserts(path string, n int, d time.Duration) result {
 	return res
 }
 
-// fanout connects watchers to a video's event stream, posts comments one
-// at a time, and measures from just before each POST to each watcher's
+// fanout connects watchers to a video's event stream on watchBase, posts
+// comments one at a time to base, and measures from just before each POST to each watcher's
 // receipt of the event.
-func fanout(base string, comments *media.Comments, videoID, slug string, watchers, posts int) {
+func fanout(base, watchBase string, comments *media.Comments, videoID, slug string, watchers, posts int) {
 	var (
 		sent    = make([]atomic.Int64, posts) // unix ns before each POST
 		mu      sync.Mutex
@@ -310,7 +338,7 @@ func fanout(base string, comments *media.Comments, videoID, slug string, watcher
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequestWithContext(streamCtx, "GET", base+"/api/share/"+slug+"/events", nil)
+			req, _ := http.NewRequestWithContext(streamCtx, "GET", watchBase+"/api/share/"+slug+"/events", nil)
 			resp, err := client.Do(req)
 			if err != nil {
 				if streamCtx.Err() == nil {

@@ -28,6 +28,7 @@ var adapterOnly = map[string]string{
 	"gorm.io/":                     module + "/media/gormstore",
 	"github.com/minio/minio-go/":   module + "/media/s3store",
 	"github.com/u2takey/ffmpeg-go": module + "/transcode",
+	"github.com/prometheus/":       module + "/media/prommetrics",
 	// ffmpeg-go links the AWS SDK for an upload helper we never call.
 	"github.com/aws/aws-sdk-go": "",
 }
@@ -119,6 +120,16 @@ func TestDependenciesStayInTheirAdapter(t *testing.T) {
 		}
 		if !slices.ContainsFunc(pkgs[i].Imports, func(imp string) bool { return strings.HasPrefix(imp, prefix) }) {
 			t.Errorf("%s imports nothing under %s: the rule for it is stale", owner, prefix)
+		}
+	}
+}
+
+// TestServerLinksNoTestCode: the binary never carries test helpers (a real
+// MinIO starter, ffmpeg test-video makers) or the testing package.
+func TestServerLinksNoTestCode(t *testing.T) {
+	for _, p := range goList(t, "-deps", module+"/cmd/baton") {
+		if p.ImportPath == module+"/media/mediatest" || p.ImportPath == "testing" {
+			t.Errorf("the baton binary links %s", p.ImportPath)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/baton-video/baton/api"
@@ -71,6 +72,9 @@ func mustStartAuthz(tb testing.TB, fn func(*Config)) *authzEnv {
 	// Plain database/sql, read-only: the snapshot must not go through the
 	// store it checks, and only gormstore imports GORM.
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(cfg.DataDir, "baton.db")+"?mode=ro&_busy_timeout=5000")
+	if cfg.Postgres() {
+		db, err = sql.Open("pgx", cfg.DatabaseURL)
+	}
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -19,6 +19,9 @@ func TestDockerCompose(t *testing.T) {
 	}
 	var doc struct {
 		Services map[string]struct {
+			Profiles    []string          `yaml:"profiles"`
+			Command     []string          `yaml:"command"`
+			Volumes     []string          `yaml:"volumes"`
 			Image       string            `yaml:"image"`
 			Build       any               `yaml:"build"`
 			Environment map[string]string `yaml:"environment"`
@@ -68,5 +71,63 @@ func TestDockerCompose(t *testing.T) {
 		if baton.Environment[k] == "" {
 			t.Errorf("baton does not set %s, so it would not use MinIO", k)
 		}
+	}
+
+	// The scale profile: Postgres pinned and health-checked, two APIs
+	// without workers and two workers on Postgres and MinIO, Caddy in front.
+	if img := doc.Services["postgres"].Image; !regexp.MustCompile(`^postgres:\d+\.\d+(-\w+)?$`).MatchString(img) {
+		t.Errorf("postgres image %q is not pinned to a minor release", img)
+	}
+	if doc.Services["postgres"].Healthcheck == nil {
+		t.Error("postgres has no healthcheck")
+	}
+	for _, name := range []string{"postgres", "api1", "api2", "worker1", "worker2", "lb"} {
+		svc, ok := doc.Services[name]
+		if !ok {
+			t.Fatalf("scale service %q missing", name)
+		}
+		if len(svc.Profiles) != 1 || svc.Profiles[0] != "scale" {
+			t.Errorf("%s is not in the scale profile only: %v", name, svc.Profiles)
+		}
+		for k := range svc.Environment {
+			if strings.HasPrefix(k, "BATON_") && !known[k] {
+				t.Errorf("%s sets unknown variable %s", name, k)
+			}
+		}
+	}
+	for _, name := range []string{"api1", "api2", "worker1", "worker2"} {
+		svc := doc.Services[name]
+		if !strings.HasPrefix(svc.Environment["BATON_DATABASE_URL"], "postgres://") {
+			t.Errorf("%s is not on Postgres", name)
+		}
+		if svc.DependsOn["postgres"].Condition != "service_healthy" {
+			t.Errorf("%s does not wait for a healthy postgres", name)
+		}
+	}
+	for _, name := range []string{"api1", "api2"} {
+		svc := doc.Services[name]
+		if svc.Environment["BATON_WORKERS"] != "0" || svc.Healthcheck == nil || svc.Environment["BATON_INTERNAL_URL"] != "http://"+name+":8080" {
+			t.Errorf("%s: want BATON_WORKERS=0, a healthcheck and its own BATON_INTERNAL_URL", name)
+		}
+	}
+	for _, name := range []string{"worker1", "worker2"} {
+		if c := doc.Services[name].Command; len(c) != 1 || c[0] != "worker" {
+			t.Errorf("%s runs %v, want baton worker", name, c)
+		}
+	}
+	if img := doc.Services["lb"].Image; !regexp.MustCompile(`^caddy:\d+\.\d+\.\d+`).MatchString(img) {
+		t.Errorf("lb image %q is not pinned", img)
+	}
+	caddy, err := os.ReadFile("../../configs/Caddyfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"api1:8080 api2:8080", "lb_policy round_robin", "health_uri /readyz", "flush_interval -1"} {
+		if !strings.Contains(string(caddy), want) {
+			t.Errorf("Caddyfile lacks %q", want)
+		}
+	}
+	if strings.Contains(string(caddy), "request_buffers") || strings.Contains(string(caddy), "lb_policy ip_hash") {
+		t.Error("the load balancer must neither buffer uploads nor pin clients")
 	}
 }

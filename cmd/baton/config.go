@@ -27,6 +27,7 @@ type Config struct {
 	PublicURL   string
 	DataDir     string
 	DatabaseURL string
+	InternalURL string
 
 	S3Endpoint  string
 	S3Bucket    string
@@ -46,6 +47,7 @@ type Config struct {
 	MaxDuration    time.Duration
 	MaxPixels      int64
 	UploadExpiry   time.Duration
+	OrphanAge      time.Duration
 	TrustedProxies []string
 
 	Signup     bool
@@ -65,6 +67,8 @@ type Config struct {
 	FFmpeg        string
 	FFprobe       string
 	FFmpegTimeout time.Duration
+	MetricsToken  string
+	MetricsAddr   string
 	LogFormat     string
 	LogLevel      string
 }
@@ -115,11 +119,29 @@ var settings = []setting{
 		c.DataDir = v
 		return nil
 	}},
-	{"BATON_DATABASE_URL", "", "Metadata database. Empty: SQLite file BATON_DATA_DIR/baton.db. sqlite:///path/to/file.db for another file.", func(c *Config, v string) error {
-		if v != "" && !strings.HasPrefix(v, "sqlite://") {
-			return fmt.Errorf("only sqlite:// URLs are supported by this build (got scheme %q)", strings.SplitN(v, ":", 2)[0])
+	{"BATON_DATABASE_URL", "", "Metadata database. Empty: SQLite file BATON_DATA_DIR/baton.db (one process). sqlite:///path/to/file.db for another file. postgres://user:pass@host:5432/db?sslmode=... for Postgres, which several `baton serve` and `baton worker` processes can share.", func(c *Config, v string) error {
+		switch {
+		case v == "", strings.HasPrefix(v, "sqlite://"):
+		case strings.HasPrefix(v, "postgres://"), strings.HasPrefix(v, "postgresql://"):
+			u, err := url.Parse(v)
+			if err != nil || u.Host == "" {
+				return fmt.Errorf("must be a URL like postgres://user:password@host:5432/baton")
+			}
+		default:
+			return fmt.Errorf("must start with sqlite:// or postgres:// (got scheme %q)", strings.SplitN(v, ":", 2)[0])
 		}
 		c.DatabaseURL = v
+		return nil
+	}},
+	{"BATON_INTERNAL_URL", "", "Base URL at which the other Baton processes reach this one (Postgres only): an upload's requests that land elsewhere are forwarded to the process holding it. Default: http://BATON_ADDR, with this machine's hostname for an unspecified host.", func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("must be an absolute http(s) URL, e.g. http://baton-api-1:8080")
+		}
+		c.InternalURL = strings.TrimRight(v, "/")
 		return nil
 	}},
 	{"BATON_S3_ENDPOINT", "", "S3-compatible endpoint host:port (e.g. 127.0.0.1:9000 for MinIO, s3.amazonaws.com). Empty: objects on local disk in BATON_DATA_DIR/objects.", strSetting(func(c *Config) *string { return &c.S3Endpoint })},
@@ -176,6 +198,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"BATON_UPLOAD_EXPIRY", "24h", "Unfinished uploads idle this long are removed.", durSetting(func(c *Config) *time.Duration { return &c.UploadExpiry }, time.Minute, 30*24*time.Hour)},
+	{"BATON_ORPHAN_AGE", "1h", "Unfinished object writes and stray staging files untouched this long, left by a process that died mid-write, are removed by upkeep. Must exceed the longest object upload a worker makes.", durSetting(func(c *Config) *time.Duration { return &c.OrphanAge }, time.Second, 30*24*time.Hour)},
 	{"BATON_TRUSTED_PROXIES", "", "Comma-separated IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: none.", func(c *Config, v string) error {
 		c.TrustedProxies = nil
 		for _, p := range strings.Split(v, ",") {
@@ -255,6 +278,18 @@ var settings = []setting{
 			return nil
 		}
 		return durSetting(func(c *Config) *time.Duration { return &c.FFmpegTimeout }, time.Second, 100*time.Hour)(c, v)
+	}},
+	{"BATON_METRICS_TOKEN", "", "If set, /metrics (Prometheus text format) answers on the public listener to requests with Authorization: Bearer and this token. Empty: no /metrics there.", strSetting(func(c *Config) *string { return &c.MetricsToken })},
+	{"BATON_METRICS_ADDR", "", "If set, a second listener on this host:port serves /metrics without a token, for a scraper on a private network (also how `baton worker` is scraped). Empty: none.", func(c *Config, v string) error {
+		if v == "" {
+			c.MetricsAddr = ""
+			return nil
+		}
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("must be host:port, e.g. 127.0.0.1:9090")
+		}
+		c.MetricsAddr = v
+		return nil
 	}},
 	{"BATON_LOG_FORMAT", "text", "Log format: text or json.", enumSetting(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
 	{"BATON_LOG_LEVEL", "info", "Log level: debug, info, warn or error.", enumSetting(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
@@ -369,6 +404,32 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 func lookup(getenv func(string) string, key string) (string, bool) {
 	v := getenv(key)
 	return v, v != ""
+}
+
+// Postgres reports whether the metadata database is Postgres.
+func (c Config) Postgres() bool {
+	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
+}
+
+// DatabaseTarget is what gormstore.OpenURL opens: the Postgres URL, or the
+// SQLite file.
+func (c Config) DatabaseTarget() string {
+	if c.Postgres() {
+		return c.DatabaseURL
+	}
+	return c.DatabasePath()
+}
+
+// internalURL is the base URL other processes use to reach this one.
+func (c Config) internalURL(listenAddr string) string {
+	if c.InternalURL != "" {
+		return c.InternalURL
+	}
+	host, port, _ := net.SplitHostPort(listenAddr)
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host, _ = os.Hostname()
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // DatabasePath is the SQLite file to open.

@@ -386,6 +386,9 @@ func describeJobs(jobs []media.Job) string {
 // fails with a clear reason; a later HEAD or PATCH gets 410 "expired". An
 // upload that is still moving is left alone and finishes.
 func TestStaleUploadsExpire(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "rec.webm")
 	mediatest.MustWebM(t, rec, 3, "320x240")
@@ -476,6 +479,9 @@ func TestStaleUploadsExpire(t *testing.T) {
 // When the store is back, the client's retried HEAD hands the upload off,
 // and both videos end ready with exactly their outputs.
 func TestObjectStoreOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	dir := t.TempDir()
 	clip := filepath.Join(dir, "clip.mp4")
 	mediatest.MustMP4(t, clip, 1, "160x120")
@@ -630,6 +636,9 @@ func resizeTmpfs(tb testing.TB, dir, size string) {
 // once space is back the upload resumes and the video ends ready. A job
 // that runs out of scratch space waits without using up its attempts.
 func TestDiskFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	src := filepath.Join(t.TempDir(), "clip.mp4")
 	mediatest.MustMP4(t, src, 2, "640x360", "-qp", "10")
 	data := mustRead(t, src)
@@ -750,6 +759,9 @@ func TestDiskFull(t *testing.T) {
 // chunk it had written the second), the client resumes from there, and the
 // stored original is byte-identical to the source, in exactly one video.
 func TestUploadSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	bin := buildBaton(t)
 	src := filepath.Join(t.TempDir(), "rec.webm")
 	mediatest.MustWebM(t, src, 4, "320x240")

@@ -27,6 +27,9 @@ import (
 // waiting for its retry), and the server leaves no goroutines, processes or
 // zombies once closed.
 func TestFFmpegMisbehaves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	src := filepath.Join(t.TempDir(), "clip.mp4")
 	mediatest.MustMP4(t, src, 1, "160x120")
 	data := mustRead(t, src)
@@ -195,6 +198,9 @@ func mustCopyProgram(tb testing.TB, program, to string) {
 // by a follow-up job. If ffmpeg fails that job, the video must stay ready
 // with the MP4 it has: an optimisation must never fail a working video.
 func TestFaststartFailureKeepsVideo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	src := filepath.Join(t.TempDir(), "rec.webm")
 	mediatest.MustWebM(t, src, 2, "320x240")
 	data := mustRead(t, src)

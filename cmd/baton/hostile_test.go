@@ -163,12 +163,13 @@ func TestHostileUploads(t *testing.T) {
 		// within bounds how long the final PATCH may take (refusals) or
 		// processing (the rest).
 		within time.Duration
+		gone   bool // the refusal removes the video
 		check  func(t *testing.T, s *testServer, v apiVideo)
 	}{
-		{name: "HLS playlist", data: []byte(playlist), want: refused, codes: []string{media.EUNSUPPORTED}, within: 2 * time.Second},
+		{name: "HLS playlist", data: []byte(playlist), want: refused, gone: true, codes: []string{media.EUNSUPPORTED}, within: 2 * time.Second},
 		{name: "HLS playlist behind Matroska magic", data: cat(ebml, []byte(playlist)), want: refused, codes: []string{media.EINVALID, media.EUNSUPPORTED}, within: 5 * time.Second},
 		{name: "HLS playlist behind an ftyp box", data: cat(ftyp, []byte(playlist)), want: refused, codes: []string{media.EINVALID, media.EUNSUPPORTED}, within: 5 * time.Second},
-		{name: "ffconcat script", data: []byte(concat), want: refused, codes: []string{media.EUNSUPPORTED}, within: 2 * time.Second},
+		{name: "ffconcat script", data: []byte(concat), want: refused, gone: true, codes: []string{media.EUNSUPPORTED}, within: 2 * time.Second},
 		{name: "ffconcat script behind Matroska magic", data: cat(ebml, []byte(concat)), want: refused, codes: []string{media.EINVALID, media.EUNSUPPORTED}, within: 5 * time.Second},
 		{name: "MP4 with its track in a sibling file", data: drefSibling, want: settles, codes: []string{media.EINVALID, media.EUNSUPPORTED}, within: 30 * time.Second},
 		{name: "MP4 with its track in the parent directory", data: drefParent, want: settles, codes: []string{media.EINVALID, media.EUNSUPPORTED}, within: 30 * time.Second},
@@ -256,9 +257,16 @@ func TestHostileUploads(t *testing.T) {
 				if handoff > tt.within {
 					t.Fatalf("refusal took %v, want under %v", handoff, tt.within)
 				}
-				s.do(t, "GET", "/api/videos/"+v.ID, nil, &got)
-				if got.Status != "failed" || got.ErrorCode != e.Error.Code {
-					t.Fatalf("video = %s %q, want failed with the refusal", got.Status, got.ErrorCode)
+				if tt.gone {
+					// Not a video at all: no video (and no library card) is kept.
+					if resp := s.do(t, "GET", "/api/videos/"+v.ID, nil, nil); resp.StatusCode != http.StatusNotFound {
+						t.Fatalf("GET refused video = %s, want 404 (removed)", resp.Status)
+					}
+				} else {
+					s.do(t, "GET", "/api/videos/"+v.ID, nil, &got)
+					if got.Status != "failed" || got.ErrorCode != e.Error.Code {
+						t.Fatalf("video = %s %q, want failed with the refusal", got.Status, got.ErrorCode)
+					}
 				}
 				if keys := s.objectKeys(t, media.VideoPrefix(v.ID)); len(keys) != 0 {
 					t.Fatalf("objects stored for refused input: %v", keys)

@@ -322,6 +322,9 @@ func (s *testServer) mustReadyVideo(tb testing.TB, title string) commentedVideo 
 // stays far below the bytes uploaded, which it could not if any layer held
 // an upload (or a chunk of every upload at once) in memory.
 func TestLoadUploadsAndComments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test: skipped with -short")
+	}
 	const (
 		uploads    = 6
 		seconds    = 12

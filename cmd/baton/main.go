@@ -32,6 +32,7 @@ import (
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/diskstore"
 	"github.com/baton-video/baton/media/gormstore"
+	"github.com/baton-video/baton/media/prommetrics"
 	"github.com/baton-video/baton/media/s3store"
 	"github.com/baton-video/baton/transcode"
 )
@@ -157,8 +158,9 @@ type Main struct {
 	Pool    *media.Pool
 	// Comments holds the comment rules and their live hub.
 	Comments *media.Comments
-	// RateLimits bounds comment and reaction writes; the zero value is the
-	// defaults. Tests tighten them, benchmarks disable them.
+	// RateLimits bounds comment, reaction and video-creation writes; the
+	// zero value is the defaults. Tests tighten them, benchmarks disable
+	// them.
 	RateLimits api.RateLimits
 	// Accounts signs people in; AuthLimits bounds password guessing (zero:
 	// the defaults) and Hasher hashes passwords (zero: argon2id's
@@ -180,11 +182,23 @@ type Main struct {
 	AskPoll  time.Duration
 	Clock    media.Clock
 
-	ln      net.Listener
-	http    *http.Server
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	started time.Time
+	// lock is the data dir's, held by `baton serve` (see lockDataDir);
+	// scratch is this process's temp space under BATON_DATA_DIR/tmp.
+	lock    *media.ProcessLock
+	scratch *media.Scratch
+
+	// Metrics are the process's Prometheus metrics (nil: off);
+	// MetricsAddr is where the private metrics listener listens.
+	Metrics     *prommetrics.Metrics
+	MetricsAddr string
+
+	ln          net.Listener
+	unlockDB    func()
+	metricsHTTP *http.Server
+	http        *http.Server
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	started     time.Time
 }
 
 // NewMain returns an unopened Main.
@@ -207,6 +221,20 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("BATON_DATA_DIR: %w", err)
 	}
+	if !m.WorkerOnly {
+		if m.lock, err = lockDataDir(filepath.Join(cfg.DataDir, "locks")); err != nil {
+			return err
+		}
+	}
+	// Every process gets its own scratch and removes only scratch whose
+	// process is gone, so a `baton worker` beside `baton serve` (or a
+	// second one started by mistake) never pulls files from a running job.
+	if m.scratch, err = media.OpenScratch(filepath.Join(cfg.DataDir, "tmp"), filepath.Join(cfg.DataDir, "locks")); err != nil {
+		return fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	if n := m.scratch.Sweep(cfg.OrphanAge); n > 0 {
+		m.Log.Info("removed scratch of stopped processes", "scratch_dirs", n)
+	}
 	tc, err := transcode.New(transcode.Config{
 		FFmpegPath: cfg.FFmpeg, FFprobePath: cfg.FFprobe,
 		MaxPixels: cfg.MaxPixels, MaxDuration: cfg.MaxDuration, ProcessTimeout: cfg.FFmpegTimeout,
@@ -215,18 +243,26 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.DB, err = gormstore.Open(ctx, cfg.DatabasePath(), m.Log)
-	if err != nil {
+	if err := m.openDatabase(ctx); err != nil {
 		return err
 	}
+	m.setupMetrics()
+	// presigner serves media by redirect, when the store is S3 with a
+	// public URL viewers can reach.
+	var presigner media.Presigner
 	if cfg.S3Endpoint != "" {
-		m.Blobs, err = s3store.New(ctx, s3store.Config{
+		var st *s3store.Store
+		st, err = s3store.New(ctx, s3store.Config{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
 			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseTLS: cfg.S3UseTLS,
 			PathStyle: cfg.S3PathStyle, PublicURL: cfg.S3PublicURL,
 		})
 		if err != nil {
 			return fmt.Errorf("object storage (BATON_S3_*): %w", err)
+		}
+		m.Blobs = st
+		if cfg.S3PublicURL != "" {
+			presigner = st
 		}
 	} else {
 		m.Blobs, err = diskstore.New(filepath.Join(cfg.DataDir, "objects"))
@@ -235,16 +271,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}
 	m.Service = &media.Service{
-		Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs, Transcoder: tc,
-		Events: media.NewBroker(), Log: m.Log,
+		Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs, Transcoder: m.timed(tc),
+		Events: media.NewBroker(), Log: m.Log, Scratch: m.scratch,
 	}
-	if lt, ok := any(tc).(media.LiveTranscoder); ok && !m.WorkerOnly {
-		liveTmp := filepath.Join(cfg.DataDir, "tmp")
-		if err := os.MkdirAll(liveTmp, 0o750); err != nil {
-			return fmt.Errorf("BATON_DATA_DIR: %w", err)
-		}
-		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: liveTmp, Log: m.Log}
-		m.Service.Live.CleanTemp()
+	// Other processes' changes reach this process's live pages (Postgres).
+	m.DB.OnVideoChange(m.Service.Events.Publish)
+	if lt, ok := m.Service.Transcoder.(media.LiveTranscoder); ok && !m.WorkerOnly {
+		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: m.scratch.Dir(), Log: m.Log}
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
@@ -255,30 +288,28 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.openAsks() // asks.go
 
 	if cfg.Workers > 0 {
-		tmp := filepath.Join(cfg.DataDir, "tmp")
-		if err := os.MkdirAll(tmp, 0o750); err != nil {
-			return fmt.Errorf("BATON_DATA_DIR: %w", err)
-		}
 		m.Pool = media.NewPool(m.Service, media.WorkerConfig{
-			Workers: cfg.Workers, Lease: cfg.JobLease, BackoffBase: cfg.JobBackoff, TempDir: tmp,
+			Workers: cfg.Workers, Lease: cfg.JobLease, BackoffBase: cfg.JobBackoff, TempDir: m.scratch.Dir(),
 		})
 		m.Service.Wake = m.Pool.Wake
+		m.DB.OnNotice("j", func(string) { m.Pool.Wake() })
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
 			m.Pool.Run(runCtx)
 		}()
 	}
+	if err := m.serveMetrics(runCtx); err != nil {
+		return err
+	}
+	m.startSingletons(runCtx)
 	if m.WorkerOnly {
 		m.runNotify(runCtx)
 		m.runAsks(runCtx)
+		m.Log.Info("baton worker started", "workers", cfg.Workers, "storage", storageName(cfg), "version", version)
 		return nil
 	}
 
-	presign := time.Duration(0)
-	if cfg.S3PublicURL != "" {
-		presign = cfg.PresignTTL
-	}
 	m.Comments = media.NewComments(m.DB, m.DB, m.Service.Events)
 	m.Comments.Notify = m.Notify
 	m.Accounts = m.newAccounts()
@@ -286,8 +317,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Accounts: m.Accounts, AuthLimits: m.AuthLimits, Notify: m.Notify, Asks: m.Asks, Receipts: m.Receipts, Checkins: m.Checkins,
 		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
-		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, PresignTTL: presign,
-		UploadExpiry: cfg.UploadExpiry, MaxRecording: cfg.MaxRecording, Log: m.Log,
+		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, Presigner: presigner, PresignTTL: cfg.PresignTTL,
+		UploadExpiry: cfg.UploadExpiry, OrphanAge: cfg.OrphanAge, MaxRecording: cfg.MaxRecording, Log: m.Log,
+		UploadOwners: m.uploadOwners(),
+		Metrics:      m.apiMetrics(), MetricsToken: cfg.MetricsToken,
 	})
 	if err != nil {
 		return err
@@ -305,6 +338,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.runNotify(runCtx)
 	m.runAsks(runCtx)
+	if cfg.Postgres() {
+		m.Server.SetInternalURL(cfg.internalURL(m.ln.Addr().String()))
+	}
 	m.http = &http.Server{
 		Handler: m.Server.Handler(),
 		// Slowloris protection; bodies (uploads) have tusd's own timeouts.
@@ -344,6 +380,9 @@ func (m *Main) Close() error {
 		errs = append(errs, m.http.Shutdown(ctx))
 		cancel()
 	}
+	if m.metricsHTTP != nil {
+		errs = append(errs, m.metricsHTTP.Close())
+	}
 	if m.cancel != nil {
 		m.cancel()
 	}
@@ -355,5 +394,33 @@ func (m *Main) Close() error {
 		errs = append(errs, m.DB.Close())
 		m.DB = nil
 	}
+	if m.unlockDB != nil {
+		m.unlockDB()
+		m.unlockDB = nil
+	}
+	errs = append(errs, m.scratch.Close())
+	m.scratch = nil
+	// Last: the data dir is free once nothing of ours uses it.
+	errs = append(errs, m.lock.Release())
+	m.lock = nil
 	return errors.Join(errs...)
+}
+
+// lockDataDir takes the data dir's lock for `baton serve`: one server per
+// data dir, because an upload's staged bytes, its live session and the
+// SQLite writer belong to one process. A second one is refused with a
+// message naming the holder. (`baton worker` takes no lock: it shares only
+// the database and the object store, and keeps to its own scratch.)
+func lockDataDir(locks string) (*media.ProcessLock, error) {
+	if err := os.MkdirAll(locks, 0o750); err != nil {
+		return nil, fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	l, err := media.LockFile(filepath.Join(locks, "serve.lock"))
+	if media.ErrorCode(err) == media.ECONFLICT {
+		return nil, fmt.Errorf("BATON_DATA_DIR %s is in use by another baton serve: %s. Stop that one first, or give this one its own BATON_DATA_DIR", filepath.Dir(locks), media.ErrorMessage(err))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("BATON_DATA_DIR: %w", err)
+	}
+	return l, nil
 }

@@ -47,6 +47,7 @@ func testConfig(tb testing.TB, dataDir string, fn func(*Config)) Config {
 	c.DataDir = dataDir
 	c.Workers = 1
 	c.JobLease = 3 * time.Second
+	c.DatabaseURL = testDatabaseURL(tb)
 	if fn != nil {
 		fn(&c)
 	}
@@ -79,12 +80,7 @@ func testLogger(tb testing.TB) *slogLogger { return newTestLogger(tb) }
 
 func requireFFmpeg(tb testing.TB) {
 	tb.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("ffmpeg is not installed (make test installs it)")
-		}
-		tb.Skip("ffmpeg not installed; run make test")
-	}
+	mediatest.RequireFFmpeg(tb)
 }
 
 type probeResult struct {

@@ -23,6 +23,9 @@ import (
 // survives, and after a restart on the same data the video ends ready once,
 // with exactly its outputs.
 func TestProcessingResumesAfterStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	// An MP4 whose video must be re-encoded: a processing job takes it
 	// (recordings are converted while they upload), and long enough to be
 	// caught in ffmpeg.
@@ -61,6 +64,9 @@ func TestProcessingResumesAfterStop(t *testing.T) {
 // video ends ready once; the killed process's ffmpeg dies with it and its
 // scratch files are cleaned up.
 func TestProcessingResumesAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	bin := buildBaton(t)
 	// An MP4 whose video must be re-encoded: a processing job takes it
 	// (recordings are converted while they upload), and long enough to be

@@ -19,6 +19,9 @@ import (
 // spending an attempt; every ffmpeg stops; the process exits 0 promptly,
 // leaving no scratch files. Restarted, both videos end ready.
 func TestGracefulShutdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	bin := buildBaton(t)
 	dir := t.TempDir()
 	clip := filepath.Join(dir, "clip.mp4")

@@ -24,6 +24,9 @@ import (
 // file is always exactly a prefix of the source, and the stored original
 // equals the source byte for byte.
 func TestConflictingUploadRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	src := filepath.Join(t.TempDir(), "rec.webm")
 	mediatest.MustWebM(t, src, 3, "320x240")
 	data := mustRead(t, src)

@@ -470,7 +470,7 @@ func (s *Store) pruneDirs(dir string) {
 
 // path validates key and returns its file.
 func (s *Store) path(key string) (string, error) {
-	if err := checkKey(key); err != nil {
+	if err := media.CheckKey(key); err != nil {
 		return "", err
 	}
 	return filepath.Join(s.root, filepath.FromSlash(key)), nil
@@ -483,32 +483,12 @@ func (s *Store) prefixDir(prefix string) (dir, first string, err error) {
 	if prefix != "" {
 		// A trailing slash is fine in a prefix; check the rest as a key.
 		check := strings.TrimSuffix(prefix, "/")
-		if err := checkKey(check); err != nil {
+		if err := media.CheckKey(check); err != nil {
 			return "", "", media.Errorf(media.EINVALID, "Invalid object key prefix.")
 		}
 	}
 	i := strings.LastIndex(prefix, "/")
 	return filepath.Join(s.root, filepath.FromSlash(prefix[:i+1])), prefix[i+1:], nil
-}
-
-// checkKey refuses keys that could escape the root or collide with the
-// store's own files. Keys are built by the server, so a failure here is a
-// bug, but a path is the wrong place to trust that.
-func checkKey(key string) error {
-	bad := key == "" || strings.HasPrefix(key, "/") || strings.ContainsAny(key, "\\\x00")
-	if !bad {
-		for seg := range strings.SplitSeq(key, "/") {
-			// Covers "", ".", ".." and our hidden sidecar and temp names.
-			if seg == "" || strings.HasPrefix(seg, ".") {
-				bad = true
-				break
-			}
-		}
-	}
-	if bad {
-		return media.Errorf(media.EINVALID, "Invalid object key.")
-	}
-	return nil
 }
 
 func sidecarName(name string) string { return "." + name + sidecarSuffix }
@@ -537,7 +517,7 @@ func isMissing(err error) bool {
 // translate turns a full disk into ENOSPACE, which the API shows as 507 and
 // the worker retries later; everything else stays internal.
 func translate(err error) error {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+	if media.IsNoSpace(err) {
 		return media.WrapError(media.ENOSPACE, err, "The server is out of storage space; free some space and try again.")
 	}
 	return err

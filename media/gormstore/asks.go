@@ -228,7 +228,7 @@ func (db *DB) AskActivity(ctx context.Context, a *media.Ask) (map[string]*media.
 		At          int64
 	}
 	if err := db.r.WithContext(ctx).Raw(`SELECT r.id AS recipient_id, MIN(c.created_at) AS at FROM ask_recipients r
-		JOIN comments c ON c.video_id = r.video_id AND c.deleted = 0 AND c.created_at >= ?
+		JOIN comments c ON c.video_id = r.video_id AND c.deleted = FALSE AND c.created_at >= ?
 		 AND (r.user_id != '' AND c.author_user_id = r.user_id OR c.id IN (SELECT comment_id FROM ask_replies WHERE recipient_id = r.id))
 		WHERE r.video_id = ? GROUP BY r.id`, a.CreatedAt.UnixMilli(), a.VideoID).Scan(&replies).Error; err != nil {
 		return nil, fmt.Errorf("gormstore: ask replies: %w", err)

@@ -93,12 +93,12 @@ func appendEvent(tx *gorm.DB, ev *media.CommentEvent) error {
 		return fmt.Errorf("gormstore: encode event: %w", err)
 	}
 	ev.CreatedAt = nowMillis()
-	res, err := execRaw(tx, `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at) VALUES (?, ?, ?, ?, ?)`,
-		ev.VideoID, string(ev.Type), commentID, string(b), millis(ev.CreatedAt))
-	if err != nil {
-		return fmt.Errorf("gormstore: append event: %w", err)
+	if err := lockEventOrder(tx); err != nil {
+		return err
 	}
-	if ev.Seq, err = res.LastInsertId(); err != nil {
+	err = queryRowRaw(tx, `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		ev.VideoID, string(ev.Type), commentID, string(b), millis(ev.CreatedAt)).Scan(&ev.Seq)
+	if err != nil {
 		return fmt.Errorf("gormstore: append event: %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"gorm.io/gorm"
@@ -112,6 +113,11 @@ func (db *DB) commitBatch(batch []*commentOp, publish func(*media.CommentEvent))
 			cp := *v
 			return &cp, nil
 		}
+		// Before any row lock, so that batches of two processes cannot
+		// deadlock on videos and the event order.
+		if err := lockEventOrder(tx); err != nil {
+			return err
+		}
 		for _, op := range batch {
 			if op.err = op.ctx.Err(); op.err != nil {
 				continue
@@ -130,17 +136,38 @@ func (db *DB) commitBatch(batch []*commentOp, publish func(*media.CommentEvent))
 				return fmt.Errorf("gormstore: release savepoint: %w", err)
 			}
 		}
+		var top int64
+		for _, op := range batch {
+			for _, ev := range op.evs {
+				top = max(top, ev.Seq)
+			}
+		}
+		if top > 0 {
+			return notifyTx(tx, db, "c", strconv.FormatInt(top, 10))
+		}
 		return nil
 	})
+	var last int64
 	for _, op := range batch {
 		if err != nil && op.err == nil {
 			op.evs, op.err = nil, fmt.Errorf("gormstore: commit comments: %w", err)
+		}
+		for _, ev := range op.evs {
+			last = max(last, ev.Seq)
+		}
+		if db.feed != nil {
+			// Every process, this one too, publishes from the feed, in
+			// id order (feed.go).
+			continue
 		}
 		if publish != nil {
 			for _, ev := range op.evs {
 				publish(ev)
 			}
 		}
+	}
+	if db.feed != nil && last > 0 {
+		db.feed.waitDelivered(last)
 	}
 }
 
@@ -158,5 +185,8 @@ func runOp(op *commentOp, tx *gorm.DB, video func(string) (*media.Video, error))
 // execRaw runs a statement on tx's connection directly, skipping GORM's
 // statement building on the hot write path.
 func execRaw(tx *gorm.DB, query string, args ...any) (sql.Result, error) {
+	if isPG(tx) {
+		query = rebind(query)
+	}
 	return tx.Statement.ConnPool.ExecContext(tx.Statement.Context, query, args...)
 }

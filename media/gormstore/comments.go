@@ -269,7 +269,7 @@ func (db *DB) DeleteComment(ctx context.Context, id string, check func(*media.Vi
 // Threads returns a page of threads with their replies, in one snapshot.
 func (db *DB) Threads(ctx context.Context, videoID string, opt media.ThreadOptions) (*media.ThreadPage, error) {
 	page := &media.ThreadPage{}
-	err := db.r.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.readTx(ctx, func(tx *gorm.DB) error {
 		q := tx.Where("video_id = ? AND parent_id IS NULL", videoID)
 		rows, more, err := keysetPage[commentRow](q, opt.AfterTimeMs, opt.AfterID, opt.Limit)
 		if err != nil {
@@ -297,7 +297,7 @@ func (db *DB) Threads(ctx context.Context, videoID string, opt media.ThreadOptio
 				}
 			}
 		}
-		if err := tx.Raw(`SELECT COUNT(*) FROM comments WHERE video_id = ? AND deleted = 0`, videoID).Scan(&page.Count).Error; err != nil {
+		if err := tx.Raw(`SELECT COUNT(*) FROM comments WHERE video_id = ? AND deleted = FALSE`, videoID).Scan(&page.Count).Error; err != nil {
 			return fmt.Errorf("gormstore: count comments: %w", err)
 		}
 		if page.Counts, err = reactionCounts(tx, videoID); err != nil {

@@ -1,8 +1,15 @@
-// Package gormstore keeps Baton's metadata (videos, jobs) in a SQL database
-// through GORM. The embedded default is one SQLite file in WAL mode with a
-// single writer connection and immediate transactions, so writers queue on
-// Go's connection pool instead of failing with SQLITE_BUSY, while a separate
-// pool of read connections serves lookups concurrently.
+// Package gormstore keeps Baton's metadata (videos, jobs, comments,
+// accounts) in a SQL database through GORM. The embedded default is one
+// SQLite file in WAL mode with a single writer connection and immediate
+// transactions, so writers queue on Go's connection pool instead of failing
+// with SQLITE_BUSY, while a separate pool of read connections serves lookups
+// concurrently.
+//
+// Scaled out, the same schema lives in Postgres (pgx), shared by several
+// processes: jobs are claimed with FOR UPDATE SKIP LOCKED, periodic work
+// claims its tick in a row, and committed changes are announced to every
+// process with NOTIFY (ids only; see feed.go), so each can serve its own
+// live streams and drop its caches.
 package gormstore
 
 import (
@@ -13,6 +20,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/driver/sqlite"
@@ -24,12 +33,36 @@ import (
 
 // DB is an open metadata database.
 type DB struct {
-	w   *gorm.DB // the only connection that writes
-	r   *gorm.DB // read-only connections
+	w   *gorm.DB // the only connection that writes (SQLite); the pool (Postgres)
+	r   *gorm.DB // read-only connections (SQLite); the same pool as w (Postgres)
 	log *slog.Logger
+	pg  bool
+	// feed relays committed changes between processes (Postgres only).
+	feed *feed
+	// local holds OnNotice handlers on SQLite, where Notify stays in the
+	// process.
+	localMu sync.Mutex
+	local   map[string][]func(string)
 	// comments commits comment writes in batches (comments.go).
 	comments commentQueue
 }
+
+// OpenURL opens the database a BATON_DATABASE_URL names: postgres:// or
+// postgresql:// for Postgres, sqlite:///path or a plain path for SQLite.
+func OpenURL(ctx context.Context, dbURL string, log *slog.Logger) (*DB, error) {
+	if IsPostgresURL(dbURL) {
+		return OpenPostgres(ctx, dbURL, log)
+	}
+	return Open(ctx, strings.TrimPrefix(dbURL, "sqlite://"), log)
+}
+
+// IsPostgresURL reports whether u names a Postgres database.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// Dialect is "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.w.Dialector.Name() }
 
 // Open opens (creating if needed) the SQLite database at path and runs the
 // schema migrations.
@@ -93,10 +126,17 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	return &DB{w: w, r: r, log: log}, nil
 }
 
-// Close closes every connection.
+// Close stops the change feed and closes every connection.
 func (db *DB) Close() error {
 	var errs []error
-	for _, g := range []*gorm.DB{db.r, db.w} {
+	if db.feed != nil {
+		db.feed.close()
+	}
+	pools := []*gorm.DB{db.r, db.w}
+	if db.r == db.w {
+		pools = pools[1:]
+	}
+	for _, g := range pools {
 		if s, err := g.DB(); err == nil {
 			errs = append(errs, s.Close())
 		}
@@ -115,6 +155,22 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // migrations are applied in order, once each, and never edited after they
 // have shipped: add a new one instead.
+//
+// One list serves SQLite and Postgres. Write each migration in SQLite's
+// words below, which pgMigration (dialect.go) translates mechanically:
+//   - numbers and times (unix ms) INTEGER (BIGINT on Postgres), fractions
+//     REAL, text TEXT, bytes BLOB;
+//   - Go bool fields BOOLEAN NOT NULL DEFAULT FALSE (or TRUE), and compare
+//     them with = TRUE / = FALSE in queries, never = 1 / = 0;
+//   - an id counter INTEGER PRIMARY KEY AUTOINCREMENT (read it back with
+//     RETURNING id, not LastInsertId);
+//   - upserts as INSERT ... ON CONFLICT(cols) DO NOTHING / DO UPDATE, never
+//     INSERT OR IGNORE / OR REPLACE; no PRAGMA, strftime, datetime(), GLOB
+//     (pgMigration refuses them by name).
+//
+// Where a statement truly cannot be shared, make the entry
+// pgVariant(sqliteSQL, postgresSQL). The suites in gormstore_test run every
+// migration on both databases.
 var migrations = []string{
 	// 1: videos and jobs.
 	`CREATE TABLE videos (
@@ -265,7 +321,20 @@ var migrations = []string{
 	CREATE INDEX videos_owner ON videos(owner_id, id);`,
 	// The short description the owner writes under the title on the watch page.
 	`ALTER TABLE videos ADD COLUMN description TEXT NOT NULL DEFAULT '';`,
-	// 8: notifications: each member's settings and inbox, the email outbox
+	// 8: scale-out. ticks: which process runs each period of periodic work
+	// (ClaimTick); upload_owners: which API process holds an upload's
+	// staging, so others forward its requests there.
+	`CREATE TABLE ticks (
+		name TEXT PRIMARY KEY,
+		next_at INTEGER NOT NULL,
+		last_at INTEGER NOT NULL
+	);
+	CREATE TABLE upload_owners (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		addr TEXT NOT NULL,
+		updated_at INTEGER NOT NULL
+	);`,
+	// 9: notifications: each member's settings and inbox, the email outbox
 	// (one row per item; a sender joins a recipient's due rows into one
 	// message) and its attempts, follows (thread_id '' = the whole video;
 	// following 0 = explicitly stopped, which automatic follows respect),
@@ -390,7 +459,7 @@ var migrations = []string{
 		next_retry INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);`,
-	// 9: asks, their recipients' personal links and acknowledgements, the
+	// 10: asks, their recipients' personal links and acknowledgements, the
 	// members who are away, and watch receipts (asks.go, receipts.go).
 	`ALTER TABLE email_outbox ADD COLUMN link TEXT NOT NULL DEFAULT '';
 	CREATE TABLE asks (
@@ -431,12 +500,12 @@ var migrations = []string{
 		user_id TEXT NOT NULL DEFAULT '',
 		recipient_id TEXT NOT NULL DEFAULT '',
 		ranges TEXT NOT NULL DEFAULT '[]',
-		counted INTEGER NOT NULL DEFAULT 0,
+		counted BOOLEAN NOT NULL DEFAULT FALSE,
 		created_at INTEGER NOT NULL,
 		updated_at INTEGER NOT NULL
 	);
 	CREATE INDEX view_receipts_video ON view_receipts(video_id, created_at);`,
-	// 10: recurring check-ins, their posts per round (a date), and the
+	// 11: recurring check-ins, their posts per round (a date), and the
 	// prompts, reminders and round summaries already planned (checkins.go).
 	`CREATE TABLE checkins (
 		id TEXT PRIMARY KEY,
@@ -470,9 +539,36 @@ var migrations = []string{
 	);`,
 }
 
+// pgVariant is a migration whose Postgres text is written out because
+// translating the SQLite text would be wrong.
+func pgVariant(sqlite, postgres string) string { return sqlite + pgVariantSep + postgres }
+
+const pgVariantSep = "\n-- postgres:\n"
+
+// migrationSQL is migration v's text for g's dialect.
+func migrationSQL(g *gorm.DB, v int) (string, error) {
+	stmt := migrations[v-1]
+	lite, pgText, split := strings.Cut(stmt, pgVariantSep)
+	if !isPG(g) {
+		return lite, nil
+	}
+	if split {
+		return pgText, nil
+	}
+	return pgMigration(v, stmt)
+}
+
 func migrate(ctx context.Context, db *gorm.DB) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`).Error; err != nil {
+		if isPG(tx) {
+			// Processes starting together take turns; the second finds the
+			// work done. Postgres DDL is transactional, so a failed
+			// migration leaves nothing behind.
+			if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, lockMigrate).Error; err != nil {
+				return fmt.Errorf("gormstore: lock migrations: %w", err)
+			}
+		}
+		if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`).Error; err != nil {
 			return fmt.Errorf("gormstore: migrations table: %w", err)
 		}
 		var have int
@@ -483,7 +579,11 @@ func migrate(ctx context.Context, db *gorm.DB) error {
 			return fmt.Errorf("gormstore: database schema version %d is newer than this binary (%d); upgrade Baton", have, len(migrations))
 		}
 		for v := have + 1; v <= len(migrations); v++ {
-			if err := tx.Exec(migrations[v-1]).Error; err != nil {
+			stmt, err := migrationSQL(tx, v)
+			if err != nil {
+				return err
+			}
+			if err := tx.Exec(stmt).Error; err != nil {
 				return fmt.Errorf("gormstore: migration %d: %w", v, err)
 			}
 			if err := tx.Exec(`INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, v, time.Now().UnixMilli()).Error; err != nil {

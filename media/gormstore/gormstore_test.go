@@ -11,12 +11,14 @@ import (
 	"github.com/baton-video/baton/media/gormstore"
 )
 
+// MustOpen opens a fresh database of the dialect under test (see
+// dialects_test.go); the same non-empty path opens the same database again.
 func MustOpen(tb testing.TB, path string) *gormstore.DB {
 	tb.Helper()
 	if path == "" {
 		path = filepath.Join(tb.TempDir(), "baton.db")
 	}
-	db, err := gormstore.Open(context.Background(), path, nil)
+	db, err := gormstore.OpenURL(context.Background(), dialectURL(tb, path), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

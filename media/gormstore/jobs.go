@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/baton-video/baton/media"
 )
@@ -61,11 +62,20 @@ func insertJob(tx *gorm.DB, kind media.JobKind, videoID string, now time.Time) e
 // (or two processes) can never claim the same job.
 func (db *DB) ClaimJob(ctx context.Context, owner string, lease time.Duration) (*media.Job, error) {
 	now := time.Now()
+	// On Postgres, two claimers running the subquery at once would pick the
+	// same row and the second UPDATE would take it again after the first
+	// commits (the subquery is not re-evaluated); SKIP LOCKED makes the
+	// second pick the next job instead, and the outer state check is a
+	// second guard. SQLite has one writer and no FOR UPDATE.
+	lock := ""
+	if db.pg {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
 	var rows []jobRow
 	err := db.w.WithContext(ctx).Raw(`UPDATE jobs SET state = ?, lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-		WHERE id = (SELECT id FROM jobs WHERE state = ? AND run_at <= ? ORDER BY run_at, id LIMIT 1)
+		WHERE state = ? AND id = (SELECT id FROM jobs WHERE state = ? AND run_at <= ? ORDER BY run_at, id LIMIT 1`+lock+`)
 		RETURNING *`,
-		jobRunning, owner, now.Add(lease).UnixMilli(), now.UnixMilli(), jobQueued, now.UnixMilli()).Scan(&rows).Error
+		jobRunning, owner, now.Add(lease).UnixMilli(), now.UnixMilli(), jobQueued, jobQueued, now.UnixMilli()).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: claim job: %w", err)
 	}
@@ -109,6 +119,12 @@ func (db *DB) FailJob(ctx context.Context, job *media.Job, fn func(*media.Video)
 
 func (db *DB) finishJob(ctx context.Context, job *media.Job, fn func(*media.Video) error) error {
 	return db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The video first, then the job: UpdateVideo locks in that order
+		// too (on Postgres), so the two cannot deadlock.
+		v, err := db.findVideo(ctx, tx, "id = ?", job.VideoID)
+		if err != nil {
+			return err
+		}
 		res := tx.Where("id = ? AND state = ? AND lease_owner = ?", job.ID, jobRunning, job.LeaseOwner).Delete(&jobRow{})
 		if res.Error != nil {
 			return fmt.Errorf("gormstore: finish job: %w", res.Error)
@@ -116,14 +132,10 @@ func (db *DB) finishJob(ctx context.Context, job *media.Job, fn func(*media.Vide
 		if res.RowsAffected == 0 {
 			return errLeaseLost
 		}
-		v, err := db.findVideo(ctx, tx, "id = ?", job.VideoID)
-		if err != nil {
-			return err
-		}
 		if err := fn(v); err != nil {
 			return err
 		}
-		return saveVideo(tx, v)
+		return db.saveVideo(tx, v)
 	})
 }
 
@@ -150,7 +162,10 @@ func (db *DB) ReapJobs(ctx context.Context, now time.Time, reason string) ([]str
 	var changed []string
 	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var expired []jobRow
-		if err := tx.Where("state = ? AND lease_until < ?", jobRunning, now.UnixMilli()).Find(&expired).Error; err != nil {
+		// SKIP LOCKED (Postgres): a job another reaper or its worker is
+		// finishing right now is left to them.
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}).
+			Where("state = ? AND lease_until < ?", jobRunning, now.UnixMilli()).Find(&expired).Error; err != nil {
 			return fmt.Errorf("gormstore: find expired jobs: %w", err)
 		}
 		for _, j := range expired {
@@ -171,7 +186,7 @@ func (db *DB) ReapJobs(ctx context.Context, now time.Time, reason string) ([]str
 					return err
 				}
 				v.Status, v.ErrorCode, v.Error = media.StatusFailed, media.EINTERNAL, reason
-				if err := saveVideo(tx, v); err != nil {
+				if err := db.saveVideo(tx, v); err != nil {
 					return err
 				}
 			} else {
@@ -188,6 +203,17 @@ func (db *DB) ReapJobs(ctx context.Context, now time.Time, reason string) ([]str
 		return nil
 	})
 	return changed, err
+}
+
+// StrandedVideos returns the processing videos that have no job.
+func (db *DB) StrandedVideos(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := db.r.WithContext(ctx).Raw(`SELECT id FROM videos WHERE status = ?
+		AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.video_id = videos.id)`, string(media.StatusProcessing)).Scan(&ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: stranded videos: %w", err)
+	}
+	return ids, nil
 }
 
 // Jobs lists the queued and running jobs, oldest first, for tests and

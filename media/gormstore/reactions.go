@@ -123,7 +123,7 @@ func (db *DB) RemoveReaction(ctx context.Context, id string, check func(*media.V
 // Reactions returns a page of the video's reactions and its counts.
 func (db *DB) Reactions(ctx context.Context, videoID string, opt media.ReactionOptions) (*media.ReactionPage, error) {
 	page := &media.ReactionPage{}
-	err := db.r.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.readTx(ctx, func(tx *gorm.DB) error {
 		rows, more, err := keysetPage[reactionRow](tx.Where("video_id = ?", videoID), opt.AfterTimeMs, opt.AfterID, opt.Limit)
 		if err != nil {
 			return fmt.Errorf("gormstore: list reactions: %w", err)

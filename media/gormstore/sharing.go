@@ -55,10 +55,11 @@ func (c SharingColumns) apply(v *media.Video) {
 func libraryFilter(q *gorm.DB, opt media.ListOptions) *gorm.DB {
 	q = q.Table("videos").
 		Select("videos.*, COALESCE(users.name, '') AS owner_name, " +
-			"(SELECT COUNT(*) FROM comments WHERE comments.video_id = videos.id AND comments.deleted = 0) AS comment_count").
+			"(SELECT COUNT(*) FROM comments WHERE comments.video_id = videos.id AND comments.deleted = FALSE) AS comment_count").
 		Joins("LEFT JOIN users ON users.id = videos.owner_id")
 	if opt.Query != "" {
-		q = q.Where("videos.title LIKE ? ESCAPE '\\'", "%"+escapeLike(opt.Query)+"%")
+		// LOWER on both sides: SQLite's LIKE ignores case, Postgres's does not.
+		q = q.Where("LOWER(videos.title) LIKE LOWER(?) ESCAPE '\\'", "%"+escapeLike(opt.Query)+"%")
 	}
 	if opt.Viewer == "" {
 		return q

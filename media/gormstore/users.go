@@ -411,9 +411,10 @@ func (db *DB) DeleteInvite(ctx context.Context, id string) error {
 }
 
 // ServerKey returns the named secret, creating it the first time. INSERT
-// OR IGNORE then SELECT makes every process agree on the first one written.
+// ... DO NOTHING then SELECT makes every process agree on the first one
+// written.
 func (db *DB) ServerKey(ctx context.Context, name string, make func() []byte) ([]byte, error) {
-	err := db.w.WithContext(ctx).Exec(`INSERT OR IGNORE INTO server_keys(name, value, created_at) VALUES (?, ?, ?)`,
+	err := db.w.WithContext(ctx).Exec(`INSERT INTO server_keys(name, value, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING`,
 		name, base64.StdEncoding.EncodeToString(make()), time.Now().UnixMilli()).Error
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: create server key: %w", err)

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/baton-video/baton/media"
 )
@@ -106,6 +106,12 @@ func (db *DB) VideoBySlug(ctx context.Context, slug string) (*media.Video, error
 
 func (db *DB) findVideo(ctx context.Context, g *gorm.DB, where string, arg any) (*media.Video, error) {
 	var row videoRow
+	if g != db.r {
+		// Inside a write transaction: on Postgres, lock the row, so two
+		// processes' read-modify-writes cannot lose one another's change
+		// (SQLite's single writer already serialises them).
+		g = g.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
 	err := g.WithContext(ctx).Where(where, arg).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, media.Errorf(media.ENOTFOUND, "Video not found.")
@@ -147,11 +153,16 @@ func (db *DB) UpdateVideo(ctx context.Context, id string, enqueue media.JobKind,
 		if err := fn(v); err != nil {
 			return err
 		}
-		if err := saveVideo(tx, v); err != nil {
+		if err := db.saveVideo(tx, v); err != nil {
 			return err
 		}
 		if enqueue != "" {
 			if err := insertJob(tx, enqueue, id, time.Now()); err != nil {
+				return err
+			}
+			// Idle workers of other processes look now, not at their next
+			// poll.
+			if err := notifyTx(tx, db, "j", string(enqueue)); err != nil {
 				return err
 			}
 		}
@@ -161,13 +172,14 @@ func (db *DB) UpdateVideo(ctx context.Context, id string, enqueue media.JobKind,
 	return out, err
 }
 
-func saveVideo(tx *gorm.DB, v *media.Video) error {
+func (db *DB) saveVideo(tx *gorm.DB, v *media.Video) error {
 	v.UpdatedAt = time.Now().UTC()
 	row := toRow(v)
 	if err := tx.Model(&videoRow{}).Where("id = ?", v.ID).Select("*").Omit("id", "created_at").Updates(row).Error; err != nil {
 		return fmt.Errorf("gormstore: save video: %w", err)
 	}
-	return nil
+	// Other processes (Postgres) hear of it when tx commits.
+	return notifyTx(tx, db, "v", v.ID)
 }
 
 // DeleteVideo removes the video; its jobs go with it (ON DELETE CASCADE).
@@ -182,6 +194,4 @@ func (db *DB) DeleteVideo(ctx context.Context, id string) error {
 	return nil
 }
 
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
+func isUnique(err error) bool { return isUniqueViolation(err) }

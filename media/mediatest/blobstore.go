@@ -1,14 +1,15 @@
-// Package mediatest holds what tests of Baton's media adapters share: the
-// contract suite every media.BlobStore must pass (TestBlobStore) with its
-// extension for stores that take an object while it is produced
-// (TestStreamingBlobStore), and a real MinIO server to run S3 code against
-// (StartMinIO).
+// Package mediatest holds what Baton's tests share: the contract suite
+// every media.BlobStore must pass (TestBlobStore) with its extension for
+// stores that take an object while it is produced (TestStreamingBlobStore),
+// a real MinIO server to run S3 code against (StartMinIO), and test videos
+// made with real ffmpeg from its synthetic sources (video.go).
 //
 // One suite for every store is the point: the disk store and the S3 store
 // are interchangeable only if they agree on the corner cases (empty objects,
 // unknown sizes, prefix isolation, what a cancelled upload leaves behind),
 // and the cheapest way to keep them agreeing is to run the same assertions
-// against both. It is imported by tests only; nothing in the server links it.
+// against both. It is imported by tests and the bench programs only;
+// nothing in the server links it.
 package mediatest
 
 import (

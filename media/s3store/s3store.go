@@ -238,7 +238,7 @@ func (s *Store) ensureBucket(ctx context.Context, region string) error {
 // parts of Config.PartSize, buffering one part at a time. EUNAVAILABLE when
 // the store stops taking bytes for OpTimeout.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
-	if err := checkKey(key); err != nil {
+	if err := media.CheckKey(key); err != nil {
 		return err
 	}
 	if contentType == "" {
@@ -291,7 +291,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, co
 // closed (a request's context is right; a context cancelled by a deferred
 // call in the function that opened it is not). ENOTFOUND, EUNAVAILABLE.
 func (s *Store) Open(ctx context.Context, key string) (media.Blob, error) {
-	if err := checkKey(key); err != nil {
+	if err := media.CheckKey(key); err != nil {
 		return nil, err
 	}
 	wctx, wd := newWatchdog(ctx, s.opTimeout, false)
@@ -315,7 +315,7 @@ func (s *Store) Open(ctx context.Context, key string) (media.Blob, error) {
 
 // Stat describes the object. ENOTFOUND, EUNAVAILABLE.
 func (s *Store) Stat(ctx context.Context, key string) (media.BlobInfo, error) {
-	if err := checkKey(key); err != nil {
+	if err := media.CheckKey(key); err != nil {
 		return media.BlobInfo{}, err
 	}
 	opCtx, cancel := s.opContext(ctx)
@@ -329,7 +329,7 @@ func (s *Store) Stat(ctx context.Context, key string) (media.BlobInfo, error) {
 
 // Delete removes the object; a missing object is not an error. EUNAVAILABLE.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := checkKey(key); err != nil {
+	if err := media.CheckKey(key); err != nil {
 		return err
 	}
 	opCtx, cancel := s.opContext(ctx)
@@ -438,7 +438,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // store answer with Content-Disposition: attachment and that file name.
 // The object's existence is not checked: signing is done locally.
 func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration, downloadName string) (string, error) {
-	if err := checkKey(key); err != nil {
+	if err := media.CheckKey(key); err != nil {
 		return "", err
 	}
 	if ttl < time.Second || ttl > maxPresignTTL {
@@ -530,27 +530,8 @@ func toInfo(oi minio.ObjectInfo) media.BlobInfo {
 	return media.BlobInfo{Key: oi.Key, Size: oi.Size, ModTime: oi.LastModified, ContentType: ct}
 }
 
-// checkKey refuses the keys diskstore refuses, so both stores accept the
-// same keys and a bug shows up the same way on either. Keys are built by
-// the server; this is a guard, not input validation.
-func checkKey(key string) error {
-	bad := key == "" || strings.HasPrefix(key, "/") || strings.ContainsAny(key, "\\\x00")
-	if !bad {
-		for seg := range strings.SplitSeq(key, "/") {
-			if seg == "" || strings.HasPrefix(seg, ".") {
-				bad = true
-				break
-			}
-		}
-	}
-	if bad {
-		return media.Errorf(media.EINVALID, "Invalid object key.")
-	}
-	return nil
-}
-
 func checkPrefix(prefix string) error {
-	if checkKey(strings.TrimSuffix(prefix, "/")) != nil {
+	if media.CheckKey(strings.TrimSuffix(prefix, "/")) != nil {
 		return media.Errorf(media.EINVALID, "Invalid object key prefix.")
 	}
 	return nil

@@ -204,6 +204,9 @@ func TestPresignGet(t *testing.T) {
 // When the server goes away every call reports EUNAVAILABLE within its
 // deadline, not after a hang; when it comes back, so does the store.
 func TestServerStopped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	t.Parallel()
 	m := mediatest.StartMinIO(t)
 	cfg := config(m)
@@ -326,6 +329,9 @@ func TestSilentServerTimesOut(t *testing.T) {
 // against a short OpTimeout, and a CPU shared with a handful of other MinIO
 // servers under the race detector is exactly what makes such tests flaky.
 func TestStalledTransfer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	m := mediatest.StartMinIO(t)
 	p := startProxy(t, m.Endpoint)
 	cfg := config(m)
@@ -385,6 +391,9 @@ func TestStalledTransfer(t *testing.T) {
 // Time spent waiting on the caller is not the store stalling: a slow upload
 // source or a viewer who pauses must not trip the inactivity deadline.
 func TestSlowCallerIsNotAStall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: skipped with -short")
+	}
 	m := mediatest.StartMinIO(t)
 	cfg := config(m)
 	cfg.OpTimeout = 1500 * time.Millisecond

@@ -43,7 +43,7 @@ var (
 //
 // The writer must be committed or aborted; until then it keeps a goroutine.
 func (s *Store) Create(ctx context.Context, key, contentType string) (media.BlobWriter, error) {
-	if err := checkKey(key); err != nil {
+	if err := media.CheckKey(key); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

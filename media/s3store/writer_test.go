@@ -39,6 +39,38 @@ func TestStreaming(t *testing.T) {
 
 	// Parts go up while the object is being written, not at Commit, and
 	// Abort takes them back.
+	// A writer whose process died leaves its multipart upload behind,
+	// invisible to List; Unfinished finds it and RemoveUnfinished takes
+	// its parts back.
+	t.Run("UnfinishedWrites", func(t *testing.T) {
+		cfg := config(m)
+		s := mustNew(t, cfg)
+		ctx := t.Context()
+		const key = "videos/v2/original"
+		w, err := s.Create(ctx, key, "video/x-matroska")
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		if _, err := w.Write(mediatest.Pattern(3, 6<<20)); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+		waitParts(t, raw, cfg.Bucket, key, 1)
+		got, err := s.Unfinished(ctx, "videos/")
+		if err != nil || len(got) != 1 || got[0].Key != key || got[0].ID == "" || time.Since(got[0].ModTime) > time.Minute {
+			t.Fatalf("Unfinished = %+v, %v; want the one open upload", got, err)
+		}
+		if err := s.RemoveUnfinished(ctx, got[0]); err != nil {
+			t.Fatalf("RemoveUnfinished: %v", err)
+		}
+		if left := incompleteUploads(t, raw, cfg.Bucket); len(left) != 0 {
+			t.Fatalf("incomplete uploads after RemoveUnfinished: %q", left)
+		}
+		if err := s.RemoveUnfinished(ctx, got[0]); err != nil {
+			t.Fatalf("RemoveUnfinished again: %v, want nil for one already gone", err)
+		}
+		_ = w.Abort(ctx)
+	})
+
 	t.Run("PartsGoUpWhileWriting", func(t *testing.T) {
 		cfg := config(m)
 		s := mustNew(t, cfg)

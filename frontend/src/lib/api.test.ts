@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, fallbackMessage, isSettled, parseApiError } from './api';
-import { embedCode, embedUrl, slugFromPath } from './route';
+import { embedCode, embedUrl, shareAt, slugFromPath, startFrom } from './route';
 
 describe('parseApiError', () => {
   it('uses the server code and message', () => {
@@ -80,5 +80,25 @@ describe('routes', () => {
     const code = embedCode('https://x/embed/a', 'Say "hi" <b>&');
     expect(code).toContain('title="Say &quot;hi&quot; &lt;b&gt;&amp;"');
     expect(code).toContain('src="https://x/embed/a"');
+  });
+});
+
+describe('embed options and timed links', () => {
+  it('builds responsive and fixed embed code with start and autoplay', () => {
+    const r = embedCode('https://x/embed/a', 'T', { responsive: true, width: 640, height: 360, start: 83.6, autoplay: true });
+    expect(r).toContain('src="https://x/embed/a?t=83&amp;autoplay=1&amp;muted=1"');
+    expect(r).toContain('aspect-ratio:16/9');
+    const f = embedCode('https://x/embed/a', 'T', { responsive: false, width: 800, height: 450, start: 0, autoplay: false });
+    expect(f).toContain('width="800" height="450"');
+    expect(f).toContain('src="https://x/embed/a"');
+  });
+  it('adds and reads ?t=', () => {
+    expect(shareAt('https://x/v/abc', 83.9)).toBe('https://x/v/abc?t=83');
+    expect(shareAt('https://x/v/abc', 0)).toBe('https://x/v/abc');
+    expect(startFrom('?t=83')).toBe(83);
+    expect(startFrom('?t=1m23s')).toBe(83);
+    expect(startFrom('?t=1:23')).toBe(83);
+    expect(startFrom('?t=oops')).toBe(0);
+    expect(startFrom('')).toBe(0);
   });
 });

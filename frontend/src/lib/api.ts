@@ -7,6 +7,8 @@ export interface Video {
   id: string;
   slug: string;
   title: string;
+  /** A few lines the owner wrote under the title; "" when none. */
+  description?: string;
   status: VideoStatus;
   /** Processing percent, 0..100. */
   progress: number;

@@ -1,7 +1,7 @@
 // Accounts: who is signed in, signing in and out, API tokens, members and
 // invites, and the account menu in the page header. The session lives in
 // an HttpOnly cookie the scripts never see; they only ask the server.
-import { ApiError, request, type Sharing, type Video } from './api';
+import { request, type Sharing, type Video } from './api';
 import { h } from './dom';
 import { menuButton } from './menu';
 import { bellButton } from './notify/bell';
@@ -46,15 +46,14 @@ export function authOptions(): Promise<AuthOptions> {
   return request('GET', '/api/auth/options');
 }
 
-/** me is the signed-in user, or null when signed out. */
+/**
+ * me is the signed-in user, or null when signed out. It asks
+ * /api/auth/session, which answers 200 either way, so that a signed-out
+ * visit does not log a failed request.
+ */
 export async function me(): Promise<User | null> {
-  try {
-    const r = await request<{ user: User }>('GET', '/api/auth/me');
-    return r.user;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return null;
-    throw err;
-  }
+  const r = await request<{ user: User | null }>('GET', '/api/auth/session');
+  return r.user ?? null;
 }
 
 export async function login(email: string, password: string): Promise<User> {

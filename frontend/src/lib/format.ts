@@ -3,8 +3,10 @@
 /** formatDuration renders milliseconds as m:ss, or h:mm:ss from one hour. "" when unknown. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms <= 0) return '';
-  // A 400 ms clip is still a video: never show 0:00 for one.
-  const total = Math.max(1, Math.round(ms / 1000));
+  // Whole seconds rounded down, as the player's own clock shows them (one
+  // rounding everywhere: 7.9 s is 0:07 on the card, the page and the
+  // player). A 400 ms clip is still a video: never 0:00 for one.
+  const total = Math.max(1, Math.floor(ms / 1000));
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
@@ -15,7 +17,7 @@ export function formatDuration(ms: number): string {
 /** formatDurationLong is the spoken form for screen readers: "1 minute 5 seconds". */
 export function formatDurationLong(ms: number): string {
   if (!Number.isFinite(ms) || ms <= 0) return '';
-  const total = Math.max(1, Math.round(ms / 1000));
+  const total = Math.max(1, Math.floor(ms / 1000));
   const parts: string[] = [];
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);

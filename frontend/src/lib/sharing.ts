@@ -107,7 +107,7 @@ export function sharingDialog(v: Video, onChange: (v: Video) => void): Promise<v
   const id = (name: string) => `share-${name}-${n}`;
 
   // The link, with copy and reset.
-  const linkInput = h('input', { id: id('link'), class: 'input share-dialog__link', type: 'text', readonly: true, value: video.shareUrl });
+  const linkInput = h('input', { id: id('link'), class: 'input input--link share-dialog__link', type: 'text', readonly: true, value: video.shareUrl });
   linkInput.value = video.shareUrl;
   linkInput.addEventListener('focus', () => linkInput.select());
   const resetConfirm = h('div', { class: 'share-dialog__confirm', hidden: true, role: 'group', 'aria-label': 'Reset the link' });

@@ -5,14 +5,28 @@ import type { Video, VideoStatus } from './api';
 import { h, icon } from './dom';
 import { clampPercent, formatBytes } from './format';
 import { attachLive, type LivePlayback } from './live';
+import { createPlayer, type Player } from './player';
+import { PlayerKeys } from './player/keys';
 
 export interface Stage {
   update(v: Video): void;
+  /** The player on the stage now, if any (it is replaced when a live recording becomes ready). */
+  player(): Player | null;
+  /** Called with each new player (comments put their markers on its seek bar). */
+  onPlayer(fn: (p: Player) => void): void;
+  /** The page's keyboard shortcuts, which follow the current player. */
+  readonly keys: PlayerKeys;
 }
 
 interface StageOptions {
   /** Embed: shorter copy, no hints. */
   minimal?: boolean;
+  /** Where the first player starts, in seconds (a link's ?t=). */
+  startAt?: number;
+  /** Start playing by itself, muted (embeds that ask for it). */
+  autoplayMuted?: boolean;
+  /** Keyboard shortcuts (default on). */
+  keys?: boolean;
 }
 
 /**
@@ -74,48 +88,54 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
   const announce = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   root.after(announce);
 
+  let player: Player | null = null;
+  const listeners: ((p: Player) => void)[] = [];
+  const keys = new PlayerKeys();
+  let startAt = opts.startAt ?? 0;
+
+  function mount(p: Player, extra: HTMLElement[] = []): void {
+    player?.destroy();
+    player = p;
+    root.replaceChildren(p.root, ...extra);
+    if (opts.keys !== false) keys.attach(p);
+    for (const fn of listeners) fn(p);
+  }
+
+  function unmount(): void {
+    player?.destroy();
+    player = null;
+    keys.attach(null);
+  }
+
   function showPlayer(v: Video, from: Handoff | null): void {
-    const video = h('video', {
-      id: 'player',
-      class: 'stage__player',
-      controls: true,
-      playsinline: true,
-      preload: 'metadata',
-      'aria-label': v.title || 'Video',
-      'data-source': 'mp4',
-    });
-    if (v.posterUrl && !from) video.poster = v.posterUrl;
-    if (from && from.time > 0.5) {
+    const p = createPlayer({
+      source: 'mp4',
+      src: v.mp4Url,
+      title: v.title,
+      poster: from ? undefined : v.posterUrl || undefined,
       // Carry on from where the viewer was in the live rendition.
-      video.preload = 'auto';
-      video.addEventListener('loadedmetadata', () => {
-        if (from.time < video.duration - 1) video.currentTime = from.time;
-        if (from.playing) void video.play().catch(() => {});
-      }, { once: true });
-    }
-    video.src = v.mp4Url;
-    video.addEventListener('error', () => {
+      startAt: from && from.time > 0.5 ? from.time : startAt,
+      autoplay: from?.playing || opts.autoplayMuted,
+      muted: opts.autoplayMuted || undefined,
+    });
+    startAt = 0;
+    if (from) p.media.preload = 'auto';
+    p.media.addEventListener('error', () => {
       // The row says ready but the file did not load (removed, network).
-      if (video.error) showBroken();
+      if (p.media.error) showBroken();
     }, { once: true });
-    root.replaceChildren(video);
+    mount(p);
     panel = null;
   }
 
   function showLive(v: Video): void {
-    const video = h('video', {
-      id: 'player',
-      class: 'stage__player',
-      controls: true,
-      playsinline: true,
-      autoplay: true,
-      'aria-label': `${v.title || 'Video'} (live)`,
-      'data-source': 'live',
-    });
+    const p = createPlayer({ source: 'live', src: '', title: v.title, autoplay: true, muted: opts.autoplayMuted || undefined });
+    const video = p.media;
     const badgeText = h('span', {});
     const badge = h('div', { class: 'live-badge', id: 'live-badge' },
       h('span', { class: 'live-badge__dot', 'aria-hidden': 'true' }), badgeText);
-    root.replaceChildren(video, badge);
+    p.top.append(badge);
+    mount(p);
     panel = null;
     const mine = { video, badgeText, playback: null as LivePlayback | null };
     live = mine;
@@ -125,17 +145,17 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
       if (last) render(last);
     };
     void attachLive(video, v.liveUrl ?? '', onFatal).then(
-      (p) => {
+      (pb) => {
         if (live === mine) {
-          mine.playback = p;
-          video.dataset.engine = p.engine;
+          mine.playback = pb;
+          video.dataset.engine = pb.engine;
         }
-        else p.destroy();
+        else pb.destroy();
       },
       onFatal,
     );
     void video.play().catch(() => {
-      // Autoplay refused: the controls are there to start it.
+      // Autoplay refused: the big play button is there to start it.
     });
   }
 
@@ -158,6 +178,7 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
 
   function showBroken(): void {
     root.dataset.broken = 'true';
+    unmount();
     root.replaceChildren(
       h('div', { class: 'stage__panel' },
         h('div', { class: 'stage__icon stage__icon--failed' }, icon('alert', 28)),
@@ -191,6 +212,7 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
       : v.status === 'created'
         ? h('div', { class: 'stage__icon' }, icon('clock', 28))
         : h('div', { class: 'stage__icon stage__icon--busy' }, h('span', { class: 'pulse' }));
+    unmount();
     root.replaceChildren(
       h('div', { class: 'stage__panel' }, ico, heading, failed || v.status === 'created' ? null : bar, reason, hint),
     );
@@ -247,5 +269,13 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
     else if (v.status !== 'ready') updatePanel(v);
   }
 
-  return { update: render };
+  return {
+    update: render,
+    player: () => player,
+    onPlayer: (fn) => {
+      listeners.push(fn);
+      if (player) fn(player);
+    },
+    keys,
+  };
 }

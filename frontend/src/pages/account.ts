@@ -3,7 +3,6 @@
 import '../styles/auth.css';
 
 import {
-  accountMenu,
   changePassword,
   createInvite,
   createToken,
@@ -22,6 +21,7 @@ import {
 } from '../lib/auth';
 import { copyWithToast } from '../lib/clipboard';
 import { mountNotifySettings } from '../lib/notify/settings';
+import { mountHeader } from '../lib/header';
 import { confirmDialog } from '../lib/dialog';
 import { $, h, icon } from '../lib/dom';
 import { formatDate, formatRelativeTime } from '../lib/format';
@@ -55,6 +55,8 @@ function secretBox(box: HTMLElement, label: string, value: string, note: string)
   input.focus();
 }
 
+const header = mountHeader('account', { signedIn: true });
+
 /* ---------- Profile ---------- */
 
 $('profile-form').addEventListener('submit', async (ev) => {
@@ -63,7 +65,7 @@ $('profile-form').addEventListener('submit', async (ev) => {
   try {
     user = await updateProfile($<HTMLInputElement>('profile-name').value);
     status(st, 'Name saved.');
-    accountMenu($('account-slot'), user);
+    header.setUser(user);
   } catch (err) {
     status(st, err instanceof Error ? err.message : 'Couldn’t save.', 'error');
   }
@@ -232,7 +234,7 @@ async function start(): Promise<void> {
     return;
   }
   user = u;
-  accountMenu($('account-slot'), u);
+  header.setUser(u);
   $('profile-email').textContent = `${u.email} · ${u.role === 'admin' ? 'Admin' : 'Member'} of this workspace`;
   $<HTMLInputElement>('profile-name').value = u.name;
   $<HTMLInputElement>('password-username').value = u.email;

@@ -4,12 +4,17 @@ import '../styles/embed.css';
 
 import { ApiError, getSharedVideo, isSettled, watchSharedVideo } from '../lib/api';
 import { $, h, icon } from '../lib/dom';
-import { slugFromPath, watchPath } from '../lib/route';
+import { slugFromPath, startFrom, watchPath } from '../lib/route';
+import { trackViews } from '../lib/views';
 import { createStage } from '../lib/stage';
 
 const slug = slugFromPath(location.pathname, 'embed');
 const root = $('stage');
-const stage = createStage(root, { minimal: true });
+const query = new URLSearchParams(location.search);
+// The embed code's options: ?t= start, ?autoplay=1 (always muted: browsers
+// refuse autoplay with sound).
+const stage = createStage(root, { minimal: true, startAt: startFrom(location.search), autoplayMuted: query.get('autoplay') === '1' });
+trackViews(() => stage.player()?.media ?? null, () => slug);
 
 function message(title: string, text: string, status: string): void {
   root.dataset.status = status;

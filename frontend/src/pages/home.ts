@@ -14,7 +14,8 @@ import {
   type LibraryScope,
   type Video,
 } from '../lib/api';
-import { accountMenu, me } from '../lib/auth';
+import { me } from '../lib/auth';
+import { mountHeader } from '../lib/header';
 import { sharingDialog, sharingIcon, sharingSummary } from '../lib/sharing';
 import { copyWithToast } from '../lib/clipboard';
 import { confirmDialog, textDialog } from '../lib/dialog';
@@ -42,6 +43,7 @@ const PAGE_SIZE = 24;
 // connections per host; keep most of them free for the page itself.
 const MAX_LIVE_CARDS = 3;
 
+const header = mountHeader('library', { signedIn: true });
 const grid = $<HTMLUListElement>('video-grid');
 watchLibraryCounts(grid); // notify/library.ts
 void mountWaitingLink(document.getElementById('account-slot') ?? grid); // asks/library.ts
@@ -577,7 +579,14 @@ async function start(): Promise<void> {
     location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
     return;
   }
-  accountMenu($('account-slot'), user);
+  header.setUser(user);
+  // "Upload" from another page's header lands here: the picker needs a
+  // click of its own, so point at it.
+  if (new URLSearchParams(location.search).has('upload')) {
+    history.replaceState(null, '', '/');
+    $('upload-button').focus();
+    toast('Choose a video to upload, or drop it anywhere on this page.');
+  }
   await loadFirstPage();
 }
 

@@ -15,6 +15,8 @@
 import '../styles/record.css';
 
 import { getConfig } from '../lib/api';
+import { me } from '../lib/auth';
+import { mountHeader } from '../lib/header';
 import { copyWithToast } from '../lib/clipboard';
 import { $ } from '../lib/dom';
 import { formatDurationLong } from '../lib/format';
@@ -27,6 +29,7 @@ import { askDialog } from '../lib/asks/form';
 import { attachToRound } from '../lib/checkins/record';
 import { hooks } from './record/hooks';
 
+const header = mountHeader('record', { signedIn: true });
 const prefs = loadPrefs();
 const rec = new Recorder(prefs, (r) => new Devices(prefs, () => r.state === 'idle', () => r.syncStage()));
 const devices = rec.devices;
@@ -124,6 +127,7 @@ window.addEventListener('pagehide', () => {
 });
 
 async function init(): Promise<void> {
+  void me().then((u) => header.setUser(u), () => header.setUser(null));
   applyPrefs();
   rec.setState('idle');
   devices.updateModeAvailability();

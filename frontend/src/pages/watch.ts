@@ -1,29 +1,43 @@
-// Watch page: /v/{slug}. Public view of a shared video.
+// Watch page: /v/{slug}. The player (comments and reactions on its seek
+// bar), the title and description (the owner edits them in place), the
+// share row, and the comment panel. Also the 404 page's shell.
 // One stylesheet per page, which @imports the shared ones in a fixed order.
 import '../styles/watch.css';
 
 import { ApiError, getSharedVideo, type Video } from '../lib/api';
+import { me } from '../lib/auth';
 import { copyWithToast } from '../lib/clipboard';
 import { mountComments, type CommentsController } from '../lib/comments';
+import { mountDetails } from '../lib/details';
 import { $, h } from '../lib/dom';
-import { formatDate, formatDateTime, formatDuration, formatDurationLong } from '../lib/format';
-import { embedCode, embedUrl, slugFromPath } from '../lib/route';
+import { embedDialog } from '../lib/embeddialog';
+import { formatClock, formatDate, formatDateTime, formatDuration, formatDurationLong } from '../lib/format';
+import { mountHeader } from '../lib/header';
+import { embedUrl, shareAt, slugFromPath, startFrom } from '../lib/route';
 import { createStage } from '../lib/stage';
 import { mountWatchNotify } from '../lib/notify/watch';
 import { mountAsks } from '../lib/asks/watch';
-import { isPasswordRequired, mountAccount, ownerTools, passwordGate, viewsText } from '../lib/watchtools';
+import { takeFlash } from '../lib/flash';
+import { toast } from '../lib/toast';
+import { trackViews } from '../lib/views';
+import { isPasswordRequired, ownerTools, passwordGate, viewsText } from '../lib/watchtools';
 
 const slug = slugFromPath(location.pathname, 'v');
+const header = mountHeader('watch');
 
 const loading = $('watch-loading');
 const article = $('watch');
 const notFound = $('not-found');
 const loadError = $('load-error');
-const stage = createStage($('stage'));
+const stageEl = $('stage');
+const stage = createStage(stageEl, { startAt: startFrom(location.search) });
 const titleEl = $('video-title');
 const metaEl = $('video-meta');
 const shareInput = $<HTMLInputElement>('share-link');
 const shareGroup = shareInput.closest<HTMLElement>('.share') ?? article;
+const copyAt = $<HTMLButtonElement>('copy-link-at');
+const copyAtTime = $('copy-at-time');
+const details = mountDetails(titleEl, $('video-description'), (v) => render(v));
 
 let current: Video | null = null;
 // The comments hold the page's one event stream, which also brings the video's changes.
@@ -34,7 +48,7 @@ function show(section: HTMLElement): void {
 }
 
 function renderInfo(v: Video): void {
-  titleEl.textContent = v.title || 'Untitled video';
+  details.render(v);
   document.title = `${v.title || 'Untitled video'} · Baton`;
   const created = new Date(v.createdAt);
   const parts: Node[] = [];
@@ -52,20 +66,19 @@ function renderInfo(v: Video): void {
       h('span', { 'aria-hidden': 'true', text: dur }),
     ));
   }
+  if (v.isOwner && v.views !== undefined) parts.push(h('span', { id: 'video-views', text: viewsText(v.views) }));
   metaEl.replaceChildren();
   parts.forEach((p, i) => {
     if (i > 0) metaEl.append(h('span', { class: 'dot', 'aria-hidden': 'true', text: '·' }));
     metaEl.append(p);
   });
+  // CSS shows its end (the unique part) when it does not fit.
   shareInput.value = v.shareUrl || location.href;
 }
 
 function render(v: Video): void {
   current = v;
   renderInfo(v);
-  if (v.isOwner && v.views !== undefined) {
-    metaEl.append(h('span', { class: 'dot', 'aria-hidden': 'true', text: '·' }), h('span', { id: 'video-views', text: viewsText(v.views) }));
-  }
   ownerTools(shareGroup, v, render);
   stage.update(v);
   comments?.update(v);
@@ -80,7 +93,8 @@ async function load(): Promise<void> {
   try {
     let v: Video;
     try {
-      // Loading the page is a view (not for the owner; once per pass).
+      // ?view=1 spends a view of a view-limited link (its pass depends on
+      // it); other views count from playback (trackViews).
       v = await getSharedVideo(slug, { view: true });
     } catch (err) {
       if (!isPasswordRequired(err)) throw err;
@@ -89,8 +103,8 @@ async function load(): Promise<void> {
     render(v);
     show(article);
     void mountWatchNotify(v.id, titleEl.closest<HTMLElement>('.watch__info') ?? article); // notify/watch.ts
-    comments ??= mountComments({ stage: $('stage'), after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
-    mountAsks(v, $('stage'), titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // asks/watch.ts
+    comments ??= mountComments({ stage, stageEl, after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
+    mountAsks(v, stageEl, titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // asks/watch.ts
   } catch (err) {
     if (err instanceof ApiError && err.notFound) showNotFound();
     else {
@@ -106,16 +120,39 @@ function showNotFound(): void {
   show(notFound);
 }
 
+/** The player's position in whole seconds (0 without a player). */
+function nowSeconds(): number {
+  const m = stage.player()?.media;
+  return m && Number.isFinite(m.currentTime) ? Math.floor(m.currentTime) : 0;
+}
+
+function syncCopyAt(): void {
+  const s = nowSeconds();
+  copyAt.hidden = s < 1;
+  const label = formatClock(s * 1000);
+  if (copyAtTime.textContent !== label) copyAtTime.textContent = label;
+}
+
+for (const type of ['timeupdate', 'seeked', 'emptied']) stageEl.addEventListener(type, syncCopyAt, true);
 shareInput.addEventListener('focus', () => shareInput.select());
 $('copy-link').addEventListener('click', () => {
   void copyWithToast(shareInput.value, 'Link');
 });
+copyAt.addEventListener('click', () => {
+  void copyWithToast(shareAt(shareInput.value, nowSeconds()), `Link at ${copyAtTime.textContent}`);
+});
 $('copy-embed').addEventListener('click', () => {
   if (!current) return;
-  const src = embedUrl(current.shareUrl, current.slug, location.origin);
-  void copyWithToast(embedCode(src, current.title || 'Video'), 'Embed code');
+  const base = embedUrl(current.shareUrl, current.slug, location.origin);
+  void embedDialog(base, current.title || 'Video', nowSeconds());
 });
 $('load-retry').addEventListener('click', () => void load());
 
-void mountAccount($('account-slot'));
+trackViews(() => stage.player()?.media ?? null, () => current?.slug ?? slug, (n) => {
+  if (current?.isOwner) render({ ...current, views: n });
+});
+
+const flash = takeFlash();
+if (flash) toast(flash, 'success');
+void me().then((u) => header.setUser(u), () => header.setUser(null));
 void load();

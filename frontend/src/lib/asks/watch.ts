@@ -2,7 +2,7 @@
 // person: opened, watched %, replied or acknowledged, overdue in red), the
 // heat strip under the player and who watched; a recipient sees the
 // question, "Reply by Fri 11 Dec, 18:00 your time" in their own zone and a
-// "Got it" button. Every viewer but the owner reports what they played.
+// "Got it" button. What viewers play is reported by lib/views.ts.
 import '../../styles/asks.css';
 
 import { ApiError, type Video } from '../api';
@@ -17,7 +17,7 @@ import {
 } from './api';
 import { askDialog, NEEDS } from './form';
 import { formatReplyBy } from './ranges';
-import { trackReceipts } from './receipts';
+import { reportOpened } from '../views';
 
 const STATE_TEXT: Record<string, string> = {
   'not-opened': 'Not opened',
@@ -38,8 +38,7 @@ export function mountAsks(v: Video, stage: HTMLElement, after: HTMLElement): voi
     void ownerView(v, section, heat);
     return;
   }
-  const receipts = trackReceipts(stage, v.slug);
-  void viewerView(v, section, receipts.open);
+  void viewerView(v, section, () => reportOpened(v.slug));
 }
 
 /* ---------- The recipient ---------- */

@@ -11,6 +11,8 @@ export interface ComposerOptions {
   currentMs(): number;
   durationMs(): number;
   pause(): void;
+  /** Where focus goes on Escape: the player. */
+  leave(): void;
   needsName: boolean;
   guestName: string;
   post(input: { body: string; timeMs: number; endMs?: number; guestName: string }): Promise<void>;
@@ -94,8 +96,9 @@ export class Composer {
     this.area.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape') {
         ev.preventDefault();
-        if (this.area.value.trim() === '') this.reset(true);
-        else this.area.blur();
+        // Back to the player (not the page body), the draft kept.
+        if (this.area.value.trim() === '') this.reset(false);
+        this.opts.leave();
       }
     });
     this.root.addEventListener('submit', (ev) => {

@@ -22,13 +22,15 @@ import { openStream, type Stream } from './stream';
 import { ThreadList, type ListContext } from './threads';
 import { formatTimecode } from './timecode';
 import { Timeline } from './timeline';
+import type { Stage } from '../stage';
 
 /** The video's discussion settings (api.Video leaves them out). */
 type VideoSettings = Video & { commentsEnabled?: boolean; guestComments?: boolean; reactionsEnabled?: boolean };
 
 export interface CommentsOptions {
-  /** The stage (#stage): the player is the <video> inside it, whenever there is one. */
-  stage: HTMLElement;
+  /** The stage (#stage) and its player, whenever there is one. */
+  stage: Stage;
+  stageEl: HTMLElement;
   /** The panel goes after this element (the title and share row). */
   after: HTMLElement;
   video: Video;
@@ -58,18 +60,6 @@ declare global {
 
 /** After the person scrolls or clicks in the list, it does not follow playback for this long. */
 const HANDS_OFF_MS = 4000;
-const SEEK_STEP_MS = 5000;
-
-/** isTyping: keys go to the field, never to page shortcuts. */
-function isTyping(el: Element): boolean {
-  if (el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement || el instanceof HTMLInputElement) return true;
-  return el instanceof HTMLElement && el.isContentEditable;
-}
-
-/** isControl: Space already means "press this" here. */
-function isControl(el: Element): boolean {
-  return !!el.closest('button, a[href], summary, video, audio, [role="button"], [role="menuitem"], [role="checkbox"], [role="switch"], [role="tab"], [role="slider"], [role="option"]');
-}
 
 export function mountComments(opts: CommentsOptions): CommentsController {
   let video: VideoSettings = opts.video;
@@ -86,7 +76,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
   let buffer: CommentEvent[] | null = null;
 
   const durationMs = (): number => (video.durationMs > 0 ? video.durationMs : 0);
-  const player = (): HTMLVideoElement | null => opts.stage.querySelector('video');
+  const player = (): HTMLVideoElement | null => opts.stage.player()?.media ?? null;
   const playerMs = (): number => {
     const p = player();
     return p && Number.isFinite(p.currentTime) ? Math.floor(p.currentTime * 1000) : 0;
@@ -124,7 +114,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     react: (emoji, btn) => void react(emoji, btn),
     compose: () => composeNow(),
   });
-  opts.stage.after(timeline.root);
+  opts.stageEl.after(timeline.root);
 
   const list = new ThreadList(ctx, {
     seek: (ms) => seek(ms),
@@ -169,7 +159,10 @@ export function mountComments(opts: CommentsOptions): CommentsController {
   const exportVtt = h('a', { id: 'comments-export-vtt', class: 'comments__export', download: '', text: 'WebVTT' });
   const foot = h('div', { class: 'comments__foot' },
     h('span', { class: 'comments__foot-label', text: 'Export' }), exportJson, h('span', { class: 'dot', 'aria-hidden': 'true', text: '·' }), exportVtt,
-    h('span', { class: 'comments__keys', id: 'comments-keys' }));
+    h('button', {
+      type: 'button', class: 'link-btn comments__keys', id: 'comments-keys', 'aria-keyshortcuts': '?',
+      onclick: () => opts.stage.keys.showList(),
+    }, h('kbd', { class: 'kbd', text: '?' }), h('span', { text: 'Keyboard shortcuts' })));
   const scroller = h('div', { class: 'comments__scroll' }, loading, failed, empty, list.root);
   const panel = h('section', {
     id: 'comments', class: 'comments', 'aria-labelledby': 'comments-title', tabindex: '-1', 'data-connected': 'false',
@@ -229,8 +222,11 @@ export function mountComments(opts: CommentsOptions): CommentsController {
         h('span', { text: '. The creator only takes comments from signed-in people.' })));
     }
     if (composer) composer.root.hidden = !canComment();
-    const keys = foot.querySelector('#comments-keys');
-    if (keys) keys.textContent = `Keys: ${canComment() ? 'C comment · ' : ''}Space play · ← → 5 s`;
+    opts.stage.keys.onCompose(canComment() ? (key) => {
+      composeNow();
+      // The key's character must not land in the box it just opened.
+      composer?.swallow(key);
+    } : null);
     timeline.set({
       durationMs: durationMs(), threads, reactions: [...state.reactions.values()], counts: state.counts,
       showReactions: reactionsOn(), reactionsOn: reactionsOn(), canComment: canComment(),
@@ -265,7 +261,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
 
   for (const type of ['timeupdate', 'seeked', 'loadedmetadata', 'durationchange', 'play', 'pause']) {
     // Capture: media events do not bubble, and the stage swaps players.
-    opts.stage.addEventListener(type, onTime, true);
+    opts.stageEl.addEventListener(type, onTime, true);
   }
 
   function seek(ms: number): void {
@@ -469,32 +465,10 @@ export function mountComments(opts: CommentsOptions): CommentsController {
       fresh.track.mode = 'showing';
     }, 1500);
   }
-  new MutationObserver(ensureTrack).observe(opts.stage, { childList: true });
-  ensureTrack();
-
-  /* ---------- Keyboard ---------- */
-
-  document.addEventListener('keydown', (ev) => {
-    if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing) return;
-    if (!panel.isConnected || panel.closest('[hidden]') || document.querySelector('dialog[open]')) return;
-    const t = ev.target instanceof Element ? ev.target : null;
-    if (t && isTyping(t)) return;
-    const p = player();
-    if (ev.key === 'c' || ev.key === 'C') {
-      if (!composer || composer.root.hidden) return;
-      ev.preventDefault();
-      composeNow();
-      composer.swallow(ev.key);
-    } else if (ev.key === ' ') {
-      if (!p || (t && isControl(t))) return;
-      ev.preventDefault();
-      if (p.paused) void p.play().catch(() => {});
-      else p.pause();
-    } else if (ev.key === 'ArrowLeft' || ev.key === 'ArrowRight') {
-      if (!p || (t && t.closest('video, [role="menu"], [role="slider"], [role="tablist"], .ctl__strip'))) return;
-      ev.preventDefault();
-      seek(playerMs() + (ev.key === 'ArrowLeft' ? -SEEK_STEP_MS : SEEK_STEP_MS));
-    }
+  opts.stage.onPlayer((p) => {
+    timeline.attach(p.layers.markers);
+    ensureTrack();
+    onTime();
   });
 
   window.setInterval(() => list.refreshDates(), 60_000);
@@ -509,7 +483,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
       signedIn = false;
     }
     composer = new Composer({
-      currentMs, durationMs, pause: () => player()?.pause(),
+      currentMs, durationMs, pause: () => player()?.pause(), leave: () => opts.stage.player()?.focus(),
       needsName: !signedIn, guestName: api.guestName(), post,
     });
     composerSlot.append(composer.root);

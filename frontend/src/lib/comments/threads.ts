@@ -312,6 +312,18 @@ class ThreadView {
       return;
     }
     const n = t.replies.length;
+    if (this.expanded) {
+      // Open: the thread itself shows below; the row only folds it again
+      // (the comment must not appear twice).
+      this.summary.replaceChildren(
+        icon('check', 14),
+        h('span', { class: 'thread__summary-text' }, h('span', { class: 'thread__summary-time', text: 'Resolved' })),
+        h('span', { class: 'thread__summary-count', text: 'Hide' }),
+      );
+      this.summary.setAttribute('aria-label', 'Hide resolved thread');
+      return;
+    }
+    this.summary.removeAttribute('aria-label');
     const who = t.deleted ? 'Deleted comment' : t.authorName;
     const label = h('span', { class: 'thread__summary-text' },
       h('span', { class: 'thread__summary-time', text: formatRange(t.timeMs, t.endMs) }),

@@ -1,8 +1,10 @@
-// The strip under the player: the video's length with a marker for each
-// thread and reaction (close ones clustered), how far playback got, a
-// preview on hover or focus, and the reaction bar below it. Markers are
-// buttons in one tab stop (arrow keys move between them); clicking one or
-// the strip seeks.
+// Comments and reactions ON the player's seek bar: a marker for each thread
+// and reaction (close ones clustered) placed in the player's marker layer
+// (player/index.ts), a preview of the comment's first line on hover or
+// focus, and the reaction bar with "Comment at …" under the player.
+// Markers are buttons in one tab stop (arrow keys move between them);
+// clicking a comment marker seeks and opens its thread.
+import { emoji } from '../emoji';
 import { h } from '../dom';
 import { layoutMarkers, topEmoji, type Cluster } from './markers';
 import { EMOJI_NAMES, REACTION_EMOJI, type Counts, type Reaction, type Thread } from './model';
@@ -22,14 +24,14 @@ type Marker =
   | { kind: 'reaction'; timeMs: number; reaction: Reaction };
 
 /** Markers closer than this (in px) merge. */
-const MIN_GAP_COMMENT = 18;
+const MIN_GAP_COMMENT = 14;
 const MIN_GAP_REACTION = 16;
 
 export class Timeline {
+  /** The reaction bar and "Comment at", under the player. */
   readonly root: HTMLElement;
+  /** The markers, moved into each new player's marker layer. */
   private readonly strip: HTMLElement;
-  private readonly played: HTMLElement;
-  private readonly head: HTMLElement;
   private readonly ranges: HTMLElement;
   private readonly commentLane: HTMLElement;
   private readonly reactionLane: HTMLElement;
@@ -46,20 +48,16 @@ export class Timeline {
   private width = 0;
   private activeId: string | null = null;
   private focusKey: string | null = null;
+  private resize: ResizeObserver | null = null;
 
   constructor(private readonly actions: TimelineActions) {
-    this.played = h('div', { class: 'ctl__played' });
-    this.head = h('div', { class: 'ctl__head' });
-    this.ranges = h('div', { class: 'ctl__ranges' });
-    // The line is the video's length; everything on it is placed in % of it.
-    const line = h('div', { class: 'ctl__line' }, this.ranges, this.played, this.head);
-    const track = h('div', { class: 'ctl__track', 'aria-hidden': 'true' }, line);
+    this.ranges = h('div', { class: 'ctl__ranges', 'aria-hidden': 'true' });
     this.reactionLane = h('div', { class: 'ctl__lane ctl__lane--reactions' });
     this.commentLane = h('div', { class: 'ctl__lane ctl__lane--comments' });
     this.strip = h('div', {
-      class: 'ctl__strip', id: 'comment-markers', role: 'group',
-      'aria-label': 'Comments and reactions along the video. Arrow keys move between them.',
-    }, track, this.reactionLane, this.commentLane);
+      class: 'ctl__strip', role: 'group',
+      'aria-label': 'Comments and reactions on the seek bar. Arrow keys move between them.',
+    }, this.ranges, this.reactionLane, this.commentLane);
     // The preview repeats each marker's label (which screen readers get) for the eyes.
     this.tip = h('div', { class: 'ctl__tip', id: 'ctl-tooltip', role: 'tooltip', 'aria-hidden': 'true', hidden: true });
     this.composeTime = h('span', { class: 'ctl__compose-time', text: '0:00' });
@@ -69,26 +67,19 @@ export class Timeline {
       onclick: () => this.actions.compose(),
     }, h('span', { text: 'Comment at' }), this.composeTime);
     this.bar = h('div', { id: 'reaction-bar', class: 'reactions', role: 'group', 'aria-label': 'React at the current moment' });
-    for (const emoji of REACTION_EMOJI) {
+    for (const e of REACTION_EMOJI) {
       const count = h('span', { class: 'reaction__count', 'aria-hidden': 'true' });
       const btn = h('button', {
-        type: 'button', class: 'reaction', 'data-emoji': emoji, title: `${EMOJI_NAMES[emoji]} at the current moment`,
-        onclick: () => this.actions.react(emoji, btn),
-      }, h('span', { class: 'reaction__emoji', 'aria-hidden': 'true', text: emoji }), count);
-      this.counts.set(emoji, count);
-      this.buttons.set(emoji, btn);
+        type: 'button', class: 'reaction', 'data-emoji': e, title: `${EMOJI_NAMES[e]} at the current moment`,
+        onclick: () => this.actions.react(e, btn),
+      }, emoji(e, 'reaction__emoji'), count);
+      this.counts.set(e, count);
+      this.buttons.set(e, btn);
       this.bar.append(btn);
     }
     this.root = h('div', { id: 'comment-timeline', class: 'ctl' },
-      this.strip, this.tip, h('div', { class: 'ctl__bar' }, this.bar, this.composeButton));
+      h('div', { class: 'ctl__bar' }, this.bar, this.composeButton));
 
-    // Clicking the strip (not a marker) seeks there.
-    track.addEventListener('pointerdown', (ev) => {
-      if (this.durationMs <= 0) return;
-      const r = line.getBoundingClientRect();
-      const f = Math.min(1, Math.max(0, (ev.clientX - r.left) / Math.max(1, r.width)));
-      this.actions.seek(Math.round(f * this.durationMs));
-    });
     this.strip.addEventListener('keydown', (ev) => this.onKey(ev));
     this.strip.addEventListener('focusout', (ev) => {
       if (!this.strip.contains(ev.relatedTarget as Node | null)) this.hideTip();
@@ -100,11 +91,18 @@ export class Timeline {
       if (ev.key === 'Escape' && !this.tip.hidden) this.hideTip();
     });
     if (typeof ResizeObserver !== 'undefined') {
-      new ResizeObserver(() => {
+      this.resize = new ResizeObserver(() => {
         const w = this.strip.clientWidth;
         if (w && Math.abs(w - this.width) > 4) this.render();
-      }).observe(this.strip);
+      });
+      this.resize.observe(this.strip);
     }
+  }
+
+  /** attach puts the markers on a (new) player's seek bar. */
+  attach(layer: HTMLElement): void {
+    layer.replaceChildren(this.strip, this.tip);
+    this.render();
   }
 
   set(opts: { durationMs: number; threads: Thread[]; reactions: Reaction[]; counts: Counts; showReactions: boolean; reactionsOn: boolean; canComment: boolean }): void {
@@ -115,20 +113,17 @@ export class Timeline {
     this.strip.hidden = opts.durationMs <= 0;
     this.bar.hidden = !opts.reactionsOn;
     this.composeButton.hidden = !opts.canComment;
-    for (const [emoji, el] of this.counts) {
-      const n = opts.counts[emoji] ?? 0;
+    this.root.hidden = !opts.reactionsOn && !opts.canComment;
+    for (const [e, el] of this.counts) {
+      const n = opts.counts[e] ?? 0;
       el.textContent = n > 0 ? String(n) : '';
-      this.buttons.get(emoji)?.setAttribute('aria-label', `${EMOJI_NAMES[emoji]} (${n})`);
+      this.buttons.get(e)?.setAttribute('aria-label', `${EMOJI_NAMES[e]} (${n})`);
     }
     this.render();
   }
 
-  /** setTime moves the playhead and the "Comment at" time. */
-  setTime(ms: number, composeMs: number): void {
-    const f = this.durationMs > 0 ? Math.min(1, Math.max(0, ms / this.durationMs)) : 0;
-    const pct = `${(f * 100).toFixed(3)}%`;
-    this.played.style.width = pct;
-    this.head.style.left = pct;
+  /** setTime moves the "Comment at" time (the seek bar shows the playhead itself). */
+  setTime(_ms: number, composeMs: number): void {
     const label = formatTimecode(composeMs);
     if (this.composeTime.textContent !== label) this.composeTime.textContent = label;
   }
@@ -155,6 +150,7 @@ export class Timeline {
 
   private render(): void {
     this.width = this.strip.clientWidth || 600;
+    if (!this.strip.isConnected) return;
     const focused = document.activeElement instanceof HTMLElement && this.strip.contains(document.activeElement)
       ? document.activeElement.dataset.key ?? null : null;
     const comments: Marker[] = this.threads.map((t) => ({ kind: 'comment', timeMs: t.timeMs, thread: t }));
@@ -219,7 +215,7 @@ export class Timeline {
       });
     } else {
       const rs = c.items.map((m) => (m as { reaction: Reaction }).reaction);
-      el.append(h('span', { class: 'ctl__emoji', text: topEmoji(rs) }));
+      el.append(emoji(topEmoji(rs), 'ctl__emoji'));
       if (n > 1) el.append(h('span', { class: 'ctl__n', text: String(n) }));
       el.addEventListener('click', () => this.actions.seek(c.timeMs));
     }
@@ -272,13 +268,13 @@ export class Timeline {
       for (const r of rs) by.set(r.emoji, (by.get(r.emoji) ?? 0) + 1);
       rows.push(h('div', { class: 'ctl__tip-head' },
         h('span', { class: 'ctl__tip-time', text: formatTimecode(c.timeMs) }),
-        h('span', { class: 'ctl__tip-emoji', text: [...by].map(([e, n]) => (n > 1 ? `${e} ${n}` : e)).join('  ') }),
+        h('span', { class: 'ctl__tip-emoji' }, ...[...by].flatMap(([e, n]) => [emoji(e), n > 1 ? h('span', { text: String(n) }) : null])),
       ));
     }
     this.tip.replaceChildren(...rows);
     this.tip.hidden = false;
-    // Centred over the marker, kept inside the strip.
-    const sr = this.root.getBoundingClientRect();
+    // Centred over the marker, kept inside the seek bar.
+    const sr = this.strip.getBoundingClientRect();
     const ar = anchor.getBoundingClientRect();
     const tw = this.tip.offsetWidth;
     const x = Math.min(Math.max(ar.left + ar.width / 2 - sr.left - tw / 2, 0), Math.max(0, sr.width - tw));
@@ -314,7 +310,9 @@ export class Timeline {
 
 function snippet(t: Thread, max: number): string {
   if (t.deleted) return 'This comment was deleted.';
-  const s = t.body.replace(/\s+/g, ' ').trim();
+  // The first line that says something; the thread holds the rest.
+  const first = t.body.split('\n').find((l) => l.trim() !== '') ?? '';
+  const s = first.replace(/\s+/g, ' ').trim();
   const chars = Array.from(s);
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : s;
 }

@@ -37,6 +37,18 @@ export const hooks: Hooks = {
 };
 (window as unknown as { __baton: Hooks }).__baton = hooks;
 
+/**
+ * saveHooks keeps the figures for the page the recorder moves to after
+ * Stop (sessionStorage 'baton.recorder'), where tests read them.
+ */
+export function saveHooks(): void {
+  try {
+    sessionStorage.setItem('baton.recorder', JSON.stringify(hooks));
+  } catch {
+    // No storage: only tests miss it.
+  }
+}
+
 /** resetHooks forgets the previous recording's figures. */
 export function resetHooks(): void {
   for (const k of ['videoId', 'slug', 'shareUrl', 'error'] as const) hooks[k] = '';

@@ -9,14 +9,16 @@ import {
 } from '../../lib/capture';
 import { ChunkUploader, EUPLOAD_ABORTED, type UploadStatus } from '../../lib/chunkupload';
 import { deleteRecording, indexedDBAvailable, recordingSink, saveRecording, type RecordingMeta } from '../../lib/chunkstore';
+import { copyText } from '../../lib/clipboard';
 import { confirmDialog } from '../../lib/dialog';
+import { setFlash } from '../../lib/flash';
 import { clampPercent, formatBytes, formatClock, formatDurationLong } from '../../lib/format';
 import { elapsedMs, pickMimeType, type Corner } from '../../lib/recording';
 import { watchPath } from '../../lib/route';
 import { createStage } from '../../lib/stage';
 import { toast } from '../../lib/toast';
 import { currentMode, savePrefs, showSetupError, type Devices, type Prefs } from './devices';
-import { hooks, resetHooks, type State } from './hooks';
+import { hooks, resetHooks, saveHooks, type State } from './hooks';
 import { acquireLock } from './locks';
 import { ui } from './ui';
 
@@ -413,6 +415,9 @@ export class Recorder {
     if (seg && seg.end === null) seg.end = now;
     hooks.stoppedAt = now;
     hooks.recordedMs = elapsedMs(s.segments, now);
+    // Copy while the click still counts as the person's gesture: browsers
+    // refuse clipboard writes later on.
+    const copied = copyText(s.video.shareUrl).catch(() => false);
     this.setState('finishing');
     this.showDone('Finishing upload…', 'Uploading the last seconds…');
     this.setProgress(0, false);
@@ -421,14 +426,21 @@ export class Recorder {
     await stopRecorder(s);
     this.releaseCapture(s);
     await this.devices.refresh();
-    await this.finishUpload(s.uploader, s.meta, s.releaseLock);
+    const uploaded = await this.finishUpload(s.uploader, s.meta, s.releaseLock);
     this.session = null;
+    if (!uploaded) return;
+    // The video's page shows processing and then the video; the link is
+    // on the clipboard for pasting wherever the team talks.
+    setFlash(await copied ? 'Link copied to clipboard. Paste it anywhere to share.' : 'Your recording is saved. Copy the link to share it.');
+    saveHooks();
+    this.unwatch();
+    location.assign(watchPath(s.video.slug));
   }
 
   /* ---------- After Stop ---------- */
 
-  /** finishUpload waits for the upload to complete, then follows processing. */
-  async finishUpload(uploader: ChunkUploader, meta: RecordingMeta, releaseLock: () => void): Promise<void> {
+  /** finishUpload waits for the upload to complete, then follows processing; it reports whether the upload completed. */
+  async finishUpload(uploader: ChunkUploader, meta: RecordingMeta, releaseLock: () => void): Promise<boolean> {
     try {
       await uploader.finish();
       hooks.uploadedAt = performance.now();
@@ -440,12 +452,14 @@ export class Recorder {
         this.showDone('Processing…', 'Almost there. The link already works.');
         this.setProgress(0, true);
       }
+      return true;
     } catch (err) {
       releaseLock();
-      if (err instanceof ApiError && err.code === EUPLOAD_ABORTED) return;
+      if (err instanceof ApiError && err.code === EUPLOAD_ABORTED) return false;
       // The server refused the recording (or it was deleted): nothing to resume.
       await deleteRecording(meta.videoId).catch(() => {});
       this.fail(err instanceof Error ? err.message : 'The recording couldn’t be uploaded.');
+      return false;
     }
   }
 

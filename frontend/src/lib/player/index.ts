@@ -1,0 +1,236 @@
+// The one player of the watch page and the embed, on media-chrome web
+// components (framework-free, maintained by Mux, MIT). media-chrome only
+// draws controls around a media element: the element itself stays a plain
+// <video>, fed an MP4 when the video is ready and the growing HLS
+// rendition through live.ts (hls.js light, no blob workers for our CSP)
+// while it is being recorded.
+//
+// Layout, bottom up: a control bar (play, mute + volume, time, speed,
+// captions, picture-in-picture, fullscreen), the seek bar above it with
+// buffered ranges and layers ON its track, a big play button in the middle
+// while paused, and a top slot for badges ("Recording in progress").
+//
+// Extension points (the written-record issue fills them; nothing else
+// needs to change):
+//   - captions:   player.addTrack({ kind: 'captions' | 'subtitles', label,
+//                 srclang, src }) -> the captions menu button appears by
+//                 itself (media-chrome lists the media's text tracks); "c"
+//                 stays "comment here", captions are toggled from the menu.
+//   - thumbnails: player.addTrack({ kind: 'metadata', label: 'thumbnails',
+//                 src }) with a WebVTT of sprite#xywh= cues -> a preview
+//                 over the seek bar while hovering it.
+//   - chapters:   player.addTrack({ kind: 'chapters', src }) -> media-chrome
+//                 splits the seek bar into the chapters and names the one
+//                 under the pointer; player.layers.chapters is a layer over
+//                 the track (0..100% = the video) for anything drawn on it.
+//   - markers:    player.layers.markers holds the comment and reaction
+//                 markers (comments/timeline.ts); place children with
+//                 left: <percent of the duration>.
+// Tracks added before the media has loaded are kept; src changes keep
+// them too (the <video> element is never replaced).
+import './elements';
+import { h } from '../dom';
+import { RATES, readPrefs, writePrefs } from './prefs';
+
+export interface PlayerOptions {
+  /** What plays: the final MP4 or the live rendition (attached by the caller). */
+  source: 'mp4' | 'live';
+  /** The MP4 address; '' for live (see attachLive). */
+  src: string;
+  title: string;
+  poster?: string;
+  /** Start here (seconds) once the length is known. */
+  startAt?: number;
+  autoplay?: boolean;
+  /** Start muted (embeds that autoplay: browsers only allow it muted). */
+  muted?: boolean;
+}
+
+export interface TrackOptions {
+  kind: 'captions' | 'subtitles' | 'chapters' | 'metadata';
+  src: string;
+  label?: string;
+  srclang?: string;
+  default?: boolean;
+}
+
+export interface Player {
+  /** The media-controller (#player-ctl): the player's box. */
+  readonly root: HTMLElement;
+  /** The <video> (#player). */
+  readonly media: HTMLVideoElement;
+  /** The seek bar (#player-seek). */
+  readonly seek: HTMLElement;
+  /** Layers over the seek bar's track: 0% is the start, 100% the end. */
+  readonly layers: { readonly markers: HTMLElement; readonly chapters: HTMLElement };
+  /** Slot at the top of the picture for badges. */
+  readonly top: HTMLElement;
+  addTrack(t: TrackOptions): HTMLTrackElement;
+  /** focus puts keyboard focus on the player (its play button). */
+  focus(): void;
+  destroy(): void;
+}
+
+const ICON_ATTRS = { viewBox: '0 0 24 24', width: '24', height: '24', 'aria-hidden': 'true', focusable: 'false' };
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+function svgIcon(slot: string, d: string, filled = true): SVGSVGElement {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  for (const [k, v] of Object.entries(ICON_ATTRS)) svg.setAttribute(k, v);
+  svg.setAttribute('slot', slot);
+  const p = document.createElementNS(SVG_NS, 'path');
+  p.setAttribute('d', d);
+  if (filled) p.setAttribute('fill', 'currentColor');
+  else {
+    p.setAttribute('fill', 'none');
+    p.setAttribute('stroke', 'currentColor');
+    p.setAttribute('stroke-width', '2');
+    p.setAttribute('stroke-linecap', 'round');
+    p.setAttribute('stroke-linejoin', 'round');
+  }
+  svg.append(p);
+  return svg;
+}
+
+const PLAY = 'M8 5.5v13a1 1 0 0 0 1.5.86l10.5-6.5a1 1 0 0 0 0-1.72L9.5 4.64A1 1 0 0 0 8 5.5z';
+const PAUSE = 'M7 5h3.5v14H7zM13.5 5H17v14h-3.5z';
+
+/** Elements of one kind get the same id on every page: tests and CSS rely on them. */
+export function createPlayer(opts: PlayerOptions): Player {
+  const prefs = readPrefs();
+  const media = h('video', {
+    id: 'player',
+    slot: 'media',
+    class: 'player__media',
+    playsinline: true,
+    preload: opts.source === 'mp4' ? 'metadata' : 'auto',
+    crossorigin: null,
+    'aria-label': opts.source === 'live' ? `${opts.title || 'Video'} (live)` : opts.title || 'Video',
+    'data-source': opts.source,
+  });
+  if (opts.poster) media.poster = opts.poster;
+  media.muted = opts.muted ?? prefs.muted;
+  media.volume = prefs.volume;
+  media.defaultPlaybackRate = prefs.rate;
+  media.playbackRate = prefs.rate;
+  if (opts.src) media.src = opts.src;
+
+  const markers = h('div', { class: 'player__layer player__layer--markers', id: 'comment-markers' });
+  const chapters = h('div', { class: 'player__layer player__layer--chapters', 'aria-hidden': 'true' });
+  const seek = h('media-time-range' as 'div', { id: 'player-seek', class: 'player__seek', 'aria-label': 'Seek' });
+  seek.append(
+    h('media-preview-thumbnail' as 'div', { slot: 'preview' }),
+    h('media-preview-time-display' as 'div', { slot: 'preview' }),
+  );
+  const seekRow = h('div', { class: 'player__seekrow' }, seek, h('div', { class: 'player__track' }, chapters, markers));
+
+  const bigPlay = h('media-play-button' as 'div', { slot: 'centered-chrome', class: 'player__big-play', id: 'player-big-play', tabindex: '-1', 'aria-hidden': 'true' });
+  bigPlay.append(svgIcon('play', PLAY), svgIcon('pause', PAUSE));
+
+  const play = h('media-play-button' as 'div', { id: 'player-play', class: 'player__btn' });
+  play.append(svgIcon('play', PLAY), svgIcon('pause', PAUSE));
+
+  const rateMenu = h('media-playback-rate-menu' as 'div', {
+    id: 'player-rate-menu', class: 'player__menu', hidden: true, anchor: 'auto', rates: RATES.join(' '),
+  });
+  const captionsMenu = h('media-captions-menu' as 'div', { id: 'player-captions-menu', class: 'player__menu', hidden: true, anchor: 'auto' });
+
+  const bar = h('media-control-bar' as 'div', { class: 'player__bar' },
+    play,
+    h('media-mute-button' as 'div', { id: 'player-mute', class: 'player__btn' }),
+    h('media-volume-range' as 'div', { id: 'player-volume', class: 'player__volume', 'aria-label': 'Volume' }),
+    h('media-time-display' as 'div', { id: 'player-time', class: 'player__time', showduration: true }),
+    h('span', { class: 'player__spacer' }),
+    h('media-captions-menu-button' as 'div', { id: 'player-captions', class: 'player__btn player__captions', invoketarget: 'player-captions-menu' }),
+    h('media-playback-rate-menu-button' as 'div', { id: 'player-rate', class: 'player__btn player__rate', invoketarget: 'player-rate-menu', rates: RATES.join(' ') }),
+    h('media-pip-button' as 'div', { id: 'player-pip', class: 'player__btn' }),
+    h('media-fullscreen-button' as 'div', { id: 'player-fullscreen', class: 'player__btn' }),
+  );
+
+  const top = h('div', { slot: 'top-chrome', class: 'player__top' });
+  const root = h('media-controller' as 'div', {
+    id: 'player-ctl',
+    class: 'player',
+    // Our own shortcuts (keys.ts) work on the whole page, not only while
+    // the player has focus, and add j/l, c and ?.
+    nohotkeys: true,
+    // Controls stay visible while paused; during playback they fade after
+    // 2 s without the pointer moving, as in every player people know.
+    autohide: '2',
+    'data-source': opts.source,
+  }, media, top, bigPlay,
+  h('media-loading-indicator' as 'div', { slot: 'centered-chrome', noautohide: true, loadingdelay: '600' }),
+  rateMenu, captionsMenu, seekRow, bar);
+
+  // Sliders keep focus on an input inside their shadow root, where page CSS
+  // cannot see :focus-visible: mirror it on the element for the ring.
+  for (const range of [seek, bar.querySelector<HTMLElement>('media-volume-range')]) {
+    range?.addEventListener('focusin', () => {
+      const inner = range.shadowRoot?.activeElement;
+      range.toggleAttribute('data-focus-visible', !!inner?.matches(':focus-visible'));
+    });
+    range?.addEventListener('focusout', () => range.removeAttribute('data-focus-visible'));
+  }
+
+  // media-chrome moves focus into an opened menu when its opening
+  // transition ends; with no transition (reduced motion, a busy machine)
+  // it never does, and a keyboard user is left on the button. Do it then.
+  for (const menu of [rateMenu, captionsMenu]) {
+    new MutationObserver(() => {
+      if (menu.hidden) return;
+      window.setTimeout(() => {
+        const invoker = root.querySelector(`[invoketarget="${menu.id}"]`);
+        if (!menu.hidden && !menu.matches(':focus-within') && document.activeElement === invoker) menu.focus();
+      }, 350);
+    }).observe(menu, { attributes: true, attributeFilter: ['hidden'] });
+  }
+
+  // The speed is the viewer's choice from the menu (a request event), not
+  // whatever rate the element reports: a new source, or the menu drawing
+  // itself before it knows the rate, sets it back to 1, and that must
+  // neither be remembered nor win.
+  let wanted = prefs.rate;
+  const onRequest = (ev: Event): void => {
+    const r = Number((ev as CustomEvent).detail);
+    if (!(RATES as readonly number[]).includes(r)) return;
+    wanted = r;
+    writePrefs({ rate: r });
+  };
+  root.addEventListener('mediaplaybackraterequest', onRequest);
+  const onRate = (): void => {
+    if (media.playbackRate !== wanted) media.playbackRate = wanted;
+  };
+  const onVolume = (): void => writePrefs({ volume: media.volume, muted: media.muted });
+  media.addEventListener('ratechange', onRate);
+  media.addEventListener('volumechange', onVolume);
+  // A new source resets the rate to defaultPlaybackRate, which is the remembered one.
+  media.addEventListener('loadedmetadata', () => {
+    if (media.playbackRate !== media.defaultPlaybackRate) media.playbackRate = media.defaultPlaybackRate;
+    if (opts.startAt && opts.startAt > 0 && opts.startAt < media.duration) media.currentTime = opts.startAt;
+  }, { once: true });
+  if (opts.autoplay) {
+    media.autoplay = true;
+    media.addEventListener('canplay', () => void media.play().catch(() => {}), { once: true });
+  }
+
+  return {
+    root, media, seek, top,
+    layers: { markers, chapters },
+    addTrack(t) {
+      const el = h('track', { kind: t.kind, src: t.src, label: t.label, srclang: t.srclang, default: t.default });
+      media.append(el);
+      return el;
+    },
+    focus() {
+      play.focus();
+    },
+    destroy() {
+      media.removeEventListener('ratechange', onRate);
+      root.removeEventListener('mediaplaybackraterequest', onRequest);
+      media.removeEventListener('volumechange', onVolume);
+      media.pause();
+      media.removeAttribute('src');
+      media.load();
+    },
+  };
+}
