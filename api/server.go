@@ -251,9 +251,6 @@ func (s *Server) routes() {
 	e.POST("/api/notifications/read", signedIn, s.markNotificationsRead)
 	e.GET("/api/notifications/events", signedIn, s.notificationEvents)
 	e.GET("/api/notifications/counts", signedIn, s.newCommentCounts)
-	e.GET("/api/notifications/unsubscribe", s.unsubscribe)
-	e.POST("/api/notifications/unsubscribe", s.unsubscribe)
-	e.GET("/api/notifications/confirm", s.confirmGuestEmail)
 	e.GET("/api/videos/:id/follow", watch, s.followState)
 	e.POST("/api/videos/:id/follow", watch, s.setFollow(true))
 	e.DELETE("/api/videos/:id/follow", watch, s.setFollow(false))
@@ -305,6 +302,12 @@ func (s *Server) routes() {
 	e.GET("/checkins/:checkinId", s.membersOnly("checkin.html"))
 	e.GET("/v/:slug", s.watchPage)
 	e.GET("/embed/:slug", s.embedPage)
+	// Signed links in emails, for people who are not signed in
+	// (notifications.go). Mail providers POST the one-click unsubscribe
+	// (RFC 8058) as a form, so these live outside the JSON API.
+	e.GET("/email/unsubscribe", s.unsubscribe)
+	e.POST("/email/unsubscribe", s.unsubscribe)
+	e.GET("/email/confirm", s.confirmGuestEmail)
 	e.GET("/assets/*path", s.pages.asset)
 	e.HEAD("/assets/*path", s.pages.asset)
 }

@@ -46,7 +46,10 @@ func api(tb testing.TB, client *http.Client, method, url string, body any, want 
 
 // TestBellAndAccountHours: a member in Tokyo (the browser's zone, which
 // Baton proposes on the first visit) saves her working hours on the account
-// page, and her bell counts up live while a colleague replies to her.
+// page, and her bell counts up live while a colleague replies to her; the
+// library counts what is new per video and the watch page marks the thread.
+// The walk goes through several pages on purpose: a stream a page left open
+// (in the back-forward cache) would make later pages' requests queue.
 // Screenshots: auth-notify-account*, auth-notify-bell*, auth-notify-watch*.
 func TestBellAndAccountHours(t *testing.T) {
 	mail := smtptest.Start(t, smtptest.Options{})
@@ -117,6 +120,11 @@ func TestBellAndAccountHours(t *testing.T) {
 	waitJS(t, ctx, 15*time.Second, `document.querySelector('#notify-end')?.value === '17:30'`, `document.querySelector('#notify-end')?.value`)
 	screenshots(t, ctx, "notify-account")
 
+	// A first visit to the watch page, so later activity counts as new.
+	do(t, ctx, 20*time.Second, "first visit to the watch page", chromedp.Navigate(s.URL+"/v/"+v.Slug))
+	waitJS(t, ctx, 15*time.Second, `document.querySelector('#follow-toggle')`, `document.body.innerText.slice(0, 200)`)
+	do(t, ctx, 20*time.Second, "back to the account page", chromedp.Navigate(s.URL+"/account"))
+
 	// The bell: nothing yet, then live as Bo replies.
 	waitJS(t, ctx, 10*time.Second, `document.querySelector('#bell-button') && document.querySelector('#bell-count').hidden`, `document.querySelector('#bell-count')?.outerHTML`)
 	api(t, bo, "POST", s.URL+"/api/share/"+v.Slug+"/comments", map[string]any{"body": "The Q3 number looks off by one week.", "parentId": thread.ID}, 201, nil)
@@ -135,11 +143,22 @@ func TestBellAndAccountHours(t *testing.T) {
 		t.Fatalf("item link = %q", href)
 	}
 	screenshots(t, ctx, "notify-bell")
+
+	// The library counts what is new per video; the watch page marks the
+	// thread Bo replied in.
+	do(t, ctx, 20*time.Second, "open the library", chromedp.Navigate(s.URL+"/"))
+	waitJS(t, ctx, 15*time.Second, `document.querySelector('.card[data-video-id="`+v.ID+`"] .card__new')?.textContent === '2 new'`,
+		`document.querySelector('.card[data-video-id="`+v.ID+`"]')?.outerHTML`)
+	do(t, ctx, 20*time.Second, "open the watch page", chromedp.Navigate(s.URL+"/v/"+v.Slug))
+	waitJS(t, ctx, 15*time.Second, `document.querySelector('.thread[data-id="`+thread.ID+`"]')?.classList.contains('thread--new')`,
+		`JSON.stringify({threads: document.querySelectorAll('.thread').length, times: [...document.querySelectorAll('.thread time')].map((t) => t.dateTime), done: performance.getEntriesByType('resource').map((r) => r.name.replace(location.origin, ''))})`)
+	do(t, ctx, 10*time.Second, "open the bell on the watch page", chromedp.Click(chromedp.ID("bell-button")))
+	waitJS(t, ctx, 10*time.Second, `document.querySelector('#bell-read-all') && !document.querySelector('#bell-panel').hidden`, `document.querySelector('#bell-panel')?.outerHTML`)
 	do(t, ctx, 10*time.Second, "mark all read", chromedp.Click(chromedp.ID("bell-read-all")))
 	waitJS(t, ctx, 10*time.Second, `document.querySelector('#bell-count').hidden`, `document.querySelector('#bell-count')?.outerHTML`)
+	do(t, ctx, 10*time.Second, "close the bell", chromedp.Click(chromedp.ID("bell-button")))
 
 	// The watch page: the owner follows, and can stop.
-	do(t, ctx, 20*time.Second, "open the watch page", chromedp.Navigate(s.URL+"/v/"+v.Slug))
 	waitJS(t, ctx, 15*time.Second, `document.querySelector('#follow-toggle')?.getAttribute('aria-pressed') === 'true'`, `document.querySelector('#follow-toggle')?.outerHTML`)
 	do(t, ctx, 10*time.Second, "unfollow", chromedp.Click(chromedp.ID("follow-toggle")))
 	waitJS(t, ctx, 10*time.Second, `document.querySelector('#follow-toggle')?.getAttribute('aria-pressed') === 'false'`, `document.querySelector('#follow-toggle')?.outerHTML`)

@@ -23,8 +23,8 @@ const (
 	EmailWorkingHours EmailMode = "working-hours"
 	// EmailDaily sends one digest at the start of each working day.
 	EmailDaily EmailMode = "daily"
-	// EmailOff sends no email (the inbox and urgent items in the app still
-	// work).
+	// EmailOff sends no email at all, urgent or not (the inbox in the app
+	// still shows everything).
 	EmailOff EmailMode = "off"
 )
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	// Zones come from the binary, not the machine, as in cmd/baton.
+	_ "time/tzdata"
 )
 
 func mustZone(tb testing.TB, name string) *time.Location {

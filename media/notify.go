@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -103,6 +104,8 @@ type EmailItem struct {
 	// Link, when set, is where the item leads instead of the video's
 	// moment (an ask's personal link).
 	Link string
+
+	dropped bool // its comment was deleted before it went out
 }
 
 // EmailBatch is one recipient's due items, leased to one sender.
@@ -112,6 +115,12 @@ type EmailBatch struct {
 	Items      []*EmailItem
 	LeaseOwner string
 	Attempts   int // attempts so far, including this one
+}
+
+// EmailOutcome is one batch and how its attempt went.
+type EmailOutcome struct {
+	Batch   *EmailBatch
+	Attempt DeliveryAttempt
 }
 
 // DeliveryAttempt is the outcome of one try to send an email or webhook.
@@ -272,6 +281,10 @@ type NotifyStore interface {
 	// Unfollowed reports whether the recipient explicitly stopped following
 	// the video, which automatic follows respect.
 	Unfollowed(ctx context.Context, videoID, recipient string) (bool, error)
+	// CurrentComments returns the bodies of the comments with ids that
+	// still exist and are not deleted; read when an email goes out, so a
+	// held digest carries comments as they are then.
+	CurrentComments(ctx context.Context, ids []string) (map[string]string, error)
 	// ThreadAuthors returns the user ids of members who wrote in the thread.
 	ThreadAuthors(ctx context.Context, threadID string) ([]string, error)
 
@@ -292,10 +305,12 @@ type NotifyStore interface {
 	// ClaimEmails leases up to max recipients' due emails (due_at <= now)
 	// to owner, each recipient's as one batch.
 	ClaimEmails(ctx context.Context, owner string, lease time.Duration, now time.Time, max int) ([]*EmailBatch, error)
-	// FinishEmails records the attempt and, in the same transaction, marks
-	// the batch's items sent, or due again at a.NextRetry, or failed.
-	// ECONFLICT if the lease was lost.
-	FinishEmails(ctx context.Context, b *EmailBatch, a DeliveryAttempt) error
+	// FinishEmails records each outcome's attempt and, in the same
+	// transaction, marks its batch's items sent, or due again at
+	// NextRetry, or failed. Outcomes whose lease was lost are skipped and
+	// reported as ECONFLICT in errs (same order); err is a failure of the
+	// whole transaction.
+	FinishEmails(ctx context.Context, outcomes []EmailOutcome) (errs []error, err error)
 
 	// CreateWebhook inserts h.
 	CreateWebhook(ctx context.Context, h *Webhook) error
@@ -383,6 +398,11 @@ type Notifier struct {
 	// Key signs unsubscribe and confirmation links.
 	Key []byte
 
+	// publicURL, once set with SetPublicURL, overrides Config.PublicURL
+	// (a server learns its port after it starts listening, while workers
+	// may already be planning).
+	publicURL atomic.Pointer[string]
+
 	urgentOnce sync.Once
 	urgent     *RateLimiter
 	wake       chan struct{}
@@ -390,6 +410,17 @@ type Notifier struct {
 }
 
 func (n *Notifier) now() time.Time { return n.Clock.Now() }
+
+// SetPublicURL changes the base of links in emails and webhooks; safe
+// while the notifier runs.
+func (n *Notifier) SetPublicURL(u string) { n.publicURL.Store(&u) }
+
+func (n *Notifier) base() string {
+	if p := n.publicURL.Load(); p != nil {
+		return *p
+	}
+	return n.Config.PublicURL
+}
 
 func (n *Notifier) log() *slog.Logger {
 	if n.Log == nil {
@@ -580,7 +611,7 @@ func (n *Notifier) CommentCreated(ctx context.Context, c *Comment, a Actor, opt 
 	}, now); err != nil {
 		return err
 	}
-	if err := n.addHooks(ctx, plan, v, eventType, commentData(v, c, n.Config.PublicURL), now); err != nil {
+	if err := n.addHooks(ctx, plan, v, eventType, commentData(v, c, n.base()), now); err != nil {
 		return err
 	}
 	return n.save(ctx, plan, opt.Urgent)
@@ -624,7 +655,7 @@ func (n *Notifier) CommentResolved(ctx context.Context, c *Comment, a Actor) err
 	}, now); err != nil {
 		return err
 	}
-	if err := n.addHooks(ctx, plan, v, EventCommentResolved, commentData(v, c, n.Config.PublicURL), now); err != nil {
+	if err := n.addHooks(ctx, plan, v, EventCommentResolved, commentData(v, c, n.base()), now); err != nil {
 		return err
 	}
 	return n.save(ctx, plan, false)
@@ -667,7 +698,7 @@ func (n *Notifier) VideoViewed(ctx context.Context, v *Video, viewerID, viewerNa
 	}, now); err != nil {
 		return err
 	}
-	data := videoData(v, n.Config.PublicURL)
+	data := videoData(v, n.base())
 	data["viewer"] = viewerName
 	data["firstView"] = first
 	if err := n.addHooks(ctx, plan, v, EventVideoViewed, data, now); err != nil {
@@ -700,7 +731,7 @@ func (n *Notifier) VideoReady(ctx context.Context, v *Video, took time.Duration)
 			return err
 		}
 	}
-	if err := n.addHooks(ctx, plan, v, EventVideoReady, videoData(v, n.Config.PublicURL), now); err != nil {
+	if err := n.addHooks(ctx, plan, v, EventVideoReady, videoData(v, n.base()), now); err != nil {
 		return err
 	}
 	return n.save(ctx, plan, false)
@@ -748,7 +779,8 @@ func (n *Notifier) addRecipients(ctx context.Context, plan *Plan, rs *recipientS
 			continue
 		}
 		sched := n.ScheduleOf(p.Prefs)
-		if sched.Mode == EmailOff && !nt.Urgent {
+		// Off is off, urgent or not: it is what one-click unsubscribe sets.
+		if sched.Mode == EmailOff {
 			continue
 		}
 		if plan.schedules == nil {
@@ -777,10 +809,6 @@ func (n *Notifier) save(ctx context.Context, plan *Plan, urgent bool) error {
 		}
 		if it.Kind == NotifyConfirm {
 			return now
-		}
-		if s.Mode == EmailOff {
-			// Only urgent items get here for people with email off.
-			s.Mode = EmailWorkingHours
 		}
 		due, ok := DueAt(s, now, n.Config.Bundle, it.Urgent, pending)
 		if !ok {
@@ -918,12 +946,12 @@ func (n *Notifier) sign(purpose, subject string) string {
 
 // UnsubscribeURL is the one-click link that stops a recipient's email.
 func (n *Notifier) UnsubscribeURL(recipient string) string {
-	return n.Config.PublicURL + "/api/notifications/unsubscribe?r=" + recipient + "&s=" + n.sign("unsubscribe", recipient)
+	return n.base() + "/email/unsubscribe?r=" + recipient + "&s=" + n.sign("unsubscribe", recipient)
 }
 
 // ConfirmURL is the link that confirms a guest's address.
 func (n *Notifier) ConfirmURL(guestID string) string {
-	return n.Config.PublicURL + "/api/notifications/confirm?g=" + guestID + "&s=" + n.sign("confirm", guestID)
+	return n.base() + "/email/confirm?g=" + guestID + "&s=" + n.sign("confirm", guestID)
 }
 
 // Unsubscribe stops email to the recipient the signed link names:

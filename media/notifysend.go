@@ -95,23 +95,24 @@ func (n *Notifier) sendDue(ctx context.Context, owner string) (emails, hooks int
 				break
 			}
 			// A few messages at once: each waits on its SMTP server's
-			// answers, and the recorded outcomes queue on the one writer.
+			// answers. Their outcomes are recorded by one recorder, which
+			// commits whatever has arrived in one transaction.
+			outcomes := make(chan EmailOutcome, len(batches))
+			recorded := make(chan int)
+			go func() { recorded <- n.recordEmails(ctx, outcomes) }()
 			var wg sync.WaitGroup
-			var mu sync.Mutex
 			sem := make(chan struct{}, emailSenders)
 			for _, b := range batches {
 				wg.Add(1)
 				sem <- struct{}{}
 				go func() {
 					defer func() { <-sem; wg.Done() }()
-					if n.sendBatch(ctx, b) {
-						mu.Lock()
-						emails++
-						mu.Unlock()
-					}
+					outcomes <- EmailOutcome{Batch: b, Attempt: n.sendBatch(ctx, b)}
 				}()
 			}
 			wg.Wait()
+			close(outcomes)
+			emails += <-recorded
 			if ctx.Err() != nil {
 				return emails, hooks, ctx.Err()
 			}
@@ -148,10 +149,13 @@ func (n *Notifier) sendDue(ctx context.Context, owner string) (emails, hooks int
 	return emails, hooks, nil
 }
 
-// sendBatch sends one recipient's message and records the outcome.
-func (n *Notifier) sendBatch(ctx context.Context, b *EmailBatch) bool {
+// sendBatch sends one recipient's message and returns how it went.
+func (n *Notifier) sendBatch(ctx context.Context, b *EmailBatch) DeliveryAttempt {
 	sortItems(b.Items)
-	msg := n.RenderEmail(b)
+	if !n.refreshItems(ctx, b) {
+		return DeliveryAttempt{At: n.now(), OK: true, Error: nothingLeft}
+	}
+	msg := n.RenderEmail(&EmailBatch{Recipient: b.Recipient, To: b.To, Items: b.live(), Attempts: b.Attempts})
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	err := n.Mailer.Send(sctx, msg)
 	cancel()
@@ -180,11 +184,97 @@ func (n *Notifier) sendBatch(ctx context.Context, b *EmailBatch) bool {
 		}
 		n.log().Warn("notifications: email not sent", "recipient", b.Recipient, "attempt", b.Attempts, "err", err, "retry_at", a.NextRetry)
 	}
-	// The outcome must be recorded even when we are shutting down.
-	if ferr := n.Store.FinishEmails(context.WithoutCancel(ctx), b, a); ferr != nil {
-		n.log().Error("notifications: record email attempt", "recipient", b.Recipient, "err", ferr)
+	return a
+}
+
+// nothingLeft is the recorded outcome of a batch whose comments were all
+// deleted before it went out: nothing is sent and nothing is retried.
+const nothingLeft = "Not sent: every comment in it was deleted first."
+
+// refreshItems reads the items' comments as they are now: edited text
+// replaces the planned one, deleted comments are left out (dropped). It
+// reports whether anything is left to send. A store error keeps the
+// planned text: better a stale line than no email.
+func (n *Notifier) refreshItems(ctx context.Context, b *EmailBatch) bool {
+	var ids []string
+	for _, it := range b.Items {
+		if it.CommentID != "" && it.Kind != NotifyConfirm {
+			ids = append(ids, it.CommentID)
+		}
 	}
-	return err == nil
+	if len(ids) == 0 {
+		return true
+	}
+	now, err := n.Store.CurrentComments(ctx, ids)
+	if err != nil {
+		n.log().Warn("notifications: read comments for an email", "err", err)
+		return true
+	}
+	left := 0
+	for _, it := range b.Items {
+		if it.CommentID == "" || it.Kind == NotifyConfirm {
+			left++
+			continue
+		}
+		if body, ok := now[it.CommentID]; ok {
+			it.Text = body
+			left++
+		} else {
+			it.dropped = true
+		}
+	}
+	return left > 0
+}
+
+// live is the batch's items that were not dropped.
+func (b *EmailBatch) live() []*EmailItem {
+	out := make([]*EmailItem, 0, len(b.Items))
+	for _, it := range b.Items {
+		if !it.dropped {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// recordEmails commits outcomes as they arrive, grouping whatever is
+// waiting into one transaction, and returns how many emails went out. The
+// outcomes are recorded even when ctx ends (shutting down): a sent email
+// must be marked sent.
+func (n *Notifier) recordEmails(ctx context.Context, in <-chan EmailOutcome) int {
+	ctx = context.WithoutCancel(ctx)
+	sent := 0
+	for o := range in {
+		group := []EmailOutcome{o}
+	more:
+		for {
+			select {
+			case o2, ok := <-in:
+				if !ok {
+					break more
+				}
+				group = append(group, o2)
+			default:
+				break more
+			}
+		}
+		errs, err := n.Store.FinishEmails(ctx, group)
+		if err != nil {
+			// Nothing of the group was recorded: the leases run out and
+			// the emails are tried again (a sent one may go twice).
+			n.log().Error("notifications: record email attempts", "emails", len(group), "err", err)
+			continue
+		}
+		for i, o := range group {
+			switch {
+			case errs[i] != nil:
+				n.log().Warn("notifications: email lease lost", "recipient", o.Batch.Recipient, "err", errs[i])
+			case o.Attempt.OK && o.Attempt.Error == "":
+				sent++
+			}
+		}
+	}
+	return sent
 }
 
 // deliverHook makes one webhook attempt and records it.
@@ -335,8 +425,8 @@ func (n *Notifier) WebhookFor(ctx context.Context, by *User, id string) (*Webhoo
 func (n *Notifier) TestWebhook(ctx context.Context, h *Webhook) (*WebhookDelivery, error) {
 	now := n.now()
 	data := map[string]any{
-		"videoId": "test", "title": "Test from Baton", "url": n.Config.PublicURL,
-		"comment": map[string]any{"id": "test", "body": "This is a test event from Baton.", "author": "Baton", "timeMs": 0, "url": n.Config.PublicURL},
+		"videoId": "test", "title": "Test from Baton", "url": n.base(),
+		"comment": map[string]any{"id": "test", "body": "This is a test event from Baton.", "author": "Baton", "timeMs": 0, "url": n.base()},
 		"test":    true,
 	}
 	d, err := n.hookDelivery(h, EventCommentCreated, data, now)
@@ -487,7 +577,7 @@ type emailLine struct {
 // RenderEmail writes one recipient's batch as one message: plain text and
 // HTML, each item's words, a link to its moment and the video's poster.
 func (n *Notifier) RenderEmail(b *EmailBatch) *EmailMessage {
-	base := n.Config.PublicURL
+	base := n.base()
 	host := "baton"
 	if u, err := url.Parse(base); err == nil && u.Hostname() != "" {
 		host = u.Hostname()

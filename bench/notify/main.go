@@ -32,6 +32,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	// Zones come from the binary, not the machine, as in cmd/baton.
+	_ "time/tzdata"
 
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/gormstore"

@@ -334,7 +334,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		// Tests listen on a random port; links must name the real one.
 		m.Config.PublicURL = "http://" + m.ln.Addr().String()
 		m.Server.SetPublicURL(m.Config.PublicURL)
-		m.Notify.Config.PublicURL = m.Config.PublicURL
+		m.Notify.SetPublicURL(m.Config.PublicURL)
 	}
 	m.runNotify(runCtx)
 	m.runAsks(runCtx)

@@ -356,6 +356,19 @@ func (db *DB) Followers(ctx context.Context, videoID, threadID string) ([]string
 	return out, nil
 }
 
+// CurrentComments returns the bodies of the live comments among ids.
+func (db *DB) CurrentComments(ctx context.Context, ids []string) (map[string]string, error) {
+	var rows []struct{ ID, Body string }
+	if err := db.r.WithContext(ctx).Raw(`SELECT id, body FROM comments WHERE id IN ? AND deleted = 0`, ids).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("gormstore: current comments: %w", err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Body
+	}
+	return out, nil
+}
+
 // ThreadAuthors lists the members who wrote in a thread.
 func (db *DB) ThreadAuthors(ctx context.Context, threadID string) ([]string, error) {
 	var out []string
@@ -581,32 +594,51 @@ func max0(a, b int) int {
 	return b
 }
 
-// FinishEmails records an attempt and the batch's new state together.
-func (db *DB) FinishEmails(ctx context.Context, b *media.EmailBatch, a media.DeliveryAttempt) error {
-	ids := make([]int64, len(b.Items))
-	for i, it := range b.Items {
-		ids[i] = it.ID
-	}
-	return db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		q := tx.Model(&emailRow{}).Where("id IN ? AND state = ? AND lease_owner = ?", ids, emailPending, b.LeaseOwner)
-		var res *gorm.DB
-		switch {
-		case a.OK:
-			res = q.Updates(map[string]any{"state": emailSent, "sent_at": a.At.UnixMilli(), "lease_until": 0, "last_error": ""})
-		case a.GiveUp:
-			res = q.Updates(map[string]any{"state": emailFailed, "lease_until": 0, "last_error": a.Error})
-		default:
-			res = q.Updates(map[string]any{"due_at": a.NextRetry.UnixMilli(), "lease_until": 0, "lease_owner": "", "last_error": a.Error})
+// FinishEmails records attempts and the batches' new states together, in
+// one transaction: outcomes that arrive while the writer is busy commit as
+// a group, so a burst of sends costs one commit, not one each.
+func (db *DB) FinishEmails(ctx context.Context, outcomes []media.EmailOutcome) ([]error, error) {
+	errs := make([]error, len(outcomes))
+	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for k, o := range outcomes {
+			b, a := o.Batch, o.Attempt
+			ids := make([]int64, len(b.Items))
+			for i, it := range b.Items {
+				ids[i] = it.ID
+			}
+			// The unary + keeps SQLite on the primary key: without
+			// statistics it would otherwise walk the (state, due_at) index
+			// through every pending row.
+			q := tx.Model(&emailRow{}).Where("id IN ? AND +state = ? AND +lease_owner = ?", ids, emailPending, b.LeaseOwner)
+			var res *gorm.DB
+			switch {
+			case a.OK:
+				res = q.Updates(map[string]any{"state": emailSent, "sent_at": a.At.UnixMilli(), "lease_until": 0, "last_error": ""})
+			case a.GiveUp:
+				res = q.Updates(map[string]any{"state": emailFailed, "lease_until": 0, "last_error": a.Error})
+			default:
+				res = q.Updates(map[string]any{"due_at": a.NextRetry.UnixMilli(), "lease_until": 0, "lease_owner": "", "last_error": a.Error})
+			}
+			if res.Error != nil {
+				return fmt.Errorf("gormstore: finish emails: %w", res.Error)
+			}
+			if int(res.RowsAffected) != len(ids) {
+				// Another sender took these over after the lease ran out;
+				// a partial update must not stand.
+				if res.RowsAffected > 0 {
+					return fmt.Errorf("gormstore: finish emails: %d of %d rows still leased", res.RowsAffected, len(ids))
+				}
+				errs[k] = media.Errorf(media.ECONFLICT, "The emails' lease was lost.")
+				continue
+			}
+			if err := tx.Exec(`INSERT INTO email_attempts(recipient, items, at, ok, error, next_retry) VALUES (?, ?, ?, ?, ?, ?)`,
+				b.Recipient, len(ids), a.At.UnixMilli(), a.OK, a.Error, msOf(a.NextRetry)).Error; err != nil {
+				return err
+			}
 		}
-		if res.Error != nil {
-			return fmt.Errorf("gormstore: finish emails: %w", res.Error)
-		}
-		if int(res.RowsAffected) != len(ids) {
-			return media.Errorf(media.ECONFLICT, "The emails' lease was lost.")
-		}
-		return tx.Exec(`INSERT INTO email_attempts(recipient, items, at, ok, error, next_retry) VALUES (?, ?, ?, ?, ?, ?)`,
-			b.Recipient, len(ids), a.At.UnixMilli(), a.OK, a.Error, msOf(a.NextRetry)).Error
+		return nil
 	})
+	return errs, err
 }
 
 // EmailAttempts counts the recorded attempts to a recipient and how many

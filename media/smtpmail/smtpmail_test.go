@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+	// Zones come from the binary, not the machine, as in cmd/baton.
+	_ "time/tzdata"
 
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/gormstore"
@@ -22,7 +24,7 @@ func sample() *media.EmailMessage {
 	return &media.EmailMessage{
 		To: "ana@example.com", Subject: "Bo replied on “Täglich” at 1:23",
 		Text: "Bo replied\n> looks good\nhttp://x/v/abc?t=83\n", HTML: "<p>Bo replied</p>",
-		MessageID: "notify-1-1@x", InReplyTo: "video-v1@x", ListUnsubscribe: "http://x/api/notifications/unsubscribe?r=user:1&s=abc",
+		MessageID: "notify-1-1@x", InReplyTo: "video-v1@x", ListUnsubscribe: "http://x/email/unsubscribe?r=user:1&s=abc",
 	}
 }
 
@@ -80,7 +82,7 @@ func TestSendSTARTTLSWithAuth(t *testing.T) {
 	subj, _ := dec.DecodeHeader(h["Subject"][0])
 	for k, want := range map[string]string{
 		"Message-Id": "<notify-1-1@x>", "In-Reply-To": "<video-v1@x>", "References": "<video-v1@x>",
-		"List-Unsubscribe":      "<http://x/api/notifications/unsubscribe?r=user:1&s=abc>",
+		"List-Unsubscribe":      "<http://x/email/unsubscribe?r=user:1&s=abc>",
 		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 	} {
 		if g := strings.Join(h[k], ","); g != want {
@@ -451,7 +453,7 @@ func TestGuestEmailNeedsConfirmation(t *testing.T) {
 		t.Fatalf("guest got %d emails before confirming, want 1 (the confirmation)", len(msgs))
 	}
 	body, _ := parts(t, msgs[0])
-	i := strings.Index(body["text/plain"], "http://baton.test/api/notifications/confirm?")
+	i := strings.Index(body["text/plain"], "http://baton.test/email/confirm?")
 	if i < 0 {
 		t.Fatalf("no confirmation link:\n%s", body["text/plain"])
 	}
@@ -486,5 +488,140 @@ func TestGuestEmailNeedsConfirmation(t *testing.T) {
 	}
 	if n := len(byRecipient(w.srv.Messages())["gus@example.org"]); n != 2 {
 		t.Fatalf("guest got mail after unsubscribing (%d emails)", n)
+	}
+}
+
+// Ready after slow processing and first views reach the owner once.
+func TestReadyAndFirstView(t *testing.T) {
+	w := newWorld(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC))
+	owner := w.user(t, "Olga", "UTC", "mon-sun 00:00-24:00")
+	viewer := w.user(t, "Vik", "", "")
+	v := w.video(t, owner)
+	ctx := context.Background()
+	if err := w.n.VideoReady(ctx, v, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.n.VideoReady(ctx, v, 90*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []struct{ id, name string }{{"", ""}, {viewer.ID, viewer.Name}, {viewer.ID, viewer.Name}, {"", ""}, {owner.ID, owner.Name}} {
+		if err := w.n.VideoViewed(ctx, v, who.id, who.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, unread, err := w.db.Notifications(ctx, owner.ID, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, it := range items {
+		kinds = append(kinds, string(it.Kind)+":"+it.Text)
+	}
+	want := []string{"view:Vik watched your video.", "view:Your video had its first view.", "ready:Your video is ready to share."}
+	if unread != 3 || strings.Join(kinds, "|") != strings.Join(want, "|") {
+		t.Fatalf("owner's inbox = %v (unread %d), want %v", kinds, unread, want)
+	}
+}
+
+// A digest held overnight carries comments as they are when it goes out:
+// edited text replaces the planned one, deleted comments are left out, and
+// a digest with nothing left is not sent.
+func TestHeldDigestFollowsEditsAndDeletes(t *testing.T) {
+	w := newWorld(t, time.Date(2026, 3, 9, 20, 0, 0, 0, time.UTC)) // Monday evening in Berlin
+	owner := w.user(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
+	bo := w.user(t, "Bo", "", "")
+	ctx := context.Background()
+	v1, v2 := w.video(t, owner), w.video(t, owner)
+	a := w.comment(t, v1, bo, "First draft of my remark", 1000, media.CommentInput{})
+	b := w.comment(t, v1, bo, "This one I will delete", 2000, media.CommentInput{})
+	c := w.comment(t, v2, bo, "Only comment here, deleted too", 0, media.CommentInput{})
+	actor := media.Actor{UserID: bo.ID, Name: bo.Name}
+	if _, err := w.comments.Edit(ctx, a.ID, actor, "Edited remark"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{b.ID, c.ID} {
+		if _, err := w.comments.Delete(ctx, id, actor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.clock.Set(time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)) // 09:00 in Berlin
+	sent, _, err := w.n.SendDue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := byRecipient(w.srv.Messages())[owner.Email]
+	if sent != 1 || len(msgs) != 1 {
+		t.Fatalf("sent %d, owner got %d emails; want 1", sent, len(msgs))
+	}
+	body, _ := parts(t, msgs[0])
+	if !strings.Contains(body["text/plain"], "Edited remark") || strings.Contains(body["text/plain"], "First draft") || strings.Contains(body["text/plain"], "delete") {
+		t.Fatalf("digest:\n%s", body["text/plain"])
+	}
+	if n, _ := w.db.PendingEmails(ctx); n != 0 {
+		t.Fatalf("%d emails still pending", n)
+	}
+}
+
+// A sender that dies after claiming (its lease never released) loses
+// nothing: after a restart the emails are claimed again once the lease has
+// run out, and sent once; emails recorded as sent before a restart are not
+// sent again after it.
+func TestRestartLosesNothingSendsNothingTwice(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	open := func() *gormstore.DB {
+		db, err := gormstore.Open(ctx, filepath.Join(dir, "baton.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	db := open()
+	srv := smtptest.Start(t, smtptest.Options{})
+	m, err := smtpmail.New("smtp://"+srv.Addr+"?tls=none", "baton@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{t: time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)}
+	notifier := func(db *gormstore.DB) *media.Notifier {
+		return &media.Notifier{Store: db, Videos: db, Users: db, Mailer: m, Clock: clock.Now, Key: []byte("k"),
+			Config: media.NotifyConfig{Bundle: time.Minute, PublicURL: "http://baton.test"}}
+	}
+	w := &world{db: db, n: notifier(db), clock: clock, srv: srv}
+	w.comments = media.NewComments(db, db, media.NewBroker())
+	w.comments.Notify = w.n
+	owner := w.user(t, "Olga", "UTC", "mon-sun 00:00-24:00")
+	pia := w.user(t, "Pia", "UTC", "mon-sun 00:00-24:00")
+	v := w.video(t, owner)
+	if err := w.n.Follow(ctx, v.ID, pia.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	w.comment(t, v, owner, "Before the crash", 0, media.CommentInput{})
+	clock.Set(clock.Now().Add(2 * time.Minute))
+	// A sender claims Pia's email and dies before sending.
+	if bs, err := db.ClaimEmails(ctx, "dead-sender", 2*time.Minute, clock.Now(), 10); err != nil || len(bs) != 1 {
+		t.Fatalf("claim: %v %v", bs, err)
+	}
+	db.Close()
+
+	db = open()
+	n := notifier(db)
+	if sent, _, err := n.SendDue(ctx); err != nil || sent != 0 {
+		t.Fatalf("while the dead sender's lease holds: sent %d (%v), want 0", sent, err)
+	}
+	clock.Set(clock.Now().Add(3 * time.Minute))
+	if sent, _, err := n.SendDue(ctx); err != nil || sent != 1 {
+		t.Fatalf("after the lease ran out: sent %d (%v), want 1", sent, err)
+	}
+	db.Close()
+	db = open()
+	t.Cleanup(func() { db.Close() })
+	n = notifier(db)
+	clock.Set(clock.Now().Add(time.Hour))
+	if sent, _, err := n.SendDue(ctx); err != nil || sent != 0 {
+		t.Fatalf("after another restart: sent %d (%v), want 0", sent, err)
+	}
+	if got := len(byRecipient(srv.Messages())[pia.Email]); got != 1 {
+		t.Fatalf("Pia got %d emails, want 1", got)
 	}
 }

@@ -121,9 +121,14 @@ export function bellButton(): HTMLElement {
   });
 
   // The count, live: the stream answers at once and after every change;
-  // EventSource reconnects by itself.
-  if (typeof EventSource !== 'undefined') {
-    const es = new EventSource('/api/notifications/events');
+  // EventSource reconnects by itself. The stream closes when the page is
+  // hidden for navigation: a page kept in the back-forward cache would
+  // otherwise hold one of the browser's six connections to Baton, and a
+  // few pages later the next page's requests would queue behind them.
+  let es: EventSource | null = null;
+  const connect = () => {
+    if (typeof EventSource === 'undefined' || es) return;
+    es = new EventSource('/api/notifications/events');
     es.addEventListener('unread', (ev) => {
       try {
         show((JSON.parse((ev as MessageEvent<string>).data) as { unread: number }).unread);
@@ -131,7 +136,15 @@ export function bellButton(): HTMLElement {
         /* a malformed event changes nothing */
       }
     });
-  }
+  };
+  window.addEventListener('pagehide', () => {
+    es?.close();
+    es = null;
+  });
+  window.addEventListener('pageshow', (ev) => {
+    if (ev.persisted) connect();
+  });
+  connect();
   void proposeZone();
   void unread;
   return root;

@@ -36,7 +36,7 @@ export function nowLine(s: Pick<NotifySettings, 'timeZone' | 'workingHours' | 'e
   const it = `It is ${clock} for you now (${s.timeZone})`;
   if (!s.emailEnabled) return `${it}; your working hours are ${hours}. Email is not set up on this server, so notifications appear in the bell only.`;
   switch (s.emailMode) {
-    case 'off': return `${it}; you get no email (urgent comments still do).`;
+    case 'off': return `${it}; you get no email; the bell still shows everything.`;
     case 'daily': return `${it}; you get one digest at ${s.workingHours.start} on ${hours.replace(/ \S+$/, '')}.`;
     default: return `${it}; you get email ${hours}.`;
   }
@@ -53,7 +53,7 @@ export async function mountNotifySettings(panel: HTMLElement, isAdmin: boolean):
   const modes: [EmailMode, string, string][] = [
     ['working-hours', 'In my working hours', 'Bundled while you work; anything that comes outside your hours waits for the start of your next working day, as one digest.'],
     ['daily', 'Daily digest', 'One email at the start of each working day, skipped when there is nothing new.'],
-    ['off', 'Off', 'No email. The bell still shows everything; urgent comments still email you.'],
+    ['off', 'Off', 'No email at all, not even urgent comments. The bell still shows everything.'],
   ];
   const modeInputs = modes.map(([v]) => h('input', { type: 'radio', name: 'notify-mode', id: `notify-mode-${v}`, value: v }));
   const status = h('p', { class: 'panel__status', id: 'notify-status', role: 'status' });
