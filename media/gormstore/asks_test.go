@@ -288,3 +288,98 @@ func TestAskLinksLiveAndDieWithTheAsk(t *testing.T) {
 		t.Fatalf("asking oneself: err = %v", err)
 	}
 }
+
+// Receipts merge per view id and come back with the names the owner may
+// see; an ask's activity is derived from them and from comments.
+func TestViewReceiptsAndAskActivity(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, filepath.Join(t.TempDir(), "receipts.db"))
+	owner := mustUser(t, "owner@example.com", media.RoleMember)
+	bea := mustUser(t, "bea@example.com", media.RoleMember)
+	bea.Name = "Bea"
+	for _, u := range []*media.User{owner, bea} {
+		if err := db.CreateUser(ctx, u, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := MustCreateVideo(t, db)
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	a := &media.Ask{VideoID: v.ID, OwnerID: owner.ID, Question: "OK?", ReplyBy: now.Add(48 * time.Hour), CreatedAt: now, UpdatedAt: now,
+		Recipients: []*media.AskRecipient{
+			{ID: media.NewID(), UserID: bea.ID, Email: bea.Email, Token: media.NewSlug(), CreatedAt: now},
+			{ID: media.NewID(), Email: "guest@elsewhere.org", Token: media.NewSlug(), CreatedAt: now},
+		}}
+	if err := db.SaveAsk(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	guest := a.Recipients[1]
+	add := func(id, viewer, userID, recipientID string, rs [][2]int64, counted bool) {
+		t.Helper()
+		_, err := db.UpdateViewReceipt(ctx, &media.ViewReceipt{ID: id, VideoID: v.ID, Viewer: viewer, UserID: userID, RecipientID: recipientID, CreatedAt: now},
+			func(r *media.ViewReceipt) error {
+				r.Ranges = media.MergeRanges(append(r.Ranges, rs...))
+				r.Counted = r.Counted || counted
+				r.UpdatedAt = now
+				return nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("view-bea-0000000001", "user:"+bea.ID, bea.ID, "", [][2]int64{{0, 4000}}, false)
+	add("view-bea-0000000001", "user:"+bea.ID, bea.ID, "", [][2]int64{{3000, 6000}}, true)
+	add("view-guest-00000001", "browser:g", "", guest.ID, [][2]int64{{0, 1000}}, false)
+	add("view-anon-000000001", "browser:x", "", "", [][2]int64{{0, 10000}}, true)
+	rs, err := db.ViewReceipts(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 3 {
+		t.Fatalf("%d receipts, want 3 (one per view id)", len(rs))
+	}
+	names := map[string]string{}
+	for _, r := range rs {
+		names[r.ID] = r.Name + "|" + r.Email
+		if r.ID == "view-bea-0000000001" && (len(r.Ranges) != 1 || r.Ranges[0] != [2]int64{0, 6000} || !r.Counted) {
+			t.Errorf("Bea's receipt = %+v", r)
+		}
+	}
+	if names["view-bea-0000000001"] != "Bea|bea@example.com" || names["view-guest-00000001"] != "|guest@elsewhere.org" || names["view-anon-000000001"] != "|" {
+		t.Fatalf("names = %v", names)
+	}
+	act, err := db.AskActivity(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := act[a.Recipients[0].ID]; !x.Counted || x.OpenedAt.IsZero() || media.Covered(x.Ranges) != 6000 {
+		t.Errorf("Bea's activity = %+v", x)
+	}
+	if x := act[guest.ID]; x.Counted || x.OpenedAt.IsZero() {
+		t.Errorf("guest's activity = %+v", x)
+	}
+	if _, err := db.AcknowledgeAsk(ctx, guest.ID, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetAway(ctx, bea.ID, now.Add(72*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if away, err := db.Away(ctx, []string{bea.ID}); err != nil || !away[bea.ID].Equal(now.Add(72*time.Hour)) {
+		t.Fatalf("away = %v, %v", away, err)
+	}
+	w := now.Add(49 * time.Hour)
+	for i := 0; i < 2; i++ {
+		got, err := db.ClaimOverdueAsks(ctx, w, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 1 - i; len(got) != want {
+			t.Fatalf("claim %d got %d asks, want %d", i, len(got), want)
+		}
+	}
+	if err := db.DeleteAsk(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AskRecipientByToken(ctx, v.ID, guest.Token); media.ErrorCode(err) != media.ENOTFOUND {
+		t.Fatalf("token after delete: %v", err)
+	}
+}

@@ -114,3 +114,48 @@ func TestCheckinPromptsEachAtTheirTenAndCompilesTheReel(t *testing.T) {
 		t.Fatalf("posted to a Tuesday round of a Monday check-in: %v", err)
 	}
 }
+
+// The check-in store on its own: a check-in, its posts per round, and
+// events claimed once.
+func TestCheckinStore(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, t.TempDir()+"/checkins.db")
+	owner := mustUser(t, "owner@example.com", media.RoleMember)
+	if err := db.CreateUser(ctx, owner, ""); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	c := &media.Checkin{ID: media.NewID(), OwnerID: owner.ID, Title: "Weekly", Prompt: "What moved?", Time: 600,
+		DueAfter: 8 * time.Hour, MaxLength: 3 * time.Minute, Participants: []string{owner.ID}, Observers: []string{}, CreatedAt: now, UpdatedAt: now}
+	c.Days[time.Monday] = true
+	if err := db.CreateCheckin(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Checkin(ctx, c.ID)
+	if err != nil || got.Title != "Weekly" || !got.Days[time.Monday] || got.DueAfter != 8*time.Hour || len(got.Participants) != 1 {
+		t.Fatalf("Checkin = %+v, %v", got, err)
+	}
+	v := MustCreateVideo(t, db)
+	if err := db.SaveCheckinPost(ctx, &media.CheckinPost{CheckinID: c.ID, Round: "2026-12-07", UserID: owner.ID, VideoID: v.ID, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := db.CheckinPosts(ctx, c.ID, "2026-12-07")
+	if err != nil || len(ps) != 1 || ps[0].VideoID != v.ID {
+		t.Fatalf("posts = %+v, %v", ps, err)
+	}
+	for i, want := range []bool{true, false} {
+		ok, err := db.ClaimCheckinEvent(ctx, c.ID, "2026-12-07", owner.ID, "checkin-prompt", now)
+		if err != nil || ok != want {
+			t.Fatalf("claim %d = %v, %v", i, ok, err)
+		}
+	}
+	if cs, err := db.Checkins(ctx, owner.ID); err != nil || len(cs) != 1 {
+		t.Fatalf("Checkins = %v, %v", cs, err)
+	}
+	if err := db.DeleteCheckin(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Checkin(ctx, c.ID); media.ErrorCode(err) != media.ENOTFOUND {
+		t.Fatalf("after delete: %v", err)
+	}
+}

@@ -50,8 +50,13 @@ func dialectURL(tb testing.TB, path string) string {
 	return url
 }
 
-// sqliteOnly are tests of SQLite's own behaviour.
-var sqliteOnly = map[string]bool{}
+// sqliteOnly are tests of SQLite's own behaviour, and tests that go through
+// the notification outbox, whose store does not run on Postgres yet (its
+// boolean columns are INTEGER there): move them to dialectSuite when it does.
+var sqliteOnly = map[string]bool{
+	"TestAskRemindersOnlyToThoseWhoOwe":                  true,
+	"TestCheckinPromptsEachAtTheirTenAndCompilesTheReel": true,
+}
 
 // dialectSuite is every Test function of the package but TestPostgres and
 // those above; TestSuiteListsEveryTest keeps it complete.
@@ -80,6 +85,9 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestCountViewStopsAtTheBudget":                 TestCountViewStopsAtTheBudget,
 	"TestClaimTickOncePerPeriod":                    TestClaimTickOncePerPeriod,
 	"TestUploadOwners":                              TestUploadOwners,
+	"TestAskLinksLiveAndDieWithTheAsk":              TestAskLinksLiveAndDieWithTheAsk,
+	"TestViewReceiptsAndAskActivity":                TestViewReceiptsAndAskActivity,
+	"TestCheckinStore":                              TestCheckinStore,
 }
 
 // dialectOwn are tests that run their own dialects (or are about the
