@@ -260,19 +260,14 @@ func (db *DB) AsksTo(ctx context.Context, userID string) ([]*media.Ask, error) {
 	return out, nil
 }
 
-// ClaimOverdueAsks marks due summaries planned. The single writer makes
-// the select and the update atomic.
+// ClaimOverdueAsks marks due summaries planned in one UPDATE ... RETURNING:
+// on Postgres a second process blocked on the same rows finds summary_at
+// set when it re-checks, so each ask goes to one caller.
 func (db *DB) ClaimOverdueAsks(ctx context.Context, now time.Time, max int) ([]*media.Ask, error) {
 	var ids []string
-	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Raw(`SELECT video_id FROM asks WHERE summary_at = 0 AND reply_by <= ? ORDER BY reply_by LIMIT ?`, now.UnixMilli(), max).Scan(&ids).Error; err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		return tx.Exec(`UPDATE asks SET summary_at = ? WHERE video_id IN ? AND summary_at = 0`, now.UnixMilli(), ids).Error
-	})
+	err := db.w.WithContext(ctx).Raw(`UPDATE asks SET summary_at = ? WHERE summary_at = 0 AND video_id IN
+		(SELECT video_id FROM asks WHERE summary_at = 0 AND reply_by <= ? ORDER BY reply_by LIMIT ?) RETURNING video_id`,
+		now.UnixMilli(), now.UnixMilli(), max).Scan(&ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: claim overdue asks: %w", err)
 	}
