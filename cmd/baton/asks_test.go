@@ -76,6 +76,33 @@ func mustStartAsks(tb testing.TB, clock *testClock, srv *smtptest.Server, fn fun
 	return e
 }
 
+// waitMail waits until the messages received satisfy ok: the server's own
+// sender runs beside the test's SendDue on the same clock, and may be the
+// one that delivers.
+func waitMail(tb testing.TB, srv *smtptest.Server, ok func(map[string][][2]string) bool) map[string][][2]string {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m := mailTo(tb, srv)
+		if ok(m) || time.Now().After(deadline) {
+			return m
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// counts is the number of messages per address.
+func counts(want map[string]int) func(map[string][][2]string) bool {
+	return func(m map[string][][2]string) bool {
+		for to, n := range want {
+			if len(m[to]) < n {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 // mailTo returns each address's messages as (subject, plain text).
 func mailTo(tb testing.TB, srv *smtptest.Server) map[string][][2]string {
 	tb.Helper()
@@ -182,7 +209,7 @@ func TestAskThreeRecipientsOverHTTP(t *testing.T) {
 	if _, _, err := e.s.Notify.SendDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mails := mailTo(t, srv)
+	mails := waitMail(t, srv, counts(map[string]int{"ana@outside.example": 1, "member@example.com": 1, "carol@example.com": 1}))
 	for email, tk := range tok {
 		if len(mails[email]) != 1 || !strings.Contains(mails[email][0][0], "Olive Owner asks for your answer") ||
 			!strings.Contains(mails[email][0][1], "?r="+tk) || !strings.Contains(mails[email][0][1], "Which option do we ship?") {
@@ -286,6 +313,8 @@ func TestAskThreeRecipientsOverHTTP(t *testing.T) {
 	if _, _, err := e.s.Notify.SendDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	mails = waitMail(t, srv, counts(map[string]int{"ana@outside.example": 2, "carol@example.com": 2}))
+	time.Sleep(200 * time.Millisecond) // anything wrongly sent to Max would be in by now
 	mails = mailTo(t, srv)
 	for email, n := range map[string]int{"ana@outside.example": 2, "carol@example.com": 2, "member@example.com": 1} {
 		if len(mails[email]) != n {
@@ -402,7 +431,8 @@ func TestAwayUntilOnMe(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, m := range mailTo(t, srv)["member@example.com"] {
+	time.Sleep(200 * time.Millisecond)
+	for _, m := range waitMail(t, srv, counts(map[string]int{"member@example.com": 1}))["member@example.com"] {
 		if !strings.Contains(m[0], "asks for your answer") {
 			t.Errorf("away member got %q", m[0])
 		}

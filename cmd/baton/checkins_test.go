@@ -61,7 +61,7 @@ func TestCheckinOverHTTP(t *testing.T) {
 	}
 	// Monday 10:00 in Tokyo is 01:00 UTC.
 	step(time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC))
-	mails := mailTo(t, srv)
+	mails := waitMail(t, srv, counts(map[string]int{"member@example.com": 1}))
 	if len(mails["member@example.com"]) != 1 || len(mails["carol@example.com"]) != 0 {
 		t.Fatalf("after Tokyo's 10:00: %q", mails)
 	}
@@ -81,7 +81,7 @@ func TestCheckinOverHTTP(t *testing.T) {
 		t.Fatalf("Carol prompted before her 10:00 (%d emails)", n)
 	}
 	step(time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC))
-	if n := len(mailTo(t, srv)["carol@example.com"]); n != 1 {
+	if n := len(waitMail(t, srv, counts(map[string]int{"carol@example.com": 1}))["carol@example.com"]); n != 1 {
 		t.Fatalf("Carol got %d emails at her 10:00", n)
 	}
 	var round struct {
