@@ -16,7 +16,9 @@ export BATON_MINIO_BIN := $(MINIO_BIN)
 # System packages, as probe=package[,package...]: the Debian packages are
 # installed when the probe (a command on PATH) is missing and dpkg does not
 # list them either (initdb and the speech models are not on PATH).
-RUN_PKGS   := ffmpeg=ffmpeg ffprobe=ffmpeg npm=nodejs,npm
+# gcc: SQLite is linked with cgo; without a C compiler Go builds a binary
+# whose database driver fails at start.
+RUN_PKGS   := gcc=gcc ffmpeg=ffmpeg ffprobe=ffmpeg npm=nodejs,npm
 # The quick loop also needs Postgres (tests start their own cluster with
 # initdb) and speech tools (espeak-ng speaks, pocketsphinx transcribes).
 QUICK_PKGS := $(RUN_PKGS) initdb=postgresql espeak-ng=espeak-ng \
@@ -109,7 +111,7 @@ frontend-test: frontend/node_modules/.stamp
 
 test: test-deps frontend fmt-check vet tidy-check frontend-test go-test
 
-test-quick: deps-quick frontend vet go-test-quick
+test-quick: deps-quick frontend fmt-check vet frontend-test go-test-quick
 
 bench: build
 	./bench/run.sh

@@ -290,6 +290,12 @@ func TestWatchPage(t *testing.T) {
 		waitJS(t, owner, 5*time.Second, `!document.getElementById('player').paused`, "")
 		press(t, owner, "k")
 		waitJS(t, owner, 5*time.Second, `document.getElementById('player').paused`, "")
+		// A click on the picture plays and pauses, as on every player.
+		pic := eval[map[string]float64](t, owner, 5*time.Second, `(() => { const r = document.getElementById('player').getBoundingClientRect(); return {x: r.left + r.width * 0.2, y: r.top + r.height * 0.3}; })()`)
+		clickAt(t, owner, pic["x"], pic["y"])
+		waitJS(t, owner, 5*time.Second, `!document.getElementById('player').paused`, "")
+		clickAt(t, owner, pic["x"], pic["y"])
+		waitJS(t, owner, 5*time.Second, `document.getElementById('player').paused`, "")
 		press(t, owner, "?")
 		waitJS(t, owner, 5*time.Second, `document.getElementById('shortcuts-dialog')?.open && document.getElementById('shortcuts-dialog').innerText.includes('Comment at this moment')`, "")
 		press(t, owner, kb.Escape)

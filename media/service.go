@@ -40,14 +40,6 @@ type Service struct {
 	progressPruneAt int // size of lastProgress at which lapsed entries are dropped
 }
 
-// DefaultComments builds the comment rules over the service's own stores,
-// for callers that wire nothing else; comments then need a video store that
-// is also a CommentStore.
-func (s *Service) DefaultComments() *Comments {
-	store, _ := s.Videos.(CommentStore)
-	return NewComments(store, s.Videos, s.Events)
-}
-
 // CreateVideo creates a video waiting for its upload, owned by nobody.
 func (s *Service) CreateVideo(ctx context.Context, title string) (*Video, error) {
 	return s.CreateVideoFor(ctx, "", title)

@@ -207,7 +207,8 @@ func (s *Service) SweepOrphans(ctx context.Context, olderThan time.Duration) (Or
 	}
 	cutoff := time.Now().Add(-olderThan)
 	for _, u := range list {
-		if u.ModTime.After(cutoff) || s.Live.Active(videoOfKey(u.Key)) {
+		id := videoOfKey(u.Key)
+		if u.ModTime.After(cutoff) || s.Live.Active(id) || s.mayStillWrite(ctx, id) {
 			continue
 		}
 		if err := sw.RemoveUnfinished(ctx, u); err != nil {
@@ -216,6 +217,26 @@ func (s *Service) SweepOrphans(ctx context.Context, olderThan time.Duration) (Or
 		out.Objects++
 	}
 	return out, nil
+}
+
+// mayStillWrite reports whether a video's writes may be in progress in some
+// process sharing the store: its upload or processing is not over (a
+// recording longer than the orphan age streams into one multipart upload on
+// the process that holds it, which this process's Live does not know of).
+// Its leftovers are swept once it is ready or failed.
+func (s *Service) mayStillWrite(ctx context.Context, id string) bool {
+	if id == "" || s.Videos == nil {
+		return false
+	}
+	v, err := s.Videos.Video(ctx, id)
+	if err != nil {
+		return ErrorCode(err) != ENOTFOUND // unsure: leave it for the next sweep
+	}
+	switch v.Status {
+	case StatusCreated, StatusUploading, StatusProcessing:
+		return true
+	}
+	return v.Live
 }
 
 // videoOfKey returns the video id in a key built by VideoPrefix, or "".

@@ -4,10 +4,6 @@ package transcode
 
 import "syscall"
 
-// newProcAttr puts the child in a new process group whose id is its pid, so
-// one signal reaches the child and everything it started.
-func newProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
-
 // termGroup asks the child's process group to stop; ffmpeg then finishes
 // writing its output and exits.
 func termGroup(pid int) { _ = syscall.Kill(-pid, syscall.SIGTERM) }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/mediatest"
 )
 
@@ -97,5 +98,41 @@ func TestUploadsForwardedToTheirHolder(t *testing.T) {
 	got := b.waitStatus(t, v.ID, 2*time.Minute, "ready", "failed")
 	if got.Status != "ready" {
 		t.Fatalf("after the holder's restart: %s (%s)", got.Status, got.Error)
+	}
+}
+
+// Unfinished writes are swept only once their video is done: with a shared
+// object store, a recording in progress on another process (whose live
+// session this process cannot see) streams into a write that may be older
+// than the orphan age.
+func TestOrphanSweepSparesVideosInFlight(t *testing.T) {
+	s := MustStart(t, testConfig(t, t.TempDir(), func(c *Config) { c.Workers = 0 }))
+	ctx := context.Background()
+	v := s.MustCreateVideo(t, "recording elsewhere")
+	w, err := s.Blobs.(media.StreamingBlobStore).Create(ctx, media.VideoPrefix(v.ID)+"live/seg-00001.m4s", "video/mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("a segment in progress")); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort(ctx)
+	sweep := func() int {
+		if _, err := s.Service.SweepOrphans(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		return len(unfinished(t, s))
+	}
+	if n := sweep(); n != 1 {
+		t.Fatalf("%d unfinished writes after a sweep while the video uploads, want 1 (spared)", n)
+	}
+	if _, err := s.DB.UpdateVideo(ctx, v.ID, "", func(mv *media.Video) error {
+		mv.Status, mv.ErrorCode, mv.Error = media.StatusFailed, media.EGONE, "expired"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := sweep(); n != 0 {
+		t.Fatalf("%d unfinished writes after the video failed, want 0", n)
 	}
 }

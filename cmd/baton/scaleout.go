@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/baton-video/baton/media"
@@ -36,6 +37,23 @@ func (m *Main) openDatabase(ctx context.Context) error {
 	}
 	m.DB = db
 	return nil
+}
+
+// lockSQLite takes a lock beside the SQLite file for the life of the
+// process. SQLite is Baton's one-process mode: a second process would have
+// its own live events, caches and upload staging, and viewers would see
+// half of what happens. The kernel drops the lock when the process dies.
+// (The data dir's own lock covers only the default path; a sqlite:// URL
+// may point elsewhere.)
+func lockSQLite(dbPath string) (func(), error) {
+	l, err := media.LockFile(dbPath + ".lock")
+	if media.ErrorCode(err) == media.ECONFLICT {
+		return nil, fmt.Errorf("another Baton process is using the SQLite database %s (%s). SQLite runs Baton as one process: stop the other one, or move to Postgres (BATON_DATABASE_URL=postgres://...) to run several API and worker processes", dbPath, media.ErrorMessage(err))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = l.Release() }, nil
 }
 
 // uploadOwners is set when uploads may reach another process than the one

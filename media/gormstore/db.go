@@ -319,8 +319,6 @@ var migrations = []string{
 	ALTER TABLE videos ADD COLUMN views INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE videos ADD COLUMN download_off INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX videos_owner ON videos(owner_id, id);`,
-	// The short description the owner writes under the title on the watch page.
-	`ALTER TABLE videos ADD COLUMN description TEXT NOT NULL DEFAULT '';`,
 	// 8: scale-out. ticks: which process runs each period of periodic work
 	// (ClaimTick); upload_owners: which API process holds an upload's
 	// staging, so others forward its requests there.
@@ -334,6 +332,8 @@ var migrations = []string{
 		addr TEXT NOT NULL,
 		updated_at INTEGER NOT NULL
 	);`,
+	// The short description the owner writes under the title on the watch page.
+	`ALTER TABLE videos ADD COLUMN description TEXT NOT NULL DEFAULT '';`,
 	// 9: notifications: each member's settings and inbox, the email outbox
 	// (one row per item; a sender joins a recipient's due rows into one
 	// message) and its attempts, follows (thread_id '' = the whole video;

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"gorm.io/gorm"
@@ -11,6 +12,10 @@ import (
 
 	"github.com/baton-video/baton/media"
 )
+
+// strandedGrace is how long a video must have been processing without a
+// job before StrandedVideos reports it, when processes share the database.
+const strandedGrace = 2 * time.Minute
 
 // DefaultMaxAttempts bounds how often a job is tried before its video fails.
 const DefaultMaxAttempts = 5
@@ -207,9 +212,16 @@ func (db *DB) ReapJobs(ctx context.Context, now time.Time, reason string) ([]str
 
 // StrandedVideos returns the processing videos that have no job.
 func (db *DB) StrandedVideos(ctx context.Context) ([]string, error) {
+	// On Postgres another process may be finishing a live recording right
+	// now (processing, no job, for a second or two): only a video left so
+	// for strandedGrace counts. SQLite is one process, which knows its own.
+	before := int64(math.MaxInt64)
+	if db.pg {
+		before = time.Now().Add(-strandedGrace).UnixMilli()
+	}
 	var ids []string
-	err := db.r.WithContext(ctx).Raw(`SELECT id FROM videos WHERE status = ?
-		AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.video_id = videos.id)`, string(media.StatusProcessing)).Scan(&ids).Error
+	err := db.r.WithContext(ctx).Raw(`SELECT id FROM videos WHERE status = ? AND updated_at < ?
+		AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.video_id = videos.id)`, string(media.StatusProcessing), before).Scan(&ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: stranded videos: %w", err)
 	}

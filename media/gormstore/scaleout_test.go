@@ -240,3 +240,30 @@ func TestFeedCatchesUpAfterReconnect(t *testing.T) {
 		}
 	}
 }
+
+// A video that has just become processing without a job is being finished
+// by some process (a live recording's last second): with several processes
+// (Postgres) it is not reported as stranded until a grace period passes;
+// SQLite, one process, reports it at once.
+func TestStrandedVideosGrace(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, "")
+	v := MustCreateVideo(t, db)
+	if _, err := db.UpdateVideo(ctx, v.ID, "", func(v *media.Video) error {
+		v.Status = media.StatusProcessing
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := db.StrandedVideos(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 1
+	if db.Dialect() == "postgres" {
+		want = 0
+	}
+	if len(ids) != want {
+		t.Fatalf("%s: stranded = %v, want %d", db.Dialect(), ids, want)
+	}
+}

@@ -33,11 +33,12 @@ export function mountHeader(page: HeaderPage, opts: { signedIn?: boolean } = {})
     const here = (p: HeaderPage): Record<string, string> => (p === page ? { 'aria-current': 'page' } : {});
     const upload = page === 'library'
       // The library's own picker (home.ts wires it; drop works there too).
-      ? h('button', { id: 'upload-button', class: 'btn btn--secondary', type: 'button', 'aria-describedby': 'drop-hint' },
+      // aria-label: on a phone only the icons show.
+      ? h('button', { id: 'upload-button', class: 'btn btn--secondary', type: 'button', 'aria-describedby': 'drop-hint', 'aria-label': 'Upload a video', title: 'Upload a video' },
         icon('upload', 18), h('span', { text: 'Upload' }))
-      : h('a', { id: 'upload-link', class: 'btn btn--secondary', href: '/?upload' }, icon('upload', 18), h('span', { text: 'Upload' }));
+      : h('a', { id: 'upload-link', class: 'btn btn--secondary', href: '/?upload', 'aria-label': 'Upload a video', title: 'Upload a video' }, icon('upload', 18), h('span', { text: 'Upload' }));
     nav.replaceChildren(
-      h('a', { id: 'library-link', class: 'btn btn--ghost site-nav__library', href: '/', ...here('library') },
+      h('a', { id: 'library-link', class: 'btn btn--ghost site-nav__library', href: '/', 'aria-label': 'Library', title: 'Library', ...here('library') },
         icon('film', 18), h('span', { class: 'hide-narrow', text: 'Library' })),
       upload,
       h('a', { id: 'record-link', class: 'btn btn--primary btn--record', href: '/record', ...here('record') },

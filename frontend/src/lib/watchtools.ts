@@ -2,19 +2,10 @@
 // sharing button and the viewer's download link next to the share link,
 // and the password gate of a protected video.
 import { ApiError, type Video } from './api';
-import { accountMenu, me, unlockVideo } from './auth';
+import { unlockVideo } from './auth';
 import { h, icon } from './dom';
 import { sharingDialog, sharingIcon, sharingSummary } from './sharing';
 import { watchPath } from './route';
-
-/** mountAccount puts the account menu (or "Sign in") in the header. */
-export async function mountAccount(slot: HTMLElement): Promise<void> {
-  try {
-    accountMenu(slot, await me());
-  } catch {
-    accountMenu(slot, null);
-  }
-}
 
 /** isPasswordRequired tells a protected video's answer from other errors. */
 export function isPasswordRequired(err: unknown): boolean {

@@ -10,7 +10,8 @@ import { createCheckin, getCheckin, getRound, listCheckins, type Post, type Roun
 import { $, append, h } from '../lib/dom';
 import { formatDuration } from '../lib/format';
 import { toastError } from '../lib/toast';
-import { mountAccount } from '../lib/watchtools';
+import { me } from '../lib/auth';
+import { mountHeader } from '../lib/header';
 
 const root = $('checkin-root');
 const id = location.pathname.split('/')[2] ?? '';
@@ -110,7 +111,8 @@ async function roundPage(): Promise<void> {
   play(0, false);
 }
 
-void mountAccount($('account-slot'));
+const header = mountHeader('other', { signedIn: true });
+void me().then((u) => header.setUser(u), () => header.setUser(null));
 (id ? roundPage() : listPage()).catch((err) => {
   toastError(err);
   root.replaceChildren(h('p', { class: 'ask__hint', text: err instanceof Error ? err.message : 'Could not load.' }));

@@ -46,7 +46,7 @@ const MAX_LIVE_CARDS = 3;
 const header = mountHeader('library', { signedIn: true });
 const grid = $<HTMLUListElement>('video-grid');
 watchLibraryCounts(grid); // notify/library.ts
-void mountWaitingLink(document.getElementById('account-slot') ?? grid); // asks/library.ts
+void mountWaitingLink(header.extra); // asks/library.ts
 const empty = $('empty-state');
 const loadMore = $<HTMLButtonElement>('load-more');
 const libraryStatus = $('library-status');
@@ -188,7 +188,12 @@ function cardContent(v: Video): Node[] {
       h('h2', { class: 'card__title' }, link),
       facts,
       askLine(v), // asks/library.ts
-      h('div', { class: 'card__footer' }, meta, h('div', { class: 'card__actions' }, copy, menu)),
+      h('div', { class: 'card__footer' }, meta, h('div', { class: 'card__actions' },
+        // A video that failed has nothing to share; its owner may remove it.
+        v.status === 'failed' && v.isOwner
+          ? h('button', { type: 'button', class: 'btn btn--secondary btn--small', 'data-action': 'delete-failed', text: 'Delete', onclick: () => void remove(v.id) })
+          : copy,
+        menu)),
     ),
   ];
 }

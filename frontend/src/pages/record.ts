@@ -22,7 +22,7 @@ import { $ } from '../lib/dom';
 import { formatDurationLong } from '../lib/format';
 import { cornerAt, isCorner } from '../lib/recording';
 import { currentMode, Devices, loadPrefs, savePrefs } from './record/devices';
-import { Recorder } from './record/machine';
+import { defaultTitle, Recorder } from './record/machine';
 import { Recovery } from './record/recovery';
 import { ui } from './record/ui';
 import { askDialog } from '../lib/asks/form';
@@ -127,6 +127,8 @@ window.addEventListener('pagehide', () => {
 });
 
 async function init(): Promise<void> {
+  // What an untitled recording will be called.
+  ui.titleInput.placeholder = defaultTitle();
   void me().then((u) => header.setUser(u), () => header.setUser(null));
   applyPrefs();
   rec.setState('idle');

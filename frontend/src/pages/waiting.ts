@@ -6,7 +6,8 @@ import '../styles/asks.css';
 import { waitingOnMe } from '../lib/asks/api';
 import { formatReplyBy } from '../lib/asks/ranges';
 import { $, h } from '../lib/dom';
-import { mountAccount } from '../lib/watchtools';
+import { me } from '../lib/auth';
+import { mountHeader } from '../lib/header';
 
 const STATE: Record<string, string> = { 'not-opened': 'Not opened yet', opened: 'Opened', watched: 'Watched' };
 
@@ -30,5 +31,6 @@ async function load(): Promise<void> {
   }
 }
 
-void mountAccount($('account-slot'));
+const header = mountHeader('other', { signedIn: true });
+void me().then((u) => header.setUser(u), () => header.setUser(null));
 void load();

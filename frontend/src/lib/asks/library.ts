@@ -12,7 +12,7 @@ export function askLine(v: object): HTMLElement | null {
   return h('p', { class: `card__ask${ask.overdue ? ' card__ask--overdue' : ''}`, text: ask.text });
 }
 
-/** mountWaitingLink adds "Waiting on me (n)" to the header when something waits. */
+/** mountWaitingLink adds "Waiting on me (n)" to the header's extra slot. */
 export async function mountWaitingLink(slot: HTMLElement): Promise<void> {
   const { waitingOnMe } = await import('./api');
   let n = 0;
@@ -22,6 +22,6 @@ export async function mountWaitingLink(slot: HTMLElement): Promise<void> {
     return;
   }
   if (document.getElementById('waiting-link')) return;
-  slot.before(h('a', { id: 'waiting-link', class: 'btn btn--secondary', href: '/waiting',
+  slot.prepend(h('a', { id: 'waiting-link', class: 'btn btn--ghost', href: '/waiting',
     text: n > 0 ? `Waiting on me (${n})` : 'Waiting on me' }));
 }

@@ -11,6 +11,7 @@ import type { Video } from '../api';
 import { me } from '../auth';
 import { confirmDialog } from '../dialog';
 import { h, icon, prefersReducedMotion } from '../dom';
+import { emoji as emojiPicture } from '../emoji';
 import { toastError } from '../toast';
 import * as api from './api';
 import { Composer } from './composer';
@@ -363,7 +364,8 @@ export function mountComments(opts: CommentsOptions): CommentsController {
   timeline.root.querySelector('.ctl__bar')?.insertBefore(undoBtn, timeline.composeButton);
   function offerUndo(id: string, emoji: string, timeMs: number): void {
     if (undo) window.clearTimeout(undo.timer);
-    undoBtn.textContent = `Undo ${emoji} at ${formatTimecode(timeMs)}`;
+    undoBtn.replaceChildren(h('span', { text: 'Undo' }), emojiPicture(emoji), h('span', { text: `at ${formatTimecode(timeMs)}` }));
+    undoBtn.setAttribute('aria-label', `Undo ${EMOJI_NAMES[emoji] ?? emoji} at ${formatTimecode(timeMs)}`);
     undoBtn.hidden = false;
     undoBtn.onclick = async () => {
       undoBtn.hidden = true;

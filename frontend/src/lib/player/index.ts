@@ -103,7 +103,8 @@ export function createPlayer(opts: PlayerOptions): Player {
     slot: 'media',
     class: 'player__media',
     playsinline: true,
-    preload: opts.source === 'mp4' ? 'metadata' : 'auto',
+    // Live: the engine (live.ts) decides what to load and when.
+    preload: opts.source === 'mp4' ? 'metadata' : null,
     crossorigin: null,
     'aria-label': opts.source === 'live' ? `${opts.title || 'Video'} (live)` : opts.title || 'Video',
     'data-source': opts.source,
@@ -154,6 +155,11 @@ export function createPlayer(opts: PlayerOptions): Player {
     // Our own shortcuts (keys.ts) work on the whole page, not only while
     // the player has focus, and add j/l, c and ?.
     nohotkeys: true,
+    // No gesture layer over the picture: with it, Chromium's own HLS
+    // player (the live engine where there is no MSE) decoded two frames
+    // and stopped painting. A click on the picture still plays and pauses
+    // (below).
+    gesturesdisabled: true,
     // Controls stay visible while paused; during playback they fade after
     // 2 s without the pointer moving, as in every player people know.
     autohide: '2',
@@ -197,6 +203,15 @@ export function createPlayer(opts: PlayerOptions): Player {
     writePrefs({ rate: r });
   };
   root.addEventListener('mediaplaybackraterequest', onRequest);
+  // What the gesture layer did: a click on the picture plays or pauses, a
+  // double click toggles fullscreen.
+  media.addEventListener('click', () => {
+    media.dispatchEvent(new CustomEvent(media.paused ? 'mediaplayrequest' : 'mediapauserequest', { bubbles: true, composed: true }));
+  });
+  media.addEventListener('dblclick', () => {
+    media.dispatchEvent(new CustomEvent(document.fullscreenElement ? 'mediaexitfullscreenrequest' : 'mediaenterfullscreenrequest', { bubbles: true, composed: true }));
+  });
+
   const onRate = (): void => {
     if (media.playbackRate !== wanted) media.playbackRate = wanted;
   };

@@ -37,8 +37,12 @@ interface Session {
   releaseLock: () => void;
 }
 
-function defaultTitle(): string {
-  const when = new Date().toLocaleString(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+/**
+ * defaultTitle names an untitled recording by when it was made, in the
+ * recorder's own time zone and language ("Recording on Sun, Dec 6, 8:15 PM").
+ */
+export function defaultTitle(now = new Date()): string {
+  const when = now.toLocaleString(undefined, { weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
   return `Recording on ${when}`;
 }
 
