@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"sort"
 	"strings"
@@ -232,9 +233,19 @@ type Plan struct {
 	// as a side effect (commenters follow automatically).
 	Follows []Follow
 
+	// Key, when set, makes the plan happen once: it is recorded with the
+	// plan, and a second plan with the same key is refused
+	// (ErrPlanned), so the request that caused an event and the sweeper
+	// that catches what a crash left unplanned never both deliver it.
+	Key string
+
 	// schedules are the email recipients' schedules, read while planning.
 	schedules map[string]Schedule
 }
+
+// ErrPlanned is returned by SavePlan for a plan whose Key was planned
+// already.
+var ErrPlanned = Errorf(ECONFLICT, "Already planned.")
 
 // Follow is a recipient following a video, or one thread of it (guests
 // follow only the threads they wrote in).
@@ -249,8 +260,13 @@ type Follow struct {
 type NotifyStore interface {
 	// SavePlan stores p in one transaction. For each email item, due is
 	// called with the recipient's earliest pending non-urgent email (zero
-	// if none) and returns when the item goes out.
+	// if none) and returns when the item goes out. ErrPlanned if p.Key
+	// was planned before (then nothing is stored).
 	SavePlan(ctx context.Context, p *Plan, now time.Time, due func(it *EmailItem, pending time.Time) time.Time) error
+	// UnplannedComments returns up to limit live comments created between
+	// from and to whose notifications were never planned (no "plan:<id>"
+	// key), oldest first.
+	UnplannedComments(ctx context.Context, from, to time.Time, limit int) ([]*Comment, error)
 	// Once records key and reports whether it was new; used for "once per
 	// video" notifications.
 	Once(ctx context.Context, key string, now time.Time) (bool, error)
@@ -395,6 +411,10 @@ type Notifier struct {
 	Log      *slog.Logger
 	// Inbox tells open pages that a member's inbox changed.
 	Inbox *InboxHub
+	// Notices, if set, carries "inbox changed" and "mail is due" to every
+	// process sharing the database (this one included), whose bells and
+	// senders then act; without it only this process hears.
+	Notices Notices
 	// Key signs unsubscribe and confirmation links.
 	Key []byte
 
@@ -537,7 +557,7 @@ func (n *Notifier) CommentCreated(ctx context.Context, c *Comment, a Actor, opt 
 	if c.AuthorUserID != "" {
 		author = UserRecipient(c.AuthorUserID)
 	}
-	plan := &Plan{}
+	plan := &Plan{Key: "plan:" + c.ID}
 	threadID := c.ID
 	if !c.IsThread() {
 		threadID = c.ParentID
@@ -615,6 +635,46 @@ func (n *Notifier) CommentCreated(ctx context.Context, c *Comment, a Actor, opt 
 		return err
 	}
 	return n.save(ctx, plan, opt.Urgent)
+}
+
+// missedAfter is how old an unplanned comment must be before the sweeper
+// plans it: long enough that the request that made it has planned it, or
+// died.
+const missedAfter = 2 * time.Minute
+
+// PlanMissed plans the notifications of comments that were stored but
+// never planned, because the process died between the two (the comment's
+// transaction is not the plan's). Only comments since notifications were
+// first turned on (epoch) and from the last day are considered, so an
+// upgrade does not notify about old comments. Options the author chose
+// (urgent, a guest's address) were not stored and are lost; the people
+// concerned still hear, late.
+func (n *Notifier) PlanMissed(ctx context.Context, epoch time.Time) (int, error) {
+	now := n.now()
+	from := laterOf(epoch, now.Add(-24*time.Hour))
+	done := 0
+	for {
+		cs, err := n.Store.UnplannedComments(ctx, from, now.Add(-missedAfter), 100)
+		if err != nil || len(cs) == 0 {
+			return done, err
+		}
+		for _, c := range cs {
+			if err := n.CommentCreated(ctx, c, Actor{UserID: c.AuthorUserID, Name: c.AuthorName}, CommentOptions{}); err != nil {
+				return done, err
+			}
+			done++
+		}
+		if len(cs) < 100 {
+			return done, nil
+		}
+	}
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // CommentResolved tells a thread's author that it was resolved.
@@ -748,6 +808,24 @@ func (s *Service) notifyReady(ctx context.Context, v *Video) {
 	}
 }
 
+// notifyViewed is the view rule's hook: a counted view (viewer is
+// "user:<id>" for members, anything else for anonymous viewers) tells the
+// owner of the first view, and of each member's.
+func (s *Service) notifyViewed(ctx context.Context, v *Video, viewer string) {
+	if s.Notify == nil || v == nil {
+		return
+	}
+	id, name := "", ""
+	if kind, uid := SplitRecipient(viewer); kind == "user" && s.Notify.Users != nil {
+		if u, err := s.Notify.Users.User(ctx, uid); err == nil {
+			id, name = u.ID, u.Name
+		}
+	}
+	if err := s.Notify.VideoViewed(ctx, v, id, name); err != nil {
+		s.Notify.log().Error("notifications: plan view", "video_id", v.ID, "err", err)
+	}
+}
+
 // addRecipients turns recipients into inbox rows and email items.
 func (n *Notifier) addRecipients(ctx context.Context, plan *Plan, rs *recipientSet, make func(NotifyKind) *Notification, now time.Time) error {
 	if len(rs.kinds) == 0 {
@@ -798,7 +876,7 @@ func (n *Notifier) addRecipients(ctx context.Context, plan *Plan, rs *recipientS
 // save stores the plan with due times from each recipient's schedule and
 // tells the bells and the sender.
 func (n *Notifier) save(ctx context.Context, plan *Plan, urgent bool) error {
-	if len(plan.Inbox) == 0 && len(plan.Emails) == 0 && len(plan.Hooks) == 0 && len(plan.Follows) == 0 {
+	if len(plan.Inbox) == 0 && len(plan.Emails) == 0 && len(plan.Hooks) == 0 && len(plan.Follows) == 0 && plan.Key == "" {
 		return nil
 	}
 	now := n.now()
@@ -816,16 +894,56 @@ func (n *Notifier) save(ctx context.Context, plan *Plan, urgent bool) error {
 		}
 		return due
 	})
+	if errors.Is(err, ErrPlanned) {
+		return nil // the other planner delivered it
+	}
 	if err != nil {
 		return err
 	}
 	for _, nt := range plan.Inbox {
-		n.Inbox.Notify(nt.UserID)
+		n.inboxChanged(ctx, nt.UserID)
 	}
 	if urgent || len(plan.Hooks) > 0 || hasConfirm(plan) {
-		n.Wake()
+		n.wakeAll(ctx)
 	}
 	return nil
+}
+
+// Notice topics.
+const (
+	noticeInbox = "inbox" // id: the member whose inbox changed
+	noticeDue   = "due"   // something is due to send now
+)
+
+// Listen subscribes this process's bells and sender to the notices of
+// every process; call it once at start when Notices is set.
+func (n *Notifier) Listen() {
+	if n.Notices == nil {
+		return
+	}
+	n.Notices.OnNotice(noticeInbox, n.Inbox.Notify)
+	n.Notices.OnNotice(noticeDue, func(string) { n.Wake() })
+}
+
+func (n *Notifier) inboxChanged(ctx context.Context, userID string) {
+	if n.Notices == nil {
+		n.Inbox.Notify(userID)
+		return
+	}
+	if err := n.Notices.Notify(ctx, noticeInbox, userID); err != nil {
+		n.log().Warn("notifications: tell other processes", "err", err)
+		n.Inbox.Notify(userID)
+	}
+}
+
+func (n *Notifier) wakeAll(ctx context.Context) {
+	if n.Notices == nil {
+		n.Wake()
+		return
+	}
+	if err := n.Notices.Notify(ctx, noticeDue, "now"); err != nil {
+		n.Wake()
+	}
 }
 
 func hasConfirm(p *Plan) bool {
@@ -1091,7 +1209,7 @@ func (n *Notifier) MarkRead(ctx context.Context, userID string, ids []string, al
 	if err := n.Store.MarkRead(ctx, userID, ids, all, n.now()); err != nil {
 		return err
 	}
-	n.Inbox.Notify(userID)
+	n.inboxChanged(ctx, userID)
 	return nil
 }
 

@@ -64,7 +64,18 @@ func (n *Notifier) Run(ctx context.Context, poll time.Duration) {
 	id := "notify-" + NewID()
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	epoch := n.Epoch(ctx)
+	var swept time.Time
 	for {
+		// Comments a crash left unplanned, once a minute.
+		if time.Since(swept) >= time.Minute {
+			swept = time.Now()
+			if k, err := n.PlanMissed(ctx, epoch); err != nil && ctx.Err() == nil {
+				n.log().Warn("notifications: plan missed comments", "err", err)
+			} else if k > 0 {
+				n.log().Info("notifications: planned comments a restart had left unplanned", "comments", k)
+			}
+		}
 		if _, _, err := n.sendDue(ctx, id); err != nil && ctx.Err() == nil {
 			n.log().Warn("notifications: send", "err", err)
 		}
@@ -75,6 +86,25 @@ func (n *Notifier) Run(ctx context.Context, poll time.Duration) {
 		case <-n.wake:
 		}
 	}
+}
+
+// Epoch is when notifications were first turned on in this workspace
+// (stored, so every process and restart agrees); comments older than that
+// are never planned by the sweeper.
+func (n *Notifier) Epoch(ctx context.Context) time.Time {
+	now := n.now()
+	if n.Users == nil {
+		return now
+	}
+	b, err := n.Users.ServerKey(ctx, "notify-epoch", func() []byte { return []byte(strconv.FormatInt(now.UnixMilli(), 10)) })
+	if err != nil {
+		return now
+	}
+	ms, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return now
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 // SendDue sends every email and webhook due now, once, and reports how
@@ -436,7 +466,7 @@ func (n *Notifier) TestWebhook(ctx context.Context, h *Webhook) (*WebhookDeliver
 	if err := n.Store.SavePlan(ctx, &Plan{Hooks: []*WebhookDelivery{d}}, now, nil); err != nil {
 		return nil, err
 	}
-	n.Wake()
+	n.wakeAll(ctx)
 	return d, nil
 }
 

@@ -91,5 +91,6 @@ func (s *Service) RecordView(ctx context.Context, id, viewer string, played time
 		s.views.Forget(id, viewer)
 		return nil, false, err
 	}
+	s.notifyViewed(ctx, v, viewer) // notify.go: first views reach the owner
 	return v, true, nil
 }

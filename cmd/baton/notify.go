@@ -31,7 +31,7 @@ func (m *Main) openNotify(ctx context.Context) error {
 	hooks := webhook.New(cfg.WebhookAllowPrivate)
 	n := &media.Notifier{
 		Store: m.DB, Videos: m.DB, Users: m.DB, Hooks: hooks, CheckURL: hooks.CheckURL,
-		Log: m.Log, Inbox: media.NewInboxHub(), Key: key,
+		Log: m.Log, Inbox: media.NewInboxHub(), Notices: m.DB, Key: key,
 		Config: media.NotifyConfig{
 			Bundle: cfg.NotifyBundle, DefaultZone: zone, DefaultHours: cfg.DefaultWorkingHours,
 			PublicURL: cfg.PublicURL,
@@ -47,6 +47,7 @@ func (m *Main) openNotify(ctx context.Context) error {
 	if m.NotifyPoll == 0 {
 		m.NotifyPoll = 5 * time.Second
 	}
+	n.Listen()
 	m.Notify = n
 	m.Service.Notify = n
 	return nil

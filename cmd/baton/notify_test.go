@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 	"github.com/baton-video/baton/media/smtpmail/smtptest"
 )
 
@@ -208,5 +209,46 @@ func TestNotificationsOverHTTP(t *testing.T) {
 	json.Unmarshal(e.mustSend(t, "GET", "/api/notifications/counts?videoIds="+url.QueryEscape(fx.ID), "", e.owner, 200), &counts)
 	if counts.Counts[fx.ID] != 0 {
 		t.Fatalf("counts after reading all = %v", counts)
+	}
+}
+
+// Two API processes on one Postgres database: a guest comments through
+// one, and the owner's bell, open on the other, counts it at once (the
+// inbox change travels as a database notice, not through memory).
+func TestBellAcrossProcesses(t *testing.T) {
+	requireFFmpeg(t)
+	dbURL := mediatest.PostgresURL(t)
+	start := func() *testServer {
+		cfg := testConfig(t, t.TempDir(), func(c *Config) {
+			c.DatabaseURL = dbURL
+			c.Workers = 0
+		})
+		m := NewMain(cfg, testLogger(t))
+		m.Frontend = testFrontend
+		m.Hasher = testHasher
+		if err := m.Open(context.Background()); err != nil {
+			t.Fatalf("open: %v", err)
+		}
+		t.Cleanup(func() { m.Close() })
+		provisionAuth(t, m.DB)
+		return &testServer{Main: m, URL: m.PublicURL(), DataDir: cfg.DataDir}
+	}
+	a, b := start(), start()
+	v := a.MustCreateVideo(t, "Across processes")
+	e := &authzEnv{s: b, client: http.DefaultClient}
+	bell, stop := readUnread(t, e, http.Header{"Authorization": {"Bearer " + testToken}})
+	defer stop()
+	if n := nextUnread(t, bell); n != 0 {
+		t.Fatalf("unread at start = %d", n)
+	}
+	req, _ := http.NewRequest("POST", a.URL+"/api/share/"+v.Slug+"/comments", strings.NewReader(`{"body":"Hello from the other side","timeMs":0,"guestName":"Gus"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("comment on process A: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if n := nextUnread(t, bell); n != 1 {
+		t.Fatalf("bell on process B = %d, want 1", n)
 	}
 }

@@ -24,6 +24,7 @@ var postgresAPISuite = map[string]func(*testing.T){
 	"TestViewLimitAndDownload":       TestViewLimitAndDownload,
 	"TestRefusedUploads":             TestRefusedUploads,
 	"TestAPIErrors":                  TestAPIErrors,
+	"TestNotificationsOverHTTP":      TestNotificationsOverHTTP,
 }
 
 var (

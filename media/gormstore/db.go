@@ -337,9 +337,11 @@ var migrations = []string{
 	// 9: notifications: each member's settings and inbox, the email outbox
 	// (one row per item; a sender joins a recipient's due rows into one
 	// message) and its attempts, follows (thread_id '' = the whole video;
-	// following 0 = explicitly stopped, which automatic follows respect),
-	// guests' addresses, once-only markers, when a member last looked at a
-	// video, and webhooks with their deliveries and attempts.
+	// following false = explicitly stopped, which automatic follows respect),
+	// guests' addresses, once-only markers (also "plan:<comment>", so each
+	// comment is planned once), when a member last looked at a video,
+	// webhooks with their deliveries and attempts, and comments by time for
+	// the sweeper that plans what a crash left unplanned.
 	`CREATE TABLE notify_prefs (
 		user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
 		time_zone TEXT NOT NULL,
@@ -358,7 +360,7 @@ var migrations = []string{
 		actor TEXT NOT NULL DEFAULT '',
 		text TEXT NOT NULL DEFAULT '',
 		time_ms INTEGER NOT NULL DEFAULT 0,
-		urgent INTEGER NOT NULL DEFAULT 0,
+		urgent BOOLEAN NOT NULL DEFAULT 0,
 		created_at INTEGER NOT NULL,
 		read_at INTEGER NOT NULL DEFAULT 0
 	);
@@ -376,7 +378,7 @@ var migrations = []string{
 		actor TEXT NOT NULL DEFAULT '',
 		text TEXT NOT NULL DEFAULT '',
 		time_ms INTEGER NOT NULL DEFAULT 0,
-		urgent INTEGER NOT NULL DEFAULT 0,
+		urgent BOOLEAN NOT NULL DEFAULT 0,
 		state TEXT NOT NULL,
 		due_at INTEGER NOT NULL,
 		attempts INTEGER NOT NULL DEFAULT 0,
@@ -393,7 +395,7 @@ var migrations = []string{
 		recipient TEXT NOT NULL,
 		items INTEGER NOT NULL,
 		at INTEGER NOT NULL,
-		ok INTEGER NOT NULL,
+		ok BOOLEAN NOT NULL,
 		error TEXT NOT NULL DEFAULT '',
 		next_retry INTEGER NOT NULL DEFAULT 0
 	);
@@ -402,7 +404,7 @@ var migrations = []string{
 		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
 		thread_id TEXT NOT NULL DEFAULT '',
 		recipient TEXT NOT NULL,
-		following INTEGER NOT NULL,
+		following BOOLEAN NOT NULL,
 		created_at INTEGER NOT NULL,
 		PRIMARY KEY (video_id, thread_id, recipient)
 	);
@@ -411,7 +413,7 @@ var migrations = []string{
 		email TEXT NOT NULL UNIQUE,
 		confirmed_at INTEGER NOT NULL DEFAULT 0,
 		confirm_sent_at INTEGER NOT NULL DEFAULT 0,
-		unsubscribed INTEGER NOT NULL DEFAULT 0,
+		unsubscribed BOOLEAN NOT NULL DEFAULT 0,
 		created_at INTEGER NOT NULL
 	);
 	CREATE TABLE notify_once (
@@ -427,7 +429,7 @@ var migrations = []string{
 	CREATE TABLE webhooks (
 		id TEXT PRIMARY KEY,
 		owner_id TEXT NOT NULL,
-		workspace INTEGER NOT NULL DEFAULT 0,
+		workspace BOOLEAN NOT NULL DEFAULT 0,
 		url TEXT NOT NULL,
 		events TEXT NOT NULL,
 		format TEXT NOT NULL,
@@ -458,7 +460,8 @@ var migrations = []string{
 		error TEXT NOT NULL DEFAULT '',
 		next_retry INTEGER NOT NULL DEFAULT 0
 	);
-	CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);`,
+	CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);
+	CREATE INDEX comments_created ON comments(created_at);`,
 	// 10: asks, their recipients' personal links and acknowledgements, the
 	// members who are away, and watch receipts (asks.go, receipts.go).
 	`ALTER TABLE email_outbox ADD COLUMN link TEXT NOT NULL DEFAULT '';

@@ -89,6 +89,7 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestAskLinksLiveAndDieWithTheAsk":              TestAskLinksLiveAndDieWithTheAsk,
 	"TestViewReceiptsAndAskActivity":                TestViewReceiptsAndAskActivity,
 	"TestCheckinStore":                              TestCheckinStore,
+	"TestNotifyStore":                               TestNotifyStore,
 }
 
 // dialectOwn are tests that run their own dialects (or are about the

@@ -14,7 +14,7 @@ import (
 
 var _ media.NotifyStore = (*DB)(nil)
 
-// Rows of the notification tables (migration 8). Times are unix
+// Rows of the notification tables (migration 9). Times are unix
 // milliseconds; 0 is "never".
 
 type notificationRow struct {
@@ -134,8 +134,17 @@ const (
 func (db *DB) SavePlan(ctx context.Context, p *media.Plan, now time.Time, due func(*media.EmailItem, time.Time) time.Time) error {
 	nowMs := now.UnixMilli()
 	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if p.Key != "" {
+			res := tx.Exec(`INSERT INTO notify_once(key, created_at) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`, p.Key, nowMs)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return media.ErrPlanned
+			}
+		}
 		for _, f := range p.Follows {
-			if err := tx.Exec(`INSERT INTO follows(video_id, thread_id, recipient, following, created_at) VALUES (?, ?, ?, 1, ?)
+			if err := tx.Exec(`INSERT INTO follows(video_id, thread_id, recipient, following, created_at) VALUES (?, ?, ?, TRUE, ?)
 				ON CONFLICT(video_id, thread_id, recipient) DO NOTHING`, f.VideoID, f.ThreadID, f.Recipient, nowMs).Error; err != nil {
 				return err
 			}
@@ -164,7 +173,7 @@ func (db *DB) SavePlan(ctx context.Context, p *media.Plan, now time.Time, due fu
 				Due       int64
 			}
 			if err := tx.Raw(`SELECT recipient, MIN(due_at) AS due FROM email_outbox
-				WHERE recipient IN ? AND state = ? AND urgent = 0 AND kind != ? AND lease_until <= ? GROUP BY recipient`,
+				WHERE recipient IN ? AND state = ? AND urgent = FALSE AND kind != ? AND lease_until <= ? GROUP BY recipient`,
 				rs, emailPending, string(media.NotifyConfirm), nowMs).Scan(&rows).Error; err != nil {
 				return err
 			}
@@ -206,10 +215,30 @@ func (db *DB) SavePlan(ctx context.Context, p *media.Plan, now time.Time, due fu
 		}
 		return nil
 	})
+	if errors.Is(err, media.ErrPlanned) {
+		return media.ErrPlanned
+	}
 	if err != nil {
 		return fmt.Errorf("gormstore: save notifications: %w", err)
 	}
 	return nil
+}
+
+// UnplannedComments finds comments whose plan key is missing.
+func (db *DB) UnplannedComments(ctx context.Context, from, to time.Time, limit int) ([]*media.Comment, error) {
+	var rows []commentRow
+	err := db.r.WithContext(ctx).Raw(`SELECT c.* FROM comments c
+		WHERE c.created_at >= ? AND c.created_at <= ? AND c.deleted = FALSE
+		AND NOT EXISTS (SELECT 1 FROM notify_once o WHERE o.key = 'plan:' || c.id)
+		ORDER BY c.created_at, c.id LIMIT ?`, from.UnixMilli(), to.UnixMilli(), limit).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: unplanned comments: %w", err)
+	}
+	out := make([]*media.Comment, len(rows))
+	for i := range rows {
+		out[i] = rows[i].comment()
+	}
+	return out, nil
 }
 
 // Once inserts key unless it exists.
@@ -322,15 +351,18 @@ func (db *DB) SetFollow(ctx context.Context, f media.Follow, on bool, now time.T
 }
 
 func (db *DB) followState(ctx context.Context, videoID, recipient string) (int, error) {
-	var st []int
+	var st []bool
 	err := db.r.WithContext(ctx).Raw(`SELECT following FROM follows WHERE video_id = ? AND thread_id = '' AND recipient = ?`, videoID, recipient).Scan(&st).Error
 	if err != nil {
 		return 0, fmt.Errorf("gormstore: follow state: %w", err)
 	}
-	if len(st) == 0 {
+	switch {
+	case len(st) == 0:
 		return -1, nil
+	case st[0]:
+		return 1, nil
 	}
-	return st[0], nil
+	return 0, nil
 }
 
 // Following reports whether the recipient follows the video.
@@ -348,7 +380,7 @@ func (db *DB) Unfollowed(ctx context.Context, videoID, recipient string) (bool, 
 // Followers lists who follows the video (threadID empty) or the thread.
 func (db *DB) Followers(ctx context.Context, videoID, threadID string) ([]string, error) {
 	var out []string
-	err := db.r.WithContext(ctx).Raw(`SELECT recipient FROM follows WHERE video_id = ? AND thread_id = ? AND following = 1 ORDER BY created_at`,
+	err := db.r.WithContext(ctx).Raw(`SELECT recipient FROM follows WHERE video_id = ? AND thread_id = ? AND following = TRUE ORDER BY created_at`,
 		videoID, threadID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: followers: %w", err)
@@ -359,7 +391,7 @@ func (db *DB) Followers(ctx context.Context, videoID, threadID string) ([]string
 // CurrentComments returns the bodies of the live comments among ids.
 func (db *DB) CurrentComments(ctx context.Context, ids []string) (map[string]string, error) {
 	var rows []struct{ ID, Body string }
-	if err := db.r.WithContext(ctx).Raw(`SELECT id, body FROM comments WHERE id IN ? AND deleted = 0`, ids).Scan(&rows).Error; err != nil {
+	if err := db.r.WithContext(ctx).Raw(`SELECT id, body FROM comments WHERE id IN ? AND deleted = FALSE`, ids).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("gormstore: current comments: %w", err)
 	}
 	out := make(map[string]string, len(rows))
@@ -373,7 +405,7 @@ func (db *DB) CurrentComments(ctx context.Context, ids []string) (map[string]str
 func (db *DB) ThreadAuthors(ctx context.Context, threadID string) ([]string, error) {
 	var out []string
 	err := db.r.WithContext(ctx).Raw(`SELECT DISTINCT author_user_id FROM comments
-		WHERE (id = ? OR parent_id = ?) AND author_user_id != '' AND deleted = 0`, threadID, threadID).Scan(&out).Error
+		WHERE (id = ? OR parent_id = ?) AND author_user_id != '' AND deleted = FALSE`, threadID, threadID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: thread authors: %w", err)
 	}
@@ -541,7 +573,9 @@ func (db *DB) UpdateGuestEmail(ctx context.Context, id string, fn func(*media.Gu
 
 // ClaimEmails leases the due emails of up to max recipients, oldest due
 // first. SQLite has one writer, so the select and the lease are atomic in
-// one transaction.
+// one transaction; on Postgres two processes may pick the same
+// recipients, and the update's own conditions (re-checked on rows another
+// transaction changed) give each row to one of them.
 func (db *DB) ClaimEmails(ctx context.Context, owner string, lease time.Duration, now time.Time, max int) ([]*media.EmailBatch, error) {
 	nowMs := now.UnixMilli()
 	var out []*media.EmailBatch
@@ -608,8 +642,13 @@ func (db *DB) FinishEmails(ctx context.Context, outcomes []media.EmailOutcome) (
 			}
 			// The unary + keeps SQLite on the primary key: without
 			// statistics it would otherwise walk the (state, due_at) index
-			// through every pending row.
-			q := tx.Model(&emailRow{}).Where("id IN ? AND +state = ? AND +lease_owner = ?", ids, emailPending, b.LeaseOwner)
+			// through every pending row. Postgres plans this by itself
+			// (and has no unary + for text).
+			cond := "id IN ? AND +state = ? AND +lease_owner = ?"
+			if isPG(tx) {
+				cond = "id IN ? AND state = ? AND lease_owner = ?"
+			}
+			q := tx.Model(&emailRow{}).Where(cond, ids, emailPending, b.LeaseOwner)
 			var res *gorm.DB
 			switch {
 			case a.OK:
@@ -645,7 +684,7 @@ func (db *DB) FinishEmails(ctx context.Context, outcomes []media.EmailOutcome) (
 // succeeded (for tests and operators).
 func (db *DB) EmailAttempts(ctx context.Context, recipient string) (total, ok int, err error) {
 	var r struct{ Total, OK int }
-	err = db.r.WithContext(ctx).Raw(`SELECT COUNT(*) AS total, COALESCE(SUM(ok), 0) AS ok FROM email_attempts WHERE recipient = ?`, recipient).Scan(&r).Error
+	err = db.r.WithContext(ctx).Raw(`SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN ok THEN 1 ELSE 0 END), 0) AS ok FROM email_attempts WHERE recipient = ?`, recipient).Scan(&r).Error
 	return r.Total, r.OK, err
 }
 
@@ -711,9 +750,9 @@ func (db *DB) DeleteWebhook(ctx context.Context, id string) error {
 // WebhooksFor returns the webhooks that hear about a video owner's event.
 func (db *DB) WebhooksFor(ctx context.Context, videoOwner, eventType string) ([]*media.Webhook, error) {
 	var rows []webhookRow
-	q := db.r.WithContext(ctx).Where("workspace = 1")
+	q := db.r.WithContext(ctx).Where("workspace = TRUE")
 	if videoOwner != "" {
-		q = db.r.WithContext(ctx).Where("workspace = 1 OR owner_id = ?", videoOwner)
+		q = db.r.WithContext(ctx).Where("workspace = TRUE OR owner_id = ?", videoOwner)
 	}
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("gormstore: webhooks for: %w", err)
@@ -764,13 +803,16 @@ func (db *DB) WebhookDeliveries(ctx context.Context, webhookID string, limit int
 }
 
 // ClaimWebhookDeliveries leases due deliveries with their webhook's
-// address and secret.
+// address and secret. The outer conditions repeat the inner ones: on
+// Postgres a second process blocked on the same rows re-checks them after
+// the first commits, and must then find them leased.
 func (db *DB) ClaimWebhookDeliveries(ctx context.Context, owner string, lease time.Duration, now time.Time, max int) ([]*media.WebhookDelivery, error) {
 	nowMs := now.UnixMilli()
 	var rows []deliveryRow
 	err := db.w.WithContext(ctx).Raw(`UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
 		WHERE id IN (SELECT id FROM webhook_deliveries WHERE state = ? AND next_at <= ? AND lease_until <= ? ORDER BY next_at, id LIMIT ?)
-		RETURNING *`, owner, now.Add(lease).UnixMilli(), nowMs, media.DeliveryPending, nowMs, nowMs, max).Scan(&rows).Error
+		AND state = ? AND lease_until <= ?
+		RETURNING *`, owner, now.Add(lease).UnixMilli(), nowMs, media.DeliveryPending, nowMs, nowMs, max, media.DeliveryPending, nowMs).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: claim deliveries: %w", err)
 	}

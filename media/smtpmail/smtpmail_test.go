@@ -625,3 +625,52 @@ func TestRestartLosesNothingSendsNothingTwice(t *testing.T) {
 		t.Fatalf("Pia got %d emails, want 1", got)
 	}
 }
+
+// A comment stored by a process that died before planning its
+// notifications is planned by the sweeper, once; comments planned as they
+// were made, and comments from before notifications were turned on, are
+// left alone.
+func TestSweeperPlansWhatACrashLeftUnplanned(t *testing.T) {
+	realNow := time.Now().UTC()
+	w := newWorld(t, realNow)
+	ctx := context.Background()
+	owner := w.user(t, "Olga", "UTC", "mon-sun 00:00-24:00")
+	bo := w.user(t, "Bo", "", "")
+	v := w.video(t, owner)
+	bare := media.NewComments(w.db, w.db, media.NewBroker()) // a process that dies before planning
+	if _, _, err := bare.Create(ctx, v.ID, media.Actor{UserID: bo.ID, Name: bo.Name}, media.CommentInput{Body: "Before notifications existed", HasTime: true}); err != nil {
+		t.Fatal(err)
+	}
+	epoch := time.Now().UTC().Add(time.Millisecond)
+	time.Sleep(5 * time.Millisecond)
+	lost, _, err := bare.Create(ctx, v.ID, media.Actor{UserID: bo.ID, Name: bo.Name}, media.CommentInput{Body: "Made just before a crash", HasTime: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.comment(t, v, bo, "Planned as it was made", 0, media.CommentInput{})
+	if k, err := w.n.PlanMissed(ctx, epoch); err != nil || k != 0 {
+		t.Fatalf("sweeper right away planned %d (%v), want 0: the request may still be planning", k, err)
+	}
+	w.clock.Set(realNow.Add(3 * time.Minute))
+	if k, err := w.n.PlanMissed(ctx, epoch); err != nil || k != 1 {
+		t.Fatalf("sweeper planned %d (%v), want 1", k, err)
+	}
+	if k, err := w.n.PlanMissed(ctx, epoch); err != nil || k != 0 {
+		t.Fatalf("second sweep planned %d (%v), want 0", k, err)
+	}
+	// The request's own planner, if it comes back late, plans nothing twice.
+	if err := w.n.CommentCreated(ctx, lost, media.Actor{UserID: bo.ID}, media.CommentOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	items, _, err := w.db.Notifications(ctx, owner.ID, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, it := range items {
+		texts = append(texts, it.Text)
+	}
+	if strings.Join(texts, "|") != "Made just before a crash|Planned as it was made" {
+		t.Fatalf("owner's inbox = %q", texts)
+	}
+}

@@ -20,8 +20,8 @@ import {
   type User,
 } from '../lib/auth';
 import { copyWithToast } from '../lib/clipboard';
-import { mountNotifySettings } from '../lib/notify/settings';
 import { mountHeader } from '../lib/header';
+import { mountNotifySettings } from '../lib/notify/settings';
 import { confirmDialog } from '../lib/dialog';
 import { $, h, icon } from '../lib/dom';
 import { formatDate, formatRelativeTime } from '../lib/format';
