@@ -50,46 +50,43 @@ func dialectURL(tb testing.TB, path string) string {
 	return url
 }
 
-// sqliteOnly are tests of SQLite's own behaviour, and tests that go through
-// the notification outbox, whose store does not run on Postgres yet (its
-// boolean columns are INTEGER there): move them to dialectSuite when it does.
-var sqliteOnly = map[string]bool{
-	"TestAskRemindersOnlyToThoseWhoOwe":                  true,
-	"TestCheckinPromptsEachAtTheirTenAndCompilesTheReel": true,
-}
+// sqliteOnly are tests of SQLite's own behaviour.
+var sqliteOnly = map[string]bool{}
 
 // dialectSuite is every Test function of the package but TestPostgres and
 // those above; TestSuiteListsEveryTest keeps it complete.
 var dialectSuite = map[string]func(*testing.T){
-	"TestVideoCRUD":                                 TestVideoCRUD,
-	"TestListVideosPages":                           TestListVideosPages,
-	"TestMigrationsReopen":                          TestMigrationsReopen,
-	"TestEnqueueIsIdempotent":                       TestEnqueueIsIdempotent,
-	"TestClaimIsExclusive":                          TestClaimIsExclusive,
-	"TestLeaseLifecycle":                            TestLeaseLifecycle,
-	"TestReapFailsVideoAfterMaxAttempts":            TestReapFailsVideoAfterMaxAttempts,
-	"TestCompleteUpdatesVideoAtomically":            TestCompleteUpdatesVideoAtomically,
-	"TestCommentThreadsOrderRepliesAndPages":        TestCommentThreadsOrderRepliesAndPages,
-	"TestCommentReplyToAnotherVideosComment":        TestCommentReplyToAnotherVideosComment,
-	"TestCommentCheckRefusalRollsBack":              TestCommentCheckRefusalRollsBack,
-	"TestCommentDeletePlaceholderAndHistory":        TestCommentDeletePlaceholderAndHistory,
-	"TestCommentEditRewritesHistory":                TestCommentEditRewritesHistory,
-	"TestReactionsCountsAndEvents":                  TestReactionsCountsAndEvents,
-	"TestCommentEventsConcurrentAndCascade":         TestCommentEventsConcurrentAndCascade,
-	"TestVideoSettingsDefaultsAndPersist":           TestVideoSettingsDefaultsAndPersist,
-	"TestCommentBatchesPublishInOrder":              TestCommentBatchesPublishInOrder,
-	"TestCommentBatchSurvivesPanicsAndCancellation": TestCommentBatchSurvivesPanicsAndCancellation,
-	"TestFirstUserIsAdminAndAdoptsVideos":           TestFirstUserIsAdminAndAdoptsVideos,
-	"TestInviteIsUsedOnce":                          TestInviteIsUsedOnce,
-	"TestSessionsAndTokensStore":                    TestSessionsAndTokensStore,
-	"TestCountViewStopsAtTheBudget":                 TestCountViewStopsAtTheBudget,
-	"TestClaimTickOncePerPeriod":                    TestClaimTickOncePerPeriod,
-	"TestUploadOwners":                              TestUploadOwners,
-	"TestStrandedVideosGrace":                       TestStrandedVideosGrace,
-	"TestAskLinksLiveAndDieWithTheAsk":              TestAskLinksLiveAndDieWithTheAsk,
-	"TestViewReceiptsAndAskActivity":                TestViewReceiptsAndAskActivity,
-	"TestCheckinStore":                              TestCheckinStore,
-	"TestNotifyStore":                               TestNotifyStore,
+	"TestVideoCRUD":                                      TestVideoCRUD,
+	"TestListVideosPages":                                TestListVideosPages,
+	"TestMigrationsReopen":                               TestMigrationsReopen,
+	"TestEnqueueIsIdempotent":                            TestEnqueueIsIdempotent,
+	"TestClaimIsExclusive":                               TestClaimIsExclusive,
+	"TestLeaseLifecycle":                                 TestLeaseLifecycle,
+	"TestReapFailsVideoAfterMaxAttempts":                 TestReapFailsVideoAfterMaxAttempts,
+	"TestCompleteUpdatesVideoAtomically":                 TestCompleteUpdatesVideoAtomically,
+	"TestCommentThreadsOrderRepliesAndPages":             TestCommentThreadsOrderRepliesAndPages,
+	"TestCommentReplyToAnotherVideosComment":             TestCommentReplyToAnotherVideosComment,
+	"TestCommentCheckRefusalRollsBack":                   TestCommentCheckRefusalRollsBack,
+	"TestCommentDeletePlaceholderAndHistory":             TestCommentDeletePlaceholderAndHistory,
+	"TestCommentEditRewritesHistory":                     TestCommentEditRewritesHistory,
+	"TestReactionsCountsAndEvents":                       TestReactionsCountsAndEvents,
+	"TestCommentEventsConcurrentAndCascade":              TestCommentEventsConcurrentAndCascade,
+	"TestVideoSettingsDefaultsAndPersist":                TestVideoSettingsDefaultsAndPersist,
+	"TestCommentBatchesPublishInOrder":                   TestCommentBatchesPublishInOrder,
+	"TestCommentBatchSurvivesPanicsAndCancellation":      TestCommentBatchSurvivesPanicsAndCancellation,
+	"TestFirstUserIsAdminAndAdoptsVideos":                TestFirstUserIsAdminAndAdoptsVideos,
+	"TestInviteIsUsedOnce":                               TestInviteIsUsedOnce,
+	"TestSessionsAndTokensStore":                         TestSessionsAndTokensStore,
+	"TestCountViewStopsAtTheBudget":                      TestCountViewStopsAtTheBudget,
+	"TestClaimTickOncePerPeriod":                         TestClaimTickOncePerPeriod,
+	"TestUploadOwners":                                   TestUploadOwners,
+	"TestStrandedVideosGrace":                            TestStrandedVideosGrace,
+	"TestAskLinksLiveAndDieWithTheAsk":                   TestAskLinksLiveAndDieWithTheAsk,
+	"TestViewReceiptsAndAskActivity":                     TestViewReceiptsAndAskActivity,
+	"TestCheckinStore":                                   TestCheckinStore,
+	"TestAskRemindersOnlyToThoseWhoOwe":                  TestAskRemindersOnlyToThoseWhoOwe,
+	"TestCheckinPromptsEachAtTheirTenAndCompilesTheReel": TestCheckinPromptsEachAtTheirTenAndCompilesTheReel,
+	"TestNotifyStore":                                    TestNotifyStore,
 }
 
 // dialectOwn are tests that run their own dialects (or are about the
