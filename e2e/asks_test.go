@@ -164,4 +164,15 @@ func TestAskOwnerTableAndReplyByLine(t *testing.T) {
 	askShots(t, octx, "form")
 	eval[bool](t, octx, 5*time.Second, `(() => { document.querySelector('dialog button[data-action="confirm"]').click(); return true; })()`)
 	waitJS(t, octx, 15*time.Second, `document.querySelector('#ask-table tr[data-email="cy@elsewhere.example"]')`, `document.querySelector('#ask-section')?.innerText`)
+
+	// Bo, who has not answered, finds it on "Waiting on me" with his link.
+	bctx, cancelB := b.tab(t, true)
+	defer cancelB()
+	boServer := *s
+	boServer.client = bo
+	boServer.signIn(t, bctx)
+	do(t, bctx, 20*time.Second, "open Waiting on me", chromedp.Navigate(s.URL+"/waiting"))
+	waitJS(t, bctx, 15*time.Second, `document.querySelector('#waiting-list li[data-video-id="`+v.ID+`"] a')?.href.includes('?r=')`,
+		`document.querySelector('main')?.innerText`)
+	askShots(t, bctx, "waiting")
 }
