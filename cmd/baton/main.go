@@ -250,7 +250,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// presigner serves media by redirect, when the store is S3 with a
 	// public URL viewers can reach.
 	var presigner media.Presigner
-	if cfg.S3Endpoint != "" {
+	switch {
+	case m.Blobs != nil:
+		// Set by the caller before Open (tests that watch the store's calls).
+	case cfg.S3Endpoint != "":
 		var st *s3store.Store
 		st, err = s3store.New(ctx, s3store.Config{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
@@ -264,7 +267,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		if cfg.S3PublicURL != "" {
 			presigner = st
 		}
-	} else {
+	default:
 		m.Blobs, err = diskstore.New(filepath.Join(cfg.DataDir, "objects"))
 		if err != nil {
 			return err

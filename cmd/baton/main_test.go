@@ -57,10 +57,20 @@ func testConfig(tb testing.TB, dataDir string, fn func(*Config)) Config {
 // MustStart opens a Main with cfg and closes it when the test ends.
 func MustStart(tb testing.TB, cfg Config) *testServer {
 	tb.Helper()
+	return MustStartWith(tb, cfg, nil)
+}
+
+// MustStartWith is MustStart with a chance to set Main's dependencies
+// (such as Blobs) before it opens, while nothing runs yet.
+func MustStartWith(tb testing.TB, cfg Config, before func(*Main)) *testServer {
+	tb.Helper()
 	requireFFmpeg(tb)
 	m := NewMain(cfg, testLogger(tb))
 	m.Frontend = testFrontend
 	m.Hasher = testHasher
+	if before != nil {
+		before(m)
+	}
 	if err := m.Open(context.Background()); err != nil {
 		tb.Fatalf("open: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/diskstore"
 	"github.com/baton-video/baton/media/mediatest"
 )
 
@@ -43,9 +44,14 @@ func TestUpkeepLeavesRunningUploadsAlone(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "phone.mp4")
 	mediatest.MustMP4(t, src, 2, "320x240")
 	data := mustRead(t, src)
-	s := MustStart(t, testConfig(t, t.TempDir(), nil))
-	gb := &gatedBlobs{BlobStore: s.Blobs, entered: make(chan struct{}, 1), gate: make(chan struct{})}
-	s.Service.Blobs = gb
+	dataDir := t.TempDir()
+	disk, err := diskstore.New(filepath.Join(dataDir, "objects"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb := &gatedBlobs{BlobStore: disk, entered: make(chan struct{}, 1), gate: make(chan struct{})}
+	// Set before Open: the upkeep loop reads the store from its first tick.
+	s := MustStartWith(t, testConfig(t, dataDir, nil), func(m *Main) { m.Blobs = gb })
 	// finalPatch sends the whole file in one PATCH on hc and delivers the
 	// answer (nil on a transport error).
 	finalPatch := func(t *testing.T, hc *http.Client, url string) <-chan *http.Response {
