@@ -40,11 +40,6 @@ const (
 // the delivery fails.
 var WebhookRetries = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 
-func (n *Notifier) owner() string {
-	n.wakeOnce.Do(func() { n.wake = make(chan struct{}, 1) })
-	return "notify"
-}
-
 // Wake makes the sender loop look for due work now (urgent items).
 func (n *Notifier) Wake() {
 	if n == nil {
@@ -110,7 +105,6 @@ func (n *Notifier) Epoch(ctx context.Context) time.Time {
 // SendDue sends every email and webhook due now, once, and reports how
 // many messages went out. Tests call it with a fake clock.
 func (n *Notifier) SendDue(ctx context.Context) (emails, hooks int, err error) {
-	n.owner()
 	return n.sendDue(ctx, "notify-"+NewID())
 }
 
