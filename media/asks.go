@@ -450,7 +450,7 @@ func (s *Asks) plan(ctx context.Context, owner *User, v *Video, a *Ask, fresh []
 	if err != nil {
 		return err
 	}
-	base := n.Config.PublicURL
+	base := n.base()
 	// The ask itself follows the ordinary email rules (bundled inside
 	// working hours, held for the next period outside them).
 	plan := &Plan{}

@@ -412,7 +412,7 @@ func (s *Checkins) tickRound(ctx context.Context, c *Checkin, st *RoundStatus, n
 	}
 	base := ""
 	if s.Notify != nil {
-		base = s.Notify.Config.PublicURL
+		base = s.Notify.base()
 	}
 	for _, id := range st.Missing {
 		at, due := st.PromptAt[id], st.DueOf[id]

@@ -454,3 +454,70 @@ func TestAwayUntilOnMe(t *testing.T) {
 		t.Fatalf("awayUntil after clearing = %q", me.AwayUntil)
 	}
 }
+
+// Replying in a thread answers an ask: an outside recipient writing as a
+// guest through their personal link, and a member writing from their
+// library. Both show as replied, and neither gets a reminder afterwards;
+// the one who only watched still does.
+func TestRepliesAnswerTheAsk(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	clock := &testClock{t: time.Now().UTC().Truncate(time.Minute)}
+	e := mustStartAsks(t, clock, srv, nil)
+	carol := e.signUp(t, "carol@example.com", "Carol Quiet", nil)
+	var max struct{ User struct{ ID string } }
+	json.Unmarshal(e.mustSend(t, "GET", "/api/auth/me", "", e.member, 200), &max)
+	fx := e.newFixture(t, media.VisibilityLink, "")
+	deadline := clock.Now().Add(48 * time.Hour)
+	var ask struct{ Recipients []askRecipientOut }
+	json.Unmarshal(e.mustSend(t, "PUT", "/api/videos/"+fx.ID+"/ask", fmt.Sprintf(`{"question":"Ship A or B?","replyBy":%q,"recipients":["ana@outside.example",%q,"carol@example.com"]}`,
+		deadline.Format(time.RFC3339), max.User.ID), e.owner, 200), &ask)
+	tok := map[string]string{}
+	for _, r := range ask.Recipients {
+		tok[r.Email] = tokenOf(r.Link)
+	}
+	// The ask goes out after the bundle window.
+	clock.Add(3 * time.Minute)
+	if _, _, err := e.s.Notify.SendDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitMail(t, srv, counts(map[string]int{"carol@example.com": 1}))
+	ana := http.Header{"X-Baton-Recipient": {tok["ana@outside.example"]}, "X-Guest-Secret": {media.NewGuestSecret()}}
+	e.mustSend(t, "POST", "/api/share/"+fx.Slug+"/comments", `{"body":"B, because of the numbers.","timeMs":2000,"guestName":"Ana"}`, ana, 201)
+	e.mustSend(t, "POST", "/api/videos/"+fx.ID+"/comments", `{"body":"Agree with B.","timeMs":3000}`, e.member, 201)
+	// Carol only watches.
+	e.mustSend(t, "POST", "/api/share/"+fx.Slug+"/views", `{"viewId":"carol_view_0123456789","ranges":[[0,5000]]}`, carol, 200)
+
+	var rs struct {
+		Recipients []struct{ Email, State, RepliedAt string }
+	}
+	json.Unmarshal(e.mustSend(t, "GET", "/api/videos/"+fx.ID+"/responses", "", e.owner, 200), &rs)
+	got := map[string]string{}
+	for _, r := range rs.Recipients {
+		got[r.Email] = r.State
+		if r.State == "replied" && r.RepliedAt == "" {
+			t.Errorf("%s replied without a time", r.Email)
+		}
+	}
+	if got["ana@outside.example"] != "replied" || got["member@example.com"] != "replied" || got["carol@example.com"] != "watched" {
+		t.Fatalf("states = %v", got)
+	}
+	clock.Add(deadline.Sub(clock.Now()) - 24*time.Hour + time.Minute)
+	if _, _, err := e.s.Notify.SendDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mails := waitMail(t, srv, counts(map[string]int{"carol@example.com": 2}))
+	time.Sleep(200 * time.Millisecond)
+	mails = mailTo(t, srv)
+	for _, to := range []string{"ana@outside.example", "member@example.com"} {
+		for _, m := range mails[to] {
+			if strings.HasPrefix(m[0], "Reminder") {
+				t.Errorf("%s replied and was still reminded: %q", to, m[0])
+			}
+		}
+	}
+	if n := len(mails["carol@example.com"]); n != 2 || !strings.HasPrefix(mails["carol@example.com"][1][0], "Reminder") {
+		t.Errorf("Carol, who only watched, got %q", mails["carol@example.com"])
+	} else if link := e.s.URL + "/v/" + fx.Slug + "?r=" + tok["carol@example.com"]; !strings.Contains(mails["carol@example.com"][1][1], link) {
+		t.Errorf("Carol's reminder lacks her personal link %s:\n%s", link, mails["carol@example.com"][1][1])
+	}
+}
