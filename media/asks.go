@@ -76,14 +76,6 @@ type AskRecipient struct {
 	CreatedAt time.Time
 }
 
-// Recipient is the recipient's name in the notification outbox.
-func (r *AskRecipient) outboxRecipient(guestID string) string {
-	if r.UserID != "" {
-		return UserRecipient(r.UserID)
-	}
-	return GuestRecipient(guestID)
-}
-
 // Member reports whether the recipient has an account.
 func (r *AskRecipient) Member() bool { return r.UserID != "" }
 
@@ -387,7 +379,7 @@ func PersonalLink(base, slug, token string) string {
 	return base + "/v/" + slug + "?r=" + token
 }
 
-// person is what planning needs to know about a recipient.
+// askPerson is what planning needs to know about a recipient.
 type askPerson struct {
 	recipient string // outbox name
 	email     string
