@@ -54,9 +54,10 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // files) and $COUNT a file that gains a line per run.
 func standIn(tb testing.TB, body string) (path, dir string) {
 	tb.Helper()
+	requireFFmpeg(tb) // fails under CI=true, skips elsewhere
 	realFFmpeg, err := exec.LookPath("ffmpeg")
 	if err != nil {
-		tb.Skip("ffmpeg not installed")
+		tb.Fatal(err)
 	}
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {

@@ -57,6 +57,10 @@ var sqliteOnly = map[string]bool{}
 // those above; TestSuiteListsEveryTest keeps it complete.
 var dialectSuite = map[string]func(*testing.T){
 	"TestVideoCRUD":                                      TestVideoCRUD,
+	"TestFollowUpsEnqueueOnceAndExpire":                  TestFollowUpsEnqueueOnceAndExpire,
+	"TestFollowUpsYieldToProcessing":                     TestFollowUpsYieldToProcessing,
+	"TestSearchRespectsLibrary":                          TestSearchRespectsLibrary,
+	"TestApplyEditMovesCommentsAndUndo":                  TestApplyEditMovesCommentsAndUndo,
 	"TestListVideosPages":                                TestListVideosPages,
 	"TestMigrationsReopen":                               TestMigrationsReopen,
 	"TestEnqueueIsIdempotent":                            TestEnqueueIsIdempotent,
@@ -81,12 +85,12 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestClaimTickOncePerPeriod":                         TestClaimTickOncePerPeriod,
 	"TestUploadOwners":                                   TestUploadOwners,
 	"TestStrandedVideosGrace":                            TestStrandedVideosGrace,
+	"TestNotifyStore":                                    TestNotifyStore,
 	"TestAskLinksLiveAndDieWithTheAsk":                   TestAskLinksLiveAndDieWithTheAsk,
 	"TestViewReceiptsAndAskActivity":                     TestViewReceiptsAndAskActivity,
 	"TestCheckinStore":                                   TestCheckinStore,
 	"TestAskRemindersOnlyToThoseWhoOwe":                  TestAskRemindersOnlyToThoseWhoOwe,
 	"TestCheckinPromptsEachAtTheirTenAndCompilesTheReel": TestCheckinPromptsEachAtTheirTenAndCompilesTheReel,
-	"TestNotifyStore":                                    TestNotifyStore,
 }
 
 // dialectOwn are tests that run their own dialects (or are about the
