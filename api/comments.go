@@ -49,7 +49,7 @@ func (s *Server) listComments(c *gin.Context) {
 			s.writeError(c, err)
 			return
 		}
-		e = &threadEntry{page: p, body: body}
+		e = newThreadEntry(p, body)
 		s.threads.put(k, stamp, e)
 	}
 	if wroteAny(e.page, a, v) {
@@ -62,7 +62,13 @@ func (s *Server) listComments(c *gin.Context) {
 		c.JSON(http.StatusOK, out)
 		return
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", e.body)
+	// The shared answer, written without a copy or a per-request header
+	// value (this is the watch page's hottest read).
+	h := c.Writer.Header()
+	h["Content-Type"] = hvJSON
+	h["Content-Length"] = e.length
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.Write(e.body)
 }
 
 // wroteAny reports whether a wrote any comment of the page.
@@ -138,6 +144,7 @@ func (s *Server) createComment(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	s.askReplied(c, cm) // asks.go
 	c.JSON(http.StatusCreated, createdCommentJSON{commentJSON: toCommentJSON(cm, true), GuestSecret: minted})
 }
 

@@ -40,6 +40,11 @@ func (s *Server) now() time.Time { return time.Now() }
 
 // hasPass reports whether the request carries a valid pass for v.
 func (s *Server) hasPass(c *gin.Context, v *media.Video) bool {
+	if !v.NeedsPass() {
+		// A pass decides nothing for this video (media.Video.AccessFor);
+		// most links are like this, and the hot path skips the cookie.
+		return false
+	}
 	ck, err := c.Cookie(passCookiePrefix + v.Slug)
 	return err == nil && s.auth.passes.Valid(v, ck, s.now())
 }
@@ -166,6 +171,9 @@ func (s *Server) resolveSlug(c *gin.Context) (*media.Video, media.Viewer, media.
 	viewer := media.Viewer{ViaLink: true, Pass: s.hasPass(c, v)}
 	if p != nil {
 		viewer.User = p.user
+	}
+	if !s.personalLink(c, v, &viewer) { // asks.go
+		return nil, media.Viewer{}, media.AccessNone, false
 	}
 	return v, viewer, v.AccessFor(viewer, s.now()), true
 }

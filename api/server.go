@@ -67,6 +67,12 @@ type Options struct {
 	// Notify plans and sends notifications (notifications.go,
 	// webhooks.go). Nil: those routes answer 503.
 	Notify *media.Notifier
+	// Asks and Receipts serve asks, watch receipts and insights (asks.go,
+	// insights.go). Nil: those routes answer 503.
+	Asks     *media.Asks
+	Receipts *media.Receipts
+	// Checkins serves recurring check-ins (checkins.go). Nil: 503.
+	Checkins *media.Checkins
 	// UploadOwners records which process holds each upload, when several
 	// share the database (forward.go). Nil: every upload is local.
 	UploadOwners media.UploadOwners
@@ -256,6 +262,24 @@ func (s *Server) routes() {
 	e.POST("/api/webhooks/:webhookId/test", signedIn, s.testWebhook)
 	e.GET("/api/webhooks/:webhookId/deliveries", signedIn, s.listWebhookDeliveries)
 
+	// asks, receipts and insights (asks.go, insights.go)
+	e.GET("/api/videos/:id/ask", manage, s.getAsk)
+	e.PUT("/api/videos/:id/ask", manage, s.putAsk)
+	e.DELETE("/api/videos/:id/ask", manage, s.deleteAsk)
+	e.GET("/api/videos/:id/responses", manage, s.listResponses)
+	e.GET("/api/videos/:id/insights", manage, s.getInsights)
+	e.GET("/api/asks/waiting", signedIn, s.waitingOnMe)
+	e.GET("/api/share/:slug/ask", shared, s.sharedAsk)
+	e.POST("/api/share/:slug/ack", shared, s.ackAsk)
+
+	// recurring check-ins (checkins.go)
+	e.POST("/api/checkins", signedIn, s.createCheckin)
+	e.GET("/api/checkins", signedIn, s.listCheckins)
+	e.GET("/api/checkins/:checkinId", signedIn, s.getCheckin)
+	e.DELETE("/api/checkins/:checkinId", signedIn, s.deleteCheckin)
+	e.GET("/api/checkins/:checkinId/rounds/:round", signedIn, s.getRound)
+	e.POST("/api/checkins/:checkinId/rounds/:round/posts", signedIn, s.postUpdate)
+
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.
 	e.HEAD("/api/uploads/:id", s.forwardUpload, manage, s.uploads.head)
@@ -294,6 +318,9 @@ func (s *Server) routes() {
 	e.GET("/invite/:token", s.loginPage)
 	e.GET("/account", s.membersOnly("account.html"))
 	e.GET("/record", s.membersOnly("record.html"))
+	e.GET("/waiting", s.membersOnly("waiting.html"))
+	e.GET("/checkins", s.membersOnly("checkin.html"))
+	e.GET("/checkins/:checkinId", s.membersOnly("checkin.html"))
 	e.GET("/v/:slug", s.watchPage)
 	e.GET("/embed/:slug", s.embedPage)
 	// Signed links in emails, for people who are not signed in
@@ -398,13 +425,24 @@ func (s *Server) recoverer() gin.HandlerFunc {
 
 func (s *Server) securityHeaders() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		// Prebuilt values (canonical keys) spare three allocations on
+		// every request; net/http only reads them.
 		h := c.Writer.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h["X-Content-Type-Options"] = hvNosniff
+		h["Referrer-Policy"] = hvReferrer
 		// Only the embed player may be framed by other sites.
 		if !strings.HasPrefix(c.Request.URL.Path, "/embed/") {
-			h.Set("X-Frame-Options", "DENY")
+			h["X-Frame-Options"] = hvDeny
 		}
 		c.Next()
 	}
 }
+
+// Header values shared by every response. Foot-gun: never append to them
+// in place; Header.Set and Header.Add replace or copy them, which is safe.
+var (
+	hvNosniff  = []string{"nosniff"}
+	hvReferrer = []string{"strict-origin-when-cross-origin"}
+	hvDeny     = []string{"DENY"}
+	hvJSON     = []string{"application/json; charset=utf-8"}
+)

@@ -195,12 +195,9 @@ func (s *Service) FinishUpload(ctx context.Context, id, path string, size int64)
 		}
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("media: open upload: %w", err)
-	}
-	defer f.Close()
-	if err := s.Blobs.Put(ctx, OriginalKey(id), f, size, containerMIME(info.Container)); err != nil {
+	// A local store links the staged file instead of copying it
+	// (localfiles.go).
+	if err := s.putFile(ctx, OriginalKey(id), path, size, containerMIME(info.Container)); err != nil {
 		return nil, err
 	}
 	if v.Live {

@@ -40,6 +40,8 @@ type Config struct {
 	PresignTTL  time.Duration
 
 	Workers        int
+	MaxLive        int
+	LiveMaxMemory  int64 // bytes
 	JobLease       time.Duration
 	JobBackoff     time.Duration
 	MaxUploadBytes int64
@@ -60,6 +62,9 @@ type Config struct {
 	DefaultTimeZone     string
 	DefaultWorkingHours media.WorkingHours
 	WebhookAllowPrivate bool
+
+	// Asks (media.Asks): reminders this long before a reply-by time.
+	AskRemind []time.Duration
 
 	FFmpeg        string
 	FFprobe       string
@@ -94,6 +99,12 @@ type setting struct {
 }
 
 func (s setting) yamlKey() string { return strings.ToLower(strings.TrimPrefix(s.Env, "BATON_")) }
+
+// defaultMaxLive is two live sessions per core: a live session copies a
+// browser recording's video and converts its audio, a few percent of a
+// core, so the bound is set by the burst at Stop and by memory (see
+// media.Admission).
+func defaultMaxLive() string { return strconv.Itoa(2 * runtime.NumCPU()) }
 
 func defaultWorkers() string {
 	n := runtime.NumCPU() / 2
@@ -181,6 +192,22 @@ var settings = []setting{
 		c.Workers = n
 		return nil
 	}},
+	{"BATON_MAX_LIVE", defaultMaxLive(), "Recordings converted live (while they upload, ready about a second after Stop) at once by this process; default two per core. Recordings beyond it still upload while recording and are processed by a job after Stop (ready a little later). 0 turns live processing off.", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1024 {
+			return fmt.Errorf("must be a whole number from 0 to 1024")
+		}
+		c.MaxLive = n
+		return nil
+	}},
+	{"BATON_LIVE_MAX_MEMORY_MB", "256", "Memory one live conversion's ffmpeg may use, in MiB; past it the conversion stops and the recording is processed by a job after Stop. 0 for no limit.", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 1<<20 {
+			return fmt.Errorf("must be a whole number of MiB from 0 to 1048576")
+		}
+		c.LiveMaxMemory = n << 20
+		return nil
+	}},
 	{"BATON_JOB_LEASE", "30s", "How long a worker holds a job without renewing it; after that another worker takes it over.", durSetting(func(c *Config) *time.Duration { return &c.JobLease }, time.Second, time.Hour)},
 	{"BATON_JOB_BACKOFF", "2s", "Delay before a failed job is retried; it doubles with each failure, up to 5 minutes.", durSetting(func(c *Config) *time.Duration { return &c.JobBackoff }, 100*time.Millisecond, time.Hour)},
 	{"BATON_MAX_UPLOAD_BYTES", "10737418240", "Largest upload accepted, in bytes (default 10 GiB).", func(c *Config, v string) error {
@@ -262,6 +289,24 @@ var settings = []setting{
 		return nil
 	}},
 	{"BATON_WEBHOOK_ALLOW_PRIVATE", "false", "Let webhooks reach loopback, private and link-local addresses (a chat server on your LAN). Off, such URLs are refused when created and at every delivery.", boolSetting(func(c *Config) *bool { return &c.WebhookAllowPrivate })},
+	{"BATON_ASK_REMIND", "24h,2h", "Reminders of an ask go to recipients who have not answered this long before its reply-by time (comma-separated), each inside the recipient's working hours; one more goes when it is overdue. Empty: only the overdue one.", func(c *Config, v string) error {
+		c.AskRemind = []time.Duration{}
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			d, err := time.ParseDuration(part)
+			if err != nil || d < time.Minute || d > 30*24*time.Hour {
+				return fmt.Errorf("must be durations from 1m to 720h separated by commas, like 24h,2h (got %q)", part)
+			}
+			c.AskRemind = append(c.AskRemind, d)
+		}
+		if len(c.AskRemind) > 5 {
+			return errors.New("at most 5 reminders")
+		}
+		return nil
+	}},
 	{"BATON_FFMPEG", "ffmpeg", "ffmpeg binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFmpeg })},
 	{"BATON_FFPROBE", "ffprobe", "ffprobe binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFprobe })},
 	{"BATON_FFMPEG_TIMEOUT", "0", "Hard deadline for one ffmpeg or ffprobe run; a run past it is killed and the job retried. 0: 10 minutes plus twice the video's duration.", func(c *Config, v string) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -408,6 +409,10 @@ func TestScaleOut(t *testing.T) {
 		ldata, _ := os.ReadFile(long)
 		before := len(e.ffmpegRuns(t))
 		v := e.lb.MustCreateVideo(t, "long")
+		// A viewer on API 2 watches the video: the workers' progress and
+		// the final state must reach it, whoever makes them.
+		watch, stopWatch := (&testServer{URL: e.apis[1].url}).openEvents(t, "/api/share/"+v.Slug, "", nil)
+		defer stopWatch()
 		if resp, body := uploadChunks(t, v.UploadURL, ldata, 6); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("final PATCH = %s %s", resp.Status, body)
 		}
@@ -437,6 +442,31 @@ func TestScaleOut(t *testing.T) {
 			t.Fatalf("after the kill: %s (%s)", got.Status, got.Error)
 		}
 		t.Logf("ready %v after its worker was killed", time.Since(killedAt).Round(time.Millisecond))
+		var states []string
+		timeout := time.After(5 * time.Second)
+	watching:
+		for {
+			select {
+			case ev, ok := <-watch:
+				if !ok {
+					break watching
+				}
+				if ev.Event != "video" {
+					continue
+				}
+				var sv apiVideo
+				if err := json.Unmarshal([]byte(ev.Data), &sv); err != nil {
+					t.Fatalf("video event %q: %v", ev.Data, err)
+				}
+				states = append(states, fmt.Sprintf("%s/%.0f", sv.Status, sv.Progress))
+				if sv.Status == "ready" {
+					break watching
+				}
+			case <-timeout:
+				t.Fatalf("the viewer on API 2 never saw the video ready; it saw %v", states)
+			}
+		}
+		t.Logf("states seen by a viewer on API 2: %v", states)
 		var survivor bool
 		for _, r := range e.ffmpegRuns(t)[before:] {
 			if r.pid != victim.cmd.Process.Pid && r.job != "" {
