@@ -51,7 +51,12 @@ func dialectURL(tb testing.TB, path string) string {
 }
 
 // sqliteOnly are tests of SQLite's own behaviour.
-var sqliteOnly = map[string]bool{}
+var sqliteOnly = map[string]bool{
+	// Its "feed notice" case stands a second handle on the same file in for
+	// another process, whose change only a notice can announce; on Postgres
+	// the real feed announces it (TestVideoCacheAcrossProcesses).
+	"TestVideoCacheSeesEveryWrite": true,
+}
 
 // dialectSuite is every Test function of the package but TestPostgres and
 // those above; TestSuiteListsEveryTest keeps it complete.
@@ -91,7 +96,6 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestCheckinStore":                                   TestCheckinStore,
 	"TestAskRemindersOnlyToThoseWhoOwe":                  TestAskRemindersOnlyToThoseWhoOwe,
 	"TestCheckinPromptsEachAtTheirTenAndCompilesTheReel": TestCheckinPromptsEachAtTheirTenAndCompilesTheReel,
-	"TestVideoCacheSeesEveryWrite":                       TestVideoCacheSeesEveryWrite,
 }
 
 // dialectOwn are tests that run their own dialects (or are about the
