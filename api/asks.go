@@ -139,6 +139,12 @@ func (s *Server) getAsk(c *gin.Context) {
 		return
 	}
 	a, err := asks.Store.Ask(c.Request.Context(), v.ID)
+	if noAsk(err) {
+		// Most videos carry no ask: that is an empty answer, not an error
+		// (pages ask on every load; a 404 would be logged as one).
+		c.Status(http.StatusNoContent)
+		return
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -210,6 +216,12 @@ func (s *Server) listResponses(c *gin.Context) {
 		return
 	}
 	a, err := asks.Store.Ask(c.Request.Context(), v.ID)
+	if noAsk(err) {
+		// Most videos carry no ask: that is an empty answer, not an error
+		// (pages ask on every load; a 404 would be logged as one).
+		c.Status(http.StatusNoContent)
+		return
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -259,6 +271,12 @@ func (s *Server) sharedAsk(c *gin.Context) {
 		return
 	}
 	a, err := asks.Store.Ask(c.Request.Context(), v.ID)
+	if noAsk(err) {
+		// Most videos carry no ask: that is an empty answer, not an error
+		// (pages ask on every load; a 404 would be logged as one).
+		c.Status(http.StatusNoContent)
+		return
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -460,3 +478,6 @@ func (s *Server) awaySetting(c *gin.Context, u *media.User) string {
 	}
 	return timeJSON(t)
 }
+
+// noAsk reports the store's "this video has no ask".
+func noAsk(err error) bool { return media.ErrorCode(err) == media.ENOTFOUND }

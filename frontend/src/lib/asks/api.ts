@@ -90,7 +90,8 @@ export interface Member {
 
 const enc = encodeURIComponent;
 
-export function getAsk(videoId: string): Promise<Ask> {
+/** getAsk resolves undefined when the video carries no ask (204). */
+export function getAsk(videoId: string): Promise<Ask | undefined> {
   return request('GET', `/api/videos/${enc(videoId)}/ask`, undefined, { cache: 'no-store' });
 }
 
@@ -102,7 +103,7 @@ export function deleteAsk(videoId: string): Promise<void> {
   return request('DELETE', `/api/videos/${enc(videoId)}/ask`);
 }
 
-export function getResponses(videoId: string): Promise<Responses> {
+export function getResponses(videoId: string): Promise<Responses | undefined> {
   return request('GET', `/api/videos/${enc(videoId)}/responses`, undefined, { cache: 'no-store' });
 }
 
@@ -110,7 +111,7 @@ export function getInsights(videoId: string): Promise<Insights> {
   return request('GET', `/api/videos/${enc(videoId)}/insights`, undefined, { cache: 'no-store' });
 }
 
-export function getSharedAsk(slug: string): Promise<SharedAsk> {
+export function getSharedAsk(slug: string): Promise<SharedAsk | undefined> {
   return request('GET', `/api/share/${enc(slug)}/ask`, undefined, { cache: 'no-store' });
 }
 

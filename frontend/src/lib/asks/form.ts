@@ -20,7 +20,7 @@ export async function askDialog(videoId: string): Promise<Ask | null> {
   const n = nextDialogId();
   let current: Ask | null = null;
   try {
-    current = await getAsk(videoId);
+    current = (await getAsk(videoId)) ?? null;
   } catch {
     current = null; // no ask yet
   }

@@ -44,11 +44,15 @@ export function mountAsks(v: Video, stage: HTMLElement, after: HTMLElement): voi
 /* ---------- The recipient ---------- */
 
 async function viewerView(v: Video, section: HTMLElement, opened: () => void): Promise<void> {
-  let a: SharedAsk;
+  let a: SharedAsk | undefined;
   try {
     a = await getSharedAsk(v.slug);
   } catch {
     section.hidden = true;
+    return;
+  }
+  if (!a) {
+    section.hidden = true; // no ask on this video (204)
     return;
   }
   if (a.you) opened();
@@ -96,7 +100,9 @@ async function ownerView(v: Video, section: HTMLElement, heat: HTMLElement): Pro
   const refresh = async () => {
     let rs: Responses | null = null;
     try {
-      [ask, rs] = await Promise.all([getAsk(v.id), getResponses(v.id)]);
+      const [got, responses] = await Promise.all([getAsk(v.id), getResponses(v.id)]);
+      ask = got ?? null; // 204: no ask
+      rs = responses ?? null;
     } catch (err) {
       if (!(err instanceof ApiError && err.notFound)) {
         toastError(err);
