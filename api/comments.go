@@ -39,20 +39,36 @@ func (s *Server) listComments(c *gin.Context) {
 			s.writeError(c, err)
 			return
 		}
-		body, err := json.Marshal(threadPageOut(p, media.Actor{}, v))
+		out := threadPageOut(p, media.Actor{}, v)
+		if err := s.markMoved(c.Request.Context(), v.ID, &out); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		body, err := json.Marshal(out)
 		if err != nil {
 			s.writeError(c, err)
 			return
 		}
-		e = &threadEntry{page: p, body: body}
+		e = newThreadEntry(p, body)
 		s.threads.put(k, stamp, e)
 	}
 	if wroteAny(e.page, a, v) {
 		// The caller's own comments are marked mine: not the shared answer.
-		c.JSON(http.StatusOK, threadPageOut(e.page, a, v))
+		out := threadPageOut(e.page, a, v)
+		if err := s.markMoved(c.Request.Context(), v.ID, &out); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, out)
 		return
 	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", e.body)
+	// The shared answer, written without a copy or a per-request header
+	// value (this is the watch page's hottest read).
+	h := c.Writer.Header()
+	h["Content-Type"] = hvJSON
+	h["Content-Length"] = e.length
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.Write(e.body)
 }
 
 // wroteAny reports whether a wrote any comment of the page.

@@ -40,6 +40,11 @@ func (s *Server) now() time.Time { return time.Now() }
 
 // hasPass reports whether the request carries a valid pass for v.
 func (s *Server) hasPass(c *gin.Context, v *media.Video) bool {
+	if !v.NeedsPass() {
+		// A pass decides nothing for this video (media.Video.AccessFor);
+		// most links are like this, and the hot path skips the cookie.
+		return false
+	}
 	ck, err := c.Cookie(passCookiePrefix + v.Slug)
 	return err == nil && s.auth.passes.Valid(v, ck, s.now())
 }

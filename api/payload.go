@@ -37,8 +37,14 @@ type videoJSON struct {
 	UploadURL     string  `json:"uploadUrl,omitempty"`
 	LiveURL       string  `json:"liveUrl"`
 	Recording     bool    `json:"recording"`
-	CreatedAt     string  `json:"createdAt"`
-	UpdatedAt     string  `json:"updatedAt"`
+	// Processing says, while a recording uploads, how it will be
+	// processed: "live" (ready about a second after Stop) or
+	// "after-upload" (the server is busy: ready a little after Stop);
+	// ProcessingNote says why live conversion stopped, when it did.
+	Processing     string `json:"processing,omitempty"`
+	ProcessingNote string `json:"processingNote,omitempty"`
+	CreatedAt      string `json:"createdAt"`
+	UpdatedAt      string `json:"updatedAt"`
 
 	// Discussion settings; the owner changes them with PATCH.
 	CommentsEnabled  bool `json:"commentsEnabled"`
@@ -83,6 +89,8 @@ func (s *Server) videoJSON(v *media.Video) videoJSON {
 	}
 	if v.Status == media.StatusCreated || v.Status == media.StatusUploading {
 		out.UploadURL = s.opt.PublicURL + "/api/uploads/" + v.ID
+		mode, note := s.svc.Live.Mode(v.ID)
+		out.Processing, out.ProcessingNote = string(mode), note
 	}
 	return out
 }
@@ -207,6 +215,9 @@ type commentJSON struct {
 	UpdatedAt  string `json:"updatedAt"`
 	EditedAt   string `json:"editedAt,omitempty"`
 	ResolvedAt string `json:"resolvedAt,omitempty"`
+	// FromRemovedPart: a trim removed the comment's moment; it sits at
+	// the cut (transcripts.go).
+	FromRemovedPart bool `json:"fromRemovedPart,omitempty"`
 }
 
 // threadJSON is a top-level comment with its replies, oldest first.

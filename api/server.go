@@ -116,6 +116,7 @@ func New(opt Options) (*Server, error) {
 	s.limits = newLimiters(opt.RateLimits)
 	s.threads = newThreadCache()
 	s.comments.Hub.Observe(s.threads.invalidate)
+	s.observeRecord()
 	up, err := newUploads(s)
 	if err != nil {
 		return nil, err
@@ -261,6 +262,26 @@ func (s *Server) routes() {
 	e.PATCH("/api/uploads/:id", s.forwardUpload, manage, s.uploads.patch)
 	e.OPTIONS("/api/uploads/:id", s.uploads.options)
 
+	// the written record (transcripts.go): transcripts, captions and
+	// thumbnails (served with the media files), chapters, search, trims
+	e.GET("/api/videos/:id/transcript", watch, s.getTranscript)
+	e.GET("/api/videos/:id/transcript.txt", watch, s.downloadTranscript("txt"))
+	e.GET("/api/videos/:id/transcript.vtt", watch, s.downloadTranscript("vtt"))
+	e.GET("/api/videos/:id/transcript.srt", watch, s.downloadTranscript("srt"))
+	e.PATCH("/api/videos/:id/transcript/segments/:segmentId", manage, s.correctSegment)
+	e.POST("/api/videos/:id/transcript/retry", manage, s.retranscribe)
+	e.GET("/api/share/:slug/transcript", shared, s.getTranscript)
+	e.GET("/api/share/:slug/transcript.txt", shared, s.downloadTranscript("txt"))
+	e.GET("/api/share/:slug/transcript.vtt", shared, s.downloadTranscript("vtt"))
+	e.GET("/api/share/:slug/transcript.srt", shared, s.downloadTranscript("srt"))
+	e.GET("/api/videos/:id/chapters", watch, s.getChapters)
+	e.PUT("/api/videos/:id/chapters", manage, s.putChapters)
+	e.GET("/api/share/:slug/chapters", shared, s.getChapters)
+	e.GET("/api/search", signedIn, s.search)
+	e.GET("/api/videos/:id/edit", manage, s.getEdit)
+	e.POST("/api/videos/:id/edit", manage, s.postEdit)
+	e.DELETE("/api/videos/:id/edit", manage, s.undoEdit)
+
 	e.GET("/media/:slug/:file", shared, s.serveMedia)
 	e.HEAD("/media/:slug/:file", shared, s.serveMedia)
 	e.GET("/media/:slug/live/:file", shared, s.serveLive)
@@ -377,13 +398,24 @@ func (s *Server) recoverer() gin.HandlerFunc {
 
 func (s *Server) securityHeaders() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		// Prebuilt values (canonical keys) spare three allocations on
+		// every request; net/http only reads them.
 		h := c.Writer.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h["X-Content-Type-Options"] = hvNosniff
+		h["Referrer-Policy"] = hvReferrer
 		// Only the embed player may be framed by other sites.
 		if !strings.HasPrefix(c.Request.URL.Path, "/embed/") {
-			h.Set("X-Frame-Options", "DENY")
+			h["X-Frame-Options"] = hvDeny
 		}
 		c.Next()
 	}
 }
+
+// Header values shared by every response. Foot-gun: never append to them
+// in place; Header.Set and Header.Add replace or copy them, which is safe.
+var (
+	hvNosniff  = []string{"nosniff"}
+	hvReferrer = []string{"strict-origin-when-cross-origin"}
+	hvDeny     = []string{"DENY"}
+	hvJSON     = []string{"application/json; charset=utf-8"}
+)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"strconv"
 	"sync"
 
 	"github.com/baton-video/baton/media"
@@ -35,6 +36,13 @@ type threadKey struct {
 type threadEntry struct {
 	page *media.ThreadPage
 	body []byte // the answer for callers who wrote none of the page
+	// length is body's Content-Length header, built once: a known length
+	// also spares the chunked encoding of a 35 KB answer.
+	length []string
+}
+
+func newThreadEntry(p *media.ThreadPage, body []byte) *threadEntry {
+	return &threadEntry{page: p, body: body, length: []string{strconv.Itoa(len(body))}}
 }
 
 type cacheStamp struct{ epoch, gen uint64 }

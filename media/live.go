@@ -41,6 +41,8 @@ type LiveSessions struct {
 	// FinishTimeout bounds how long Finish waits for the tail.
 	FinishTimeout time.Duration
 	Log           *slog.Logger
+	// Admission, if set, bounds the sessions (admission.go).
+	Admission *Admission
 
 	mu       sync.Mutex
 	sessions map[string]*liveSession
@@ -97,8 +99,13 @@ func (ls *LiveSessions) Notify(id, path string, offset int64) {
 	}
 	s := ls.sessions[id]
 	if s == nil {
+		if !ls.Admission.acquire(id, offset) {
+			ls.mu.Unlock()
+			return // processed by a job after Stop
+		}
 		s = ls.start(id, path)
 		if s == nil {
+			ls.Admission.release(id, nil)
 			ls.mu.Unlock()
 			return
 		}
@@ -138,6 +145,7 @@ func (ls *LiveSessions) start(id, path string) *liveSession {
 		defer ls.wg.Done()
 		defer close(s.done)
 		s.res, s.err = s.run(ctx)
+		ls.Admission.release(id, s.err)
 		if s.err != nil {
 			s.abort()
 		}
@@ -213,6 +221,7 @@ func (s *liveSession) run(ctx context.Context) (*LiveResult, error) {
 		Input:  &tailReader{s: s, f: f},
 		HLSDir: hls,
 		MP4:    mp4,
+		MaxRSS: s.ls.Admission.maxRSS(),
 		OnSegment: func(name string) {
 			if err := s.publishSegment(ctx, hls, name); err != nil {
 				log.Warn("publish live segment", "segment", name, "err", err)
@@ -370,6 +379,7 @@ func (ls *LiveSessions) Finish(ctx context.Context, id string, size int64) (v *V
 	if ls == nil {
 		return nil, false, nil
 	}
+	ls.Admission.forget(id)
 	ls.mu.Lock()
 	s := ls.sessions[id]
 	ls.mu.Unlock()
@@ -502,6 +512,7 @@ func (ls *LiveSessions) Drop(id string) {
 	if ls == nil {
 		return
 	}
+	ls.Admission.forget(id)
 	ls.mu.Lock()
 	s := ls.sessions[id]
 	delete(ls.sessions, id)

@@ -414,6 +414,10 @@ type Notifier struct {
 	Notices Notices
 	// Key signs unsubscribe and confirmation links.
 	Key []byte
+	// OnDelivery, if set, hears the outcome of every recorded email or
+	// webhook attempt (channel "email" or "webhook"; outcome "sent",
+	// "retry" or "gave_up"), for operators' metrics.
+	OnDelivery func(channel, outcome string)
 
 	// publicURL, once set with SetPublicURL, overrides Config.PublicURL
 	// (a server learns its port after it starts listening, while workers
@@ -427,6 +431,21 @@ type Notifier struct {
 }
 
 func (n *Notifier) now() time.Time { return n.Clock.Now() }
+
+// delivered reports one recorded attempt to OnDelivery.
+func (n *Notifier) delivered(channel string, a DeliveryAttempt) {
+	if n.OnDelivery == nil {
+		return
+	}
+	outcome := "retry"
+	switch {
+	case a.OK && a.Error == "":
+		outcome = "sent"
+	case a.GiveUp:
+		outcome = "gave_up"
+	}
+	n.OnDelivery(channel, outcome)
+}
 
 // SetPublicURL changes the base of links in emails and webhooks; safe
 // while the notifier runs.
@@ -579,8 +598,17 @@ func (n *Notifier) CommentCreated(ctx context.Context, c *Comment, a Actor, opt 
 
 	var rs recipientSet
 	eventType := EventCommentCreated
+	// Owners follow their videos without a row, until they unfollow.
+	ownerFollows := false
+	if v.OwnerID != "" {
+		off, err := n.Store.Unfollowed(ctx, v.ID, UserRecipient(v.OwnerID))
+		if err != nil {
+			return err
+		}
+		ownerFollows = !off
+	}
 	if c.IsThread() {
-		if v.OwnerID != "" {
+		if ownerFollows {
 			rs.add(UserRecipient(v.OwnerID), NotifyComment)
 		}
 		followers, err := n.Store.Followers(ctx, v.ID, "")
@@ -592,6 +620,9 @@ func (n *Notifier) CommentCreated(ctx context.Context, c *Comment, a Actor, opt 
 		}
 	} else {
 		eventType = EventCommentReplied
+		if ownerFollows {
+			rs.add(UserRecipient(v.OwnerID), NotifyReply)
+		}
 		authors, err := n.Store.ThreadAuthors(ctx, c.ParentID)
 		if err != nil {
 			return err

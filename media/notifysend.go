@@ -40,11 +40,6 @@ const (
 // the delivery fails.
 var WebhookRetries = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 
-func (n *Notifier) owner() string {
-	n.wakeOnce.Do(func() { n.wake = make(chan struct{}, 1) })
-	return "notify"
-}
-
 // Wake makes the sender loop look for due work now (urgent items).
 func (n *Notifier) Wake() {
 	if n == nil {
@@ -110,7 +105,6 @@ func (n *Notifier) Epoch(ctx context.Context) time.Time {
 // SendDue sends every email and webhook due now, once, and reports how
 // many messages went out. Tests call it with a fake clock.
 func (n *Notifier) SendDue(ctx context.Context) (emails, hooks int, err error) {
-	n.owner()
 	return n.sendDue(ctx, "notify-"+NewID())
 }
 
@@ -301,6 +295,9 @@ func (n *Notifier) recordEmails(ctx context.Context, in <-chan EmailOutcome) int
 				n.log().Warn("notifications: email lease lost", "recipient", o.Batch.Recipient, "err", errs[i])
 			case o.Attempt.OK && o.Attempt.Error == "":
 				sent++
+				n.delivered("email", o.Attempt)
+			default:
+				n.delivered("email", o.Attempt)
 			}
 		}
 	}
@@ -338,6 +335,8 @@ func (n *Notifier) deliverHook(ctx context.Context, d *WebhookDelivery) bool {
 	}
 	if ferr := n.Store.FinishWebhookDelivery(context.WithoutCancel(ctx), d, a); ferr != nil {
 		n.log().Error("notifications: record webhook attempt", "delivery_id", d.ID, "err", ferr)
+	} else {
+		n.delivered("webhook", a)
 	}
 	return a.OK
 }

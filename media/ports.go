@@ -244,6 +244,9 @@ type LiveRequest struct {
 	// OnSegment, if set, is called after each new segment and the playlist
 	// naming it are complete on disk (name is the segment's file name).
 	OnSegment func(name string)
+	// MaxRSS, if above zero, bounds ffmpeg's resident memory in bytes: past
+	// it the run is stopped with an error wrapping ErrLiveOverMemory.
+	MaxRSS int64
 }
 
 // LiveResult describes the finished live output.

@@ -27,6 +27,9 @@ type Service struct {
 	// Scratch, if set, is this process's temp space; SweepOrphans removes
 	// the scratch of processes that are gone.
 	Scratch *Scratch
+	// Record, if set, runs the written record's follow-up jobs
+	// (transcripts, thumbnails, edits; transcript.go).
+	Record *Record
 
 	// Wake, if set, is poked when a job is enqueued so that an in-process
 	// worker starts at once instead of at its next poll.
@@ -192,12 +195,9 @@ func (s *Service) FinishUpload(ctx context.Context, id, path string, size int64)
 		}
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("media: open upload: %w", err)
-	}
-	defer f.Close()
-	if err := s.Blobs.Put(ctx, OriginalKey(id), f, size, containerMIME(info.Container)); err != nil {
+	// A local store links the staged file instead of copying it
+	// (localfiles.go).
+	if err := s.putFile(ctx, OriginalKey(id), path, size, containerMIME(info.Container)); err != nil {
 		return nil, err
 	}
 	if v.Live {

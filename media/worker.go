@@ -296,6 +296,10 @@ func (p *Pool) process(ctx context.Context, job *Job) error {
 	if job.Kind == JobFaststart {
 		return p.faststart(ctx, job)
 	}
+	if p.svc.Record.Handles(job.Kind) {
+		// Follow-ups of the written record (transcript.go).
+		return p.svc.Record.Run(ctx, job, p.cfg.TempDir)
+	}
 	svc := p.svc
 	v, err := svc.Videos.Video(ctx, job.VideoID)
 	if err != nil {
@@ -307,13 +311,18 @@ func (p *Pool) process(ctx context.Context, job *Job) error {
 	}
 	defer os.RemoveAll(dir)
 
-	in := filepath.Join(dir, "original")
-	if err := p.download(ctx, OriginalKey(v.ID), in); err != nil {
+	// The original where a local store keeps it, else downloaded; what the
+	// hand-off's probe found, so the transcoder probes once and never
+	// rescans a recording for its duration (localfiles.go).
+	in, err := svc.localObject(ctx, OriginalKey(v.ID), filepath.Join(dir, "original"), p.download)
+	if err != nil {
 		return err
 	}
-	info, err := svc.Transcoder.Inspect(ctx, in)
-	if err != nil {
-		return vanished(err, in)
+	info := storedInfo(v)
+	if info == nil {
+		if info, err = svc.Transcoder.Inspect(ctx, in); err != nil {
+			return vanished(err, in)
+		}
 	}
 	outDir := filepath.Join(dir, "out")
 	if err := os.Mkdir(outDir, 0o700); err != nil {
@@ -419,16 +428,8 @@ func (p *Pool) download(ctx context.Context, key, path string) error {
 }
 
 func (p *Pool) upload(ctx context.Context, path, key, contentType string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("media: open output: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	return p.svc.Blobs.Put(ctx, key, f, st.Size(), contentType)
+	// Linked, not copied, where the store is local (localfiles.go).
+	return p.svc.putFile(ctx, key, path, -1, contentType)
 }
 
 // faststart replaces a ready video's MP4 with a faststart remux of itself.

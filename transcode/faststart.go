@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	ffmpeg "github.com/u2takey/ffmpeg-go"
+
+	"github.com/baton-video/baton/media"
 )
 
 // faststartArgs rewrites an MP4 we produced (the live pipeline's
@@ -41,6 +43,8 @@ func (f *FFmpeg) Faststart(ctx context.Context, in, out string) error {
 		Path:    f.cfg.FFmpegPath,
 		Args:    faststartArgs(src.spec, out),
 		Timeout: f.timeout(src.duration),
+		// A background job: live sessions come first (media.Admission).
+		Nice: media.JobNice,
 	})
 	if err != nil {
 		return classify("faststart", err, stderr, nil)

@@ -270,6 +270,7 @@ func (f *FFmpeg) runLive(ctx context.Context, req media.LiveRequest, dir string,
 		// The child has its own copy now; ours must go, or writes would
 		// block instead of failing once ffmpeg has exited.
 		OnStart: func() { stdinR.Close() },
+		MaxRSS:  req.MaxRSS,
 	})
 	stopRun(errLiveExited) // the feeder stops waiting for the recording
 	stdinW.Close()         // and stops writing, if ffmpeg never read
@@ -285,6 +286,10 @@ func (f *FFmpeg) runLive(ctx context.Context, req media.LiveRequest, dir string,
 	}
 	if err := mp4.error(); err != nil {
 		return nil, fmt.Errorf("transcode: live: writing the MP4: %w", err)
+	}
+	if errors.Is(runErr, media.ErrLiveOverMemory) {
+		// Not a verdict on the recording: the job processes it after Stop.
+		return nil, fmt.Errorf("transcode: live: %w", runErr)
 	}
 	if runErr != nil {
 		return nil, classify("live", runErr, stderr, nil)
@@ -370,7 +375,7 @@ func (f *FFmpeg) Poster(ctx context.Context, video, out string, atMs int64) erro
 	if err != nil {
 		return fmt.Errorf("transcode: poster: %w", err)
 	}
-	return f.posterAt(ctx, src, posterTime(src, atMs), out)
+	return f.posterAt(ctx, src, posterTime(src, atMs), out, 0)
 }
 
 // posterTime clamps atMs into src's video: no earlier than its start, and

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/baton-video/baton/media"
 )
 
 // ErrTimeout is in the chain of the error returned when a child process ran
@@ -57,7 +59,18 @@ type command struct {
 	// for it: Live closes its copy of the stdin pipe's read end there, so
 	// that writes fail at once when the child exits.
 	OnStart func()
+	// Nice, if above zero, lowers the child's CPU priority (jobs yield to
+	// live sessions; see media.Admission).
+	Nice int
+	// MaxRSS, if above zero, bounds the child's resident memory: it is
+	// sampled every rssEvery, and a child past it is stopped and the run
+	// fails with an error wrapping media.ErrLiveOverMemory.
+	MaxRSS int64
 }
+
+// rssEvery is how often a bounded child's memory is sampled: often enough
+// that a runaway child is stopped within a fraction of a second of growth.
+const rssEvery = 250 * time.Millisecond
 
 // exitError is a child that exited with a non-zero status.
 type exitError struct {
@@ -119,11 +132,22 @@ func (r *runner) run(ctx context.Context, c command) (stderr string, err error) 
 	if r.started != nil {
 		r.started(pid)
 	}
+	if c.Nice > 0 {
+		lower(pid, c.Nice)
+	}
 	if c.OnStart != nil {
 		c.OnStart()
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var overMemory <-chan int64
+	if c.MaxRSS > 0 {
+		over := make(chan int64, 1)
+		overMemory = over
+		stopWatch := make(chan struct{})
+		defer close(stopWatch)
+		go watchMemory(pid, c.MaxRSS, over, stopWatch)
+	}
 
 	var deadline <-chan time.Time
 	if c.Timeout > 0 {
@@ -138,6 +162,9 @@ func (r *runner) run(ctx context.Context, c command) (stderr string, err error) 
 		stopped = fmt.Errorf("%s: %w", name, context.Cause(ctx))
 	case <-deadline:
 		stopped = fmt.Errorf("%s ran longer than its %v limit and was killed: %w", name, c.Timeout, ErrTimeout)
+	case rss := <-overMemory:
+		stopped = fmt.Errorf("%s used %d MiB, over its %d MiB limit, and was stopped: %w",
+			name, rss>>20, c.MaxRSS>>20, media.ErrLiveOverMemory)
 	}
 	if stopped != nil {
 		err = stopGroup(pid, done, grace)
@@ -163,6 +190,24 @@ func (r *runner) run(ctx context.Context, c command) (stderr string, err error) 
 		return stderr, &exitError{name: name, code: ee.ExitCode(), stderr: stderr}
 	}
 	return stderr, fmt.Errorf("%s: %w", name, err)
+}
+
+// watchMemory sends the child's resident memory on over once it exceeds
+// max, sampling until stop is closed.
+func watchMemory(pid int, max int64, over chan<- int64, stop <-chan struct{}) {
+	t := time.NewTicker(rssEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if rss := residentBytes(pid); rss > max {
+				over <- rss
+				return
+			}
+		}
+	}
 }
 
 // stopGroup asks the child's process group to stop, kills it after grace,

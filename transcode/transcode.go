@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -55,6 +56,11 @@ type FFmpeg struct {
 	cfg    Config
 	log    *slog.Logger
 	runner *runner
+	// inspects bounds the Inspect runs at once (two per core): when forty
+	// recordings stop together, their hand-off probes and duration scans
+	// queue here instead of starting forty ffprobe and ffmpeg processes
+	// beside the live sessions (see media.Admission).
+	inspects chan struct{}
 }
 
 var _ media.Transcoder = (*FFmpeg)(nil)
@@ -82,7 +88,7 @@ func New(cfg Config) (*FFmpeg, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &FFmpeg{cfg: cfg, log: log, runner: &runner{log: log}}, nil
+	return &FFmpeg{cfg: cfg, log: log, runner: &runner{log: log}, inspects: make(chan struct{}, 2*runtime.NumCPU())}, nil
 }
 
 func lookPath(path, tool string) (string, error) {
@@ -129,6 +135,14 @@ func (f *FFmpeg) Sniff(header []byte) (string, error) { return sniff(header) }
 
 // Inspect sniffs and probes the file at path; see media.Transcoder.
 func (f *FFmpeg) Inspect(ctx context.Context, path string) (*media.MediaInfo, error) {
+	if f.inspects != nil {
+		select {
+		case f.inspects <- struct{}{}:
+			defer func() { <-f.inspects }()
+		case <-ctx.Done():
+			return nil, fmt.Errorf("transcode: inspect: %w", context.Cause(ctx))
+		}
+	}
 	src, err := f.inspect(ctx, path, 0)
 	if err != nil {
 		return nil, err
@@ -368,22 +382,37 @@ func (f *FFmpeg) process(ctx context.Context, src *source, mp4, poster string, p
 	rep := newReporter(progress, d)
 	var p progressParser
 	p.onBlock = func(t time.Duration, end bool) { rep.update(t, end) }
+	// The poster is taken from the source while the encoder runs, so its
+	// decode overlaps the encode instead of following it; the output's own
+	// frame is the fallback (below).
+	posterCtx, stopPoster := context.WithCancel(ctx)
+	defer stopPoster()
+	posterDone := make(chan error, 1)
+	go func() { posterDone <- f.posterAt(posterCtx, src, min(time.Second, d/2), poster, media.JobNice) }()
 	stderr, err := f.runner.run(ctx, command{
 		Path:    f.cfg.FFmpegPath,
 		Args:    transcodeArgs(plan),
 		Timeout: f.timeout(d),
 		Stdout:  &lineWriter{fn: p.line},
+		// A job: live sessions come first (media.Admission).
+		Nice: media.JobNice,
 	})
 	if err != nil {
+		stopPoster()
+		<-posterDone
 		return nil, classify("transcode", err, stderr, nil)
 	}
 
 	out, err := f.verify(ctx, src, plan)
+	perr := <-posterDone
 	if err != nil {
 		return nil, err
 	}
-	if err := f.makePoster(ctx, out, poster); err != nil {
-		return nil, err
+	if perr != nil {
+		f.log.Debug("transcode: poster from the source failed; taking it from the output", "err", perr)
+		if err := f.makePoster(ctx, out, poster); err != nil {
+			return nil, err
+		}
 	}
 	rep.done()
 	return &media.ProcessResult{
@@ -441,17 +470,18 @@ func (f *FFmpeg) verify(ctx context.Context, src *source, plan transcodePlan) (*
 // makePoster writes the poster JPEG from the MP4: a second in, or half way
 // through a shorter video.
 func (f *FFmpeg) makePoster(ctx context.Context, out *source, poster string) error {
-	return f.posterAt(ctx, out, min(time.Second, out.duration/2), poster)
+	return f.posterAt(ctx, out, min(time.Second, out.duration/2), poster, media.JobNice)
 }
 
 // posterAt writes the poster JPEG from src at time at; at the start if that
 // gives no frame.
-func (f *FFmpeg) posterAt(ctx context.Context, src *source, at time.Duration, poster string) error {
+func (f *FFmpeg) posterAt(ctx context.Context, src *source, at time.Duration, poster string, nice int) error {
 	for {
 		stderr, err := f.runner.run(ctx, command{
 			Path:    f.cfg.FFmpegPath,
 			Args:    posterArgs(src.spec, src.probe.Video.Index, at, poster),
 			Timeout: f.timeout(0),
+			Nice:    nice,
 		})
 		if err != nil {
 			return classify("poster", err, stderr, nil)

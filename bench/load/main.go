@@ -12,6 +12,10 @@
 //
 //	go run ./bench/load -bin bin/baton [-uploads 20] [-mb 50] [-posters 200]
 //	go run ./bench/load -quick
+//	go run ./bench/load -bin bin/baton -recordings 40 -seconds 120 -mb 38
+//
+// The last form is the all-hands case instead (paced.go): browser-paced
+// recordings at once, with live processing bounded by BATON_MAX_LIVE.
 //
 // The server runs with its default rate limits, as in production: a guest
 // may post a burst of 20 comments then one every 3 s, a video takes 60
@@ -56,7 +60,15 @@ func main() {
 	quick := flag.Bool("quick", false, "a smoke run: 4 uploads of 10 MB, 40 posters")
 	keep := flag.Bool("keep", false, "keep the work directory (source, data dir, server log)")
 	logLevel := flag.String("log", "warn", "the server's log level (its log is in the work directory)")
+	recordings := flag.Int("recordings", 0, "instead: this many browser-paced recordings at once (real-time 1 s chunks), BATON_MAX_LIVE at its default")
 	flag.Parse()
+	if *recordings > 0 {
+		if *quick {
+			*recordings, *seconds, *mb = 8, 20, 3
+		}
+		pacedRun(*bin, *recordings, *seconds, *frame, *mb, *timeout, *logLevel, *keep)
+		return
+	}
 	if *quick {
 		*uploads, *mb, *seconds, *posters = 4, 10, 12, 40
 	}

@@ -40,6 +40,8 @@ type Config struct {
 	PresignTTL  time.Duration
 
 	Workers        int
+	MaxLive        int
+	LiveMaxMemory  int64 // bytes
 	JobLease       time.Duration
 	JobBackoff     time.Duration
 	MaxUploadBytes int64
@@ -66,8 +68,21 @@ type Config struct {
 	FFmpegTimeout time.Duration
 	MetricsToken  string
 	MetricsAddr   string
-	LogFormat     string
-	LogLevel      string
+
+	// The written record (record.go): which transcription engine, and
+	// each engine's settings.
+	Transcribe         string
+	TranscribeLanguage string
+	WhisperBin         string
+	WhisperModel       string
+	WhisperThreads     int
+	TranscribeURL      string
+	TranscribeKey      string
+	TranscribeModel    string
+	PocketsphinxBin    string
+	Thumbnails         bool
+	LogFormat          string
+	LogLevel           string
 }
 
 // setting is one configuration value: its environment variable, its key in
@@ -81,6 +96,12 @@ type setting struct {
 }
 
 func (s setting) yamlKey() string { return strings.ToLower(strings.TrimPrefix(s.Env, "BATON_")) }
+
+// defaultMaxLive is two live sessions per core: a live session copies a
+// browser recording's video and converts its audio, a few percent of a
+// core, so the bound is set by the burst at Stop and by memory (see
+// media.Admission).
+func defaultMaxLive() string { return strconv.Itoa(2 * runtime.NumCPU()) }
 
 func defaultWorkers() string {
 	n := runtime.NumCPU() / 2
@@ -166,6 +187,22 @@ var settings = []setting{
 			return fmt.Errorf("must be a whole number from 0 to 64")
 		}
 		c.Workers = n
+		return nil
+	}},
+	{"BATON_MAX_LIVE", defaultMaxLive(), "Recordings converted live (while they upload, ready about a second after Stop) at once by this process; default two per core. Recordings beyond it still upload while recording and are processed by a job after Stop (ready a little later). 0 turns live processing off.", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1024 {
+			return fmt.Errorf("must be a whole number from 0 to 1024")
+		}
+		c.MaxLive = n
+		return nil
+	}},
+	{"BATON_LIVE_MAX_MEMORY_MB", "256", "Memory one live conversion's ffmpeg may use, in MiB; past it the conversion stops and the recording is processed by a job after Stop. 0 for no limit.", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 1<<20 {
+			return fmt.Errorf("must be a whole number of MiB from 0 to 1048576")
+		}
+		c.LiveMaxMemory = n << 20
 		return nil
 	}},
 	{"BATON_JOB_LEASE", "30s", "How long a worker holds a job without renewing it; after that another worker takes it over.", durSetting(func(c *Config) *time.Duration { return &c.JobLease }, time.Second, time.Hour)},
@@ -270,6 +307,39 @@ var settings = []setting{
 		c.MetricsAddr = v
 		return nil
 	}},
+	{"BATON_TRANSCRIBE", "auto", "Transcription engine: whisper (whisper.cpp, local), openai (any OpenAI-compatible /v1/audio/transcriptions endpoint), pocketsphinx (local, English only, least accurate), off, or auto: openai if BATON_TRANSCRIBE_URL is set, else whisper if BATON_WHISPER_MODEL is set, else pocketsphinx if installed, else off.", enumSetting(func(c *Config) *string { return &c.Transcribe }, "auto", "off", "whisper", "openai", "pocketsphinx")},
+	{"BATON_TRANSCRIBE_LANGUAGE", "", "Spoken language as an ISO 639-1 code (en, de, ja...). Empty: the engine detects it (whisper, openai); pocketsphinx knows only en.", func(c *Config, v string) error {
+		if v != "" && (len(v) < 2 || len(v) > 3 || strings.ToLower(v) != v || strings.ContainsFunc(v, func(r rune) bool { return r < 'a' || r > 'z' })) {
+			return fmt.Errorf("must be a two- or three-letter lower-case language code, e.g. en")
+		}
+		c.TranscribeLanguage = v
+		return nil
+	}},
+	{"BATON_WHISPER_BIN", "whisper-cli", "whisper.cpp command-line binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.WhisperBin })},
+	{"BATON_WHISPER_MODEL", "", "whisper.cpp ggml model file (e.g. /models/ggml-base.en.bin); required for BATON_TRANSCRIBE=whisper.", strSetting(func(c *Config) *string { return &c.WhisperModel })},
+	{"BATON_WHISPER_THREADS", "0", "CPU threads whisper.cpp uses per transcription; 0 is its default (4).", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 256 {
+			return fmt.Errorf("must be a whole number from 0 to 256")
+		}
+		c.WhisperThreads = n
+		return nil
+	}},
+	{"BATON_TRANSCRIBE_URL", "", "Base URL of an OpenAI-compatible transcription service (e.g. http://127.0.0.1:8000 for a local whisper server); audio is sent there. Required for BATON_TRANSCRIBE=openai.", func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("must be an absolute http(s) URL")
+		}
+		c.TranscribeURL = v
+		return nil
+	}},
+	{"BATON_TRANSCRIBE_KEY", "", "API key for BATON_TRANSCRIBE_URL, sent as a bearer token (empty: none).", strSetting(func(c *Config) *string { return &c.TranscribeKey })},
+	{"BATON_TRANSCRIBE_MODEL", "whisper-1", "Model name sent to BATON_TRANSCRIBE_URL.", strSetting(func(c *Config) *string { return &c.TranscribeModel })},
+	{"BATON_THUMBNAILS", "true", "Make a scrub-thumbnail sprite for every ready video (a background job after it is ready).", boolSetting(func(c *Config) *bool { return &c.Thumbnails })},
+	{"BATON_POCKETSPHINX_BIN", "pocketsphinx_continuous", "PocketSphinx binary (Debian: apt-get install pocketsphinx pocketsphinx-en-us).", strSetting(func(c *Config) *string { return &c.PocketsphinxBin })},
 	{"BATON_LOG_FORMAT", "text", "Log format: text or json.", enumSetting(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
 	{"BATON_LOG_LEVEL", "info", "Log level: debug, info, warn or error.", enumSetting(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 }
@@ -374,6 +444,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.SMTPURL != "" && c.MailFrom == "" {
 		return c, errors.New("invalid configuration: BATON_MAIL_FROM is required when BATON_SMTP_URL is set")
+	}
+	switch {
+	case c.Transcribe == "whisper" && c.WhisperModel == "":
+		return c, errors.New("invalid configuration: BATON_TRANSCRIBE=whisper needs BATON_WHISPER_MODEL, the path of a ggml model file (see the README)")
+	case c.Transcribe == "openai" && c.TranscribeURL == "":
+		return c, errors.New("invalid configuration: BATON_TRANSCRIBE=openai needs BATON_TRANSCRIBE_URL")
 	}
 	return c, nil
 }

@@ -143,8 +143,11 @@ func exampleYAML() string {
 	b.WriteString("# which wins over the file. Generated from cmd/baton/config.go.\n")
 	for _, s := range settings {
 		def := s.Default
-		if s.Env == "BATON_WORKERS" {
+		switch s.Env { // defaults from the cores, shown for a 2-core box
+		case "BATON_WORKERS":
 			def = "1"
+		case "BATON_MAX_LIVE":
+			def = "4"
 		}
 		fmt.Fprintf(&b, "\n# %s (%s)\n%s: %q\n", s.Help, s.Env, s.yamlKey(), def)
 	}
@@ -156,8 +159,11 @@ func exampleEnv() string {
 	b.WriteString("# Baton configuration as environment variables. Generated from cmd/baton/config.go.\n")
 	for _, s := range settings {
 		def := s.Default
-		if s.Env == "BATON_WORKERS" {
+		switch s.Env { // defaults from the cores, shown for a 2-core box
+		case "BATON_WORKERS":
 			def = "1"
+		case "BATON_MAX_LIVE":
+			def = "4"
 		}
 		fmt.Fprintf(&b, "\n# %s\n%s=%s\n", s.Help, s.Env, def)
 	}
@@ -169,8 +175,11 @@ func configTable() string {
 	b.WriteString("| variable | default | meaning |\n|---|---|---|\n")
 	for _, s := range settings {
 		def := s.Default
-		if s.Env == "BATON_WORKERS" {
+		switch s.Env {
+		case "BATON_WORKERS":
 			def = "cores / 2"
+		case "BATON_MAX_LIVE":
+			def = "2 × cores"
 		}
 		if def == "" {
 			def = "(empty)"

@@ -156,6 +156,8 @@ type Main struct {
 	Service *media.Service
 	Server  *api.Server
 	Pool    *media.Pool
+	// Record holds transcripts, chapters, thumbnails, search and trims.
+	Record *media.Record
 	// Comments holds the comment rules and their live hub.
 	Comments *media.Comments
 	// RateLimits bounds comment, reaction and video-creation writes; the
@@ -271,8 +273,23 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// Other processes' changes reach this process's live pages (Postgres).
 	m.DB.OnVideoChange(m.Service.Events.Publish)
 	if lt, ok := m.Service.Transcoder.(media.LiveTranscoder); ok && !m.WorkerOnly {
-		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: m.scratch.Dir(), Log: m.Log}
+		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: m.scratch.Dir(), Log: m.Log,
+			Admission: &media.Admission{MaxLive: cfg.MaxLive, MaxRSS: cfg.LiveMaxMemory, PromoteBytes: media.DefaultPromoteBytes}}
 	}
+	transcriber, err := newTranscriber(cfg, m.Log)
+	if err != nil {
+		return err
+	}
+	m.Record = &media.Record{
+		Store: m.DB, Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs,
+		Transcriber: transcriber, Audio: tc, Cutter: tc,
+		Language: cfg.TranscribeLanguage, OffHint: offHint, Log: m.Log,
+		MaxFollowUps: cfg.Workers,
+	}
+	if cfg.Thumbnails {
+		m.Record.Thumbnailer = tc
+	}
+	m.Service.Record = m.Record
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
 	m.started = time.Now()
@@ -290,6 +307,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		go func() {
 			defer m.wg.Done()
 			m.Pool.Run(runCtx)
+		}()
+		// Ready videos get their transcript and thumbnails from here on;
+		// every process with workers sweeps (the sweep is idempotent).
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.Record.RunSweeper(runCtx, 2*time.Second, m.Pool.Wake)
 		}()
 	}
 	if err := m.serveMetrics(runCtx); err != nil {

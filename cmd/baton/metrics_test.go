@@ -21,7 +21,28 @@ func TestMetrics(t *testing.T) {
 	s := MustStart(t, testConfig(t, t.TempDir(), func(c *Config) {
 		c.MetricsToken = "metrics-secret"
 		c.MetricsAddr = "127.0.0.1:0"
+		c.WebhookAllowPrivate = true // the receiver below is on loopback
 	}))
+	// A real receiver for one webhook delivery, counted by channel and
+	// outcome.
+	hooked := make(chan struct{}, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		hooked <- struct{}{}
+	}))
+	defer receiver.Close()
+	var hook struct{ ID string }
+	if resp := s.do(t, "POST", "/api/webhooks", map[string]any{"url": receiver.URL + "/hook", "events": []string{"video.ready"}}, &hook); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create webhook: %s", resp.Status)
+	}
+	if resp := s.do(t, "POST", "/api/webhooks/"+hook.ID+"/test", nil, nil); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("test webhook: %s", resp.Status)
+	}
+	select {
+	case <-hooked:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the test webhook never arrived")
+	}
 	src := filepath.Join(t.TempDir(), "phone.mp4")
 	mediatest.MustMP4(t, src, 1, "160x120")
 	v := s.MustCreateVideo(t, "metered")
@@ -66,6 +87,7 @@ func TestMetrics(t *testing.T) {
 		`baton_sse_clients{role="serve"} 0`,
 		`baton_live_sessions{role="serve"} 0`,
 		`baton_database_up{role="serve"} 1`,
+		`baton_notification_deliveries_total{channel="webhook",outcome="sent",role="serve"}`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

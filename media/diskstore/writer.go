@@ -46,6 +46,9 @@ func (s *Store) Create(ctx context.Context, key, contentType string) (media.Blob
 		return nil, translate(fmt.Errorf("diskstore: create %s: %w", key, err))
 	}
 	w := &writer{s: s, key: key, path: p, contentType: contentType, ctx: ctx, f: tmp}
+	// Under mu: a ctx cancelled at once runs the func on another goroutine,
+	// and its discard reads w.stop.
+	w.mu.Lock()
 	w.stop = context.AfterFunc(ctx, func() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
@@ -53,6 +56,7 @@ func (s *Store) Create(ctx context.Context, key, contentType string) (media.Blob
 			w.discard(fmt.Errorf("diskstore: write %s: %w", key, ctx.Err()))
 		}
 	})
+	w.mu.Unlock()
 	return w, nil
 }
 

@@ -45,6 +45,8 @@ type DB struct {
 	local   map[string][]func(string)
 	// comments commits comment writes in batches (comments.go).
 	comments commentQueue
+	// videos caches videos by slug for share links (videocache.go).
+	videos videoCache
 }
 
 // OpenURL opens the database a BATON_DATABASE_URL names: postgres:// or
@@ -462,6 +464,226 @@ var migrations = []string{
 	);
 	CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id, id);
 	CREATE INDEX comments_created ON comments(created_at);`,
+	// 10: the written record (record.go): transcripts with their timed
+	// lines, chapters, scrub-thumbnail sheets, trims, and one full-text
+	// index over titles, comments and transcript lines kept current by
+	// triggers. FTS4 rather than FTS5: mattn/go-sqlite3 compiles FTS3/4 in
+	// by default but FTS5 only under a build tag that every go build and go
+	// test would then need. On Postgres the index is a tsvector column of
+	// search_docs with a GIN index, kept by plpgsql triggers.
+	pgVariant(`CREATE TABLE transcripts (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		status TEXT NOT NULL,
+		engine TEXT NOT NULL DEFAULT '',
+		language TEXT NOT NULL DEFAULT '',
+		error TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX transcripts_status ON transcripts(status);
+	CREATE TABLE transcript_segments (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		start_ms INTEGER NOT NULL,
+		end_ms INTEGER NOT NULL,
+		text TEXT NOT NULL,
+		edited BOOLEAN NOT NULL DEFAULT FALSE
+	);
+	CREATE INDEX transcript_segments_video ON transcript_segments(video_id, start_ms, id);
+	CREATE TABLE chapters (
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		start_ms INTEGER NOT NULL,
+		title TEXT NOT NULL,
+		PRIMARY KEY (video_id, start_ms)
+	);
+	CREATE TABLE thumbnails (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		status TEXT NOT NULL,
+		error TEXT NOT NULL DEFAULT '',
+		interval_ms INTEGER NOT NULL DEFAULT 0,
+		columns INTEGER NOT NULL DEFAULT 0,
+		count INTEGER NOT NULL DEFAULT 0,
+		tile_width INTEGER NOT NULL DEFAULT 0,
+		tile_height INTEGER NOT NULL DEFAULT 0,
+		duration_ms INTEGER NOT NULL DEFAULT 0,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX thumbnails_status ON thumbnails(status);
+	CREATE TABLE video_edits (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		cuts TEXT NOT NULL,
+		applied TEXT NOT NULL DEFAULT '[]',
+		state TEXT NOT NULL,
+		error TEXT NOT NULL DEFAULT '',
+		original_ms INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE edit_moved (
+		kind TEXT NOT NULL,
+		item_id TEXT NOT NULL,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		original_ms INTEGER NOT NULL,
+		PRIMARY KEY (kind, item_id)
+	);
+	CREATE INDEX edit_moved_video ON edit_moved(video_id);
+	CREATE TABLE search_docs (
+		docid INTEGER PRIMARY KEY AUTOINCREMENT,
+		kind TEXT NOT NULL,
+		ref TEXT NOT NULL,
+		video_id TEXT NOT NULL,
+		time_ms INTEGER NOT NULL DEFAULT 0,
+		UNIQUE (kind, ref)
+	);
+	CREATE INDEX search_docs_video ON search_docs(video_id);
+	CREATE VIRTUAL TABLE search_fts USING fts4(text, tokenize=unicode61 "remove_diacritics=2");
+	CREATE TRIGGER search_video_ins AFTER INSERT ON videos BEGIN
+		INSERT INTO search_docs(kind, ref, video_id) VALUES ('title', new.id, new.id);
+		INSERT INTO search_fts(docid, text) VALUES ((SELECT docid FROM search_docs WHERE kind = 'title' AND ref = new.id), trim(new.title || char(10) || new.description));
+	END;
+	CREATE TRIGGER search_video_upd AFTER UPDATE OF title, description ON videos WHEN new.title IS NOT old.title OR new.description IS NOT old.description BEGIN
+		UPDATE search_fts SET text = trim(new.title || char(10) || new.description) WHERE docid = (SELECT docid FROM search_docs WHERE kind = 'title' AND ref = new.id);
+	END;
+	CREATE TRIGGER search_video_del AFTER DELETE ON videos BEGIN
+		DELETE FROM search_fts WHERE docid IN (SELECT docid FROM search_docs WHERE video_id = old.id);
+		DELETE FROM search_docs WHERE video_id = old.id;
+	END;
+	CREATE TRIGGER search_comment_ins AFTER INSERT ON comments WHEN new.deleted = 0 BEGIN
+		INSERT INTO search_docs(kind, ref, video_id, time_ms) VALUES ('comment', new.id, new.video_id, new.time_ms);
+		INSERT INTO search_fts(docid, text) VALUES ((SELECT docid FROM search_docs WHERE kind = 'comment' AND ref = new.id), new.body);
+	END;
+	CREATE TRIGGER search_comment_upd AFTER UPDATE OF body, deleted, time_ms ON comments BEGIN
+		DELETE FROM search_fts WHERE docid = (SELECT docid FROM search_docs WHERE kind = 'comment' AND ref = old.id);
+		DELETE FROM search_docs WHERE kind = 'comment' AND ref = old.id;
+		INSERT INTO search_docs(kind, ref, video_id, time_ms) SELECT 'comment', new.id, new.video_id, new.time_ms WHERE new.deleted = 0;
+		INSERT INTO search_fts(docid, text) SELECT docid, new.body FROM search_docs WHERE kind = 'comment' AND ref = new.id;
+	END;
+	CREATE TRIGGER search_comment_del AFTER DELETE ON comments BEGIN
+		DELETE FROM search_fts WHERE docid = (SELECT docid FROM search_docs WHERE kind = 'comment' AND ref = old.id);
+		DELETE FROM search_docs WHERE kind = 'comment' AND ref = old.id;
+	END;
+	CREATE TRIGGER search_segment_ins AFTER INSERT ON transcript_segments BEGIN
+		INSERT INTO search_docs(kind, ref, video_id, time_ms) VALUES ('transcript', CAST(new.id AS TEXT), new.video_id, new.start_ms);
+		INSERT INTO search_fts(docid, text) VALUES ((SELECT docid FROM search_docs WHERE kind = 'transcript' AND ref = CAST(new.id AS TEXT)), new.text);
+	END;
+	CREATE TRIGGER search_segment_upd AFTER UPDATE OF text, start_ms ON transcript_segments BEGIN
+		UPDATE search_docs SET time_ms = new.start_ms WHERE kind = 'transcript' AND ref = CAST(new.id AS TEXT);
+		UPDATE search_fts SET text = new.text WHERE docid = (SELECT docid FROM search_docs WHERE kind = 'transcript' AND ref = CAST(new.id AS TEXT));
+	END;
+	CREATE TRIGGER search_segment_del AFTER DELETE ON transcript_segments BEGIN
+		DELETE FROM search_fts WHERE docid = (SELECT docid FROM search_docs WHERE kind = 'transcript' AND ref = CAST(old.id AS TEXT));
+		DELETE FROM search_docs WHERE kind = 'transcript' AND ref = CAST(old.id AS TEXT);
+	END;
+	INSERT INTO search_docs(kind, ref, video_id) SELECT 'title', id, id FROM videos;
+	INSERT INTO search_docs(kind, ref, video_id, time_ms) SELECT 'comment', id, video_id, time_ms FROM comments WHERE deleted = 0;
+	INSERT INTO search_fts(docid, text) SELECT d.docid, trim(v.title || char(10) || v.description) FROM search_docs d JOIN videos v ON d.kind = 'title' AND v.id = d.ref;
+	INSERT INTO search_fts(docid, text) SELECT d.docid, c.body FROM search_docs d JOIN comments c ON d.kind = 'comment' AND c.id = d.ref;`, `CREATE TABLE transcripts (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		status TEXT NOT NULL,
+		engine TEXT NOT NULL DEFAULT '',
+		language TEXT NOT NULL DEFAULT '',
+		error TEXT NOT NULL DEFAULT '',
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX transcripts_status ON transcripts(status);
+	CREATE TABLE transcript_segments (
+		id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		start_ms BIGINT NOT NULL,
+		end_ms BIGINT NOT NULL,
+		text TEXT NOT NULL,
+		edited BOOLEAN NOT NULL DEFAULT FALSE
+	);
+	CREATE INDEX transcript_segments_video ON transcript_segments(video_id, start_ms, id);
+	CREATE TABLE chapters (
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		start_ms BIGINT NOT NULL,
+		title TEXT NOT NULL,
+		PRIMARY KEY (video_id, start_ms)
+	);
+	CREATE TABLE thumbnails (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		status TEXT NOT NULL,
+		error TEXT NOT NULL DEFAULT '',
+		interval_ms BIGINT NOT NULL DEFAULT 0,
+		columns BIGINT NOT NULL DEFAULT 0,
+		count BIGINT NOT NULL DEFAULT 0,
+		tile_width BIGINT NOT NULL DEFAULT 0,
+		tile_height BIGINT NOT NULL DEFAULT 0,
+		duration_ms BIGINT NOT NULL DEFAULT 0,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX thumbnails_status ON thumbnails(status);
+	CREATE TABLE video_edits (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		cuts TEXT NOT NULL,
+		applied TEXT NOT NULL DEFAULT '[]',
+		state TEXT NOT NULL,
+		error TEXT NOT NULL DEFAULT '',
+		original_ms BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE TABLE edit_moved (
+		kind TEXT NOT NULL,
+		item_id TEXT NOT NULL,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		original_ms BIGINT NOT NULL,
+		PRIMARY KEY (kind, item_id)
+	);
+	CREATE INDEX edit_moved_video ON edit_moved(video_id);
+	CREATE TABLE search_docs (
+		docid BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+		kind TEXT NOT NULL,
+		ref TEXT NOT NULL,
+		video_id TEXT NOT NULL,
+		time_ms BIGINT NOT NULL DEFAULT 0,
+		text TEXT NOT NULL DEFAULT '',
+		tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, text)) STORED,
+		UNIQUE (kind, ref)
+	);
+	CREATE INDEX search_docs_video ON search_docs(video_id);
+	CREATE INDEX search_docs_tsv ON search_docs USING GIN (tsv);
+	CREATE FUNCTION search_video_sync() RETURNS trigger LANGUAGE plpgsql AS $fn$
+	BEGIN
+		IF TG_OP = 'DELETE' THEN
+			DELETE FROM search_docs WHERE video_id = OLD.id;
+			RETURN OLD;
+		END IF;
+		INSERT INTO search_docs(kind, ref, video_id, text) VALUES ('title', NEW.id, NEW.id, trim(NEW.title || chr(10) || NEW.description))
+			ON CONFLICT (kind, ref) DO UPDATE SET text = EXCLUDED.text;
+		RETURN NEW;
+	END $fn$;
+	CREATE TRIGGER search_video AFTER INSERT OR UPDATE OF title, description OR DELETE ON videos
+		FOR EACH ROW EXECUTE FUNCTION search_video_sync();
+	CREATE FUNCTION search_comment_sync() RETURNS trigger LANGUAGE plpgsql AS $fn$
+	BEGIN
+		IF TG_OP <> 'INSERT' THEN
+			DELETE FROM search_docs WHERE kind = 'comment' AND ref = OLD.id;
+		END IF;
+		IF TG_OP = 'DELETE' THEN
+			RETURN OLD;
+		END IF;
+		IF NOT NEW.deleted THEN
+			INSERT INTO search_docs(kind, ref, video_id, time_ms, text) VALUES ('comment', NEW.id, NEW.video_id, NEW.time_ms, NEW.body);
+		END IF;
+		RETURN NEW;
+	END $fn$;
+	CREATE TRIGGER search_comment AFTER INSERT OR UPDATE OF body, deleted, time_ms OR DELETE ON comments
+		FOR EACH ROW EXECUTE FUNCTION search_comment_sync();
+	CREATE FUNCTION search_segment_sync() RETURNS trigger LANGUAGE plpgsql AS $fn$
+	BEGIN
+		IF TG_OP = 'DELETE' THEN
+			DELETE FROM search_docs WHERE kind = 'transcript' AND ref = OLD.id::text;
+			RETURN OLD;
+		END IF;
+		INSERT INTO search_docs(kind, ref, video_id, time_ms, text) VALUES ('transcript', NEW.id::text, NEW.video_id, NEW.start_ms, NEW.text)
+			ON CONFLICT (kind, ref) DO UPDATE SET time_ms = EXCLUDED.time_ms, text = EXCLUDED.text;
+		RETURN NEW;
+	END $fn$;
+	CREATE TRIGGER search_segment AFTER INSERT OR UPDATE OF text, start_ms OR DELETE ON transcript_segments
+		FOR EACH ROW EXECUTE FUNCTION search_segment_sync();
+	INSERT INTO search_docs(kind, ref, video_id, text) SELECT 'title', id, id, trim(title || chr(10) || description) FROM videos;
+	INSERT INTO search_docs(kind, ref, video_id, time_ms, text) SELECT 'comment', id, video_id, time_ms, body FROM comments WHERE NOT deleted;`),
 }
 
 // pgVariant is a migration whose Postgres text is written out because

@@ -57,6 +57,10 @@ var sqliteOnly = map[string]bool{}
 // those above; TestSuiteListsEveryTest keeps it complete.
 var dialectSuite = map[string]func(*testing.T){
 	"TestVideoCRUD":                                 TestVideoCRUD,
+	"TestFollowUpsEnqueueOnceAndExpire":             TestFollowUpsEnqueueOnceAndExpire,
+	"TestFollowUpsYieldToProcessing":                TestFollowUpsYieldToProcessing,
+	"TestSearchRespectsLibrary":                     TestSearchRespectsLibrary,
+	"TestApplyEditMovesCommentsAndUndo":             TestApplyEditMovesCommentsAndUndo,
 	"TestListVideosPages":                           TestListVideosPages,
 	"TestMigrationsReopen":                          TestMigrationsReopen,
 	"TestEnqueueIsIdempotent":                       TestEnqueueIsIdempotent,

@@ -115,6 +115,9 @@ func (f *feed) run(ctx context.Context, conn *pgx.Conn) {
 			}
 			backoff = 100 * time.Millisecond
 			f.db.log.Info("change feed: reconnected")
+			// Notices sent while disconnected are lost: nothing cached
+			// before may be trusted.
+			f.db.VideoChanged("")
 			f.deliverComments(ctx)
 		}
 		n, err := conn.WaitForNotification(ctx)
@@ -152,6 +155,13 @@ func (f *feed) handle(ctx context.Context, payload string) {
 	case "v":
 		if origin == f.origin {
 			return // this process published it when it made the change
+		}
+		// First: the row read below, and every share link after this,
+		// must not come from this process's slug cache (videocache.go).
+		// "" is a change to many videos (ownership hand-overs).
+		f.db.VideoChanged(id)
+		if id == "" {
+			return
 		}
 		f.mu.Lock()
 		fn := f.onVideo

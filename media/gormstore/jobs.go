@@ -123,6 +123,7 @@ func (db *DB) FailJob(ctx context.Context, job *media.Job, fn func(*media.Video)
 }
 
 func (db *DB) finishJob(ctx context.Context, job *media.Job, fn func(*media.Video) error) error {
+	defer db.VideoChanged(job.VideoID)
 	return db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// The video first, then the job: UpdateVideo locks in that order
 		// too (on Postgres), so the two cannot deadlock.
@@ -207,6 +208,9 @@ func (db *DB) ReapJobs(ctx context.Context, now time.Time, reason string) ([]str
 		}
 		return nil
 	})
+	for _, id := range changed {
+		db.VideoChanged(id)
+	}
 	return changed, err
 }
 

@@ -103,7 +103,9 @@ func (db *DB) CountView(ctx context.Context, id string) (*media.Video, error) {
 			return media.Errorf(media.EGONE, "This link has reached its view limit.")
 		}
 		out = v
-		return nil
+		// The view budget decides access: other processes re-read it.
+		return notifyTx(tx, db, "v", id)
 	})
+	db.VideoChanged(id)
 	return out, err
 }

@@ -113,6 +113,12 @@ func userNotFound() error { return media.Errorf(media.ENOTFOUND, "User not found
 // CreateUser inserts u; the first account becomes the admin and takes over
 // the videos nobody owns, and an invite is used up, all in one transaction.
 func (db *DB) CreateUser(ctx context.Context, u *media.User, inviteHash string) error {
+	adopted := false
+	defer func() {
+		if adopted {
+			db.VideoChanged("")
+		}
+	}()
 	return db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&userRow{}).Count(&n).Error; err != nil {
@@ -152,6 +158,10 @@ func (db *DB) CreateUser(ctx context.Context, u *media.User, inviteHash string) 
 		if n == 0 {
 			if err := tx.Exec(`UPDATE videos SET owner_id = ? WHERE owner_id = ''`, u.ID).Error; err != nil {
 				return fmt.Errorf("gormstore: adopt videos: %w", err)
+			}
+			adopted = true
+			if err := notifyTx(tx, db, "v", ""); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -229,9 +239,14 @@ func (db *DB) UpdateUser(ctx context.Context, id string, fn func(*media.User) er
 // DeleteUser removes the user, their sessions and tokens (ON DELETE
 // CASCADE); their videos pass to keepVideosFor.
 func (db *DB) DeleteUser(ctx context.Context, id, keepVideosFor string) error {
+	// Who owns a video decides who manages it through its link.
+	defer db.VideoChanged("")
 	return db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec(`UPDATE videos SET owner_id = ? WHERE owner_id = ?`, keepVideosFor, id).Error; err != nil {
 			return fmt.Errorf("gormstore: hand over videos: %w", err)
+		}
+		if err := notifyTx(tx, db, "v", ""); err != nil {
+			return err
 		}
 		res := tx.Where("id = ?", id).Delete(&userRow{})
 		if res.Error != nil {

@@ -99,9 +99,20 @@ func (db *DB) Video(ctx context.Context, id string) (*media.Video, error) {
 	return db.findVideo(ctx, db.r, "id = ?", id)
 }
 
-// VideoBySlug returns the video shared under slug.
+// VideoBySlug returns the video shared under slug, from the cache when it
+// holds it (videocache.go). Unknown slugs are not cached: they are refused
+// by shape first (media.ValidSlug), and cost a query otherwise.
 func (db *DB) VideoBySlug(ctx context.Context, slug string) (*media.Video, error) {
-	return db.findVideo(ctx, db.r, "slug = ?", slug)
+	if v := db.videos.get(slug); v != nil {
+		return v, nil
+	}
+	st := db.videos.stamp()
+	v, err := db.findVideo(ctx, db.r, "slug = ?", slug)
+	if err != nil {
+		return nil, err
+	}
+	db.videos.put(st, v)
+	return v, nil
 }
 
 func (db *DB) findVideo(ctx context.Context, g *gorm.DB, where string, arg any) (*media.Video, error) {
@@ -169,6 +180,7 @@ func (db *DB) UpdateVideo(ctx context.Context, id string, enqueue media.JobKind,
 		out = v
 		return nil
 	})
+	db.VideoChanged(id)
 	return out, err
 }
 
@@ -184,14 +196,18 @@ func (db *DB) saveVideo(tx *gorm.DB, v *media.Video) error {
 
 // DeleteVideo removes the video; its jobs go with it (ON DELETE CASCADE).
 func (db *DB) DeleteVideo(ctx context.Context, id string) error {
-	res := db.w.WithContext(ctx).Where("id = ?", id).Delete(&videoRow{})
-	if res.Error != nil {
-		return fmt.Errorf("gormstore: delete video: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return media.Errorf(media.ENOTFOUND, "Video not found.")
-	}
-	return nil
+	defer db.VideoChanged(id)
+	return db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("id = ?", id).Delete(&videoRow{})
+		if res.Error != nil {
+			return fmt.Errorf("gormstore: delete video: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return media.Errorf(media.ENOTFOUND, "Video not found.")
+		}
+		// Other processes drop their cached row: its link is gone.
+		return notifyTx(tx, db, "v", id)
+	})
 }
 
 func isUnique(err error) bool { return isUniqueViolation(err) }

@@ -35,6 +35,14 @@ export interface Video {
   liveUrl?: string;
   /** True while the recording's upload is still open and live output exists. */
   recording?: boolean;
+  /**
+   * While a recording uploads: 'live' when the server converts it as it
+   * arrives (ready about a second after Stop), 'after-upload' when it is
+   * busy and a job processes it after Stop (ready a little later).
+   */
+  processing?: 'live' | 'after-upload';
+  /** Why live conversion stopped, when it did. */
+  processingNote?: string;
   /** RFC 3339. */
   createdAt: string;
   /** The caller may act as the owner (its creator, or an admin). */

@@ -38,13 +38,23 @@ export function isLive(v: Pick<Video, 'status' | 'liveUrl'>): boolean {
   return !!v.liveUrl && v.status !== 'ready' && v.status !== 'failed';
 }
 
+/** readyHint says when a recording in progress will be ready (see Video.processing). */
+export function readyHint(processing: Video['processing'], stopper = 'the recording stops'): string {
+  if (processing === 'live') return `ready about a second after ${stopper}`;
+  if (processing === 'after-upload') return `the server is busy: ready a little after ${stopper}`;
+  return '';
+}
+
 /** statusHeading is the one-line state shown on the stage and on cards. */
-export function statusHeading(v: Pick<Video, 'status' | 'progress' | 'uploadedBytes'>): string {
+export function statusHeading(v: Pick<Video, 'status' | 'progress' | 'uploadedBytes' | 'processing'>): string {
   switch (v.status) {
     case 'created':
       return 'Waiting for upload';
-    case 'uploading':
-      return v.uploadedBytes > 0 ? `Uploading… ${formatBytes(v.uploadedBytes)}` : 'Uploading…';
+    case 'uploading': {
+      const up = v.uploadedBytes > 0 ? `Uploading… ${formatBytes(v.uploadedBytes)}` : 'Uploading…';
+      const when = readyHint(v.processing);
+      return when ? `${up} · ${when}` : up;
+    }
     case 'processing':
       return `Processing… ${clampPercent(v.progress)}%`;
     case 'failed':

@@ -36,6 +36,7 @@ import { statusHeading } from '../lib/stage';
 import { toast, toastError } from '../lib/toast';
 import { EUPLOAD_ABORTED, uploadFile, type UploadHandle } from '../lib/upload';
 import { watchLibraryCounts } from '../lib/notify/library';
+import { showMoments } from '../lib/moments';
 
 const PAGE_SIZE = 24;
 // Each live card holds an EventSource, and browsers allow about six HTTP/1.1
@@ -265,7 +266,7 @@ function syncEmpty(): void {
   empty.hidden = !isEmpty || active !== null || filtered;
   grid.hidden = isEmpty;
   if (isEmpty && filtered) {
-    const what = query ? `No videos match “${query}”` : scope === 'mine' ? 'You have no videos yet' : 'Nobody has shared a video with the workspace yet';
+    const what = query ? `No titles match “${query}”` : scope === 'mine' ? 'You have no videos yet' : 'Nobody has shared a video with the workspace yet';
     libraryStatus.replaceChildren(h('p', { class: 'library__none', text: `${what}.` }));
   } else if (libraryStatus.querySelector('.library__none')) {
     libraryStatus.replaceChildren();
@@ -564,6 +565,7 @@ function search(): void {
   if (q === query) return;
   query = q;
   void loadFirstPage();
+  void showMoments($('moments'), $('moments-list'), q);
 }
 searchInput.addEventListener('input', () => {
   window.clearTimeout(searchTimer);

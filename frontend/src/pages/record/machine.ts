@@ -2,7 +2,7 @@
 // link created meanwhile), recording with pause and resume, Stop (the last
 // chunks uploaded, processing followed), Cancel and Restart. The page shows
 // one state at a time (main[data-state]); see record.ts for the diagram.
-import { ApiError, createVideo, deleteVideo, watchVideo, type Video } from '../../lib/api';
+import { ApiError, createVideo, deleteVideo, getVideo, watchVideo, type Video } from '../../lib/api';
 import {
   CaptureError, Compositor, Ticker, mixAudio, modeUsesCamera, modeUsesScreen, openScreen, recorderOptions, stopStream,
   videoFor, missingApis,
@@ -15,7 +15,7 @@ import { setFlash } from '../../lib/flash';
 import { clampPercent, formatBytes, formatClock, formatDurationLong } from '../../lib/format';
 import { elapsedMs, pickMimeType, type Corner } from '../../lib/recording';
 import { watchPath } from '../../lib/route';
-import { createStage } from '../../lib/stage';
+import { createStage, readyHint } from '../../lib/stage';
 import { toast } from '../../lib/toast';
 import { currentMode, savePrefs, showSetupError, type Devices, type Prefs } from './devices';
 import { hooks, resetHooks, saveHooks, type State } from './hooks';
@@ -204,8 +204,11 @@ export class Recorder {
       kind = 'busy';
     } else {
       text = s.unbacked ? 'Uploading as you record (no backup on this device)' : 'Saved and uploaded as you record';
+      const when = readyHint(this.processing, 'you stop');
+      if (when) text += ` · ${when}`;
       kind = 'ok';
     }
+    this.checkProcessing(s);
     if (this.recording) {
       if (ui.uploadStatus.textContent !== text) ui.uploadStatus.textContent = text;
       ui.uploadStatus.dataset.kind = kind;
@@ -218,6 +221,18 @@ export class Recorder {
     }
   };
 
+  /** How the server processes this recording (live or after Stop), asked now and then while recording. */
+  private processing: Video['processing'] = undefined;
+  private processingAskedAt = 0;
+
+  private checkProcessing(s: UploadStatus): void {
+    const id = this.session?.video.id;
+    const now = performance.now();
+    if (!id || !this.recording || !s.firstAckAt || now - this.processingAskedAt < 10_000) return;
+    this.processingAskedAt = now;
+    getVideo(id).then((v) => { this.processing = v.processing; }, () => {});
+  }
+
   async start(reuseScreen: MediaStream | null = null): Promise<void> {
     if (this.state !== 'idle') return;
     const mode = currentMode();
@@ -227,6 +242,8 @@ export class Recorder {
       return;
     }
     showSetupError('');
+    this.processing = undefined;
+    this.processingAskedAt = 0;
     this.setState('starting');
     hooks.error = '';
     const dev = this.devices;
@@ -453,7 +470,9 @@ export class Recorder {
       // Processing ran along with the upload: it may be over already.
       if (this.state === 'finishing' || this.state === 'recovering') {
         this.setState('processing');
-        this.showDone('Processing…', 'Almost there. The link already works.');
+        this.showDone('Processing…', this.processing === 'after-upload'
+          ? 'The server was busy while you recorded, so it processes the recording now: ready in a little while. The link already works.'
+          : 'Almost there. The link already works.');
         this.setProgress(0, true);
       }
       return true;

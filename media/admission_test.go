@@ -1,0 +1,206 @@
+package media_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/baton-video/baton/media"
+)
+
+// copyLive stands in for ffmpeg: it copies the recording to the MP4 and
+// counts the runs going on at once, or fails with failWith once it has
+// read something.
+type copyLive struct {
+	mu            sync.Mutex
+	running, peak int
+	failWith      error
+}
+
+func (c *copyLive) Live(ctx context.Context, req media.LiveRequest) (*media.LiveResult, error) {
+	c.mu.Lock()
+	c.running++
+	c.peak = max(c.peak, c.running)
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.running--
+		c.mu.Unlock()
+	}()
+	buf := make([]byte, 4)
+	n, err := io.ReadFull(req.Input, buf)
+	if c.failWith != nil {
+		return nil, c.failWith
+	}
+	req.MP4.Write(buf[:n])
+	total := int64(n)
+	if err == nil {
+		m, err := io.Copy(req.MP4, req.Input)
+		if err != nil {
+			return nil, err
+		}
+		total += m
+	}
+	return &media.LiveResult{Info: media.MediaInfo{DurationMs: 1000, Width: 4, Height: 2, SizeBytes: total, VideoCodec: "h264"}, VideoCopied: true}, nil
+}
+
+func (c *copyLive) Poster(ctx context.Context, video, out string, atMs int64) error {
+	return os.WriteFile(out, []byte{0xFF, 0xD8}, 0o644)
+}
+
+// recording is one upload in progress for the admission tests.
+type recording struct {
+	id, path string
+	size     int64
+}
+
+func (f *liveFixture) newRecording(t *testing.T) *recording {
+	t.Helper()
+	v, err := f.svc.CreateVideo(context.Background(), "rec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &recording{id: v.ID, path: filepath.Join(t.TempDir(), "upload")}
+}
+
+func (r *recording) add(t *testing.T, ls *media.LiveSessions, b []byte) {
+	t.Helper()
+	fh, err := os.OpenFile(r.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fh.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	fh.Close()
+	r.size += int64(len(b))
+	ls.Notify(r.id, r.path, r.size)
+}
+
+func mustMode(t *testing.T, ls *media.LiveSessions, r *recording, want media.LiveMode) {
+	t.Helper()
+	if got, note := ls.Mode(r.id); got != want {
+		t.Fatalf("Mode = %q (%q), want %q", got, note, want)
+	}
+}
+
+// With room for two live sessions, the third recording is refused and told
+// so; it still ends ready through the job path (CompleteUpload), with every
+// byte as its original. When a session ends, the refused recording that
+// is still short is promoted at its next chunk; one that is too long to
+// catch up stays with the job.
+func TestAdmissionBoundsLiveSessions(t *testing.T) {
+	lt := &copyLive{}
+	f := newLiveFixture(t, lt)
+	f.svc.Transcoder = &fakeTranscoder{}
+	f.ls.Admission = &media.Admission{MaxLive: 2, PromoteBytes: 100}
+	ctx := context.Background()
+	a, b, c, d := f.newRecording(t), f.newRecording(t), f.newRecording(t), f.newRecording(t)
+	for _, r := range []*recording{a, b, c, d} {
+		r.add(t, f.ls, []byte("\x1a\x45\xdf\xa3 first"))
+	}
+	mustMode(t, f.ls, a, media.LiveModeLive)
+	mustMode(t, f.ls, b, media.LiveModeLive)
+	mustMode(t, f.ls, c, media.LiveModeAfterUpload)
+	mustMode(t, f.ls, d, media.LiveModeAfterUpload)
+	if n, max := f.ls.Admission.Running(); n != 2 || max != 2 {
+		t.Fatalf("Running = %d of %d, want 2 of 2", n, max)
+	}
+	// d grows past what may still be promoted.
+	d.add(t, f.ls, bytes.Repeat([]byte("d"), 200))
+
+	// a stops: its slot frees once its session is done.
+	a.add(t, f.ls, []byte(" end"))
+	va, err := f.svc.CompleteUpload(ctx, a.id, a.path, a.size)
+	if err != nil || va.Status != media.StatusReady {
+		t.Fatalf("a: %v, %+v", err, va)
+	}
+	// The next chunk of c promotes it; d is too long by now.
+	c.add(t, f.ls, []byte(" more"))
+	d.add(t, f.ls, []byte(" more"))
+	mustMode(t, f.ls, c, media.LiveModeLive)
+	mustMode(t, f.ls, d, media.LiveModeAfterUpload)
+
+	// Everyone stops. The live ones are ready at once; d goes to a job,
+	// with its whole upload as the original.
+	for _, r := range []*recording{b, c} {
+		v, err := f.svc.CompleteUpload(ctx, r.id, r.path, r.size)
+		if err != nil || v.Status != media.StatusReady {
+			t.Fatalf("live recording: %v, %+v", err, v)
+		}
+		want, _ := os.ReadFile(r.path)
+		if got := readObject(t, f.blobs, media.MP4Key(r.id)); !bytes.Equal(got, want) {
+			t.Fatalf("promoted recording's MP4 = %q, want every byte from the first: %q", got, want)
+		}
+	}
+	v, err := f.svc.CompleteUpload(ctx, d.id, d.path, d.size)
+	if err != nil || v.Status != media.StatusProcessing {
+		t.Fatalf("refused recording: %v, %+v; want a processing job", err, v)
+	}
+	want, _ := os.ReadFile(d.path)
+	if got := readObject(t, f.blobs, media.OriginalKey(d.id)); !bytes.Equal(got, want) {
+		t.Fatal("the refused recording's original is not every uploaded byte")
+	}
+	mustMode(t, f.ls, d, media.LiveModeNone)
+	if lt.peak > 2 {
+		t.Fatalf("%d live runs at once, over the bound of 2", lt.peak)
+	}
+	if n, _ := f.ls.Admission.Running(); n != 0 {
+		t.Fatalf("%d slots still held", n)
+	}
+}
+
+// A session stopped for using too much memory frees its slot and sends its
+// recording to the job path with a reason a person can read; it is not
+// admitted again.
+func TestAdmissionMemoryFallback(t *testing.T) {
+	lt := &copyLive{failWith: fmt.Errorf("transcode: live: ffmpeg used 300 MiB: %w", media.ErrLiveOverMemory)}
+	f := newLiveFixture(t, lt)
+	f.svc.Transcoder = &fakeTranscoder{}
+	f.ls.Admission = &media.Admission{MaxLive: 1, MaxRSS: 1 << 20, PromoteBytes: 1 << 20}
+	r := f.newRecording(t)
+	r.add(t, f.ls, []byte("\x1a\x45\xdf\xa3 first"))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mode, note := f.ls.Mode(r.id)
+		if mode == media.LiveModeAfterUpload {
+			if note == "" || !bytes.Contains([]byte(note), []byte("memory")) {
+				t.Fatalf("note = %q, want the memory reason", note)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Mode = %q, want after-upload once the session stopped", mode)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n, _ := f.ls.Admission.Running(); n != 0 {
+		t.Fatal("the stopped session kept its slot")
+	}
+	r.add(t, f.ls, []byte(" more"))
+	mustMode(t, f.ls, r, media.LiveModeAfterUpload)
+	v, err := f.svc.CompleteUpload(context.Background(), r.id, r.path, r.size)
+	if err != nil || v.Status != media.StatusProcessing {
+		t.Fatalf("CompleteUpload = %v, %+v; want a processing job", err, v)
+	}
+}
+
+// fakeTranscoder takes any upload as a one-second Matroska video, for the
+// hand-off to a job (ffmpeg's own checks are tested in transcode).
+type fakeTranscoder struct{}
+
+func (fakeTranscoder) Sniff(header []byte) (string, error) { return "matroska", nil }
+
+func (fakeTranscoder) Inspect(ctx context.Context, path string) (*media.MediaInfo, error) {
+	return &media.MediaInfo{Container: "matroska", DurationMs: 1000, Width: 4, Height: 2}, nil
+}
+
+func (fakeTranscoder) Process(ctx context.Context, req media.ProcessRequest) (*media.ProcessResult, error) {
+	return nil, media.Errorf(media.EINTERNAL, "not in these tests")
+}
