@@ -85,6 +85,7 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestClaimTickOncePerPeriod":                    TestClaimTickOncePerPeriod,
 	"TestUploadOwners":                              TestUploadOwners,
 	"TestStrandedVideosGrace":                       TestStrandedVideosGrace,
+	"TestVideoCacheSeesEveryWrite":                  TestVideoCacheSeesEveryWrite,
 	"TestNotifyStore":                               TestNotifyStore,
 }
 
@@ -94,6 +95,7 @@ var dialectOwn = map[string]bool{
 	"TestPostgres": true, "TestSuiteListsEveryTest": true,
 	// Postgres only: they are about processes sharing a database.
 	"TestFeedAcrossProcesses": true, "TestFeedCatchesUpAfterReconnect": true,
+	"TestVideoCacheAcrossProcesses": true,
 }
 
 func TestPostgres(t *testing.T) {
