@@ -144,6 +144,7 @@ func (s *Server) createComment(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	s.askReplied(c, cm) // asks.go
 	c.JSON(http.StatusCreated, createdCommentJSON{commentJSON: toCommentJSON(cm, true), GuestSecret: minted})
 }
 

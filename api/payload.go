@@ -63,6 +63,8 @@ type videoJSON struct {
 	AllowDownload bool         `json:"allowDownload"`
 	DownloadURL   string       `json:"downloadUrl,omitempty"`
 	Sharing       *sharingJSON `json:"sharing,omitempty"`
+	// Ask is the library's line about the video's ask (asks.go).
+	Ask *askSummaryJSON `json:"ask,omitempty"`
 }
 
 func (s *Server) videoJSON(v *media.Video) videoJSON {
@@ -180,11 +182,18 @@ type viewRequest struct {
 	// several windows of one browser are one viewer. Signed-in members are
 	// known by their account instead.
 	Viewer string `json:"viewer"`
+	// ViewID and Ranges are the receipt form (insights.go): the page's
+	// own id and what it actually played, as [startMs, endMs] pairs.
+	ViewID string     `json:"viewId"`
+	Ranges [][2]int64 `json:"ranges"`
 }
 
 type viewJSON struct {
 	Counted bool  `json:"counted"`
 	Views   int64 `json:"views"`
+	// WatchedMs and Recorded answer the receipt form.
+	WatchedMs int64 `json:"watchedMs,omitempty"`
+	Recorded  bool  `json:"recorded,omitempty"`
 }
 
 /* ---------- Comments and reactions (comments.go, commentexport.go, events.go) ---------- */
@@ -397,6 +406,8 @@ type loginRequest struct {
 type updateMeRequest struct {
 	Name        *string `json:"name"`
 	notifyPatch         // timeZone, workingHours, emailMode (notifications.go)
+	// AwayUntil is a date (or null): asks.go.
+	AwayUntil json.RawMessage `json:"awayUntil"`
 }
 
 type passwordRequest struct {
@@ -459,4 +470,174 @@ type oembedJSON struct {
 	ThumbnailWidth  int    `json:"thumbnail_width,omitempty"`
 	ThumbnailHeight int    `json:"thumbnail_height,omitempty"`
 	CacheAge        int    `json:"cache_age,omitempty"`
+}
+
+/* ---------- Asks and insights (asks.go, insights.go) ---------- */
+
+type askRequest struct {
+	Question   string          `json:"question"`
+	ReplyBy    json.RawMessage `json:"replyBy"`
+	Recipients []string        `json:"recipients"`
+}
+
+// askJSON is an ask as its owner sees it, with every personal link.
+type askJSON struct {
+	Question   string             `json:"question"`
+	ReplyBy    string             `json:"replyBy"`
+	Recipients []askRecipientJSON `json:"recipients"`
+	// Warnings tell the owner what may keep people from answering in
+	// time (deadlines outside someone's hours, a video they cannot open).
+	Warnings []string `json:"warnings"`
+}
+
+type askRecipientJSON struct {
+	ID     string `json:"id"`
+	UserID string `json:"userId,omitempty"`
+	Email  string `json:"email"`
+	Name   string `json:"name"`
+	Link   string `json:"link"`
+	// Needs is what they need to open it: link, sign-in, password or
+	// unavailable (a private video).
+	Needs    string `json:"needs"`
+	TimeZone string `json:"timeZone"`
+}
+
+type responseJSON struct {
+	ID             string `json:"id"`
+	Email          string `json:"email"`
+	Name           string `json:"name"`
+	Member         bool   `json:"member"`
+	State          string `json:"state"`
+	OpenedAt       string `json:"openedAt"`
+	WatchedPercent int    `json:"watchedPercent"`
+	RepliedAt      string `json:"repliedAt"`
+	AcknowledgedAt string `json:"acknowledgedAt"`
+	Overdue        bool   `json:"overdue"`
+	Away           bool   `json:"away"`
+	AwayUntil      string `json:"awayUntil"`
+	TimeZone       string `json:"timeZone"`
+}
+
+type responsesJSON struct {
+	Question   string          `json:"question"`
+	ReplyBy    string          `json:"replyBy"`
+	Summary    *askSummaryJSON `json:"summary"`
+	Recipients []responseJSON  `json:"recipients"`
+}
+
+// askSummaryJSON is the library's line: "2 of 5 replied, 1 overdue".
+type askSummaryJSON struct {
+	Total   int    `json:"total"`
+	Replied int    `json:"replied"`
+	Overdue int    `json:"overdue"`
+	Away    int    `json:"away"`
+	ReplyBy string `json:"replyBy"`
+	Text    string `json:"text"`
+}
+
+// sharedAskJSON is what a viewer sees of the ask; You is set for its
+// recipients.
+type sharedAskJSON struct {
+	Question string        `json:"question"`
+	ReplyBy  string        `json:"replyBy"`
+	From     string        `json:"from"`
+	Overdue  bool          `json:"overdue"`
+	You      *responseJSON `json:"you"`
+}
+
+type ackRequest struct {
+	Token string `json:"token"`
+}
+
+type waitingJSON struct {
+	VideoID   string `json:"videoId"`
+	Title     string `json:"title"`
+	From      string `json:"from"`
+	Question  string `json:"question"`
+	ReplyBy   string `json:"replyBy"`
+	Link      string `json:"link"`
+	State     string `json:"state"`
+	Overdue   bool   `json:"overdue"`
+	PosterURL string `json:"posterUrl"`
+}
+
+type insightsJSON struct {
+	Views          int                 `json:"views"`
+	UniqueViewers  int                 `json:"uniqueViewers"`
+	CompletionRate float64             `json:"completionRate"`
+	Heat           []float64           `json:"heat"`
+	Viewers        []insightViewerJSON `json:"viewers"`
+}
+
+type insightViewerJSON struct {
+	Name           string `json:"name"`
+	Email          string `json:"email"`
+	FirstViewAt    string `json:"firstViewAt"`
+	WatchedPercent int    `json:"watchedPercent"`
+}
+
+/* ---------- Check-ins (checkins.go) ---------- */
+
+type checkinRequest struct {
+	Title    string `json:"title"`
+	Prompt   string `json:"prompt"`
+	Schedule struct {
+		Days []string `json:"days"`
+		Time string   `json:"time"`
+	} `json:"schedule"`
+	Participants []string `json:"participants"`
+	Observers    []string `json:"observers"`
+	DueAfter     string   `json:"dueAfter"`
+	MaxLength    string   `json:"maxLength"`
+}
+
+type checkinScheduleJSON struct {
+	Days []string `json:"days"`
+	Time string   `json:"time"`
+}
+
+type personJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type checkinJSON struct {
+	ID           string              `json:"id"`
+	Title        string              `json:"title"`
+	Prompt       string              `json:"prompt"`
+	Schedule     checkinScheduleJSON `json:"schedule"`
+	DueAfter     string              `json:"dueAfter"`
+	MaxLength    string              `json:"maxLength"`
+	Participants []personJSON        `json:"participants"`
+	Observers    []personJSON        `json:"observers"`
+	IsOwner      bool                `json:"isOwner"`
+	URL          string              `json:"url"`
+	CreatedAt    string              `json:"createdAt"`
+}
+
+type roundJSON struct {
+	Round   string       `json:"round"`
+	Title   string       `json:"title"`
+	Prompt  string       `json:"prompt"`
+	DueAt   string       `json:"dueAt"`
+	Posted  []postJSON   `json:"posted"`
+	Missing []personJSON `json:"missing"`
+	Away    []personJSON `json:"away"`
+}
+
+type postJSON struct {
+	User       personJSON `json:"user"`
+	VideoID    string     `json:"videoId"`
+	Slug       string     `json:"slug"`
+	Title      string     `json:"title"`
+	DurationMs int64      `json:"durationMs"`
+	Status     string     `json:"status"`
+	PosterURL  string     `json:"posterUrl"`
+	MP4URL     string     `json:"mp4Url"`
+	ShareURL   string     `json:"shareUrl"`
+	PostedAt   string     `json:"postedAt"`
+}
+
+type checkinPostRequest struct {
+	VideoID string `json:"videoId"`
 }

@@ -67,6 +67,12 @@ type Options struct {
 	// Notify plans and sends notifications (notifications.go,
 	// webhooks.go). Nil: those routes answer 503.
 	Notify *media.Notifier
+	// Asks and Receipts serve asks, watch receipts and insights (asks.go,
+	// insights.go). Nil: those routes answer 503.
+	Asks     *media.Asks
+	Receipts *media.Receipts
+	// Checkins serves recurring check-ins (checkins.go). Nil: 503.
+	Checkins *media.Checkins
 	// UploadOwners records which process holds each upload, when several
 	// share the database (forward.go). Nil: every upload is local.
 	UploadOwners media.UploadOwners
@@ -256,6 +262,24 @@ func (s *Server) routes() {
 	e.POST("/api/webhooks/:webhookId/test", signedIn, s.testWebhook)
 	e.GET("/api/webhooks/:webhookId/deliveries", signedIn, s.listWebhookDeliveries)
 
+	// asks, receipts and insights (asks.go, insights.go)
+	e.GET("/api/videos/:id/ask", manage, s.getAsk)
+	e.PUT("/api/videos/:id/ask", manage, s.putAsk)
+	e.DELETE("/api/videos/:id/ask", manage, s.deleteAsk)
+	e.GET("/api/videos/:id/responses", manage, s.listResponses)
+	e.GET("/api/videos/:id/insights", manage, s.getInsights)
+	e.GET("/api/asks/waiting", signedIn, s.waitingOnMe)
+	e.GET("/api/share/:slug/ask", shared, s.sharedAsk)
+	e.POST("/api/share/:slug/ack", shared, s.ackAsk)
+
+	// recurring check-ins (checkins.go)
+	e.POST("/api/checkins", signedIn, s.createCheckin)
+	e.GET("/api/checkins", signedIn, s.listCheckins)
+	e.GET("/api/checkins/:checkinId", signedIn, s.getCheckin)
+	e.DELETE("/api/checkins/:checkinId", signedIn, s.deleteCheckin)
+	e.GET("/api/checkins/:checkinId/rounds/:round", signedIn, s.getRound)
+	e.POST("/api/checkins/:checkinId/rounds/:round/posts", signedIn, s.postUpdate)
+
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.
 	e.HEAD("/api/uploads/:id", s.forwardUpload, manage, s.uploads.head)
@@ -294,6 +318,9 @@ func (s *Server) routes() {
 	e.GET("/invite/:token", s.loginPage)
 	e.GET("/account", s.membersOnly("account.html"))
 	e.GET("/record", s.membersOnly("record.html"))
+	e.GET("/waiting", s.membersOnly("waiting.html"))
+	e.GET("/checkins", s.membersOnly("checkin.html"))
+	e.GET("/checkins/:checkinId", s.membersOnly("checkin.html"))
 	e.GET("/v/:slug", s.watchPage)
 	e.GET("/embed/:slug", s.embedPage)
 	// Signed links in emails, for people who are not signed in

@@ -102,6 +102,9 @@ type EmailItem struct {
 	DueAt     time.Time
 	CreatedAt time.Time
 	Attempts  int
+	// Link, when set, is where the item leads instead of the video's
+	// moment (an ask's personal link).
+	Link string
 
 	dropped bool // its comment was deleted before it went out
 }

@@ -578,6 +578,8 @@ func (it *EmailItem) sentence() string {
 		return fmt.Sprintf("“%s”: %s", it.Title, it.Text)
 	case NotifyReady:
 		return fmt.Sprintf("“%s” is ready to share", it.Title)
+	case NotifyAsk, NotifyAskRemind, NotifyAskOverdue, NotifyAskSummary, NotifyCheckinPrompt, NotifyCheckinRemind, NotifyCheckinRound:
+		return askSentence(it)
 	}
 	return it.Title
 }
@@ -630,7 +632,7 @@ func (n *Notifier) RenderEmail(b *EmailBatch) *EmailMessage {
 		sameVideo = sameVideo && it.VideoID == first.VideoID
 		urgent = urgent || it.Urgent
 	}
-	if sameVideo {
+	if sameVideo && first.VideoID != "" {
 		msg.InReplyTo = "video-" + first.VideoID + "@" + host
 	}
 	switch {
@@ -648,12 +650,18 @@ func (n *Notifier) RenderEmail(b *EmailBatch) *EmailMessage {
 	lines := make([]emailLine, 0, len(b.Items))
 	for _, it := range b.Items {
 		link := MomentURL(base, it.VideoSlug, it.TimeMs)
+		if it.Link != "" {
+			link = it.Link
+		}
 		l := emailLine{Sentence: it.sentence(), Link: link, LinkText: "Open at " + FormatMoment(it.TimeMs), Urgent: it.Urgent,
 			Poster: base + "/media/" + it.VideoSlug + "/poster.jpg"}
-		if it.Kind == NotifyComment || it.Kind == NotifyReply || it.Kind == NotifyMention || it.Kind == NotifyResolved {
+		if it.VideoSlug == "" {
+			l.Poster = "" // a check-in prompt is about no video yet
+		}
+		if it.Kind == NotifyComment || it.Kind == NotifyReply || it.Kind == NotifyMention || it.Kind == NotifyResolved || IsRequestKind(it.Kind) {
 			l.Text = it.Text
 		}
-		if it.Kind == NotifyView || it.Kind == NotifyReady {
+		if it.Kind == NotifyView || it.Kind == NotifyReady || IsRequestKind(it.Kind) {
 			l.LinkText = "Open the video"
 		}
 		lines = append(lines, l)

@@ -63,6 +63,9 @@ type Config struct {
 	DefaultWorkingHours media.WorkingHours
 	WebhookAllowPrivate bool
 
+	// Asks (media.Asks): reminders this long before a reply-by time.
+	AskRemind []time.Duration
+
 	FFmpeg        string
 	FFprobe       string
 	FFmpegTimeout time.Duration
@@ -286,6 +289,24 @@ var settings = []setting{
 		return nil
 	}},
 	{"BATON_WEBHOOK_ALLOW_PRIVATE", "false", "Let webhooks reach loopback, private and link-local addresses (a chat server on your LAN). Off, such URLs are refused when created and at every delivery.", boolSetting(func(c *Config) *bool { return &c.WebhookAllowPrivate })},
+	{"BATON_ASK_REMIND", "24h,2h", "Reminders of an ask go to recipients who have not answered this long before its reply-by time (comma-separated), each inside the recipient's working hours; one more goes when it is overdue. Empty: only the overdue one.", func(c *Config, v string) error {
+		c.AskRemind = []time.Duration{}
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			d, err := time.ParseDuration(part)
+			if err != nil || d < time.Minute || d > 30*24*time.Hour {
+				return fmt.Errorf("must be durations from 1m to 720h separated by commas, like 24h,2h (got %q)", part)
+			}
+			c.AskRemind = append(c.AskRemind, d)
+		}
+		if len(c.AskRemind) > 5 {
+			return errors.New("at most 5 reminders")
+		}
+		return nil
+	}},
 	{"BATON_FFMPEG", "ffmpeg", "ffmpeg binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFmpeg })},
 	{"BATON_FFPROBE", "ffprobe", "ffprobe binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFprobe })},
 	{"BATON_FFMPEG_TIMEOUT", "0", "Hard deadline for one ffmpeg or ffprobe run; a run past it is killed and the job retried. 0: 10 minutes plus twice the video's duration.", func(c *Config, v string) error {

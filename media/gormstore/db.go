@@ -684,6 +684,84 @@ var migrations = []string{
 		FOR EACH ROW EXECUTE FUNCTION search_segment_sync();
 	INSERT INTO search_docs(kind, ref, video_id, text) SELECT 'title', id, id, trim(title || chr(10) || description) FROM videos;
 	INSERT INTO search_docs(kind, ref, video_id, time_ms, text) SELECT 'comment', id, video_id, time_ms, body FROM comments WHERE NOT deleted;`),
+	// 11: asks, their recipients' personal links and acknowledgements, the
+	// members who are away, and watch receipts (asks.go, receipts.go).
+	`ALTER TABLE email_outbox ADD COLUMN link TEXT NOT NULL DEFAULT '';
+	CREATE TABLE asks (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		owner_id TEXT NOT NULL,
+		question TEXT NOT NULL,
+		reply_by INTEGER NOT NULL,
+		summary_at INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX asks_summary ON asks(summary_at, reply_by);
+	CREATE TABLE ask_recipients (
+		id TEXT PRIMARY KEY,
+		video_id TEXT NOT NULL REFERENCES asks(video_id) ON DELETE CASCADE,
+		user_id TEXT NOT NULL DEFAULT '',
+		email TEXT NOT NULL,
+		token TEXT NOT NULL UNIQUE,
+		ack_at INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX ask_recipients_video ON ask_recipients(video_id);
+	CREATE INDEX ask_recipients_user ON ask_recipients(user_id);
+	CREATE TABLE ask_replies (
+		recipient_id TEXT NOT NULL REFERENCES ask_recipients(id) ON DELETE CASCADE,
+		comment_id TEXT NOT NULL REFERENCES comments(id) ON DELETE CASCADE,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (recipient_id, comment_id)
+	);
+	CREATE TABLE user_away (
+		user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+		away_until INTEGER NOT NULL
+	);
+	CREATE TABLE view_receipts (
+		id TEXT PRIMARY KEY,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		viewer TEXT NOT NULL,
+		user_id TEXT NOT NULL DEFAULT '',
+		recipient_id TEXT NOT NULL DEFAULT '',
+		ranges TEXT NOT NULL DEFAULT '[]',
+		counted BOOLEAN NOT NULL DEFAULT FALSE,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX view_receipts_video ON view_receipts(video_id, created_at);`,
+	// 12: recurring check-ins, their posts per round (a date), and the
+	// prompts, reminders and round summaries already planned (checkins.go).
+	`CREATE TABLE checkins (
+		id TEXT PRIMARY KEY,
+		owner_id TEXT NOT NULL,
+		title TEXT NOT NULL,
+		prompt TEXT NOT NULL,
+		days TEXT NOT NULL,
+		time_min INTEGER NOT NULL,
+		due_after_ms INTEGER NOT NULL,
+		max_length_ms INTEGER NOT NULL,
+		participants TEXT NOT NULL,
+		observers TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE checkin_posts (
+		checkin_id TEXT NOT NULL REFERENCES checkins(id) ON DELETE CASCADE,
+		round TEXT NOT NULL,
+		user_id TEXT NOT NULL,
+		video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (checkin_id, round, user_id)
+	);
+	CREATE TABLE checkin_events (
+		checkin_id TEXT NOT NULL REFERENCES checkins(id) ON DELETE CASCADE,
+		round TEXT NOT NULL,
+		user_id TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		at INTEGER NOT NULL,
+		PRIMARY KEY (checkin_id, round, user_id, kind)
+	);`,
 }
 
 // pgVariant is a migration whose Postgres text is written out because

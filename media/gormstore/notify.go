@@ -64,6 +64,7 @@ type emailRow struct {
 	LastError  string
 	SentAt     int64
 	CreatedAt  int64 `gorm:"autoCreateTime:false"`
+	Link       string
 }
 
 func (emailRow) TableName() string { return "email_outbox" }
@@ -73,6 +74,7 @@ func (r *emailRow) item() *media.EmailItem {
 		ID: r.ID, Recipient: r.Recipient, To: r.ToAddr, Kind: media.NotifyKind(r.Kind), VideoID: r.VideoID,
 		VideoSlug: r.VideoSlug, Title: r.Title, CommentID: r.CommentID, Actor: r.Actor, Text: r.Text,
 		TimeMs: r.TimeMs, Urgent: r.Urgent, DueAt: ms(r.DueAt), CreatedAt: ms(r.CreatedAt), Attempts: r.Attempts,
+		Link: r.Link,
 	}
 }
 
@@ -192,7 +194,7 @@ func (db *DB) SavePlan(ctx context.Context, p *media.Plan, now time.Time, due fu
 				out[i] = emailRow{
 					Recipient: it.Recipient, ToAddr: it.To, Kind: string(it.Kind), VideoID: it.VideoID, VideoSlug: it.VideoSlug,
 					Title: it.Title, CommentID: it.CommentID, Actor: it.Actor, Text: it.Text, TimeMs: it.TimeMs, Urgent: it.Urgent,
-					State: emailPending, DueAt: it.DueAt.UnixMilli(), CreatedAt: msOf(it.CreatedAt),
+					State: emailPending, DueAt: it.DueAt.UnixMilli(), CreatedAt: msOf(it.CreatedAt), Link: it.Link,
 				}
 			}
 			if err := tx.CreateInBatches(out, 200).Error; err != nil {

@@ -37,6 +37,7 @@ import { toast, toastError } from '../lib/toast';
 import { EUPLOAD_ABORTED, uploadFile, type UploadHandle } from '../lib/upload';
 import { watchLibraryCounts } from '../lib/notify/library';
 import { showMoments } from '../lib/moments';
+import { askLine, mountWaitingLink } from '../lib/asks/library';
 
 const PAGE_SIZE = 24;
 // Each live card holds an EventSource, and browsers allow about six HTTP/1.1
@@ -46,6 +47,7 @@ const MAX_LIVE_CARDS = 3;
 const header = mountHeader('library', { signedIn: true });
 const grid = $<HTMLUListElement>('video-grid');
 watchLibraryCounts(grid); // notify/library.ts
+void mountWaitingLink(header.extra); // asks/library.ts
 const empty = $('empty-state');
 const loadMore = $<HTMLButtonElement>('load-more');
 const libraryStatus = $('library-status');
@@ -186,6 +188,7 @@ function cardContent(v: Video): Node[] {
     h('div', { class: 'card__body' },
       h('h2', { class: 'card__title' }, link),
       facts,
+      askLine(v), // asks/library.ts
       h('div', { class: 'card__footer' }, meta, h('div', { class: 'card__actions' },
         // A video that failed has nothing to share; its owner may remove it.
         v.status === 'failed' && v.isOwner

@@ -15,10 +15,11 @@ import { formatClock, formatDate, formatDateTime, formatDuration, formatDuration
 import { mountHeader } from '../lib/header';
 import { embedUrl, shareAt, slugFromPath, startFrom } from '../lib/route';
 import { createStage } from '../lib/stage';
+import { mountWatchNotify } from '../lib/notify/watch';
+import { mountAsks } from '../lib/asks/watch';
 import { takeFlash } from '../lib/flash';
 import { toast } from '../lib/toast';
 import { trackViews } from '../lib/views';
-import { mountWatchNotify } from '../lib/notify/watch';
 import { isPasswordRequired, ownerTools, passwordGate, viewsText } from '../lib/watchtools';
 
 const slug = slugFromPath(location.pathname, 'v');
@@ -103,6 +104,7 @@ async function load(): Promise<void> {
     show(article);
     void mountWatchNotify(v.id, titleEl.closest<HTMLElement>('.watch__info') ?? article); // notify/watch.ts
     comments ??= mountComments({ stage, stageEl, after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
+    mountAsks(v, stageEl, titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // asks/watch.ts
   } catch (err) {
     if (err instanceof ApiError && err.notFound) showNotFound();
     else {
