@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media/mediatest"
+	"github.com/baton-video/baton/media/prommetrics"
 )
 
 // /metrics answers only with the token on the public listener, and without
@@ -103,5 +105,32 @@ func TestMetrics(t *testing.T) {
 	plain := MustStart(t, testConfig(t, t.TempDir(), nil))
 	if code, _ := get(plain.URL+"/metrics", "anything"); code != http.StatusNotFound {
 		t.Fatalf("metrics off: %d, want 404", code)
+	}
+}
+
+type stubPoster struct{ status int }
+
+func (p stubPoster) Post(context.Context, string, map[string]string, []byte) (int, error) {
+	return p.status, nil
+}
+
+// Webhook attempts are counted by outcome: 2xx is sent, anything else an
+// error (the notifier retries it or gives up).
+func TestMetricsCountDeliveries(t *testing.T) {
+	m := &Main{Metrics: prommetrics.New("serve", prommetrics.Sources{})}
+	for _, st := range []int{204, 500, 200} {
+		if _, err := m.countHooks(stubPoster{st}).Post(context.Background(), "http://x", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := httptest.NewRecorder()
+	m.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`baton_notification_deliveries_total{channel="webhook",outcome="sent",role="serve"} 2`,
+		`baton_notification_deliveries_total{channel="webhook",outcome="error",role="serve"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
