@@ -417,10 +417,6 @@ type Notifier struct {
 	Notices Notices
 	// Key signs unsubscribe and confirmation links.
 	Key []byte
-	// OnDelivery, if set, hears the outcome of every recorded email or
-	// webhook attempt (channel "email" or "webhook"; outcome "sent",
-	// "retry" or "gave_up"), for operators' metrics.
-	OnDelivery func(channel, outcome string)
 
 	// publicURL, once set with SetPublicURL, overrides Config.PublicURL
 	// (a server learns its port after it starts listening, while workers
@@ -434,21 +430,6 @@ type Notifier struct {
 }
 
 func (n *Notifier) now() time.Time { return n.Clock.Now() }
-
-// delivered reports one recorded attempt to OnDelivery.
-func (n *Notifier) delivered(channel string, a DeliveryAttempt) {
-	if n.OnDelivery == nil {
-		return
-	}
-	outcome := "retry"
-	switch {
-	case a.OK && a.Error == "":
-		outcome = "sent"
-	case a.GiveUp:
-		outcome = "gave_up"
-	}
-	n.OnDelivery(channel, outcome)
-}
 
 // SetPublicURL changes the base of links in emails and webhooks; safe
 // while the notifier runs.

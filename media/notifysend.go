@@ -295,9 +295,6 @@ func (n *Notifier) recordEmails(ctx context.Context, in <-chan EmailOutcome) int
 				n.log().Warn("notifications: email lease lost", "recipient", o.Batch.Recipient, "err", errs[i])
 			case o.Attempt.OK && o.Attempt.Error == "":
 				sent++
-				n.delivered("email", o.Attempt)
-			default:
-				n.delivered("email", o.Attempt)
 			}
 		}
 	}
@@ -335,8 +332,6 @@ func (n *Notifier) deliverHook(ctx context.Context, d *WebhookDelivery) bool {
 	}
 	if ferr := n.Store.FinishWebhookDelivery(context.WithoutCancel(ctx), d, a); ferr != nil {
 		n.log().Error("notifications: record webhook attempt", "delivery_id", d.ID, "err", ferr)
-	} else {
-		n.delivered("webhook", a)
 	}
 	return a.OK
 }

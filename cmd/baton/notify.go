@@ -37,9 +37,6 @@ func (m *Main) openNotify(ctx context.Context) error {
 			PublicURL: cfg.PublicURL,
 		},
 	}
-	if m.Metrics != nil {
-		n.OnDelivery = m.Metrics.CountDelivery
-	}
 	if cfg.SMTPURL != "" {
 		mailer, err := smtpmail.New(cfg.SMTPURL, cfg.MailFrom)
 		if err != nil {
