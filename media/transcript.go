@@ -159,16 +159,40 @@ type Record struct {
 	OffHint string
 	Log     *slog.Logger
 
-	mu        sync.Mutex
-	observers []func(videoID string)
+	// Notices, if set, carries "this video's record changed" to every
+	// process sharing the database, so each drops what it cached (an edit
+	// made by a worker elsewhere moves comments this process serves).
+	Notices Notices
+
+	mu         sync.Mutex
+	observers  []func(videoID string)
+	subscribed bool
 }
 
+// noticeRecord is the Notices topic of record changes.
+const noticeRecord = "record"
+
 // OnChange adds fn to the functions told about every video whose record
-// (transcript, chapters, thumbnails, edit) changed in this process.
+// (transcript, chapters, thumbnails, edit) changed: at once for changes
+// made by this process, and through Notices (when set) for changes made
+// by any process, so fn may hear of its own process's changes twice.
 func (r *Record) OnChange(fn func(videoID string)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.observers = append(r.observers, fn)
+	if r.Notices != nil && !r.subscribed {
+		r.subscribed = true
+		r.Notices.OnNotice(noticeRecord, r.tell)
+	}
+}
+
+func (r *Record) tell(id string) {
+	r.mu.Lock()
+	obs := r.observers
+	r.mu.Unlock()
+	for _, fn := range obs {
+		fn(id)
+	}
 }
 
 // Handles reports whether kind is one of Record's jobs.
@@ -246,11 +270,15 @@ func (r *Record) Run(ctx context.Context, job *Job, tempDir string) error {
 var errLeaseGone = errors.New("media: job gone")
 
 func (r *Record) publish(id string) {
-	r.mu.Lock()
-	obs := r.observers
-	r.mu.Unlock()
-	for _, fn := range obs {
-		fn(id)
+	// This process at once (a page reloaded right after an edit must see
+	// it), then every other process.
+	r.tell(id)
+	if r.Notices != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := r.Notices.Notify(ctx, noticeRecord, id); err != nil {
+			r.log().Warn("notify record change", "video_id", id, "err", err)
+		}
 	}
 }
 

@@ -293,7 +293,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Store: m.DB, Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs,
 		Transcriber: transcriber, Audio: tc, Cutter: tc,
 		Language: cfg.TranscribeLanguage, OffHint: offHint, Log: m.Log,
-		MaxFollowUps: cfg.Workers,
+		MaxFollowUps: cfg.Workers, Notices: m.DB,
 	}
 	if cfg.Thumbnails {
 		m.Record.Thumbnailer = tc
