@@ -106,7 +106,7 @@ func (s *Server) me(c *gin.Context) {
 	for k, v := range s.notifySettings(c, p.user) { // notifications.go
 		out[k] = v
 	}
-	out["awayUntil"] = s.awaySetting(c, p.user) // asks.go
+	out["awayUntil"] = s.awaySetting(c, p.user) // asks_away.go
 	c.JSON(http.StatusOK, out)
 }
 
@@ -123,7 +123,7 @@ func (s *Server) updateMe(c *gin.Context) {
 	if !s.applyNotifyPatch(c, u, req.notifyPatch) { // notifications.go
 		return
 	}
-	if !s.applyAway(c, u, req.AwayUntil) { // asks.go
+	if !s.applyAway(c, u, req.AwayUntil) { // asks_away.go
 		return
 	}
 	if req.Name != nil {

@@ -144,7 +144,7 @@ func (s *Server) createComment(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	s.askReplied(c, cm) // asks.go
+	s.askReplied(c, cm) // asks_recipient.go
 	c.JSON(http.StatusCreated, createdCommentJSON{commentJSON: toCommentJSON(cm, true), GuestSecret: minted})
 }
 

@@ -286,8 +286,9 @@ func (s *Server) routes() {
 	e.PATCH("/api/uploads/:id", s.forwardUpload, manage, s.uploads.patch)
 	e.OPTIONS("/api/uploads/:id", s.uploads.options)
 
-	// the written record (transcripts.go): transcripts, captions and
-	// thumbnails (served with the media files), chapters, search, trims
+	// the written record (transcripts.go, chapters.go, search.go,
+	// edits.go): transcripts, captions and thumbnails (served with the
+	// media files), chapters, search, trims
 	e.GET("/api/videos/:id/transcript", watch, s.getTranscript)
 	e.GET("/api/videos/:id/transcript.txt", watch, s.downloadTranscript("txt"))
 	e.GET("/api/videos/:id/transcript.vtt", watch, s.downloadTranscript("vtt"))
