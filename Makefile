@@ -20,8 +20,9 @@ export BATON_MINIO_BIN := $(MINIO_BIN)
 # whose database driver fails at start.
 RUN_PKGS   := gcc=gcc ffmpeg=ffmpeg ffprobe=ffmpeg npm=nodejs,npm
 # The quick loop also needs Postgres (tests start their own cluster with
-# initdb) and speech tools (espeak-ng speaks, pocketsphinx transcribes).
-QUICK_PKGS := $(RUN_PKGS) initdb=postgresql espeak-ng=espeak-ng \
+# initdb), Caddy (the scale-out test runs the compose profile's load
+# balancer config) and speech tools (espeak-ng speaks, pocketsphinx transcribes).
+QUICK_PKGS := $(RUN_PKGS) initdb=postgresql caddy=caddy espeak-ng=espeak-ng \
               pocketsphinx=pocketsphinx pocketsphinx-en-us=pocketsphinx-en-us
 # Everything: the browser tests drive Debian's Chromium.
 TEST_PKGS  := $(QUICK_PKGS) chromium=chromium

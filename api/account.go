@@ -106,6 +106,7 @@ func (s *Server) me(c *gin.Context) {
 	for k, v := range s.notifySettings(c, p.user) { // notifications.go
 		out[k] = v
 	}
+	out["awayUntil"] = s.awaySetting(c, p.user) // asks_away.go
 	c.JSON(http.StatusOK, out)
 }
 
@@ -114,12 +115,15 @@ func (s *Server) updateMe(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	if req.Name == nil && req.notifyPatch.empty() {
-		s.badRequest(c, "Nothing to change: send a name, timeZone, workingHours or emailMode.")
+	if req.Name == nil && req.notifyPatch.empty() && len(req.AwayUntil) == 0 {
+		s.badRequest(c, "Nothing to change: send a name, timeZone, workingHours, emailMode or awayUntil.")
 		return
 	}
 	u := s.currentUser(c)
 	if !s.applyNotifyPatch(c, u, req.notifyPatch) { // notifications.go
+		return
+	}
+	if !s.applyAway(c, u, req.AwayUntil) { // asks_away.go
 		return
 	}
 	if req.Name != nil {
@@ -133,6 +137,7 @@ func (s *Server) updateMe(c *gin.Context) {
 	for k, v := range s.notifySettings(c, u) {
 		out[k] = v
 	}
+	out["awayUntil"] = s.awaySetting(c, u)
 	c.JSON(http.StatusOK, out)
 }
 

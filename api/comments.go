@@ -39,7 +39,12 @@ func (s *Server) listComments(c *gin.Context) {
 			s.writeError(c, err)
 			return
 		}
-		body, err := json.Marshal(threadPageOut(p, media.Actor{}, v))
+		out := threadPageOut(p, media.Actor{}, v)
+		if err := s.markMoved(c.Request.Context(), v.ID, &out); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		body, err := json.Marshal(out)
 		if err != nil {
 			s.writeError(c, err)
 			return
@@ -49,7 +54,12 @@ func (s *Server) listComments(c *gin.Context) {
 	}
 	if wroteAny(e.page, a, v) {
 		// The caller's own comments are marked mine: not the shared answer.
-		c.JSON(http.StatusOK, threadPageOut(e.page, a, v))
+		out := threadPageOut(e.page, a, v)
+		if err := s.markMoved(c.Request.Context(), v.ID, &out); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, out)
 		return
 	}
 	// The shared answer, written without a copy or a per-request header
@@ -134,6 +144,7 @@ func (s *Server) createComment(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	s.askReplied(c, cm) // asks_recipient.go
 	c.JSON(http.StatusCreated, createdCommentJSON{commentJSON: toCommentJSON(cm, true), GuestSecret: minted})
 }
 

@@ -27,6 +27,9 @@ func (s *Server) serveMedia(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if s.serveRecordMedia(c, v) {
+		return // captions and thumbnails (transcripts.go)
+	}
 	f, ok := mediaFiles[c.Param("file")]
 	if !ok || !f.has(v) {
 		s.writeError(c, media.Errorf(media.ENOTFOUND, "Not found."))

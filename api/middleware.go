@@ -172,6 +172,9 @@ func (s *Server) resolveSlug(c *gin.Context) (*media.Video, media.Viewer, media.
 	if p != nil {
 		viewer.User = p.user
 	}
+	if !s.personalLink(c, v, &viewer) { // asks_recipient.go
+		return nil, media.Viewer{}, media.AccessNone, false
+	}
 	return v, viewer, v.AccessFor(viewer, s.now()), true
 }
 

@@ -68,7 +68,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 }
 
 func isAPIPath(p string) bool {
-	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/media/") || p == "/healthz" || p == "/readyz" || p == "/metrics"
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/media/") || strings.HasPrefix(p, "/email/") ||
+		p == "/healthz" || p == "/readyz" || p == "/metrics" || p == "/oembed"
 }
 
 func checkRefs(t *testing.T, root, node any) {

@@ -29,7 +29,7 @@ func newPages(fsys fs.FS, publicURL string) (*pages, error) {
 	if fsys == nil {
 		return p, nil
 	}
-	for _, name := range []string{"index.html", "watch.html", "embed.html", "record.html", "login.html", "account.html"} {
+	for _, name := range []string{"index.html", "watch.html", "embed.html", "record.html", "login.html", "account.html", "waiting.html", "checkin.html"} {
 		b, err := fs.ReadFile(fsys, name)
 		if err == nil {
 			p.files[name] = b

@@ -67,6 +67,12 @@ type Options struct {
 	// Notify plans and sends notifications (notifications.go,
 	// webhooks.go). Nil: those routes answer 503.
 	Notify *media.Notifier
+	// Asks and Receipts serve asks, watch receipts and insights (asks.go,
+	// insights.go). Nil: those routes answer 503.
+	Asks     *media.Asks
+	Receipts *media.Receipts
+	// Checkins serves recurring check-ins (checkins.go). Nil: 503.
+	Checkins *media.Checkins
 	// UploadOwners records which process holds each upload, when several
 	// share the database (forward.go). Nil: every upload is local.
 	UploadOwners media.UploadOwners
@@ -116,6 +122,7 @@ func New(opt Options) (*Server, error) {
 	s.limits = newLimiters(opt.RateLimits)
 	s.threads = newThreadCache()
 	s.comments.Hub.Observe(s.threads.invalidate)
+	s.observeRecord()
 	up, err := newUploads(s)
 	if err != nil {
 		return nil, err
@@ -255,11 +262,50 @@ func (s *Server) routes() {
 	e.POST("/api/webhooks/:webhookId/test", signedIn, s.testWebhook)
 	e.GET("/api/webhooks/:webhookId/deliveries", signedIn, s.listWebhookDeliveries)
 
+	// asks, receipts and insights (asks.go, insights.go)
+	e.GET("/api/videos/:id/ask", manage, s.getAsk)
+	e.PUT("/api/videos/:id/ask", manage, s.putAsk)
+	e.DELETE("/api/videos/:id/ask", manage, s.deleteAsk)
+	e.GET("/api/videos/:id/responses", manage, s.listResponses)
+	e.GET("/api/videos/:id/insights", manage, s.getInsights)
+	e.GET("/api/asks/waiting", signedIn, s.waitingOnMe)
+	e.GET("/api/share/:slug/ask", shared, s.sharedAsk)
+	e.POST("/api/share/:slug/ack", shared, s.ackAsk)
+
+	// recurring check-ins (checkins.go)
+	e.POST("/api/checkins", signedIn, s.createCheckin)
+	e.GET("/api/checkins", signedIn, s.listCheckins)
+	e.GET("/api/checkins/:checkinId", signedIn, s.getCheckin)
+	e.DELETE("/api/checkins/:checkinId", signedIn, s.deleteCheckin)
+	e.GET("/api/checkins/:checkinId/rounds/:round", signedIn, s.getRound)
+	e.POST("/api/checkins/:checkinId/rounds/:round/posts", signedIn, s.postUpdate)
+
 	// tus: uploads are created with their video (POST /api/videos), so
 	// only the resume (HEAD) and append (PATCH) verbs are routed.
 	e.HEAD("/api/uploads/:id", s.forwardUpload, manage, s.uploads.head)
 	e.PATCH("/api/uploads/:id", s.forwardUpload, manage, s.uploads.patch)
 	e.OPTIONS("/api/uploads/:id", s.uploads.options)
+
+	// the written record (transcripts.go, chapters.go, search.go,
+	// edits.go): transcripts, captions and thumbnails (served with the
+	// media files), chapters, search, trims
+	e.GET("/api/videos/:id/transcript", watch, s.getTranscript)
+	e.GET("/api/videos/:id/transcript.txt", watch, s.downloadTranscript("txt"))
+	e.GET("/api/videos/:id/transcript.vtt", watch, s.downloadTranscript("vtt"))
+	e.GET("/api/videos/:id/transcript.srt", watch, s.downloadTranscript("srt"))
+	e.PATCH("/api/videos/:id/transcript/segments/:segmentId", manage, s.correctSegment)
+	e.POST("/api/videos/:id/transcript/retry", manage, s.retranscribe)
+	e.GET("/api/share/:slug/transcript", shared, s.getTranscript)
+	e.GET("/api/share/:slug/transcript.txt", shared, s.downloadTranscript("txt"))
+	e.GET("/api/share/:slug/transcript.vtt", shared, s.downloadTranscript("vtt"))
+	e.GET("/api/share/:slug/transcript.srt", shared, s.downloadTranscript("srt"))
+	e.GET("/api/videos/:id/chapters", watch, s.getChapters)
+	e.PUT("/api/videos/:id/chapters", manage, s.putChapters)
+	e.GET("/api/share/:slug/chapters", shared, s.getChapters)
+	e.GET("/api/search", signedIn, s.search)
+	e.GET("/api/videos/:id/edit", manage, s.getEdit)
+	e.POST("/api/videos/:id/edit", manage, s.postEdit)
+	e.DELETE("/api/videos/:id/edit", manage, s.undoEdit)
 
 	e.GET("/media/:slug/:file", shared, s.serveMedia)
 	e.HEAD("/media/:slug/:file", shared, s.serveMedia)
@@ -273,6 +319,9 @@ func (s *Server) routes() {
 	e.GET("/invite/:token", s.loginPage)
 	e.GET("/account", s.membersOnly("account.html"))
 	e.GET("/record", s.membersOnly("record.html"))
+	e.GET("/waiting", s.membersOnly("waiting.html"))
+	e.GET("/checkins", s.membersOnly("checkin.html"))
+	e.GET("/checkins/:checkinId", s.membersOnly("checkin.html"))
 	e.GET("/v/:slug", s.watchPage)
 	e.GET("/embed/:slug", s.embedPage)
 	// Signed links in emails, for people who are not signed in

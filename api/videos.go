@@ -79,6 +79,7 @@ func (s *Server) listVideos(c *gin.Context) {
 	for i, v := range vs {
 		out[i] = s.videoJSONFor(c, v)
 	}
+	s.addAskSummaries(c, vs, out) // asks.go
 	c.JSON(http.StatusOK, gin.H{"videos": out, "nextBefore": next})
 }
 

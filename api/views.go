@@ -41,6 +41,10 @@ func (s *Server) recordView(c *gin.Context) {
 	} else if viewerID.MatchString(req.Viewer) {
 		who = "browser:" + req.Viewer
 	}
+	if req.ViewID != "" || req.Ranges != nil {
+		s.recordReceipt(c, v, who, req) // insights.go
+		return
+	}
 	nv, counted, err := s.svc.RecordView(c.Request.Context(), v.ID, who, time.Duration(req.PlayedMs)*time.Millisecond)
 	if err != nil {
 		s.writeError(c, err)

@@ -186,6 +186,10 @@ func startServer(tb testing.TB, env ...string) *server {
 		"BATON_ADDR=127.0.0.1:"+strconv.Itoa(port),
 		"BATON_DATA_DIR="+s.DataDir,
 		"BATON_WORKERS=1",
+		// Transcripts and thumbnails are background work the browser
+		// tests do not look at; tests that do turn them on in env.
+		"BATON_TRANSCRIBE=off",
+		"BATON_THUMBNAILS=false",
 	)
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout = s.log

@@ -119,6 +119,15 @@ func TestBellAndAccountHours(t *testing.T) {
 	do(t, ctx, 10*time.Second, "reload", chromedp.Navigate(s.URL+"/account"))
 	waitJS(t, ctx, 15*time.Second, `document.querySelector('#notify-end')?.value === '17:30'`, `document.querySelector('#notify-end')?.value`)
 	screenshots(t, ctx, "notify-account")
+	// On a phone the header with the bell still fits: nothing scrolls
+	// sideways.
+	do(t, ctx, 10*time.Second, "narrow", chromedp.EmulateViewport(375, 760))
+	sleep(t, ctx, 300*time.Millisecond)
+	if w := eval[int](t, ctx, 5*time.Second, `document.documentElement.scrollWidth`); w > 375 {
+		t.Errorf("at 375 px the account page is %d px wide: %s", w, eval[string](t, ctx, 5*time.Second,
+			`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 375).slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className).join(', ')`))
+	}
+	do(t, ctx, 10*time.Second, "wide", chromedp.EmulateViewport(1280, 860))
 
 	// A first visit to the watch page, so later activity counts as new.
 	do(t, ctx, 20*time.Second, "first visit to the watch page", chromedp.Navigate(s.URL+"/v/"+v.Slug))

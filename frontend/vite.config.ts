@@ -34,6 +34,8 @@ function pageRoutes(): Plugin {
         else if (/^\/record\/?(\?.*)?$/.test(url)) req.url = '/record.html';
         else if (/^\/(login|signup|invite\/[^/]+)\/?(\?.*)?$/.test(url)) req.url = '/login.html';
         else if (/^\/account\/?(\?.*)?$/.test(url)) req.url = '/account.html';
+        else if (/^\/waiting\/?(\?.*)?$/.test(url)) req.url = '/waiting.html';
+        else if (/^\/checkins(\/[^/?]+)?\/?(\?.*)?$/.test(url)) req.url = '/checkin.html';
         next();
       });
     },
@@ -64,6 +66,8 @@ export default defineConfig({
         record: resolve(root, 'record.html'),
         login: resolve(root, 'login.html'),
         account: resolve(root, 'account.html'),
+        waiting: resolve(root, 'waiting.html'),
+        checkin: resolve(root, 'checkin.html'),
       },
     },
   },

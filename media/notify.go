@@ -102,6 +102,9 @@ type EmailItem struct {
 	DueAt     time.Time
 	CreatedAt time.Time
 	Attempts  int
+	// Link, when set, is where the item leads instead of the video's
+	// moment (an ask's personal link).
+	Link string
 
 	dropped bool // its comment was deleted before it went out
 }
@@ -579,8 +582,17 @@ func (n *Notifier) CommentCreated(ctx context.Context, c *Comment, a Actor, opt 
 
 	var rs recipientSet
 	eventType := EventCommentCreated
+	// Owners follow their videos without a row, until they unfollow.
+	ownerFollows := false
+	if v.OwnerID != "" {
+		off, err := n.Store.Unfollowed(ctx, v.ID, UserRecipient(v.OwnerID))
+		if err != nil {
+			return err
+		}
+		ownerFollows = !off
+	}
 	if c.IsThread() {
-		if v.OwnerID != "" {
+		if ownerFollows {
 			rs.add(UserRecipient(v.OwnerID), NotifyComment)
 		}
 		followers, err := n.Store.Followers(ctx, v.ID, "")
@@ -592,6 +604,9 @@ func (n *Notifier) CommentCreated(ctx context.Context, c *Comment, a Actor, opt 
 		}
 	} else {
 		eventType = EventCommentReplied
+		if ownerFollows {
+			rs.add(UserRecipient(v.OwnerID), NotifyReply)
+		}
 		authors, err := n.Store.ThreadAuthors(ctx, c.ParentID)
 		if err != nil {
 			return err

@@ -40,11 +40,6 @@ const (
 // the delivery fails.
 var WebhookRetries = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 
-func (n *Notifier) owner() string {
-	n.wakeOnce.Do(func() { n.wake = make(chan struct{}, 1) })
-	return "notify"
-}
-
 // Wake makes the sender loop look for due work now (urgent items).
 func (n *Notifier) Wake() {
 	if n == nil {
@@ -110,7 +105,6 @@ func (n *Notifier) Epoch(ctx context.Context) time.Time {
 // SendDue sends every email and webhook due now, once, and reports how
 // many messages went out. Tests call it with a fake clock.
 func (n *Notifier) SendDue(ctx context.Context) (emails, hooks int, err error) {
-	n.owner()
 	return n.sendDue(ctx, "notify-"+NewID())
 }
 
@@ -579,6 +573,8 @@ func (it *EmailItem) sentence() string {
 		return fmt.Sprintf("“%s”: %s", it.Title, it.Text)
 	case NotifyReady:
 		return fmt.Sprintf("“%s” is ready to share", it.Title)
+	case NotifyAsk, NotifyAskRemind, NotifyAskOverdue, NotifyAskSummary, NotifyCheckinPrompt, NotifyCheckinRemind, NotifyCheckinRound:
+		return askSentence(it)
 	}
 	return it.Title
 }
@@ -631,7 +627,7 @@ func (n *Notifier) RenderEmail(b *EmailBatch) *EmailMessage {
 		sameVideo = sameVideo && it.VideoID == first.VideoID
 		urgent = urgent || it.Urgent
 	}
-	if sameVideo {
+	if sameVideo && first.VideoID != "" {
 		msg.InReplyTo = "video-" + first.VideoID + "@" + host
 	}
 	switch {
@@ -649,12 +645,18 @@ func (n *Notifier) RenderEmail(b *EmailBatch) *EmailMessage {
 	lines := make([]emailLine, 0, len(b.Items))
 	for _, it := range b.Items {
 		link := MomentURL(base, it.VideoSlug, it.TimeMs)
+		if it.Link != "" {
+			link = it.Link
+		}
 		l := emailLine{Sentence: it.sentence(), Link: link, LinkText: "Open at " + FormatMoment(it.TimeMs), Urgent: it.Urgent,
 			Poster: base + "/media/" + it.VideoSlug + "/poster.jpg"}
-		if it.Kind == NotifyComment || it.Kind == NotifyReply || it.Kind == NotifyMention || it.Kind == NotifyResolved {
+		if it.VideoSlug == "" {
+			l.Poster = "" // a check-in prompt is about no video yet
+		}
+		if it.Kind == NotifyComment || it.Kind == NotifyReply || it.Kind == NotifyMention || it.Kind == NotifyResolved || IsRequestKind(it.Kind) {
 			l.Text = it.Text
 		}
-		if it.Kind == NotifyView || it.Kind == NotifyReady {
+		if it.Kind == NotifyView || it.Kind == NotifyReady || IsRequestKind(it.Kind) {
 			l.LinkText = "Open the video"
 		}
 		lines = append(lines, l)

@@ -27,6 +27,9 @@ type Service struct {
 	// Scratch, if set, is this process's temp space; SweepOrphans removes
 	// the scratch of processes that are gone.
 	Scratch *Scratch
+	// Record, if set, runs the written record's follow-up jobs
+	// (transcripts, thumbnails, edits; transcript.go).
+	Record *Record
 
 	// Wake, if set, is poked when a job is enqueued so that an in-process
 	// worker starts at once instead of at its next poll.

@@ -96,6 +96,10 @@ type Viewer struct {
 	// Pass is set when the viewer holds a valid pass for the video (they
 	// gave its password, or spent one of its views).
 	Pass bool
+	// Addressed is set when the viewer holds the personal link of an ask
+	// (asks.go) that the owner addressed to an outside address: the owner
+	// named them, so a workspace video opens for them without an account.
+	Addressed bool
 }
 
 // Access is what a viewer may do with a video.
@@ -123,7 +127,7 @@ func (v *Video) AccessFor(viewer Viewer, now time.Time) Access {
 	case VisibilityPrivate:
 		return AccessNone
 	case VisibilityWorkspace:
-		if viewer.User == nil {
+		if viewer.User == nil && !(viewer.Addressed && viewer.ViaLink) {
 			return AccessNone
 		}
 	case VisibilityLink:

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -178,17 +179,21 @@ func NormalizeTitle(title string) (string, error) {
 }
 
 // NewID returns a UUIDv7: time-ordered, so ids sort by creation and index
-// well, with 74 random bits.
+// well, with 62 random bits; ids made by one process sort in the order made.
 func NewID() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	ms := uint64(time.Now().UnixMilli())
+	ms, seq := idClock.next(uint64(time.Now().UnixMilli()))
 	var ts [8]byte
 	binary.BigEndian.PutUint64(ts[:], ms)
 	copy(b[0:6], ts[2:8])
-	b[6] = (b[6] & 0x0f) | 0x70 // version 7
+	// rand_a holds a counter within the millisecond (RFC 9562, 6.2 method
+	// 1), so ids made by one process sort in the order they were made:
+	// inboxes and logs ordered by id rely on it.
+	b[6] = 0x70 | byte(seq>>8) // version 7
+	b[7] = byte(seq)
 	b[8] = (b[8] & 0x3f) | 0x80 // RFC 4122 variant
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
@@ -248,4 +253,32 @@ func ValidID(s string) bool {
 		}
 	}
 	return true
+}
+
+// idClock hands out (millisecond, counter) pairs that only grow.
+var idClock monotonicMs
+
+type monotonicMs struct {
+	mu     sync.Mutex
+	lastMs uint64
+	seq    uint16
+}
+
+// next returns now, or the last millisecond with the next counter when
+// the clock has not moved on (or went back); a full counter borrows the
+// next millisecond.
+func (c *monotonicMs) next(now uint64) (uint64, uint16) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now > c.lastMs {
+		c.lastMs, c.seq = now, 0
+		return c.lastMs, 0
+	}
+	if c.seq == 0x0fff {
+		c.lastMs++
+		c.seq = 0
+		return c.lastMs, 0
+	}
+	c.seq++
+	return c.lastMs, c.seq
 }

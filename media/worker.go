@@ -296,6 +296,10 @@ func (p *Pool) process(ctx context.Context, job *Job) error {
 	if job.Kind == JobFaststart {
 		return p.faststart(ctx, job)
 	}
+	if p.svc.Record.Handles(job.Kind) {
+		// Follow-ups of the written record (transcript.go).
+		return p.svc.Record.Run(ctx, job, p.cfg.TempDir)
+	}
 	svc := p.svc
 	v, err := svc.Videos.Video(ctx, job.VideoID)
 	if err != nil {

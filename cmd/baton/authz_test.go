@@ -319,6 +319,12 @@ var authzRoutes = []authzRoute{
 		link: "200 200 200 401 401 401 401", private: "200 404 200 401 401 401 401"},
 	{name: "video/seen", method: "POST", path: "/api/videos/{id}/seen",
 		link: "200 200 200 401 401 401 401", private: "200 404 200 401 401 401 401"},
+	// Who watched and who owes a reply are the owner's (asks.go, insights.go);
+	// the fixture has no ask, so its owner gets an empty answer (204).
+	{name: "video/insights", method: "GET", path: "/api/videos/{id}/insights",
+		link: "200 403 200 401 401 401 401", private: "200 404 200 401 401 401 401"},
+	{name: "video/responses", method: "GET", path: "/api/videos/{id}/responses",
+		link: "204 403 204 401 401 401 401", private: "204 404 204 401 401 401 401"},
 	{name: "upload/head", method: "HEAD", path: "/api/uploads/{id}", tus: true,
 		link: "200 403 200 401 401 401 401", private: "200 404 200 401 401 401 401"},
 	{name: "upload/patch", method: "PATCH", path: "/api/uploads/{id}", body: "bytes", tus: true,

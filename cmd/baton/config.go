@@ -63,13 +63,29 @@ type Config struct {
 	DefaultWorkingHours media.WorkingHours
 	WebhookAllowPrivate bool
 
+	// Asks (media.Asks): reminders this long before a reply-by time.
+	AskRemind []time.Duration
+
 	FFmpeg        string
 	FFprobe       string
 	FFmpegTimeout time.Duration
 	MetricsToken  string
 	MetricsAddr   string
-	LogFormat     string
-	LogLevel      string
+
+	// The written record (record.go): which transcription engine, and
+	// each engine's settings.
+	Transcribe         string
+	TranscribeLanguage string
+	WhisperBin         string
+	WhisperModel       string
+	WhisperThreads     int
+	TranscribeURL      string
+	TranscribeKey      string
+	TranscribeModel    string
+	PocketsphinxBin    string
+	Thumbnails         bool
+	LogFormat          string
+	LogLevel           string
 }
 
 // setting is one configuration value: its environment variable, its key in
@@ -273,6 +289,24 @@ var settings = []setting{
 		return nil
 	}},
 	{"BATON_WEBHOOK_ALLOW_PRIVATE", "false", "Let webhooks reach loopback, private and link-local addresses (a chat server on your LAN). Off, such URLs are refused when created and at every delivery.", boolSetting(func(c *Config) *bool { return &c.WebhookAllowPrivate })},
+	{"BATON_ASK_REMIND", "24h,2h", "Reminders of an ask go to recipients who have not answered this long before its reply-by time (comma-separated), each inside the recipient's working hours; one more goes when it is overdue. Empty: only the overdue one.", func(c *Config, v string) error {
+		c.AskRemind = []time.Duration{}
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			d, err := time.ParseDuration(part)
+			if err != nil || d < time.Minute || d > 30*24*time.Hour {
+				return fmt.Errorf("must be durations from 1m to 720h separated by commas, like 24h,2h (got %q)", part)
+			}
+			c.AskRemind = append(c.AskRemind, d)
+		}
+		if len(c.AskRemind) > 5 {
+			return errors.New("at most 5 reminders")
+		}
+		return nil
+	}},
 	{"BATON_FFMPEG", "ffmpeg", "ffmpeg binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFmpeg })},
 	{"BATON_FFPROBE", "ffprobe", "ffprobe binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.FFprobe })},
 	{"BATON_FFMPEG_TIMEOUT", "0", "Hard deadline for one ffmpeg or ffprobe run; a run past it is killed and the job retried. 0: 10 minutes plus twice the video's duration.", func(c *Config, v string) error {
@@ -294,6 +328,39 @@ var settings = []setting{
 		c.MetricsAddr = v
 		return nil
 	}},
+	{"BATON_TRANSCRIBE", "auto", "Transcription engine: whisper (whisper.cpp, local), openai (any OpenAI-compatible /v1/audio/transcriptions endpoint), pocketsphinx (local, English only, least accurate), off, or auto: openai if BATON_TRANSCRIBE_URL is set, else whisper if BATON_WHISPER_MODEL is set, else pocketsphinx if installed, else off.", enumSetting(func(c *Config) *string { return &c.Transcribe }, "auto", "off", "whisper", "openai", "pocketsphinx")},
+	{"BATON_TRANSCRIBE_LANGUAGE", "", "Spoken language as an ISO 639-1 code (en, de, ja...). Empty: the engine detects it (whisper, openai); pocketsphinx knows only en.", func(c *Config, v string) error {
+		if v != "" && (len(v) < 2 || len(v) > 3 || strings.ToLower(v) != v || strings.ContainsFunc(v, func(r rune) bool { return r < 'a' || r > 'z' })) {
+			return fmt.Errorf("must be a two- or three-letter lower-case language code, e.g. en")
+		}
+		c.TranscribeLanguage = v
+		return nil
+	}},
+	{"BATON_WHISPER_BIN", "whisper-cli", "whisper.cpp command-line binary (name on PATH or absolute path).", strSetting(func(c *Config) *string { return &c.WhisperBin })},
+	{"BATON_WHISPER_MODEL", "", "whisper.cpp ggml model file (e.g. /models/ggml-base.en.bin); required for BATON_TRANSCRIBE=whisper.", strSetting(func(c *Config) *string { return &c.WhisperModel })},
+	{"BATON_WHISPER_THREADS", "0", "CPU threads whisper.cpp uses per transcription; 0 is its default (4).", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 256 {
+			return fmt.Errorf("must be a whole number from 0 to 256")
+		}
+		c.WhisperThreads = n
+		return nil
+	}},
+	{"BATON_TRANSCRIBE_URL", "", "Base URL of an OpenAI-compatible transcription service (e.g. http://127.0.0.1:8000 for a local whisper server); audio is sent there. Required for BATON_TRANSCRIBE=openai.", func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("must be an absolute http(s) URL")
+		}
+		c.TranscribeURL = v
+		return nil
+	}},
+	{"BATON_TRANSCRIBE_KEY", "", "API key for BATON_TRANSCRIBE_URL, sent as a bearer token (empty: none).", strSetting(func(c *Config) *string { return &c.TranscribeKey })},
+	{"BATON_TRANSCRIBE_MODEL", "whisper-1", "Model name sent to BATON_TRANSCRIBE_URL.", strSetting(func(c *Config) *string { return &c.TranscribeModel })},
+	{"BATON_THUMBNAILS", "true", "Make a scrub-thumbnail sprite for every ready video (a background job after it is ready).", boolSetting(func(c *Config) *bool { return &c.Thumbnails })},
+	{"BATON_POCKETSPHINX_BIN", "pocketsphinx_continuous", "PocketSphinx binary (Debian: apt-get install pocketsphinx pocketsphinx-en-us).", strSetting(func(c *Config) *string { return &c.PocketsphinxBin })},
 	{"BATON_LOG_FORMAT", "text", "Log format: text or json.", enumSetting(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
 	{"BATON_LOG_LEVEL", "info", "Log level: debug, info, warn or error.", enumSetting(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 }
@@ -398,6 +465,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.SMTPURL != "" && c.MailFrom == "" {
 		return c, errors.New("invalid configuration: BATON_MAIL_FROM is required when BATON_SMTP_URL is set")
+	}
+	switch {
+	case c.Transcribe == "whisper" && c.WhisperModel == "":
+		return c, errors.New("invalid configuration: BATON_TRANSCRIBE=whisper needs BATON_WHISPER_MODEL, the path of a ggml model file (see the README)")
+	case c.Transcribe == "openai" && c.TranscribeURL == "":
+		return c, errors.New("invalid configuration: BATON_TRANSCRIBE=openai needs BATON_TRANSCRIBE_URL")
 	}
 	return c, nil
 }

@@ -156,6 +156,8 @@ type Main struct {
 	Service *media.Service
 	Server  *api.Server
 	Pool    *media.Pool
+	// Record holds transcripts, chapters, thumbnails, search and trims.
+	Record *media.Record
 	// Comments holds the comment rules and their live hub.
 	Comments *media.Comments
 	// RateLimits bounds comment, reaction and video-creation writes; the
@@ -172,6 +174,15 @@ type Main struct {
 	// sender looks for due email and webhooks (zero: 5 s).
 	Notify     *media.Notifier
 	NotifyPoll time.Duration
+	// Asks and Receipts serve asks, reminders and watch receipts
+	// (asks.go); AskPoll is how often overdue summaries are looked for
+	// (zero: a minute). Clock, when set, is the time asks and
+	// notifications go by (tests move it).
+	Asks     *media.Asks
+	Receipts *media.Receipts
+	Checkins *media.Checkins
+	AskPoll  time.Duration
+	Clock    media.Clock
 
 	// lock is the data dir's, held by `baton serve` (see lockDataDir);
 	// scratch is this process's temp space under BATON_DATA_DIR/tmp.
@@ -274,12 +285,27 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.Service.Live = &media.LiveSessions{Svc: m.Service, Transcoder: lt, TempDir: m.scratch.Dir(), Log: m.Log,
 			Admission: &media.Admission{MaxLive: cfg.MaxLive, MaxRSS: cfg.LiveMaxMemory, PromoteBytes: media.DefaultPromoteBytes}}
 	}
+	transcriber, err := newTranscriber(cfg, m.Log)
+	if err != nil {
+		return err
+	}
+	m.Record = &media.Record{
+		Store: m.DB, Videos: m.DB, Jobs: m.DB, Blobs: m.Blobs,
+		Transcriber: transcriber, Audio: tc, Cutter: tc,
+		Language: cfg.TranscribeLanguage, OffHint: offHint, Log: m.Log,
+		MaxFollowUps: cfg.Workers, Notices: m.DB,
+	}
+	if cfg.Thumbnails {
+		m.Record.Thumbnailer = tc
+	}
+	m.Service.Record = m.Record
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
 	m.started = time.Now()
 	if err := m.openNotify(ctx); err != nil { // notify.go
 		return err
 	}
+	m.openAsks() // asks.go
 
 	if cfg.Workers > 0 {
 		m.Pool = media.NewPool(m.Service, media.WorkerConfig{
@@ -292,6 +318,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			defer m.wg.Done()
 			m.Pool.Run(runCtx)
 		}()
+		// Ready videos get their transcript and thumbnails from here on;
+		// every process with workers sweeps (the sweep is idempotent).
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.Record.RunSweeper(runCtx, 2*time.Second, m.Pool.Wake)
+		}()
 	}
 	if err := m.serveMetrics(runCtx); err != nil {
 		return err
@@ -299,6 +332,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.startSingletons(runCtx)
 	if m.WorkerOnly {
 		m.runNotify(runCtx)
+		m.runAsks(runCtx)
 		m.Log.Info("baton worker started", "workers", cfg.Workers, "storage", storageName(cfg), "version", version)
 		return nil
 	}
@@ -307,7 +341,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Comments.Notify = m.Notify
 	m.Accounts = m.newAccounts()
 	m.Server, err = api.New(api.Options{
-		Accounts: m.Accounts, AuthLimits: m.AuthLimits, Notify: m.Notify,
+		Accounts: m.Accounts, AuthLimits: m.AuthLimits, Notify: m.Notify, Asks: m.Asks, Receipts: m.Receipts, Checkins: m.Checkins,
 		Service: m.Service, Comments: m.Comments, RateLimits: m.RateLimits, PublicURL: cfg.PublicURL,
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), MaxUploadBytes: cfg.MaxUploadBytes,
 		Frontend: m.Frontend, TrustedProxies: cfg.TrustedProxies, Presigner: presigner, PresignTTL: cfg.PresignTTL,
@@ -330,6 +364,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.Notify.SetPublicURL(m.Config.PublicURL)
 	}
 	m.runNotify(runCtx)
+	m.runAsks(runCtx)
 	if cfg.Postgres() {
 		m.Server.SetInternalURL(cfg.internalURL(m.ln.Addr().String()))
 	}

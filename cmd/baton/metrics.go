@@ -141,3 +141,49 @@ func (t timedTranscoder) Poster(ctx context.Context, video, out string, atMs int
 	t.m.ObserveFFmpeg("poster", time.Since(start), err)
 	return err
 }
+
+// countMail counts each email delivery attempt in the metrics (sent or
+// error); the notifier decides what an error means (retry or give up).
+func (m *Main) countMail(mailer media.Mailer) media.Mailer {
+	if m.Metrics == nil {
+		return mailer
+	}
+	return countedMailer{mailer, m.Metrics}
+}
+
+type countedMailer struct {
+	media.Mailer
+	m *prommetrics.Metrics
+}
+
+func (c countedMailer) Send(ctx context.Context, msg *media.EmailMessage) error {
+	err := c.Mailer.Send(ctx, msg)
+	c.m.CountDelivery("email", outcome(err == nil))
+	return err
+}
+
+// countHooks counts each webhook delivery attempt (sent: a 2xx answer).
+func (m *Main) countHooks(p media.WebhookPoster) media.WebhookPoster {
+	if m.Metrics == nil {
+		return p
+	}
+	return countedPoster{p, m.Metrics}
+}
+
+type countedPoster struct {
+	media.WebhookPoster
+	m *prommetrics.Metrics
+}
+
+func (c countedPoster) Post(ctx context.Context, url string, headers map[string]string, body []byte) (int, error) {
+	status, err := c.WebhookPoster.Post(ctx, url, headers, body)
+	c.m.CountDelivery("webhook", outcome(err == nil && status >= 200 && status < 300))
+	return status, err
+}
+
+func outcome(ok bool) string {
+	if ok {
+		return "sent"
+	}
+	return "error"
+}

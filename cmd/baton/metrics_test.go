@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/baton-video/baton/media/mediatest"
+	"github.com/baton-video/baton/media/prommetrics"
 )
 
 // /metrics answers only with the token on the public listener, and without
@@ -18,7 +21,28 @@ func TestMetrics(t *testing.T) {
 	s := MustStart(t, testConfig(t, t.TempDir(), func(c *Config) {
 		c.MetricsToken = "metrics-secret"
 		c.MetricsAddr = "127.0.0.1:0"
+		c.WebhookAllowPrivate = true // the receiver below is on loopback
 	}))
+	// A real receiver for one webhook delivery, counted by channel and
+	// outcome.
+	hooked := make(chan struct{}, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		hooked <- struct{}{}
+	}))
+	defer receiver.Close()
+	var hook struct{ ID string }
+	if resp := s.do(t, "POST", "/api/webhooks", map[string]any{"url": receiver.URL + "/hook", "events": []string{"video.ready"}}, &hook); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create webhook: %s", resp.Status)
+	}
+	if resp := s.do(t, "POST", "/api/webhooks/"+hook.ID+"/test", nil, nil); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("test webhook: %s", resp.Status)
+	}
+	select {
+	case <-hooked:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the test webhook never arrived")
+	}
 	src := filepath.Join(t.TempDir(), "phone.mp4")
 	mediatest.MustMP4(t, src, 1, "160x120")
 	v := s.MustCreateVideo(t, "metered")
@@ -63,6 +87,7 @@ func TestMetrics(t *testing.T) {
 		`baton_sse_clients{role="serve"} 0`,
 		`baton_live_sessions{role="serve"} 0`,
 		`baton_database_up{role="serve"} 1`,
+		`baton_notification_deliveries_total{channel="webhook",outcome="sent",role="serve"}`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
@@ -80,5 +105,32 @@ func TestMetrics(t *testing.T) {
 	plain := MustStart(t, testConfig(t, t.TempDir(), nil))
 	if code, _ := get(plain.URL+"/metrics", "anything"); code != http.StatusNotFound {
 		t.Fatalf("metrics off: %d, want 404", code)
+	}
+}
+
+type stubPoster struct{ status int }
+
+func (p stubPoster) Post(context.Context, string, map[string]string, []byte) (int, error) {
+	return p.status, nil
+}
+
+// Webhook attempts are counted by outcome: 2xx is sent, anything else an
+// error (the notifier retries it or gives up).
+func TestMetricsCountDeliveries(t *testing.T) {
+	m := &Main{Metrics: prommetrics.New("serve", prommetrics.Sources{})}
+	for _, st := range []int{204, 500, 200} {
+		if _, err := m.countHooks(stubPoster{st}).Post(context.Background(), "http://x", nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := httptest.NewRecorder()
+	m.Metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`baton_notification_deliveries_total{channel="webhook",outcome="sent",role="serve"} 2`,
+		`baton_notification_deliveries_total{channel="webhook",outcome="error",role="serve"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

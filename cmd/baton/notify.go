@@ -30,7 +30,7 @@ func (m *Main) openNotify(ctx context.Context) error {
 	}
 	hooks := webhook.New(cfg.WebhookAllowPrivate)
 	n := &media.Notifier{
-		Store: m.DB, Videos: m.DB, Users: m.DB, Hooks: hooks, CheckURL: hooks.CheckURL,
+		Store: m.DB, Videos: m.DB, Users: m.DB, Hooks: m.countHooks(hooks), CheckURL: hooks.CheckURL,
 		Log: m.Log, Inbox: media.NewInboxHub(), Notices: m.DB, Key: key,
 		Config: media.NotifyConfig{
 			Bundle: cfg.NotifyBundle, DefaultZone: zone, DefaultHours: cfg.DefaultWorkingHours,
@@ -42,7 +42,7 @@ func (m *Main) openNotify(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("BATON_SMTP_URL: %w", err)
 		}
-		n.Mailer = mailer
+		n.Mailer = m.countMail(mailer)
 	}
 	if m.NotifyPoll == 0 {
 		m.NotifyPoll = 5 * time.Second

@@ -25,6 +25,8 @@ var postgresAPISuite = map[string]func(*testing.T){
 	"TestRefusedUploads":             TestRefusedUploads,
 	"TestAPIErrors":                  TestAPIErrors,
 	"TestNotificationsOverHTTP":      TestNotificationsOverHTTP,
+	"TestSpeechTranscriptEndToEnd":   TestSpeechTranscriptEndToEnd,
+	"TestTrimKeepsCommentsInPlace":   TestTrimKeepsCommentsInPlace,
 }
 
 var (

@@ -14,7 +14,7 @@ import (
 )
 
 // The two dialects differ in little: the migrations are written once (see
-// the rule above migrations in db.go) and translated for Postgres here, and
+// the rule above migrations in migrations.go) and translated for Postgres here, and
 // the few statements that must differ ask isPG.
 
 // isPG reports whether g talks to Postgres.

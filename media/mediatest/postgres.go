@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -144,6 +145,7 @@ func startPostgres() (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
+	sweepDeadClusters()
 	// Not tb.TempDir: its parents are private to root, and the server may
 	// run as another user.
 	dir, err := os.MkdirTemp("", "baton-pg-")
@@ -299,4 +301,25 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// sweepDeadClusters removes the clusters of test binaries that were killed
+// before they could stop theirs (a -timeout panic, ^C): directories older
+// than a few minutes whose server is not running. A cluster being created
+// right now is younger than that.
+func sweepDeadClusters() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "baton-pg-*"))
+	for _, d := range dirs {
+		fi, err := os.Stat(d)
+		if err != nil || time.Since(fi.ModTime()) < 10*time.Minute {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid")); err == nil {
+			pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+			if pid > 0 && syscall.Kill(pid, 0) == nil {
+				continue // its server still runs: someone's test is using it
+			}
+		}
+		_ = os.RemoveAll(d)
+	}
 }

@@ -78,7 +78,7 @@ func New(role string, src Sources) *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"kind"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "baton_notification_deliveries_total", Help: "Notification delivery attempts by channel (email, webhook) and outcome (sent, retry, failed).", ConstLabels: labels,
+			Name: "baton_notification_deliveries_total", Help: "Notification delivery attempts by channel (email, webhook) and outcome (sent; error: refused or unreachable, retried or given up by the notifier).", ConstLabels: labels,
 		}, []string{"channel", "outcome"}),
 	}
 	f(m.httpReqs)

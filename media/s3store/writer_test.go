@@ -278,6 +278,11 @@ func waitParts(tb testing.TB, raw *minio.Client, bucket, key string, want int) i
 		}
 		for _, u := range res.Uploads {
 			parts, err := core.ListObjectParts(tb.Context(), bucket, key, u.UploadID, 0, 1000)
+			if minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+				// Listed a moment ago, aborted or completed since (MinIO
+				// lists an upload an abort has just removed for a while).
+				continue
+			}
 			if err != nil {
 				tb.Fatalf("ListObjectParts: %v", err)
 			}

@@ -674,3 +674,42 @@ func TestSweeperPlansWhatACrashLeftUnplanned(t *testing.T) {
 		t.Fatalf("owner's inbox = %q", texts)
 	}
 }
+
+// The owner follows their video without asking: they hear of new threads
+// and of replies in threads they never wrote in, until they unfollow. A
+// thread's author hears of replies even without following.
+func TestOwnerFollowsUntilUnfollowing(t *testing.T) {
+	w := newWorld(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	owner, bo, cy := w.user(t, "Olga", "", ""), w.user(t, "Bo", "", ""), w.user(t, "Cy", "", "")
+	v := w.video(t, owner)
+	th := w.comment(t, v, bo, "A question", 0, media.CommentInput{})
+	if err := w.n.Follow(ctx, v.ID, bo.ID, false); err != nil { // Bo stops following the video
+		t.Fatal(err)
+	}
+	w.comment(t, v, cy, "An answer", 0, media.CommentInput{ParentID: th.ID})
+	kinds := func(u *media.User) []string {
+		items, _, err := w.db.Notifications(ctx, u.ID, "", 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, it := range items {
+			out = append(out, string(it.Kind)+":"+it.Actor)
+		}
+		return out
+	}
+	if got := strings.Join(kinds(owner), ","); got != "reply:Cy,comment:Bo" {
+		t.Fatalf("owner's inbox = %s", got)
+	}
+	if got := strings.Join(kinds(bo), ","); got != "reply:Cy" {
+		t.Fatalf("thread author's inbox = %s", got)
+	}
+	if err := w.n.Follow(ctx, v.ID, owner.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	w.comment(t, v, cy, "Another thread", 0, media.CommentInput{})
+	if got := strings.Join(kinds(owner), ","); got != "reply:Cy,comment:Bo" {
+		t.Fatalf("owner heard after unfollowing: %s", got)
+	}
+}

@@ -1,13 +1,25 @@
 // Counting a view: the server counts one per viewer per video per 30
-// minutes once 3 s have played (media.ViewRule). The page adds up the
-// time actually played (not seeking, not paused) and reports it once past
-// 3 s, and again after 30 more minutes of watching, with a random id this
-// browser keeps, so that its windows and reloads are one viewer.
+// minutes once 3 s have played (media.ViewRule). The page keeps what it
+// actually played (not seeking, not paused) as ranges of the video and
+// reports them as a watch receipt under a view id of its own (the owner's
+// insights and the asks' "watched" come from these): once past 3 s, then
+// every 15 s of playing, and with sendBeacon when the page is hidden.
+// Reports are cumulative and the server merges them, so a repeat is
+// harmless. A random id this browser keeps makes its windows and reloads
+// one viewer.
 import { request } from './api';
+import { PlayTracker } from './asks/ranges';
 
 const KEY = 'baton.viewer';
 const FIRST_MS = 3000;
-const AGAIN_MS = 30 * 60 * 1000;
+const AGAIN_MS = 15 * 1000;
+
+/** viewId names this page load's receipt. */
+const viewId = (() => {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+})();
 
 function viewerId(): string {
   try {
@@ -47,17 +59,23 @@ export class PlayTime {
 /** trackViews reports playback of the player's media for the video behind slug; returns a stop function. */
 export function trackViews(media: () => HTMLMediaElement | null, slug: () => string, onViews?: (n: number) => void): () => void {
   const pt = new PlayTime();
+  const ranges = new PlayTracker();
   let next = FIRST_MS;
   let sending = false;
+  let sentBody = '';
+  const url = () => `/api/share/${encodeURIComponent(slug())}/views`;
+  const body = () => JSON.stringify({ viewId, viewer: viewerId() || undefined, ranges: ranges.ranges() });
   const onTime = (ev: Event): void => {
     const m = media();
     if (!m || ev.target !== m) return;
-    pt.tick(m.currentTime, !m.paused && !m.seeking);
+    const playing = !m.paused && !m.seeking;
+    pt.tick(m.currentTime, playing);
+    if (playing) ranges.tick(m.currentTime * 1000, m.playbackRate);
     if (pt.playedMs < next || sending) return;
     sending = true;
-    request<{ counted: boolean; views: number }>('POST', `/api/share/${encodeURIComponent(slug())}/views`, {
-      playedMs: Math.floor(pt.playedMs), viewer: viewerId() || undefined,
-    }).then((r) => {
+    const b = body();
+    request<{ counted: boolean; views: number }>('POST', url(), JSON.parse(b)).then((r) => {
+      sentBody = b;
       next = pt.playedMs + AGAIN_MS;
       if (r.counted) onViews?.(r.views);
     }, () => {
@@ -67,6 +85,35 @@ export function trackViews(media: () => HTMLMediaElement | null, slug: () => str
       sending = false;
     });
   };
+  // A seek or a pause ends the played range; scrubbing is not watching.
+  const onStop = (ev: Event): void => {
+    if (ev.target === media()) ranges.close();
+  };
+  // Leaving (or hiding) the page sends what was played since the last report.
+  const onHide = (ev: Event): void => {
+    if (ev.type !== 'pagehide' && document.visibilityState !== 'hidden') return;
+    ranges.close();
+    const b = body();
+    if (b === sentBody || ranges.ranges().length === 0) return;
+    sentBody = b;
+    navigator.sendBeacon?.(url(), new Blob([b], { type: 'application/json' }));
+  };
   document.addEventListener('timeupdate', onTime, true);
-  return () => document.removeEventListener('timeupdate', onTime, true);
+  for (const type of ['seeking', 'pause', 'ended', 'emptied']) document.addEventListener(type, onStop, true);
+  document.addEventListener('visibilitychange', onHide);
+  window.addEventListener('pagehide', onHide);
+  return () => {
+    document.removeEventListener('timeupdate', onTime, true);
+    for (const type of ['seeking', 'pause', 'ended', 'emptied']) document.removeEventListener(type, onStop, true);
+    document.removeEventListener('visibilitychange', onHide);
+    window.removeEventListener('pagehide', onHide);
+  };
+}
+
+/**
+ * reportOpened records that the page was opened (an empty receipt), so a
+ * recipient of an ask shows as "opened" before playing anything.
+ */
+export function reportOpened(slug: string): void {
+  void request('POST', `/api/share/${encodeURIComponent(slug)}/views`, { viewId, viewer: viewerId() || undefined, ranges: [] }).catch(() => {});
 }

@@ -36,6 +36,8 @@ import { statusHeading } from '../lib/stage';
 import { toast, toastError } from '../lib/toast';
 import { EUPLOAD_ABORTED, uploadFile, type UploadHandle } from '../lib/upload';
 import { watchLibraryCounts } from '../lib/notify/library';
+import { showMoments } from '../lib/moments';
+import { askLine, mountWaitingLink } from '../lib/asks/library';
 
 const PAGE_SIZE = 24;
 // Each live card holds an EventSource, and browsers allow about six HTTP/1.1
@@ -45,6 +47,7 @@ const MAX_LIVE_CARDS = 3;
 const header = mountHeader('library', { signedIn: true });
 const grid = $<HTMLUListElement>('video-grid');
 watchLibraryCounts(grid); // notify/library.ts
+void mountWaitingLink(header.extra); // asks/library.ts
 const empty = $('empty-state');
 const loadMore = $<HTMLButtonElement>('load-more');
 const libraryStatus = $('library-status');
@@ -185,6 +188,7 @@ function cardContent(v: Video): Node[] {
     h('div', { class: 'card__body' },
       h('h2', { class: 'card__title' }, link),
       facts,
+      askLine(v), // asks/library.ts
       h('div', { class: 'card__footer' }, meta, h('div', { class: 'card__actions' },
         // A video that failed has nothing to share; its owner may remove it.
         v.status === 'failed' && v.isOwner
@@ -265,7 +269,7 @@ function syncEmpty(): void {
   empty.hidden = !isEmpty || active !== null || filtered;
   grid.hidden = isEmpty;
   if (isEmpty && filtered) {
-    const what = query ? `No videos match “${query}”` : scope === 'mine' ? 'You have no videos yet' : 'Nobody has shared a video with the workspace yet';
+    const what = query ? `No titles match “${query}”` : scope === 'mine' ? 'You have no videos yet' : 'Nobody has shared a video with the workspace yet';
     libraryStatus.replaceChildren(h('p', { class: 'library__none', text: `${what}.` }));
   } else if (libraryStatus.querySelector('.library__none')) {
     libraryStatus.replaceChildren();
@@ -564,6 +568,7 @@ function search(): void {
   if (q === query) return;
   query = q;
   void loadFirstPage();
+  void showMoments($('moments'), $('moments-list'), q);
 }
 searchInput.addEventListener('input', () => {
   window.clearTimeout(searchTimer);

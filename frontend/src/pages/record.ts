@@ -25,6 +25,9 @@ import { currentMode, Devices, loadPrefs, savePrefs } from './record/devices';
 import { defaultTitle, Recorder } from './record/machine';
 import { Recovery } from './record/recovery';
 import { ui } from './record/ui';
+import { askDialog } from '../lib/asks/form';
+import { attachToRound } from '../lib/checkins/record';
+import { hooks } from './record/hooks';
 
 const header = mountHeader('record', { signedIn: true });
 const prefs = loadPrefs();
@@ -98,6 +101,10 @@ ui.againBtn.addEventListener('click', () => {
   void recovery.check();
   ui.startBtn.focus();
 });
+// The finish screen can ask people for an answer (lib/asks/form.ts).
+$('rec-ask').addEventListener('click', () => {
+  if (hooks.videoId) void askDialog(hooks.videoId);
+});
 ui.recoverStart.addEventListener('click', () => void recovery.recover());
 ui.recoverDiscard.addEventListener('click', () => void recovery.discard());
 
@@ -133,6 +140,10 @@ async function init(): Promise<void> {
   } catch {
     // Older server or offline: no limit shown; the server still enforces its own.
   }
+  // A check-in's prompt link attaches this recording to its round (lib/checkins/record.ts).
+  await attachToRound($('rec-setup'), () => hooks.videoId, (ms) => {
+    rec.maxRecordingMs = rec.maxRecordingMs ? Math.min(rec.maxRecordingMs, ms) : ms;
+  });
   if (rec.maxRecordingMs) {
     ui.limitHint.textContent = `Recordings can be up to ${formatDurationLong(rec.maxRecordingMs)}.`;
     ui.limitHint.hidden = false;

@@ -15,11 +15,15 @@ import { formatClock, formatDate, formatDateTime, formatDuration, formatDuration
 import { mountHeader } from '../lib/header';
 import { embedUrl, shareAt, slugFromPath, startFrom } from '../lib/route';
 import { createStage } from '../lib/stage';
+import { mountWatchNotify } from '../lib/notify/watch';
+import { mountAsks } from '../lib/asks/watch';
 import { takeFlash } from '../lib/flash';
 import { toast } from '../lib/toast';
 import { trackViews } from '../lib/views';
-import { mountWatchNotify } from '../lib/notify/watch';
 import { isPasswordRequired, ownerTools, passwordGate, viewsText } from '../lib/watchtools';
+
+// Who is watching: asked once, for the header and the member-only parts.
+const signedIn = me().catch(() => null);
 
 const slug = slugFromPath(location.pathname, 'v');
 const header = mountHeader('watch');
@@ -101,8 +105,11 @@ async function load(): Promise<void> {
     }
     render(v);
     show(article);
-    void mountWatchNotify(v.id, titleEl.closest<HTMLElement>('.watch__info') ?? article); // notify/watch.ts
+    // Following is for members: a guest's page asks nothing it would be refused.
+    const info = titleEl.closest<HTMLElement>('.watch__info') ?? article;
+    void signedIn.then((u) => u && mountWatchNotify(v.id, info)); // notify/watch.ts
     comments ??= mountComments({ stage, stageEl, after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
+    mountAsks(v, stageEl, titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // asks/watch.ts
   } catch (err) {
     if (err instanceof ApiError && err.notFound) showNotFound();
     else {
@@ -152,5 +159,5 @@ trackViews(() => stage.player()?.media ?? null, () => current?.slug ?? slug, (n)
 
 const flash = takeFlash();
 if (flash) toast(flash, 'success');
-void me().then((u) => header.setUser(u), () => header.setUser(null));
+void signedIn.then((u) => header.setUser(u));
 void load();
