@@ -198,7 +198,10 @@ func startProcess(t *testing.T, bin, dataDir string, extraEnv ...string) *proces
 	provisionDataDir(t, dataDir) // the harness signs in as its admin
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "BATON_ADDR="+addr, "BATON_DATA_DIR="+dataDir,
-		"BATON_WORKERS=1", "BATON_JOB_LEASE=2s", "BATON_LOG_LEVEL=warn")
+		"BATON_WORKERS=1", "BATON_JOB_LEASE=2s", "BATON_LOG_LEVEL=warn",
+		// As testConfig: no follow-up jobs (transcripts, thumbnails) unless
+		// a test asks for them, so "no job left" means the video's own.
+		"BATON_TRANSCRIBE=off", "BATON_THUMBNAILS=false")
 	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout = tbWriter{t}
 	cmd.Stderr = tbWriter{t}
