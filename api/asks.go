@@ -85,23 +85,8 @@ func (s *Server) putAsk(c *gin.Context) {
 
 // getAsk shows the owner the ask with every personal link.
 func (s *Server) getAsk(c *gin.Context) {
-	asks, ok := s.asks(c)
+	asks, v, a, ok := s.videoAsk(c)
 	if !ok {
-		return
-	}
-	v, ok := s.video(c)
-	if !ok {
-		return
-	}
-	a, err := asks.Store.Ask(c.Request.Context(), v.ID)
-	if noAsk(err) {
-		// Most videos carry no ask: that is an empty answer, not an error
-		// (pages ask on every load; a 404 would be logged as one).
-		c.Status(http.StatusNoContent)
-		return
-	}
-	if err != nil {
-		s.writeError(c, err)
 		return
 	}
 	out, err := s.askJSONFor(c, asks, v, a)
@@ -162,23 +147,8 @@ func (s *Server) deleteAsk(c *gin.Context) {
 
 // listResponses is the owner's per-person table.
 func (s *Server) listResponses(c *gin.Context) {
-	asks, ok := s.asks(c)
+	asks, v, a, ok := s.videoAsk(c)
 	if !ok {
-		return
-	}
-	v, ok := s.video(c)
-	if !ok {
-		return
-	}
-	a, err := asks.Store.Ask(c.Request.Context(), v.ID)
-	if noAsk(err) {
-		// Most videos carry no ask: that is an empty answer, not an error
-		// (pages ask on every load; a 404 would be logged as one).
-		c.Status(http.StatusNoContent)
-		return
-	}
-	if err != nil {
-		s.writeError(c, err)
 		return
 	}
 	rs, err := asks.Responses(c.Request.Context(), v, a)
@@ -241,5 +211,27 @@ func (s *Server) addAskSummaries(c *gin.Context, vs []*media.Video, out []videoJ
 	}
 }
 
-// noAsk reports the store's "this video has no ask".
-func noAsk(err error) bool { return media.ErrorCode(err) == media.ENOTFOUND }
+// videoAsk reads the ask of the request's video for the GET handlers. Most
+// videos carry none: that is an empty answer (204), not an error (pages ask
+// on every load, and a 404 would be logged as one). ok is false when the
+// answer has been written.
+func (s *Server) videoAsk(c *gin.Context) (*media.Asks, *media.Video, *media.Ask, bool) {
+	asks, ok := s.asks(c)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	v, ok := s.video(c)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	a, err := asks.Store.Ask(c.Request.Context(), v.ID)
+	if media.ErrorCode(err) == media.ENOTFOUND {
+		c.Status(http.StatusNoContent)
+		return nil, nil, nil, false
+	}
+	if err != nil {
+		s.writeError(c, err)
+		return nil, nil, nil, false
+	}
+	return asks, v, a, true
+}

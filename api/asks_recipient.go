@@ -58,23 +58,8 @@ func recipientOf(c *gin.Context) *media.AskRecipient {
 // the deadline (the page shows it in the viewer's zone), and, for a
 // recipient, where they stand.
 func (s *Server) sharedAsk(c *gin.Context) {
-	asks, ok := s.asks(c)
+	asks, v, a, ok := s.videoAsk(c)
 	if !ok {
-		return
-	}
-	v, ok := s.video(c)
-	if !ok {
-		return
-	}
-	a, err := asks.Store.Ask(c.Request.Context(), v.ID)
-	if noAsk(err) {
-		// Most videos carry no ask: that is an empty answer, not an error
-		// (pages ask on every load; a 404 would be logged as one).
-		c.Status(http.StatusNoContent)
-		return
-	}
-	if err != nil {
-		s.writeError(c, err)
 		return
 	}
 	out := sharedAskJSON{Question: a.Question, ReplyBy: timeJSON(a.ReplyBy), Overdue: !time.Now().Before(a.ReplyBy)}
