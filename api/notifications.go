@@ -43,7 +43,7 @@ type notificationJSON struct {
 }
 
 func (s *Server) toNotificationJSON(n *media.Notification) notificationJSON {
-	u := ""
+	u := n.Link
 	if n.VideoSlug != "" {
 		u = media.MomentURL("", n.VideoSlug, n.TimeMs)
 	}

@@ -60,6 +60,10 @@ type videoJSON struct {
 	Sharing       *sharingJSON `json:"sharing,omitempty"`
 	// Ask is the library's line about the video's ask (asks.go).
 	Ask *askSummaryJSON `json:"ask,omitempty"`
+	// ReplyTo and ReplyKind are set on a recording made as a reply in
+	// another video's thread (replies.go).
+	ReplyTo   string `json:"replyTo,omitempty"`
+	ReplyKind string `json:"replyKind,omitempty"`
 }
 
 func (s *Server) videoJSON(v *media.Video) videoJSON {
@@ -73,6 +77,7 @@ func (s *Server) videoJSON(v *media.Video) videoJSON {
 		UpdatedAt: v.UpdatedAt.UTC().Format(time.RFC3339Nano),
 
 		CommentsEnabled: v.CommentsEnabled(), GuestComments: v.GuestComments(), ReactionsEnabled: v.ReactionsEnabled(),
+		ReplyTo: v.ReplyTo, ReplyKind: string(v.ReplyKind),
 	}
 	if v.HasMP4 {
 		out.MP4URL = s.opt.PublicURL + "/media/" + v.Slug + "/video.mp4"
@@ -145,6 +150,14 @@ func toSharingJSON(v *media.Video) *sharingJSON {
 
 type createVideoRequest struct {
 	Title string `json:"title"`
+	// ReplyTo makes the video a recording that replies in another video's
+	// thread (replies.go).
+	ReplyTo *replyToRequest `json:"replyTo"`
+}
+
+type replyToRequest struct {
+	VideoID string `json:"videoId"`
+	Kind    string `json:"kind"`
 }
 
 type updateVideoRequest struct {
