@@ -123,10 +123,10 @@ export class AttachmentView {
         class: 'reply-media__audio', controls: true, preload: 'metadata', src: this.a.mp4Url,
         'aria-label': `${name}${length ? `, ${length}` : ''}`,
       });
+      // The player shows the length itself.
       return h('div', { class: 'reply-media__voice' },
         h('span', { class: 'reply-media__badge', 'aria-hidden': 'true' }, icon('mic', 16)),
-        audio,
-        length ? h('span', { class: 'reply-media__len', text: length }) : null);
+        audio);
     }
     const video = h('video', {
       class: 'reply-media__video', controls: true, preload: 'metadata', playsinline: true, src: this.a.mp4Url,
