@@ -139,6 +139,22 @@ func TestVoiceReplyInThread(t *testing.T) {
 			t.Fatal("the recorded reply is in the library")
 		}
 	}
+
+	// A camera reply inside the thread, from its reply box.
+	do(t, member, 10*time.Second, "open the reply box", chromedp.Click(chromedp.CSS(`#comment-list [data-action="reply"]`)))
+	do(t, member, 10*time.Second, "record a camera reply", chromedp.Click(chromedp.CSS(`.thread__reply-form [data-record="camera"]`)))
+	waitJS(t, member, 15*time.Second, `window.__batonReply.state === 'recording' && document.querySelector('.thread__reply-form .reply-rec:not([hidden])')`,
+		`JSON.stringify(window.__batonReply)`)
+	waitJS(t, viewer, 5*time.Second, `document.querySelector('#comment-list .thread__reply .reply-media--camera')`, `document.getElementById('comment-list')?.innerText`)
+	sleep(t, member, 3*time.Second)
+	do(t, member, 10*time.Second, "Stop", chromedp.Click(chromedp.CSS(`.thread__reply-form [data-action="stop-recording"]`)))
+	camReady := `(() => { const v = document.querySelector('#comment-list .thread__reply .reply-media--camera[data-status="ready"] video'); return v && v.readyState >= 1 && v.videoWidth > 0 && v.duration > 1; })()`
+	for _, ctx := range []context.Context{member, viewer} {
+		waitJS(t, ctx, 30*time.Second, camReady, `document.querySelector('#comment-list .thread__reply')?.outerHTML`)
+	}
+	// Saved: its reply box closes, focus back on the thread's Reply.
+	waitJS(t, member, 5*time.Second, `!document.querySelector('.thread__reply-form') && document.activeElement?.dataset.action === 'reply'`,
+		`document.activeElement?.outerHTML`)
 	screenshots(t, member, "reply-voice")
 	screenshots(t, viewer, "reply-voice-guest")
 }

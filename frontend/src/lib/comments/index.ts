@@ -142,7 +142,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
         toastError(err);
       }
     },
-    record: (kind, t, body, host) => recordReply(kind, { body, timeMs: t.timeMs, parentId: t.id }, host),
+    record: (kind, t, body, host, finished) => recordReply(kind, { body, timeMs: t.timeMs, parentId: t.id }, host, finished),
   });
 
   /* ---------- Recorded replies (recordreply.ts, attachment.ts) ---------- */
@@ -154,11 +154,13 @@ export function mountComments(opts: CommentsOptions): CommentsController {
 
   /** recordReply records a reply whose comment goes where `at` says; its bar goes into host. */
   async function recordReply(kind: 'camera' | 'screen' | 'voice',
-    at: { body: string; timeMs: number; endMs?: number; parentId?: string }, host: HTMLElement): Promise<void> {
+    at: { body: string; timeMs: number; endMs?: number; parentId?: string }, host: HTMLElement,
+    finished?: () => void): Promise<void> {
     player()?.pause();
     host.append(replyRecorder.bar);
     await replyRecorder.start(kind, {
       videoId: video.id,
+      finished,
       post: async (videoId) => {
         const c = await api.createComment(slug, {
           body: at.body, timeMs: at.timeMs, ...(at.endMs ? { endMs: at.endMs } : {}),

@@ -106,6 +106,8 @@ export interface ReplyTarget {
   post(videoId: string): Promise<Comment>;
   /** Deletes that comment (the server deletes its recording with it). */
   remove(c: Comment): Promise<void>;
+  /** Called once the recording is saved or thrown away (its form may close). */
+  finished?(): void;
 }
 
 /**
@@ -297,6 +299,7 @@ export class ReplyRecorder {
     this.uploader = null;
     this.video = null;
     ReplyRecorder.active = null;
+    this.target?.finished?.();
     this.onDone(err);
   }
 

@@ -31,7 +31,7 @@ export interface ListActions {
   remove(c: Comment, returnFocus: HTMLElement): void;
   resolve(t: Thread, resolved: boolean): Promise<void>;
   /** record starts a recorded reply in the thread (recordreply.ts). */
-  record(kind: ReplyKind, t: Thread, body: string, host: HTMLElement): Promise<void>;
+  record(kind: ReplyKind, t: Thread, body: string, host: HTMLElement, finished: () => void): Promise<void>;
 }
 
 let formSeq = 0;
@@ -380,7 +380,7 @@ class ThreadView {
     const onRecord = ctx.canRecord ? (kind: ReplyKind, btn: HTMLButtonElement): void => {
       error.hidden = true;
       btn.setAttribute('aria-busy', 'true');
-      this.actions.record(kind, this.t, area.value.trim(), recordHost).then(() => {
+      this.actions.record(kind, this.t, area.value.trim(), recordHost, () => this.closeReply(true)).then(() => {
         area.value = '';
       }, (err: unknown) => {
         error.textContent = errorText(err);
