@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/diskstore"
@@ -128,5 +129,49 @@ func TestRecordedReplyRules(t *testing.T) {
 	})
 	if strings.Contains(voice.Title, "\n") {
 		t.Fatal("title has a line break")
+	}
+}
+
+// Recordings that ended up in no thread are deleted once they are older
+// than the orphan age: never attached, attached to a comment that is gone,
+// or made for a video that is gone. Attached and recent ones stay.
+func TestStrayRepliesAreSwept(t *testing.T) {
+	db := MustDB(t)
+	blobs, err := diskstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &media.Service{Videos: db, Jobs: db, Blobs: blobs, Events: media.NewBroker()}
+	s := MustServer(t, db, Options{Service: svc, RateLimits: RateLimits{Disabled: true}})
+	ctx := context.Background()
+	bo := mustMember(t, s, "bo@example.com", "Bo", media.RoleMember)
+	old := time.Now().Add(-2 * time.Hour)
+	mk := func(replyTo, commentID string, at time.Time) string {
+		v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Status: media.StatusReady, DurationMs: 60_000, OwnerID: bo.user.ID,
+			ReplyTo: replyTo, ReplyKind: media.ReplyVoice, ReplyCommentID: commentID, CreatedAt: at}
+		if err := db.CreateVideo(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		return v.ID
+	}
+	parent := mk("", "", old)
+	c, _, err := s.comments.Create(ctx, parent, media.Actor{UserID: bo.user.ID, Name: "Bo"}, media.CommentInput{Body: "hi", HasTime: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attached := mk(parent, c.ID, old)
+	never := mk(parent, "", old)
+	recent := mk(parent, "", time.Now())
+	commentGone := mk(parent, media.NewID(), old)
+	parentGone := mk(media.NewID(), "", old)
+
+	if n := s.sweepReplies(ctx, time.Hour); n != 3 {
+		t.Errorf("swept %d, want 3", n)
+	}
+	for id, want := range map[string]bool{parent: true, attached: true, recent: true, never: false, commentGone: false, parentGone: false} {
+		_, err := db.Video(ctx, id)
+		if got := err == nil; got != want {
+			t.Errorf("video %s kept = %v, want %v (err %v)", id, got, want, err)
+		}
 	}
 }

@@ -74,6 +74,10 @@ type ReplyStore interface {
 	// ReplyRecordingsOf returns every recording made as a reply to
 	// parentID, attached or not (to delete them with it).
 	ReplyRecordingsOf(ctx context.Context, parentID string) ([]string, error)
+	// StrayReplies returns recordings made as replies before cutoff that
+	// no comment carries (the comment was never posted, or is gone) or
+	// whose video is gone.
+	StrayReplies(ctx context.Context, cutoff time.Time) ([]string, error)
 }
 
 // CreateReply creates the video for a recording that replies in parent's
