@@ -112,6 +112,11 @@ func TestRecordedReplyRules(t *testing.T) {
 				t.Fatalf("threads = %s", b)
 			}
 		}},
+		{name: "export/captions say a recording is there", method: "GET", path: sp + "/comments.vtt", status: 200, check: func(t *testing.T, b []byte) {
+			if !strings.Contains(string(b), "Otto: [voice reply]") || !strings.Contains(string(b), "↳ Mia: see my screen [screen reply]") {
+				t.Fatalf("captions = %s", b)
+			}
+		}},
 		// The recording's own link is private; the parent's sharing decides.
 		{name: "watch/a guest through the parent's link", method: "GET", path: "/api/share/" + voice.Slug, h: guest, status: 200},
 		{name: "watch/a member", method: "GET", path: "/api/videos/" + voice.ID, h: mia.h(), status: 200},
@@ -127,9 +132,6 @@ func TestRecordedReplyRules(t *testing.T) {
 		{name: "delete/takes every recording made for it", method: "GET", path: "/api/videos/" + miaScreen.ID, h: mia.h(), status: 404},
 		{name: "delete/not others", method: "GET", path: "/api/videos/" + elsewhere.ID, h: otto.h(), status: 200},
 	})
-	if strings.Contains(voice.Title, "\n") {
-		t.Fatal("title has a line break")
-	}
 }
 
 // Recordings that ended up in no thread are deleted once they are older
