@@ -426,7 +426,8 @@ func (f *FFmpeg) smartCut(ctx context.Context, src *source, keep []media.Span, o
 	}
 	defer os.RemoveAll(dir)
 	run := func(what string, args []string) (string, error) {
-		stderr, err := f.runner.run(ctx, command{Path: f.cfg.FFmpegPath, Args: args, Timeout: f.timeout(src.duration)})
+		// A background job: live sessions come first (media.Admission).
+		stderr, err := f.runner.run(ctx, command{Path: f.cfg.FFmpegPath, Args: args, Timeout: f.timeout(src.duration), Nice: media.JobNice})
 		if err != nil {
 			return stderr, classify(what, err, stderr, nil)
 		}
@@ -567,6 +568,7 @@ func (f *FFmpeg) fullCut(ctx context.Context, src *source, keep []media.Span, ou
 	}
 	stderr, err := f.runner.run(ctx, command{
 		Path: f.cfg.FFmpegPath, Args: cutArgs(src.spec, src.probe.Video.Index, audio, keep, f.cfg.Threads, out), Timeout: f.timeout(src.duration),
+		Nice: media.JobNice,
 	})
 	if err != nil {
 		_ = os.Remove(out)
