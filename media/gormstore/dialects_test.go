@@ -64,6 +64,7 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestVideoCRUD":                                      TestVideoCRUD,
 	"TestFollowUpsEnqueueOnceAndExpire":                  TestFollowUpsEnqueueOnceAndExpire,
 	"TestFollowUpsYieldToProcessing":                     TestFollowUpsYieldToProcessing,
+	"TestClaimPrefersUploads":                            TestClaimPrefersUploads,
 	"TestSearchRespectsLibrary":                          TestSearchRespectsLibrary,
 	"TestApplyEditMovesCommentsAndUndo":                  TestApplyEditMovesCommentsAndUndo,
 	"TestListVideosPages":                                TestListVideosPages,
