@@ -174,7 +174,7 @@ func TestPlayerViewerTime(t *testing.T) {
 			const th = document.querySelector('#player-seek media-preview-thumbnail');
 			return JSON.stringify({attrs: th && [...th.attributes].map((a) => a.name + '=' + a.value), img: th?.shadowRoot?.querySelector('img')?.outerHTML, box: th?.getBoundingClientRect()});
 		})()`)
-		waitJS(t, viewer, 5*time.Second, `document.getElementById('player-seek').shadowRoot.querySelector('media-preview-chapter-display')?.textContent.trim() === 'Budget'`,
+		waitJS(t, viewer, 5*time.Second, `document.getElementById('player-seek').shadowRoot.querySelector('media-preview-chapter-display')?.getAttribute('mediapreviewchapter') === 'Budget'`,
 			`document.getElementById('player-seek').shadowRoot.querySelector('media-preview-chapter-display')?.outerHTML`)
 		screenshots(t, viewer, "player-hover")
 	})
@@ -261,7 +261,7 @@ func TestPlayerViewerTime(t *testing.T) {
 		// of their own (the owner's tab: they never picked one either).
 		s.api(t, "PATCH", "/api/videos/"+v.ID, map[string]any{"defaultSpeed": 2}, http.StatusOK)
 		waitJS(t, owner, 10*time.Second, `document.getElementById('player').playbackRate === 2 && document.getElementById('default-speed').value === '2'`,
-			`JSON.stringify({rate: document.getElementById('player').playbackRate, select: document.getElementById('default-speed').value})`)
+			`JSON.stringify({rate: document.getElementById('player').playbackRate, def: document.getElementById('player').defaultPlaybackRate, select: document.getElementById('default-speed').value, prefs: localStorage.getItem('baton.player')})`)
 	})
 
 	t.Run("no console errors", func(t *testing.T) {

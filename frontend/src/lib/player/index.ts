@@ -220,9 +220,17 @@ export function createPlayer(opts: PlayerOptions): Player {
   // neither be remembered nor win.
   let wanted = rate0;
   let chosen = prefs.rate !== null;
+  // The menu also sends a request when it merely shows a rate set from
+  // here (the owner's default): only one right after the viewer clicked
+  // or pressed a key in it is their choice.
+  let pickedAt = -Infinity;
+  const onPick = (): void => {
+    pickedAt = performance.now();
+  };
+  for (const type of ['click', 'keydown', 'pointerup']) rateMenu.addEventListener(type, onPick, true);
   const onRequest = (ev: Event): void => {
     const r = Number((ev as CustomEvent).detail);
-    if (!isRate(r)) return;
+    if (!isRate(r) || performance.now() - pickedAt > 1000) return;
     wanted = r;
     chosen = true;
     writePrefs({ rate: r });
