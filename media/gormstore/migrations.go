@@ -616,6 +616,9 @@ var migrations = []string{
 		at INTEGER NOT NULL,
 		PRIMARY KEY (checkin_id, round, user_id, kind)
 	);`,
+	// 13: the owner's default playback speed of a video (0: none, the
+	// player starts at normal speed unless the viewer chose one).
+	`ALTER TABLE videos ADD COLUMN default_speed REAL NOT NULL DEFAULT 0;`,
 }
 
 // pgVariant is a migration whose Postgres text is written out because

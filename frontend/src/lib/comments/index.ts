@@ -209,7 +209,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     list.update(threads);
     empty.hidden = threads.length > 0;
     const hint = empty.querySelector('#comments-empty-hint');
-    if (hint) hint.textContent = canComment() ? 'Pause at a moment and press C to start the conversation.' : '';
+    if (hint) hint.textContent = canComment() ? 'Pause at a moment and press N to start the conversation.' : '';
     // Settings.
     const guestsBlocked = commentsOn() && !signedIn && video.guestComments === false;
     note.hidden = canComment();
