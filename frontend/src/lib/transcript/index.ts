@@ -119,13 +119,13 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
 
   const download = menuButton({
     label: 'Download transcript',
-    className: 'transcript__download',
     items: [
       { label: 'Text (.txt)', action: 'download-txt', icon: 'download', onSelect: () => save('txt') },
       { label: 'WebVTT captions (.vtt)', action: 'download-vtt', icon: 'download', onSelect: () => save('vtt') },
       { label: 'SubRip captions (.srt)', action: 'download-srt', icon: 'download', onSelect: () => save('srt') },
     ],
   });
+  download.classList.add('transcript__download');
   const downloadBtn = download.querySelector<HTMLButtonElement>('button[aria-haspopup]')!;
   downloadBtn.id = 'transcript-download';
   downloadBtn.className = 'btn btn--secondary btn--small transcript__download-btn';
