@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -103,6 +104,10 @@ func TestTranscriptPanel(t *testing.T) {
 	do(t, ctx, 5*time.Second, "open the transcript tab", chromedp.Click(chromedp.ID("tab-transcript")))
 	waitJS(t, ctx, 5*time.Second, `!document.getElementById('transcript').hidden && document.getElementById('comments').hidden`, `document.getElementById('side').outerHTML.slice(0, 300)`)
 	firstState := eval[string](t, ctx, 5*time.Second, `document.getElementById('transcript').dataset.status`)
+	if firstState == "pending" {
+		// Usually the case: the engine takes a few seconds. Nothing below depends on it.
+		screenshots(t, ctx, "transcript-pending")
+	}
 
 	// The transcript is made after ready; the open page shows it when it is done.
 	deadline := time.Now().Add(3 * time.Minute)
@@ -285,4 +290,58 @@ func TestTranscriptPanel(t *testing.T) {
 			t.Errorf("console error: %s", line)
 		}
 	}
+}
+
+// TestTranscriptStates: what the transcript tab says when there is no
+// transcript. An engine that refuses the audio (pocketsphinx asked for
+// German) fails with its reason; the owner retries from the tab, which
+// shows the new attempt, while a viewer sees the reason without a button.
+// With transcription off, the owner is told how to turn it on (naming
+// BATON_TRANSCRIBE) and a viewer gets one quiet line.
+func TestTranscriptStates(t *testing.T) {
+	if _, err := exec.LookPath("pocketsphinx_continuous"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pocketsphinx_continuous not on PATH (make test-deps installs it)")
+		}
+		t.Skip("pocketsphinx_continuous not on PATH")
+	}
+	clip := makeClip(t, 3)
+	br := startBrowser(t)
+	state := `JSON.stringify({status: document.getElementById('transcript')?.dataset.status, text: document.getElementById('transcript')?.innerText})`
+	openTab := func(ctx context.Context, url string) {
+		t.Helper()
+		openWatch(t, ctx, url)
+		do(t, ctx, 5*time.Second, "open the transcript tab", chromedp.Click(chromedp.ID("tab-transcript")))
+	}
+
+	failing := startServer(t, "BATON_TRANSCRIBE=pocketsphinx", "BATON_TRANSCRIBE_LANGUAGE=de")
+	v := failing.uploadClip(t, "Weekly update", clip)
+	owner, cancel := br.tab(t, false)
+	defer cancel()
+	failing.signIn(t, owner)
+	openTab(owner, failing.URL+"/v/"+v.Slug)
+	waitJS(t, owner, 60*time.Second, `/English only/.test(document.getElementById('transcript-failed')?.textContent ?? '') && document.getElementById('transcript-retry')`, state)
+	screenshots(t, owner, "transcript-failed")
+	// Every status the panel shows from now on.
+	eval[bool](t, owner, 5*time.Second, `(() => { const el = document.getElementById('transcript'); window.__statuses = [];
+		new MutationObserver(() => window.__statuses.push(el.dataset.status)).observe(el, {attributes: true, attributeFilter: ['data-status']}); return true; })()`)
+	do(t, owner, 5*time.Second, "retry", chromedp.Click(chromedp.ID("transcript-retry")))
+	waitJS(t, owner, 60*time.Second, `window.__statuses.includes('pending') && document.getElementById('transcript').dataset.status === 'failed' && document.getElementById('transcript-retry')`,
+		`JSON.stringify(window.__statuses) + ' ' + document.getElementById('transcript').innerText`)
+	viewer, cancelViewer := br.tab(t, true)
+	defer cancelViewer()
+	openTab(viewer, failing.URL+"/v/"+v.Slug)
+	waitJS(t, viewer, 20*time.Second, `/English only/.test(document.getElementById('transcript-failed')?.textContent ?? '') && !document.getElementById('transcript-retry')`, state)
+
+	off := startServer(t, "BATON_TRANSCRIBE=off")
+	v = off.uploadClip(t, "Weekly update", clip)
+	off.signIn(t, owner)
+	openTab(owner, off.URL+"/v/"+v.Slug)
+	waitJS(t, owner, 20*time.Second, `document.getElementById('transcript').dataset.status === 'off' && /BATON_TRANSCRIBE/.test(document.getElementById('transcript-off')?.textContent ?? '')`, state)
+	if n := eval[int](t, owner, 5*time.Second, `document.querySelectorAll('.transcript__tools:not([hidden])').length`); n != 0 {
+		t.Errorf("with no transcript, %d search tools are shown", n)
+	}
+	screenshots(t, owner, "transcript-off")
+	openTab(viewer, off.URL+"/v/"+v.Slug)
+	waitJS(t, viewer, 20*time.Second, `document.getElementById('transcript-off')?.textContent === 'This video has no transcript.'`, state)
 }

@@ -247,11 +247,12 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
     }
     if (data.status === 'off') {
       if (video.isOwner) {
+        // The server's hint names the settings of this build; the fallback says the least that is true.
+        const hint = data.message || 'An administrator can turn them on by setting BATON_TRANSCRIBE (pocketsphinx, whisper or openai).';
         show(h('div', { class: 'transcript__off', id: 'transcript-off' },
-          h('p', { class: 'transcript__state-title', text: 'Transcripts are off on this server' }),
-          h('p', { class: 'transcript__muted', text: data.message || 'An administrator can turn them on with BATON_TRANSCRIBE.' }),
-          h('p', { class: 'transcript__muted' }, 'Set ', h('code', { text: 'BATON_TRANSCRIBE' }),
-            ' (pocketsphinx, whisper or openai) and restart Baton; videos made before then are transcribed too.')));
+          h('p', { class: 'transcript__state-title', text: 'Transcripts are off' }),
+          h('p', { class: 'transcript__muted', text: hint }),
+          h('p', { class: 'transcript__muted', text: 'Once they are on, videos already here are transcribed too.' })));
       } else {
         show(h('p', { class: 'transcript__muted', id: 'transcript-off', text: 'This video has no transcript.' }));
       }
