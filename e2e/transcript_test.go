@@ -105,7 +105,11 @@ func TestTranscriptPanel(t *testing.T) {
 	waitJS(t, ctx, 5*time.Second, `!document.getElementById('transcript').hidden && document.getElementById('comments').hidden`, `document.getElementById('side').outerHTML.slice(0, 300)`)
 	firstState := eval[string](t, ctx, 5*time.Second, `document.getElementById('transcript').dataset.status`)
 	if firstState == "pending" {
-		// Usually the case: the engine takes a few seconds. Nothing below depends on it.
+		// Usually the case: the engine takes a few seconds. The page says
+		// how long pocketsphinx usually takes.
+		if text := eval[string](t, ctx, 5*time.Second, `document.getElementById('transcript-pending')?.textContent ?? ''`); !strings.Contains(text, "25 s per minute of video") {
+			t.Errorf("pending transcript reads %q, want pocketsphinx's usual pace", text)
+		}
 		screenshots(t, ctx, "transcript-pending")
 	}
 
