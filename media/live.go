@@ -99,6 +99,15 @@ func (ls *LiveSessions) Notify(id, path string, offset int64) {
 	}
 	s := ls.sessions[id]
 	if s == nil {
+		// Only browser recordings (Matroska/WebM) are transcoded live;
+		// anything else (an MP4 from a phone) is left to the processing
+		// job, which takes more formats. Asked before a slot is taken,
+		// which may stop a job that borrowed it. Until the first bytes are
+		// in, the next Notify asks again.
+		if !ls.isRecording(path) {
+			ls.mu.Unlock()
+			return
+		}
 		if !ls.Admission.acquire(id, offset) {
 			ls.mu.Unlock()
 			return // processed by a job after Stop
@@ -126,12 +135,6 @@ func (ls *LiveSessions) Active(id string) bool {
 }
 
 func (ls *LiveSessions) start(id, path string) *liveSession {
-	// Only browser recordings (Matroska/WebM) are transcoded live; anything
-	// else (an MP4 from a phone) is left to the processing job, which takes
-	// more formats. Until the first bytes are in, the next Notify asks again.
-	if !ls.isRecording(path) {
-		return nil
-	}
 	dir, err := os.MkdirTemp(ls.TempDir, "live-")
 	if err != nil {
 		ls.log().Warn("live session: temp dir", "video_id", id, "err", err)
