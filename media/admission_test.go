@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,6 +89,18 @@ func mustMode(t *testing.T, ls *media.LiveSessions, r *recording, want media.Liv
 	if got, note := ls.Mode(r.id); got != want {
 		t.Fatalf("Mode = %q (%q), want %q", got, note, want)
 	}
+	if want == media.LiveModeNone {
+		return
+	}
+	// Stored on the video too, for the processes that do not hold the
+	// upload.
+	v, err := ls.Svc.Videos.Video(context.Background(), r.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Processing != want {
+		t.Fatalf("stored Processing = %q, want %q", v.Processing, want)
+	}
 }
 
 // With room for two live sessions, the third recording is refused and told
@@ -165,20 +178,27 @@ func TestAdmissionMemoryFallback(t *testing.T) {
 	f.svc.Transcoder = &fakeTranscoder{}
 	f.ls.Admission = &media.Admission{MaxLive: 1, MaxRSS: 1 << 20, PromoteBytes: 1 << 20}
 	r := f.newRecording(t)
+	sub := f.svc.Events.Subscribe(r.id)
+	defer sub.Close()
 	r.add(t, f.ls, []byte("\x1a\x45\xdf\xa3 first"))
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		mode, note := f.ls.Mode(r.id)
-		if mode == media.LiveModeAfterUpload {
-			if note == "" || !bytes.Contains([]byte(note), []byte("memory")) {
-				t.Fatalf("note = %q, want the memory reason", note)
+	// The stopped session stores the reason on the video, which every
+	// process shows; this one says the same from memory.
+	for told := false; !told; {
+		select {
+		case v := <-sub.C:
+			if v.Processing != media.LiveModeAfterUpload {
+				continue
 			}
-			break
+			if !strings.Contains(v.ProcessingNote, "memory") {
+				t.Fatalf("stored note = %q, want the memory reason", v.ProcessingNote)
+			}
+			told = true
+		case <-time.After(10 * time.Second):
+			t.Fatal("the stopped session's reason was never stored")
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Mode = %q, want after-upload once the session stopped", mode)
-		}
-		time.Sleep(5 * time.Millisecond)
+	}
+	if mode, note := f.ls.Mode(r.id); mode != media.LiveModeAfterUpload || !strings.Contains(note, "memory") {
+		t.Fatalf("Mode = %q (%q), want after-upload with the memory reason", mode, note)
 	}
 	if n, _ := f.ls.Admission.Running(); n != 0 {
 		t.Fatal("the stopped session kept its slot")

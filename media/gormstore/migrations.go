@@ -616,6 +616,10 @@ var migrations = []string{
 		at INTEGER NOT NULL,
 		PRIMARY KEY (checkin_id, round, user_id, kind)
 	);`,
+	// 13: how a recording in progress is processed (live or after Stop), as
+	// the process holding its upload decided, for every process to show.
+	`ALTER TABLE videos ADD COLUMN processing TEXT NOT NULL DEFAULT '';
+	ALTER TABLE videos ADD COLUMN processing_note TEXT NOT NULL DEFAULT '';`,
 }
 
 // pgVariant is a migration whose Postgres text is written out because
