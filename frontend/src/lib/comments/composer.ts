@@ -1,5 +1,5 @@
 // "Comment at 2:14": the box for a new thread. Its time follows playback
-// until the person starts typing (or presses C), then stays where they
+// until the person starts typing (or presses N), then stays where they
 // started, and typing pauses the video so the moment does not run away.
 // An optional end makes it about a range ("1:10–1:25").
 import type { ReplyKind } from '../api';
@@ -39,7 +39,7 @@ export class Composer {
   private readonly cancel: HTMLButtonElement;
   private readonly name: { wrap: HTMLElement; input: HTMLInputElement } | null;
   private readonly recordHost: HTMLElement;
-  /** The moment the comment is about, once pinned (typing or C); null follows playback. */
+  /** The moment the comment is about, once pinned (typing or N); null follows playback. */
   private pinned: number | null = null;
 
   constructor(private readonly opts: ComposerOptions) {
@@ -56,7 +56,7 @@ export class Composer {
     this.area = h('textarea', {
       id: 'comment-body', class: 'input composer__area', rows: 2, maxlength: 5000, dir: 'auto',
       placeholder: 'Add a comment…', 'aria-labelledby': 'comment-at', 'aria-describedby': 'comment-hint',
-      'aria-keyshortcuts': 'C',
+      'aria-keyshortcuts': 'N',
     });
     this.endInput = h('input', {
       id: 'comment-end', class: 'input input--small composer__end-input', type: 'text', inputmode: 'text',
@@ -134,7 +134,7 @@ export class Composer {
     window.setTimeout(() => this.area.removeEventListener('keypress', onPress), 300);
   }
 
-  /** focusAt pins the comment to a moment and puts the cursor in the box (the C key). */
+  /** focusAt pins the comment to a moment and puts the cursor in the box (the N key). */
   focusAt(ms: number): void {
     if (this.area.value.trim() === '' || this.pinned === null) this.pin(ms);
     this.root.scrollIntoView({ block: 'nearest' });
