@@ -159,6 +159,7 @@ export class ReplyRecorder {
   async start(kind: ReplyKind, target: ReplyTarget): Promise<void> {
     if (ReplyRecorder.active) throw new Error('A reply is already being recorded on this page. Stop it first.');
     ReplyRecorder.active = this;
+    setRecordButtons(false);
     hooks.state = 'starting';
     hooks.error = '';
     this.target = target;
@@ -299,6 +300,7 @@ export class ReplyRecorder {
     this.uploader = null;
     this.video = null;
     ReplyRecorder.active = null;
+    setRecordButtons(true);
     this.target?.finished?.();
     this.onDone(err);
   }
@@ -320,6 +322,7 @@ export class ReplyRecorder {
     this.comment = null;
     this.bar.hidden = true;
     ReplyRecorder.active = null;
+    setRecordButtons(true);
     try {
       // The comment takes its recording with it; a recording never
       // posted is deleted on its own.
@@ -329,6 +332,15 @@ export class ReplyRecorder {
       if (!(err instanceof ApiError && err.notFound)) hooks.error = err instanceof Error ? err.message : String(err);
     }
   }
+}
+
+/** setRecordButtons: one recording at a time (one camera, one microphone). */
+let recordingNow = false;
+function setRecordButtons(enabled: boolean): void {
+  recordingNow = !enabled;
+  document.querySelectorAll<HTMLButtonElement>('.record-btn').forEach((b) => {
+    b.disabled = !enabled;
+  });
 }
 
 function startError(err: unknown): string {
@@ -350,6 +362,7 @@ export function recordButtons(idPrefix: string, onPick: (kind: ReplyKind, btn: H
     ...kinds.filter((k) => k.kind !== 'screen' || canScreen).map((k) => {
       const btn: HTMLButtonElement = h('button', {
         type: 'button', id: `${idPrefix}-${k.kind}`, class: 'btn btn--ghost btn--small record-btn', 'data-record': k.kind,
+        disabled: recordingNow,
         title: `Record a ${k.kind === 'voice' ? 'voice' : k.kind} reply, up to ${formatDurationLong(MAX_REPLY_MS)}`,
         onclick: () => onPick(k.kind, btn),
       }, icon(k.ic, 16), h('span', { text: KIND_LABEL[k.kind] }));
