@@ -120,6 +120,7 @@ func TestRecordedReplyRules(t *testing.T) {
 		// The recording's own link is private; the parent's sharing decides.
 		{name: "watch/a guest through the parent's link", method: "GET", path: "/api/share/" + voice.Slug, h: guest, status: 200},
 		{name: "watch/a member", method: "GET", path: "/api/videos/" + voice.ID, h: mia.h(), status: 200},
+		{name: "comment/not on the recording itself", method: "POST", path: "/api/share/" + voice.Slug + "/comments", body: `{"body":"x","timeMs":0}`, h: mia.h(), status: 400, code: media.EINVALID},
 		{name: "sharing/the parent goes private", method: "PATCH", path: vp + "/sharing", body: `{"visibility":"private"}`, h: owner.h(), status: 200},
 		{name: "watch/then not a guest", method: "GET", path: "/api/share/" + voice.Slug, h: guest, status: 404, code: media.ENOTFOUND},
 		{name: "watch/nor another member", method: "GET", path: "/api/videos/" + voice.ID, h: mia.h(), status: 404, code: media.ENOTFOUND},
