@@ -178,3 +178,38 @@ func TestStrayRepliesAreSwept(t *testing.T) {
 		}
 	}
 }
+
+// A password on the video replied to guards its recordings too: nothing of
+// them without the password, everything with the pass it gives.
+func TestRecordedReplyBehindPassword(t *testing.T) {
+	s, db := newCommentServer(t, Options{RateLimits: RateLimits{Disabled: true}})
+	ctx := context.Background()
+	owner := mustMember(t, s, "olive@example.com", "Olive", media.RoleMember)
+	bo := mustMember(t, s, "bo@example.com", "Bo", media.RoleMember)
+	v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Title: "Plan", Status: media.StatusReady, DurationMs: 60_000, OwnerID: owner.user.ID}
+	if err := db.CreateVideo(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	rec := serve(s, "POST", "/api/videos", `{"replyTo":{"videoId":"`+v.ID+`","kind":"camera"}}`, bo.h())
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("create reply = %d %s", rec.Code, rec.Body)
+	}
+	reply := decodeAs[struct{ Slug string }](t, rec.Body.Bytes())
+	if rec := serve(s, "PATCH", "/api/videos/"+v.ID+"/sharing", `{"password":"open sesame 12"}`, owner.h()); rec.Code != http.StatusOK {
+		t.Fatalf("set password = %d %s", rec.Code, rec.Body)
+	}
+	guest := http.Header{}
+	if rec := serve(s, "GET", "/api/share/"+reply.Slug, "", guest); rec.Code != http.StatusNotFound {
+		t.Fatalf("recording without the password = %d %s", rec.Code, rec.Body)
+	}
+	rec = serve(s, "POST", "/api/share/"+v.Slug+"/unlock", `{"password":"open sesame 12"}`, guest)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("unlock = %d %s", rec.Code, rec.Body)
+	}
+	for _, ck := range rec.Result().Cookies() {
+		guest.Add("Cookie", ck.Name+"="+ck.Value)
+	}
+	if rec := serve(s, "GET", "/api/share/"+reply.Slug, "", guest); rec.Code != http.StatusOK {
+		t.Fatalf("recording with the parent's pass = %d %s", rec.Code, rec.Body)
+	}
+}
