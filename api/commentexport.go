@@ -98,12 +98,7 @@ func writeVTT(w io.Writer, threads []*media.Comment) {
 		if end <= cm.TimeMs {
 			end = cm.TimeMs + vttCueMs
 		}
-		text := cm.Body
-		if a := cm.Attachment; a != nil {
-			// Captions cannot play it; they say it is there.
-			text = strings.TrimSpace(text + " [" + string(a.Kind) + " reply]")
-		}
-		cues = append(cues, cue{cm.TimeMs, end, cm.ID, prefix + cm.AuthorName + ": " + text})
+		cues = append(cues, cue{cm.TimeMs, end, cm.ID, prefix + cm.AuthorName + ": " + cm.TextWithRecording()})
 	}
 	for _, th := range threads {
 		add(th, "")

@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -203,4 +204,14 @@ func (s *Comments) Recording(ctx context.Context, videoID, commentID string) (*V
 		}
 	}
 	return nil, nil
+}
+
+// TextWithRecording is the comment for places that cannot play its
+// recording (emails, the inbox, captions): its body, and which kind of
+// recording it carries ("Looks good [voice reply]").
+func (c *Comment) TextWithRecording() string {
+	if c.Attachment == nil {
+		return c.Body
+	}
+	return strings.TrimSpace(c.Body + " [" + string(c.Attachment.Kind) + " reply]")
 }
