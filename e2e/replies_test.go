@@ -88,6 +88,8 @@ func TestVoiceReplyInThread(t *testing.T) {
 	stopped := time.Now()
 	do(t, member, 10*time.Second, "Stop", chromedp.Click(chromedp.CSS(`[data-action="stop-recording"]`)))
 	waitJS(t, member, 30*time.Second, `window.__batonReply.state === 'done'`, `JSON.stringify(window.__batonReply)`)
+	// Keyboard: focus is back on the button that started it.
+	waitJS(t, member, 5*time.Second, `document.activeElement?.id === 'comment-record-voice'`, `document.activeElement?.outerHTML`)
 
 	ready := `(() => { const a = document.querySelector('#comment-list .reply-media--voice[data-status="ready"] audio'); return a && a.readyState >= 1 && a.duration > 0; })()`
 	waitJS(t, member, 20*time.Second, ready, `document.querySelector('#comment-list .reply-media')?.outerHTML`)
