@@ -320,9 +320,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.openAsks() // asks.go
 
 	if cfg.Workers > 0 {
-		m.Pool = media.NewPool(m.Service, media.WorkerConfig{
+		wc := media.WorkerConfig{
 			Workers: cfg.Workers, Lease: cfg.JobLease, BackoffBase: cfg.JobBackoff, TempDir: m.scratch.Dir(),
-		})
+		}
+		if m.Service.Live != nil {
+			// One budget: jobs also run on the live slots no recording
+			// holds, and give them back when a recording needs one.
+			wc.Budget = m.Service.Live.Admission
+		}
+		m.Pool = media.NewPool(m.Service, wc)
 		m.Service.Wake = m.Pool.Wake
 		m.DB.OnNotice("j", func(string) { m.Pool.Wake() })
 		m.wg.Add(1)
