@@ -141,6 +141,16 @@ func TestVoiceReplyInThread(t *testing.T) {
 	// Saved: its reply box closes, focus back on the thread's Reply.
 	waitJS(t, member, 5*time.Second, `!document.querySelector('.thread__reply-form') && document.activeElement?.dataset.action === 'reply'`,
 		`document.activeElement?.outerHTML`)
+
+	// A screen reply from the composer (the fake screen), as a new thread.
+	do(t, member, 10*time.Second, "record a screen reply", chromedp.Click(chromedp.ID("comment-record-screen")))
+	waitJS(t, member, 15*time.Second, `window.__batonReply.state === 'recording'`, `JSON.stringify(window.__batonReply)`)
+	sleep(t, member, 3*time.Second)
+	do(t, member, 10*time.Second, "Stop", chromedp.Click(chromedp.CSS(`#comment-form [data-action="stop-recording"]`)))
+	scrReady := `(() => { const v = document.querySelector('#comment-list .reply-media--screen[data-status="ready"] video'); return v && v.readyState >= 1 && v.videoWidth >= 640 && v.duration > 1; })()`
+	for _, ctx := range []context.Context{member, viewer} {
+		waitJS(t, ctx, 30*time.Second, scrReady, `document.querySelector('#comment-list .reply-media--screen')?.outerHTML`)
+	}
 	screenshots(t, member, "reply-voice")
 	screenshots(t, viewer, "reply-voice-guest")
 }
