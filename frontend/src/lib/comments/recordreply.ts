@@ -374,7 +374,7 @@ export function recordButtons(idPrefix: string, onPick: (kind: ReplyKind, btn: H
 export function recordSlot(idPrefix: string, record: ((kind: ReplyKind, btn: HTMLButtonElement) => void) | null): HTMLElement {
   if (record) return recordButtons(idPrefix, record);
   const next = location.pathname + location.search;
-  return h('span', { class: 'composer__hint record-btns__guest' },
+  return h('span', { class: 'record-btns__guest' },
     h('a', { href: `/login?next=${encodeURIComponent(next)}`, text: 'Sign in' }),
     h('span', { text: ' to reply with a recording.' }));
 }
