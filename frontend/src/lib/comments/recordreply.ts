@@ -200,6 +200,8 @@ export class ReplyRecorder {
       this.stopTick = this.ticker.add(() => this.tick());
       this.tick();
       hooks.state = 'recording';
+      // The recording is only in this tab until it is uploaded.
+      window.addEventListener('beforeunload', warnBeforeUnload);
       this.stopBtn.focus();
     } catch (err) {
       const msg = startError(err);
@@ -292,6 +294,7 @@ export class ReplyRecorder {
   }
 
   private finish(err: string): void {
+    window.removeEventListener('beforeunload', warnBeforeUnload);
     this.bar.hidden = true;
     this.stopBtn.disabled = false;
     this.cancelBtn.disabled = false;
@@ -316,6 +319,7 @@ export class ReplyRecorder {
     this.stopTick = null;
     this.uploader?.abort();
     this.release();
+    window.removeEventListener('beforeunload', warnBeforeUnload);
     const v = this.video;
     const c = this.comment;
     this.video = null;
@@ -332,6 +336,10 @@ export class ReplyRecorder {
       if (!(err instanceof ApiError && err.notFound)) hooks.error = err instanceof Error ? err.message : String(err);
     }
   }
+}
+
+function warnBeforeUnload(e: BeforeUnloadEvent): void {
+  e.preventDefault();
 }
 
 /** setRecordButtons: one recording at a time (one camera, one microphone). */
