@@ -66,7 +66,9 @@ func TestPlayerViewerTime(t *testing.T) {
 	chapters := []map[string]any{{"startMs": 0, "title": "Intro"}, {"startMs": third, "title": "Budget"}, {"startMs": 2 * third, "title": "Schedule"}}
 	s.api(t, "PUT", "/api/videos/"+v.ID+"/chapters", chapters, http.StatusOK)
 
-	br := startBrowser(t)
+	// A mouse, as on a desktop: headless Chromium has no pointing device,
+	// so (hover: hover) is false and media-chrome never shows the preview.
+	br := startBrowser(t, chromedp.Flag("blink-settings", "primaryHoverType=2,availableHoverTypes=2,primaryPointerType=4,availablePointerTypes=4"))
 	watchURL := s.URL + "/v/" + v.Slug
 	// A viewer without an account, in a profile of their own, with the page
 	// open before the transcript is done.
@@ -169,13 +171,28 @@ func TestPlayerViewerTime(t *testing.T) {
 			const th = document.querySelector('#player-seek media-preview-thumbnail');
 			const img = th?.shadowRoot?.querySelector('img');
 			const r = th?.getBoundingClientRect();
-			return !!(img && img.complete && img.naturalWidth > 0 && img.src.includes('/thumbs.jpg') && r && r.width > 20 && r.height > 10);
+			return !!(img && img.complete && img.naturalWidth > 0 && img.src.includes('/thumbs.jpg') && r && r.width > 20 && r.height > 10 && getComputedStyle(th).visibility === 'visible');
 		})()`, `(() => {
 			const th = document.querySelector('#player-seek media-preview-thumbnail');
-			return JSON.stringify({attrs: th && [...th.attributes].map((a) => a.name + '=' + a.value), img: th?.shadowRoot?.querySelector('img')?.outerHTML, box: th?.getBoundingClientRect()});
+			const seek = document.getElementById('player-seek');
+			const r = seek.getBoundingClientRect();
+			const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+			return JSON.stringify({hoverMedia: matchMedia('(hover: hover)').matches, seekHover: seek.matches(':hover'), top: top?.outerHTML.slice(0, 120), vis: th && getComputedStyle(th).visibility, attrs: th && [...th.attributes].map((a) => a.name + '=' + a.value), box: th?.getBoundingClientRect()});
 		})()`)
 		waitJS(t, viewer, 5*time.Second, `document.getElementById('player-seek').shadowRoot.querySelector('media-preview-chapter-display')?.getAttribute('mediapreviewchapter') === 'Budget'`,
 			`document.getElementById('player-seek').shadowRoot.querySelector('media-preview-chapter-display')?.outerHTML`)
+		// The preview lasts while the pointer stays: one shot as it is
+		// (the helper's viewport changes would move it away).
+		sleep(t, viewer, 900*time.Millisecond) // its fade-in
+		c, cancel := context.WithTimeout(viewer, 15*time.Second)
+		b, err := chromedp.Run(c, chromedp.CaptureScreenshot())
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(shotsDir(t), "auth-player-hover-preview.png"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		screenshots(t, viewer, "player-hover")
 	})
 

@@ -264,6 +264,36 @@ export function createPlayer(opts: PlayerOptions): Player {
   };
   cc.addEventListener('click', toggleCaptions);
   media.textTracks.addEventListener('change', syncCC);
+
+  // The browser draws cues at the bottom of the picture, under our
+  // controls. Every captions cue is placed instead so that two lines end
+  // just above the seek bar, at a size that follows the picture's height.
+  const placeCues = (): void => {
+    const mh = media.clientHeight;
+    if (!mh) return;
+    const size = Math.round(Math.min(26, Math.max(12, mh * 0.05)));
+    media.style.setProperty('--player-cue-size', `${size}px`);
+    const above = seekRow.getBoundingClientRect().top - media.getBoundingClientRect().top;
+    const box = 2 * size * 1.35 + 10;
+    const line = Math.max(0, Math.min(100, ((above - box) / mh) * 100));
+    for (const t of media.textTracks) {
+      if (t.kind !== 'captions' && t.kind !== 'subtitles') continue;
+      for (const c of t.cues ?? []) {
+        if (!(c instanceof VTTCue)) continue;
+        c.snapToLines = false;
+        c.line = line;
+        // Centred and narrower than the picture, so long lines wrap.
+        c.position = 50;
+        c.size = 90;
+        c.align = 'center';
+      }
+    }
+  };
+  const resized = new ResizeObserver(placeCues);
+  resized.observe(root);
+  // Cues arrive when a track loads (tracks added later included).
+  media.addEventListener('load', placeCues, true);
+  media.textTracks.addEventListener('change', placeCues);
   // What the gesture layer did: a click on the picture plays or pauses, a
   // double click toggles fullscreen.
   media.addEventListener('click', () => {
@@ -329,6 +359,8 @@ export function createPlayer(opts: PlayerOptions): Player {
       media.removeEventListener('ratechange', onRate);
       root.removeEventListener('mediaplaybackraterequest', onRequest);
       media.textTracks.removeEventListener('change', syncCC);
+      media.textTracks.removeEventListener('change', placeCues);
+      resized.disconnect();
       media.removeEventListener('volumechange', onVolume);
       media.pause();
       media.removeAttribute('src');
