@@ -266,26 +266,23 @@ export function createPlayer(opts: PlayerOptions): Player {
   media.textTracks.addEventListener('change', syncCC);
 
   // The browser draws cues at the bottom of the picture, under our
-  // controls. Every captions cue is placed instead so that two lines end
-  // just above the seek bar, at a size that follows the picture's height.
+  // controls. Every captions cue is lifted by whole lines (the browser
+  // still wraps and stacks them) until its last line clears the seek bar,
+  // at a size that follows the picture's height.
   const placeCues = (): void => {
     const mh = media.clientHeight;
     if (!mh) return;
     const size = Math.round(Math.min(26, Math.max(12, mh * 0.05)));
     media.style.setProperty('--player-cue-size', `${size}px`);
-    const above = seekRow.getBoundingClientRect().top - media.getBoundingClientRect().top;
-    const box = 2 * size * 1.35 + 10;
-    const line = Math.max(0, Math.min(100, ((above - box) / mh) * 100));
+    const covered = media.getBoundingClientRect().bottom - seekRow.getBoundingClientRect().top;
+    const step = size * 1.35;
+    const line = -(Math.ceil((Math.max(0, covered) + step * 0.6) / step) + 1);
     for (const t of media.textTracks) {
       if (t.kind !== 'captions' && t.kind !== 'subtitles') continue;
       for (const c of t.cues ?? []) {
         if (!(c instanceof VTTCue)) continue;
-        c.snapToLines = false;
+        c.snapToLines = true;
         c.line = line;
-        // Centred and narrower than the picture, so long lines wrap.
-        c.position = 50;
-        c.size = 90;
-        c.align = 'center';
       }
     }
   };
