@@ -89,6 +89,12 @@ type Video struct {
 	Sharing Sharing
 	// Views counts watch-page loads by people other than the owner.
 	Views int64
+	// ReplyTo is set on a recording made as a reply in another video's
+	// thread: that video's id (reply.go). ReplyKind says what it shows, and
+	// ReplyCommentID is the comment that carries it, once posted.
+	ReplyTo        string
+	ReplyKind      ReplyKind
+	ReplyCommentID string
 	// CommentCount and OwnerName are filled by listings only; they are
 	// never stored.
 	CommentCount int

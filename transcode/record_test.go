@@ -29,6 +29,12 @@ func TestGoldenRecordArgs(t *testing.T) {
 		{"sprite", spriteArgs(mp4, 0, 2*time.Second, 160, 90, 10, 3, true, "/tmp/job-1/sprite.jpg")},
 		{"cut", cutArgs(mp4, 0, 1, keep, 0, "/tmp/job-1/cut.mp4")},
 		{"cut_video_only_threads", cutArgs(mp4, 0, -1, keep[1:], 2, "/tmp/job-1/cut.mp4")},
+		{"cut_keyframes", keyframeArgs(mp4, 0)},
+		{"cut_copy", cutSegmentArgs(mp4, 0, []time.Duration{10 * time.Second, 22 * time.Second}, "/tmp/job-1/cut-1")},
+		{"cut_encode", cutPieceArgs(mp4, 0, cutPiece{From: 20300 * time.Millisecond, To: 22 * time.Second, Seek: 20 * time.Second},
+			x264Match{Profile: "high", Level: 40, BFrames: 3, SPSID: 1}, 2, "/tmp/job-1/cut-1/encode00002.ts")},
+		{"cut_audio", cutAudioArgs(mp4, 1, keep, "/tmp/job-1/cut-1/audio.m4a")},
+		{"cut_join", cutJoinArgs("/tmp/job-1/cut-1/pieces.ffconcat", "/tmp/job-1/cut-1/audio.m4a", "/tmp/job-1/cut.mp4")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

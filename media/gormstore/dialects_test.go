@@ -65,6 +65,7 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestVideoDefaultSpeed":                              TestVideoDefaultSpeed,
 	"TestFollowUpsEnqueueOnceAndExpire":                  TestFollowUpsEnqueueOnceAndExpire,
 	"TestFollowUpsYieldToProcessing":                     TestFollowUpsYieldToProcessing,
+	"TestClaimPrefersUploads":                            TestClaimPrefersUploads,
 	"TestSearchRespectsLibrary":                          TestSearchRespectsLibrary,
 	"TestApplyEditMovesCommentsAndUndo":                  TestApplyEditMovesCommentsAndUndo,
 	"TestListVideosPages":                                TestListVideosPages,

@@ -19,6 +19,7 @@ import { embedUrl, shareAt, slugFromPath, startFrom } from '../lib/route';
 import { createStage } from '../lib/stage';
 import { mountWatchNotify } from '../lib/notify/watch';
 import { mountAsks } from '../lib/asks/watch';
+import { mountTranscript, type TranscriptController } from '../lib/transcript';
 import { takeFlash } from '../lib/flash';
 import { toast } from '../lib/toast';
 import { trackViews } from '../lib/views';
@@ -51,6 +52,8 @@ const ownerSpeed = mountOwnerSpeed(shareGroup, (v) => render(v));
 let current: Video | null = null;
 // The comments hold the page's one event stream, which also brings the video's changes.
 let comments: CommentsController | null = null;
+// The transcript tab beside the comments (lib/transcript).
+let transcript: TranscriptController | null = null;
 
 function show(section: HTMLElement): void {
   for (const el of [loading, article, notFound, loadError]) el.hidden = el !== section;
@@ -92,6 +95,7 @@ function render(v: Video): void {
   ownerSpeed.render(v);
   stage.update(v);
   comments?.update(v);
+  transcript?.update(v);
 }
 
 async function load(): Promise<void> {
@@ -116,6 +120,7 @@ async function load(): Promise<void> {
     const info = titleEl.closest<HTMLElement>('.watch__info') ?? article;
     void signedIn.then((u) => u && mountWatchNotify(v.id, info)); // notify/watch.ts
     comments ??= mountComments({ stage, stageEl, after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
+    transcript ??= mountTranscript({ stage, stageEl, video: v, comments });
     mountAsks(v, stageEl, titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // asks/watch.ts
   } catch (err) {
     if (err instanceof ApiError && err.notFound) showNotFound();
