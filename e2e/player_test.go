@@ -122,6 +122,10 @@ func TestPlayerViewerTime(t *testing.T) {
 		do(t, viewer, 5*time.Second, "click CC", chromedp.Click(chromedp.ID("player-captions")))
 		waitJS(t, viewer, 10*time.Second, `document.getElementById('player-captions').getAttribute('aria-pressed') === 'true' && `+cueText+` === `+jsString(seg.Text),
 			`JSON.stringify({pressed: document.getElementById('player-captions').getAttribute('aria-pressed'), cue: `+cueText+`, t: document.getElementById('player').currentTime})`)
+		// Lifted above the seek bar (the browser would draw them under it).
+		if lifted := eval[bool](t, viewer, 5*time.Second, `[...document.querySelector('#player track[data-captions]').track.cues].every((c) => c.snapToLines && c.line <= -2)`); !lifted {
+			t.Fatalf("captions cues are not lifted above the controls: %s", eval[string](t, viewer, 5*time.Second, `JSON.stringify([...document.querySelector('#player track[data-captions]').track.cues].map((c) => [c.snapToLines, c.line]))`))
+		}
 		screenshots(t, viewer, "player-captions")
 		eval[bool](t, viewer, 5*time.Second, `(document.activeElement?.blur(), true)`)
 		press(t, viewer, "c")
@@ -179,8 +183,10 @@ func TestPlayerViewerTime(t *testing.T) {
 			const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
 			return JSON.stringify({hoverMedia: matchMedia('(hover: hover)').matches, seekHover: seek.matches(':hover'), top: top?.outerHTML.slice(0, 120), vis: th && getComputedStyle(th).visibility, attrs: th && [...th.attributes].map((a) => a.name + '=' + a.value), box: th?.getBoundingClientRect()});
 		})()`)
-		waitJS(t, viewer, 5*time.Second, `document.getElementById('player-seek').shadowRoot.querySelector('media-preview-chapter-display')?.getAttribute('mediapreviewchapter') === 'Budget'`,
-			`document.getElementById('player-seek').shadowRoot.querySelector('media-preview-chapter-display')?.outerHTML`)
+		waitJS(t, viewer, 5*time.Second, `(() => {
+			const c = document.querySelector('#player-seek media-preview-chapter-display');
+			return c?.getAttribute('mediapreviewchapter') === 'Budget' && c.shadowRoot.textContent.includes('Budget') && c.getBoundingClientRect().width > 10 && getComputedStyle(c).display !== 'none';
+		})()`, `document.querySelector('#player-seek media-preview-chapter-display')?.outerHTML`)
 		// The preview lasts while the pointer stays: one shot as it is
 		// (the helper's viewport changes would move it away).
 		sleep(t, viewer, 900*time.Millisecond) // its fade-in
