@@ -264,6 +264,9 @@ func TestPlayerViewerTime(t *testing.T) {
 		do(t, fresh, 20*time.Second, "open the embed", chromedp.Navigate(s.URL+"/embed/"+v.Slug))
 		waitJS(t, fresh, 20*time.Second, `document.getElementById('player')?.readyState >= 1 && document.getElementById('player').playbackRate === 1.5`,
 			`JSON.stringify({rate: document.getElementById('player')?.playbackRate})`)
+		// The embed's seek bar has the chapters too.
+		waitJS(t, fresh, 10*time.Second, `document.getElementById('player-seek').shadowRoot.querySelectorAll('#segments-clipping rect').length === 3`, "")
+		screenshots(t, fresh, "player-embed")
 
 		// The viewer's own choice (the earlier viewer picks normal speed
 		// from the menu) wins over the owner's.
