@@ -103,6 +103,10 @@ func (s *Server) videoJSON(v *media.Video) videoJSON {
 	if v.Status == media.StatusCreated || v.Status == media.StatusUploading {
 		out.UploadURL = s.opt.PublicURL + "/api/uploads/" + v.ID
 		mode, note := s.svc.Live.Mode(v.ID)
+		if mode == media.LiveModeNone {
+			// The upload is another process's (scale-out): what it stored.
+			mode, note = v.Processing, v.ProcessingNote
+		}
 		out.Processing, out.ProcessingNote = string(mode), note
 	}
 	return out

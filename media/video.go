@@ -70,6 +70,12 @@ type Video struct {
 	// exists (see LiveSessions); viewers can watch it before the video is
 	// ready.
 	Live bool
+	// Processing and ProcessingNote are how a recording in progress is
+	// processed (LiveMode) and why live processing stopped, as the process
+	// holding its upload decided (admission.go); stored so that every
+	// process can tell the person.
+	Processing     LiveMode
+	ProcessingNote string
 
 	// Discussion settings. They are stored as what the owner turned off, so
 	// that the zero Video, and every row older than the settings, has

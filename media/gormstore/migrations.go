@@ -629,6 +629,10 @@ var migrations = []string{
 	ALTER TABLE videos ADD COLUMN reply_comment_id TEXT NOT NULL DEFAULT '';
 	CREATE INDEX videos_reply_to ON videos(reply_to) WHERE reply_to <> '';
 	ALTER TABLE notifications ADD COLUMN link TEXT NOT NULL DEFAULT '';`,
+	// 15: how a recording in progress is processed (live or after Stop), as
+	// the process holding its upload decided, for every process to show.
+	`ALTER TABLE videos ADD COLUMN processing TEXT NOT NULL DEFAULT '';
+	ALTER TABLE videos ADD COLUMN processing_note TEXT NOT NULL DEFAULT '';`,
 }
 
 // pgVariant is a migration whose Postgres text is written out because
