@@ -201,7 +201,9 @@ func TestTranscriptPanel(t *testing.T) {
 	waitJS(t, ctx, 20*time.Second, `document.getElementById('transcript').dataset.current === '2' && `+visible(2), scrollState)
 	box := eval[[]float64](t, ctx, 5*time.Second, `(() => { const s = document.querySelector('.transcript__scroll'); s.scrollIntoView({block: 'center'});
 		const r = s.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
-	t.Logf("before the wheel: %s", eval[string](t, ctx, 5*time.Second, scrollState))
+	// The list's own smooth scroll to line 3 has ended.
+	eval[bool](t, ctx, 5*time.Second, `new Promise((done) => { const s = document.querySelector('.transcript__scroll'); let last = -1;
+		const tick = () => { if (s.scrollTop === last) done(true); else { last = s.scrollTop; setTimeout(tick, 250); } }; tick(); })`)
 	// (CDP wants both deltas; the 1 px sideways moves nothing.)
 	if _, err := chromedp.Call(ctx, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseWheel, X: box[0], Y: box[1], DeltaX: 1, DeltaY: -600}); err != nil {
 		t.Fatal(err)
@@ -300,6 +302,12 @@ func TestTranscriptPanel(t *testing.T) {
 	waitJS(t, ctx, 5*time.Second, `document.querySelectorAll('.transcript__download [role=menuitem]').length === 3 && document.activeElement.getAttribute('role') === 'menuitem'`, "")
 	screenshots(t, ctx, "transcript-downloads")
 	press(t, ctx, "\x1b")
+
+	// C (comment here) from the transcript tab brings the comments back with the composer.
+	eval[bool](t, ctx, 5*time.Second, `(document.activeElement?.blur(), true)`)
+	press(t, ctx, "c")
+	waitJS(t, ctx, 5*time.Second, `!document.getElementById('comments').hidden && document.getElementById('transcript').hidden && document.activeElement?.closest('#comments')`,
+		`document.activeElement?.outerHTML.slice(0, 200)`)
 
 	// A viewer reads the same transcript and cannot correct it.
 	guestTab, cancelGuest := br.tab(t, true)

@@ -359,6 +359,8 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
 
   function stopFollowing(): void {
     if (!following) return;
+    // A smooth scroll of ours still under way would fight the person's.
+    scroller.scrollTo({ top: scroller.scrollTop, behavior: 'instant' });
     following = false;
     syncFollow();
   }
