@@ -229,6 +229,8 @@ func TestTranscriptPanel(t *testing.T) {
 	do(t, ctx, 5*time.Second, "search", chromedp.SendKeys(chromedp.ID("transcript-search"), word))
 	waitJS(t, ctx, 5*time.Second, fmt.Sprintf(`[...document.querySelectorAll('#transcript-list mark')].some((m) => m.textContent.toLowerCase() === %s && m.closest('.tline').dataset.line === '2') && /^1 of \d+$/.test(document.getElementById('transcript-matches').textContent)`, jsString(strings.ToLower(word))),
 		`document.getElementById('transcript-matches').textContent + ' ' + document.getElementById('transcript-list').innerHTML.slice(0, 500)`)
+	screenshots(t, ctx, "transcript-search")
+	do(t, ctx, 5*time.Second, "back to the search box", chromedp.Focus(chromedp.ID("transcript-search")))
 	press(t, ctx, "\x1b") // Escape clears the search.
 	waitJS(t, ctx, 5*time.Second, `document.querySelectorAll('#transcript-list mark').length === 0 && document.getElementById('transcript-search').value === ''`, "")
 

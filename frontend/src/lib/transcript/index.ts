@@ -367,7 +367,8 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
 
   function syncFollow(): void {
     panel.dataset.following = String(following);
-    followBtn.hidden = following || segments().length === 0;
+    // A list that fits has nothing to follow.
+    followBtn.hidden = following || segments().length === 0 || scroller.scrollHeight <= scroller.clientHeight + 1;
   }
 
   // The person scrolling the list themselves stops the following.
