@@ -10,10 +10,10 @@
 // replies) between the lines by time, one document that a person in
 // another time zone reads instead of watching.
 //
-// The transcript arrives after the video is ready, so a pending one is
-// fetched again whenever the page's event stream brings a change of the
-// video (the server announces every record change that way), with a slow
-// poll underneath in case the stream is down.
+// The transcript arrives after the video is ready, so one that is not
+// done is fetched again whenever the page's event stream brings a change
+// of the video (the server announces every record change that way), with
+// a slow poll underneath in case the stream is down.
 //
 // Hooks for tests: data-status, data-current (line index) and
 // data-following on #transcript.
@@ -702,13 +702,14 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
   return {
     tabs,
     update(v: Video) {
-      const wasReady = video.status === 'ready';
-      const owner = video.isOwner;
+      const prev = video;
       video = v;
-      if (owner !== v.isOwner) render();
-      // Every record change reaches the page as a change of the video.
-      if (!wasReady && v.status === 'ready') render();
-      refetchSoon();
+      if (prev.isOwner !== v.isOwner || (prev.status !== 'ready' && v.status === 'ready')) render();
+      // Every record change reaches the page as a change of the video, but
+      // so do views and progress, to every viewer at once: a finished
+      // transcript is asked for again only when the video itself changed
+      // (a trim moves its lines).
+      if (data?.status !== 'done' || prev.durationMs !== v.durationMs || prev.mp4Url !== v.mp4Url) refetchSoon();
     },
   };
 }
