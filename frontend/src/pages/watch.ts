@@ -13,6 +13,8 @@ import { $, h } from '../lib/dom';
 import { embedDialog } from '../lib/embeddialog';
 import { formatClock, formatDate, formatDateTime, formatDuration, formatDurationLong } from '../lib/format';
 import { mountHeader } from '../lib/header';
+import { mountChapterList } from '../lib/player/chapters';
+import { mountOwnerSpeed } from '../lib/player/ownerspeed';
 import { embedUrl, shareAt, slugFromPath, startFrom } from '../lib/route';
 import { createStage } from '../lib/stage';
 import { mountWatchNotify } from '../lib/notify/watch';
@@ -42,6 +44,10 @@ const shareGroup = shareInput.closest<HTMLElement>('.share') ?? article;
 const copyAt = $<HTMLButtonElement>('copy-link-at');
 const copyAtTime = $('copy-at-time');
 const details = mountDetails(titleEl, $('video-description'), (v) => render(v));
+// The player's extras around it: chapters under the description, the
+// owner's default speed beside the sharing tools.
+mountChapterList($('video-description'), stage);
+const ownerSpeed = mountOwnerSpeed(shareGroup, (v) => render(v));
 
 let current: Video | null = null;
 // The comments hold the page's one event stream, which also brings the video's changes.
@@ -86,6 +92,7 @@ function render(v: Video): void {
   current = v;
   renderInfo(v);
   ownerTools(shareGroup, v, render);
+  ownerSpeed.render(v);
   stage.update(v);
   comments?.update(v);
   transcript?.update(v);
