@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/baton-video/baton/media/mediatest"
@@ -25,7 +27,6 @@ import (
 // wordings in light and dark, at 1280 and 375 px.
 func TestRecorderSaysWhenReady(t *testing.T) {
 	srv := startServer(t, "BATON_MAX_LIVE=1")
-	srv.signUp(t)
 	br := startBrowser(t)
 	ctx, _ := br.tab(t, false)
 
@@ -44,12 +45,24 @@ func TestRecorderSaysWhenReady(t *testing.T) {
 		t.Fatalf("the first recording is %q, want live", got)
 	}
 
+	// Keep the recorder's tab focused (headless has no window focus) and
+	// let Stop copy the link, as TestRecordScreenCameraMic does.
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.Call(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: cdpbrowser.PermissionSettingGranted, Origin: srv.URL,
+		}); err != nil {
+			t.Fatalf("grant %s: %v", name, err)
+		}
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	openRecorder(t, ctx, srv)
 	h := startRecording(t, ctx)
 	// The recorder asks the server which case applies every 10 s.
 	waitJS(t, ctx, 30*time.Second,
 		`document.getElementById('rec-upload-status').textContent.includes('the server is busy: ready a little after you stop')`,
-		`document.getElementById('rec-upload-status').textContent`)
+		`JSON.stringify({status: document.getElementById('rec-upload-status').textContent, state: window.__baton?.state})`)
 	if got := srv.processing(t, h.VideoID); got != "after-upload" {
 		t.Fatalf("the browser's recording is %q, want after-upload", got)
 	}
@@ -68,7 +81,7 @@ func TestRecorderSaysWhenReady(t *testing.T) {
 	srv.patchUpload(t, other.UploadURL, int64(half), data[half:], int64(len(data)))
 	waitJS(t, ctx, 30*time.Second,
 		`document.getElementById('rec-upload-status').textContent.includes('ready about a second after you stop')`,
-		`document.getElementById('rec-upload-status').textContent`)
+		`JSON.stringify({status: document.getElementById('rec-upload-status').textContent, state: window.__baton?.state})`)
 	if got := srv.processing(t, h.VideoID); got != "live" {
 		t.Fatalf("the browser's recording after the slot freed is %q, want live", got)
 	}
