@@ -43,6 +43,10 @@ type videoRow struct {
 	CommentsOff    bool
 	GuestsOff      bool
 	ReactionsOff   bool
+	DefaultSpeed   float64
+	ReplyTo        string
+	ReplyKind      string
+	ReplyCommentID string
 	SharingColumns
 	CreatedAt int64 `gorm:"autoCreateTime:false"`
 	UpdatedAt int64 `gorm:"autoUpdateTime:false"`
@@ -61,6 +65,8 @@ func toRow(v *media.Video) *videoRow {
 		OriginalFormat: v.OriginalFormat, HasPoster: v.HasPoster, HasMP4: v.HasMP4, Live: v.Live,
 		Processing: string(v.Processing), ProcessingNote: v.ProcessingNote,
 		CommentsOff: v.CommentsOff, GuestsOff: v.GuestsOff, ReactionsOff: v.ReactionsOff,
+		DefaultSpeed: v.DefaultSpeed,
+		ReplyTo:      v.ReplyTo, ReplyKind: string(v.ReplyKind), ReplyCommentID: v.ReplyCommentID,
 		SharingColumns: toSharingColumns(v),
 		CreatedAt:      v.CreatedAt.UnixMilli(), UpdatedAt: v.UpdatedAt.UnixMilli(),
 	}
@@ -74,6 +80,8 @@ func (r *videoRow) video() *media.Video {
 		OriginalFormat: r.OriginalFormat, HasPoster: r.HasPoster, HasMP4: r.HasMP4, Live: r.Live,
 		Processing: media.LiveMode(r.Processing), ProcessingNote: r.ProcessingNote,
 		CommentsOff: r.CommentsOff, GuestsOff: r.GuestsOff, ReactionsOff: r.ReactionsOff,
+		DefaultSpeed: r.DefaultSpeed,
+		ReplyTo:      r.ReplyTo, ReplyKind: media.ReplyKind(r.ReplyKind), ReplyCommentID: r.ReplyCommentID,
 		CommentCount: r.CommentCount, OwnerName: r.OwnerName,
 		CreatedAt: time.UnixMilli(r.CreatedAt).UTC(), UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(),
 	}
