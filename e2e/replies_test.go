@@ -3,15 +3,12 @@ package e2e
 import (
 	"context"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -19,18 +16,7 @@ import (
 // tabs keep their own people).
 func signInAs(tb testing.TB, ctx context.Context, base string, jar http.CookieJar) {
 	tb.Helper()
-	u, _ := url.Parse(base)
-	for _, ck := range jar.Cookies(u) {
-		httpOnly := true
-		c, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := chromedp.Call(c, network.SetCookie, network.SetCookieParams{
-			Name: ck.Name, Value: ck.Value, URL: base + "/", HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteLax,
-		})
-		cancel()
-		if err != nil {
-			tb.Fatalf("set cookie %s: %v", ck.Name, err)
-		}
-	}
+	(&server{URL: base, client: &http.Client{Jar: jar}}).signIn(tb, ctx)
 }
 
 // TestVoiceReplyInThread: a member opens a video's watch page and records a
@@ -54,14 +40,12 @@ func TestVoiceReplyInThread(t *testing.T) {
 
 	s := startServer(t)
 	v := s.uploadClip(t, "Pricing options", makeClip(t, 8))
-	jar, _ := cookiejar.New(nil)
-	bo := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	api(t, bo, "POST", s.URL+"/api/auth/signup", map[string]string{"email": "bo@example.com", "name": "Bo Chen", "password": "another long passphrase 7"}, 201, nil)
+	bo, _ := s.member(t, "Bo Chen", "bo@example.com")
 
 	b := startBrowser(t, chromedp.Flag("use-file-for-fake-audio-capture", speech))
 	member, cancelM := b.tab(t, true)
 	defer cancelM()
-	signInAs(t, member, s.URL, jar)
+	bo.signIn(t, member)
 	viewer, cancelV := b.tab(t, true) // nobody signed in, through the link
 	defer cancelV()
 	page := s.URL + "/v/" + v.Slug
@@ -128,12 +112,12 @@ func TestVoiceReplyInThread(t *testing.T) {
 		DurationMs                     int64
 	}
 	id := eval[string](t, member, 5*time.Second, `window.__batonReply.videoId`)
-	api(t, bo, "GET", s.URL+"/api/videos/"+id, nil, 200, &rec)
+	api(t, bo.client, "GET", s.URL+"/api/videos/"+id, nil, 200, &rec)
 	if rec.Status != "ready" || rec.ReplyTo != v.ID || rec.ReplyKind != "voice" || rec.DurationMs < 4000 {
 		t.Fatalf("recording = %+v", rec)
 	}
 	var lib struct{ Videos []struct{ ID string } }
-	api(t, bo, "GET", s.URL+"/api/videos", nil, 200, &lib)
+	api(t, bo.client, "GET", s.URL+"/api/videos", nil, 200, &lib)
 	for _, x := range lib.Videos {
 		if x.ID == id {
 			t.Fatal("the recorded reply is in the library")

@@ -317,7 +317,7 @@ var settings = []setting{
 		return durSetting(func(c *Config) *time.Duration { return &c.FFmpegTimeout }, time.Second, 100*time.Hour)(c, v)
 	}},
 	{"BATON_METRICS_TOKEN", "", "If set, /metrics (Prometheus text format) answers on the public listener to requests with Authorization: Bearer and this token. Empty: no /metrics there.", strSetting(func(c *Config) *string { return &c.MetricsToken })},
-	{"BATON_METRICS_ADDR", "", "If set, a second listener on this host:port serves /metrics without a token, for a scraper on a private network (also how `baton worker` is scraped). Empty: none.", func(c *Config, v string) error {
+	{"BATON_METRICS_ADDR", "", "If set, a second listener on this host:port serves /metrics without a token, for a scraper on a private network, and /healthz and /readyz (database and object store): how `baton worker` is scraped and health-checked. Empty: none.", func(c *Config, v string) error {
 		if v == "" {
 			c.MetricsAddr = ""
 			return nil
