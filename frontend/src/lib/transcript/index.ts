@@ -122,10 +122,10 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
   const download = menuButton({
     label: 'Download transcript',
     items: [
-      { label: 'Text (.txt)', action: 'download-txt', icon: 'download', onSelect: () => save('txt') },
+      { label: 'Transcript (.txt)', action: 'download-txt', icon: 'download', onSelect: () => save('txt') },
       { label: 'WebVTT captions (.vtt)', action: 'download-vtt', icon: 'download', onSelect: () => save('vtt') },
       { label: 'SubRip captions (.srt)', action: 'download-srt', icon: 'download', onSelect: () => save('srt') },
-      { label: 'With comments (.txt)', action: 'download-record', icon: 'message', onSelect: () => saveRecord() },
+      { label: 'Transcript with comments (.txt)', action: 'download-record', icon: 'message', onSelect: () => saveRecord() },
     ],
   });
   download.classList.add('transcript__download');
