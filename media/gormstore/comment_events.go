@@ -96,7 +96,7 @@ func appendEvent(tx *gorm.DB, ev *media.CommentEvent) error {
 	if err := lockEventOrder(tx); err != nil {
 		return err
 	}
-	err = queryRowRaw(tx, `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+	err = queryRowRaw(tx, sqlAppendEvent,
 		ev.VideoID, string(ev.Type), commentID, string(b), millis(ev.CreatedAt)).Scan(&ev.Seq)
 	if err != nil {
 		return fmt.Errorf("gormstore: append event: %w", err)

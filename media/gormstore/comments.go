@@ -98,9 +98,7 @@ func insertComment(tx *gorm.DB, c *media.Comment) error {
 	if c.ParentID != "" {
 		parent = c.ParentID
 	}
-	_, err := execRaw(tx, `INSERT INTO comments (id, video_id, parent_id, time_ms, end_ms, body, author_name, author_user_id,
-		by_owner, guest_secret_hash, resolved, resolved_at, deleted, edited_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := execRaw(tx, sqlInsertComment,
 		c.ID, c.VideoID, parent, c.TimeMs, c.EndMs, c.Body, c.AuthorName, c.AuthorUserID,
 		c.ByOwner, c.GuestSecretHash, c.Resolved, millis(c.ResolvedAt), c.Deleted, millis(c.EditedAt),
 		millis(c.CreatedAt), millis(c.UpdatedAt))
