@@ -234,9 +234,9 @@ type Plan struct {
 	Follows []Follow
 
 	// Key, when set, makes the plan happen once: it is recorded with the
-	// plan, and a second plan with the same key is refused
-	// (ErrPlanned), so the request that caused an event and the sweeper
-	// that catches what a crash left unplanned never both deliver it.
+	// plan, and a second plan with the same key is refused (ErrPlanned),
+	// so an event the planner planned just before a crash kept its
+	// cursor from moving is not delivered again.
 	Key string
 
 	// schedules are the email recipients' schedules, read while planning.
@@ -263,10 +263,8 @@ type NotifyStore interface {
 	// if none) and returns when the item goes out. ErrPlanned if p.Key
 	// was planned before (then nothing is stored).
 	SavePlan(ctx context.Context, p *Plan, now time.Time, due func(it *EmailItem, pending time.Time) time.Time) error
-	// UnplannedComments returns up to limit live comments created between
-	// from and to whose notifications were never planned (no "plan:<id>"
-	// key), oldest first.
-	UnplannedComments(ctx context.Context, from, to time.Time, limit int) ([]*Comment, error)
+	// The planner's cursor over the comment event log.
+	EventCursorStore
 	// Once records key and reports whether it was new; used for "once per
 	// video" notifications.
 	Once(ctx context.Context, key string, now time.Time) (bool, error)
@@ -423,6 +421,8 @@ type Notifier struct {
 	// may already be planning).
 	publicURL atomic.Pointer[string]
 
+	planner planner
+
 	urgentOnce sync.Once
 	urgent     *RateLimiter
 	wake       chan struct{}
@@ -540,9 +540,9 @@ func kindRank(k NotifyKind) int {
 	return 1
 }
 
-// CommentCreated plans the notifications of a new comment or reply. It
-// runs after the comment is stored; a failure is logged, never undoes the
-// comment.
+// CommentCreated plans the notifications of a new comment or reply, once
+// (the plan's key is the comment's id). The planner calls it for every
+// "created" event (notifyplan.go).
 func (n *Notifier) CommentCreated(ctx context.Context, c *Comment, a Actor, opt CommentOptions) error {
 	if n == nil || c == nil {
 		return nil
@@ -649,48 +649,9 @@ func (n *Notifier) CommentCreated(ctx context.Context, c *Comment, a Actor, opt 
 	return n.save(ctx, plan, opt.Urgent)
 }
 
-// missedAfter is how old an unplanned comment must be before the sweeper
-// plans it: long enough that the request that made it has planned it, or
-// died.
-const missedAfter = 2 * time.Minute
-
-// PlanMissed plans the notifications of comments that were stored but
-// never planned, because the process died between the two (the comment's
-// transaction is not the plan's). Only comments since notifications were
-// first turned on (epoch) and from the last day are considered, so an
-// upgrade does not notify about old comments. Options the author chose
-// (urgent, a guest's address) were not stored and are lost; the people
-// concerned still hear, late.
-func (n *Notifier) PlanMissed(ctx context.Context, epoch time.Time) (int, error) {
-	now := n.now()
-	from := laterOf(epoch, now.Add(-24*time.Hour))
-	done := 0
-	for {
-		cs, err := n.Store.UnplannedComments(ctx, from, now.Add(-missedAfter), 100)
-		if err != nil || len(cs) == 0 {
-			return done, err
-		}
-		for _, c := range cs {
-			if err := n.CommentCreated(ctx, c, Actor{UserID: c.AuthorUserID, Name: c.AuthorName}, CommentOptions{}); err != nil {
-				return done, err
-			}
-			done++
-		}
-		if len(cs) < 100 {
-			return done, nil
-		}
-	}
-}
-
-func laterOf(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-// CommentResolved tells a thread's author that it was resolved.
-func (n *Notifier) CommentResolved(ctx context.Context, c *Comment, a Actor) error {
+// commentResolved tells a thread's author that a resolved it; key makes
+// it happen once.
+func (n *Notifier) commentResolved(ctx context.Context, c *Comment, a Actor, key string) error {
 	if n == nil || c == nil {
 		return nil
 	}
@@ -700,7 +661,7 @@ func (n *Notifier) CommentResolved(ctx context.Context, c *Comment, a Actor) err
 		return err
 	}
 	now := n.now()
-	plan := &Plan{}
+	plan := &Plan{Key: key}
 	var rs recipientSet
 	if c.AuthorUserID != "" && c.AuthorUserID != a.UserID {
 		rs.add(UserRecipient(c.AuthorUserID), NotifyResolved)

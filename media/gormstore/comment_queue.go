@@ -212,7 +212,7 @@ const (
 	sqlInsertComment = `INSERT INTO comments (id, video_id, parent_id, time_ms, end_ms, body, author_name, author_user_id,
 		by_owner, guest_secret_hash, resolved, resolved_at, deleted, edited_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlAppendEvent = `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`
+	sqlAppendEvent = `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at, notify) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
 )
 
 var hotQueries = []string{sqlSavepoint, sqlRollbackTo, sqlRelease, sqlInsertComment, sqlAppendEvent}

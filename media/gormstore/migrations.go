@@ -616,6 +616,20 @@ var migrations = []string{
 		at INTEGER NOT NULL,
 		PRIMARY KEY (checkin_id, round, user_id, kind)
 	);`,
+	// 13: notifications are planned from the comment event log after it
+	// commits (media/notifyplan.go). notify holds what the author asked
+	// of an event's notifications (urgent, a guest's address, who
+	// resolved); event_cursors holds each reader's place in the log,
+	// leased to one process at a time. The planner starts at the log's
+	// end, so an upgrade does not notify about old comments.
+	`ALTER TABLE comment_events ADD COLUMN notify TEXT NOT NULL DEFAULT '';
+	CREATE TABLE event_cursors (
+		name TEXT PRIMARY KEY,
+		seq INTEGER NOT NULL DEFAULT 0,
+		owner TEXT NOT NULL DEFAULT '',
+		lease_until INTEGER NOT NULL DEFAULT 0
+	);
+	INSERT INTO event_cursors(name, seq) SELECT 'notify-plan', COALESCE(MAX(id), 0) FROM comment_events;`,
 }
 
 // pgVariant is a migration whose Postgres text is written out because
