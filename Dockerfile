@@ -1,5 +1,7 @@
 # Baton container image: the frontend and binary built in throwaway stages,
-# run on Debian slim with ffmpeg.
+# run on Debian slim with ffmpeg, and pocketsphinx with its English model so
+# transcripts work out of the box, privately, with no model to download
+# (BATON_TRANSCRIBE=whisper or openai for better ones; see the README).
 FROM node:20-bookworm-slim AS web
 WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
@@ -16,7 +18,7 @@ COPY --from=web /src/frontend/dist ./frontend/dist
 RUN CGO_ENABLED=1 go build -trimpath -ldflags "-s -w" -o /out/baton ./cmd/baton
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg ca-certificates \
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg ca-certificates pocketsphinx pocketsphinx-en-us \
     && rm -rf /var/lib/apt/lists/* && useradd --system --home /data baton && mkdir -p /data && chown baton /data
 COPY --from=build /out/baton /usr/local/bin/baton
 USER baton

@@ -60,6 +60,13 @@ type videoJSON struct {
 	Sharing       *sharingJSON `json:"sharing,omitempty"`
 	// Ask is the library's line about the video's ask (asks.go).
 	Ask *askSummaryJSON `json:"ask,omitempty"`
+
+	// DefaultSpeed is the speed the player starts at for viewers who have
+	// not picked one themselves; the owner sets it with PATCH (1: normal).
+	DefaultSpeed float64 `json:"defaultSpeed"`
+	// ThumbsURL is the scrub-thumbnail track (WebVTT) once its sprite
+	// sheet is made; only in the payloads a player reads (watchJSON).
+	ThumbsURL string `json:"thumbsUrl,omitempty"`
 }
 
 func (s *Server) videoJSON(v *media.Video) videoJSON {
@@ -73,6 +80,10 @@ func (s *Server) videoJSON(v *media.Video) videoJSON {
 		UpdatedAt: v.UpdatedAt.UTC().Format(time.RFC3339Nano),
 
 		CommentsEnabled: v.CommentsEnabled(), GuestComments: v.GuestComments(), ReactionsEnabled: v.ReactionsEnabled(),
+		DefaultSpeed: 1,
+	}
+	if v.DefaultSpeed > 0 {
+		out.DefaultSpeed = v.DefaultSpeed
 	}
 	if v.HasMP4 {
 		out.MP4URL = s.opt.PublicURL + "/media/" + v.Slug + "/video.mp4"
@@ -119,6 +130,24 @@ func (s *Server) videoJSONFor(c *gin.Context, v *media.Video) videoJSON {
 	return out
 }
 
+// watchJSON is videoJSONFor with what a player needs beyond the row: the
+// thumbnails track once it exists. One indexed read, and only for a ready
+// video; listings keep to videoJSONFor.
+func (s *Server) watchJSON(c *gin.Context, v *media.Video) videoJSON {
+	out := s.videoJSONFor(c, v)
+	r := s.svc.Record
+	if r == nil || v.Status != media.StatusReady || !v.HasMP4 {
+		return out
+	}
+	sheet, err := r.Store.Thumbs(c.Request.Context(), v.ID)
+	if err == nil && sheet.Status == media.ThumbsDone {
+		out.ThumbsURL = s.opt.PublicURL + "/media/" + v.Slug + "/thumbs.vtt"
+	}
+	// Without a sheet (not made yet, failed, or a read error) the player
+	// simply has no previews; the page hears when the sheet is done.
+	return out
+}
+
 type ownerJSON struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
@@ -154,6 +183,9 @@ type updateVideoRequest struct {
 	CommentsEnabled  *bool `json:"commentsEnabled"`
 	GuestComments    *bool `json:"guestComments"`
 	ReactionsEnabled *bool `json:"reactionsEnabled"`
+	// DefaultSpeed is the player's starting speed for viewers without
+	// their own choice: one of media.PlaybackSpeeds (1: normal).
+	DefaultSpeed *float64 `json:"defaultSpeed"`
 }
 
 type unlockRequest struct {

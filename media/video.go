@@ -77,6 +77,9 @@ type Video struct {
 	CommentsOff  bool
 	GuestsOff    bool
 	ReactionsOff bool
+	// DefaultSpeed is the playback speed the owner picked for viewers who
+	// have not chosen one themselves (one of PlaybackSpeeds); 0 for none.
+	DefaultSpeed float64
 	// OwnerID is the user who created the video (see user.go); empty only
 	// for videos made before accounts existed, which the first account
 	// takes over.

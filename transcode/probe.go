@@ -33,6 +33,7 @@ type probeJSONStream struct {
 	Width        int               `json:"width"`
 	Height       int               `json:"height"`
 	PixFmt       string            `json:"pix_fmt"`
+	HasBFrames   int               `json:"has_b_frames"`
 	AvgFrameRate string            `json:"avg_frame_rate"`
 	RFrameRate   string            `json:"r_frame_rate"`
 	Duration     string            `json:"duration"`
@@ -63,6 +64,9 @@ type videoStream struct {
 	Rotation  int // degrees, a multiple of 90 in [0, 360)
 	FrameRate float64
 	Duration  time.Duration // the stream's own; 0 when unknown
+	// Reorder is how many frames the decoder holds back (ffprobe's
+	// has_b_frames): 0 without B-frames, 2 for x264's default pyramid.
+	Reorder int
 }
 
 // DisplaySize is the size a player shows, after rotation.
@@ -116,6 +120,7 @@ func parseProbe(data []byte) (*probeResult, error) {
 				Rotation:  s.rotation(),
 				FrameRate: parseRate(s.AvgFrameRate),
 				Duration:  parseSeconds(s.Duration),
+				Reorder:   max(s.HasBFrames, 0),
 			}
 			if r.Video.FrameRate == 0 {
 				r.Video.FrameRate = parseRate(s.RFrameRate)

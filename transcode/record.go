@@ -73,11 +73,14 @@ const (
 
 // spriteArgs tiles one frame every interval of in's video into a single
 // JPEG of cols x rows tiles of w x h.
-func spriteArgs(in inputSpec, video int, interval time.Duration, w, h, cols, rows int, out string) []string {
+func spriteArgs(in inputSpec, video int, interval time.Duration, w, h, cols, rows int, keyframesOnly bool, out string) []string {
 	kw := inputOptions(in)
-	// Decode keyframes only: a sprite needs a frame every few seconds, and
-	// skipping the rest makes this many times faster than decoding all.
-	kw["skip_frame"] = "nokey"
+	if keyframesOnly {
+		// Decode keyframes only: a sprite needs a frame every few seconds,
+		// and skipping the rest makes this many times faster than decoding
+		// all.
+		kw["skip_frame"] = "nokey"
+	}
 	return ffmpeg.Input(fileURL(in.Path), kw).
 		Get(strconv.Itoa(video)).
 		// One frame per interval, the nearest one (keyframes repeat when
@@ -128,17 +131,22 @@ func (f *FFmpeg) Sprite(ctx context.Context, in, out string, durationMs int64) (
 	if out, err = filepath.Abs(out); err != nil {
 		return nil, fmt.Errorf("transcode: sprite: %w", err)
 	}
-	args := spriteArgs(src.spec, src.probe.Video.Index, time.Duration(sheet.IntervalMs)*time.Millisecond, sheet.TileWidth, sheet.TileHeight, cols, rows, out)
-	stderr, err := f.runner.run(ctx, command{Path: f.cfg.FFmpegPath, Args: args, Timeout: f.timeout(src.duration)})
-	if err != nil {
+	// Keyframes first; a video whose only keyframe is its first (an
+	// encoder's long GOP on a short clip) leaves the fps filter a single
+	// frame, from which it makes none: then every frame is decoded.
+	for _, keyframesOnly := range []bool{true, false} {
+		args := spriteArgs(src.spec, src.probe.Video.Index, time.Duration(sheet.IntervalMs)*time.Millisecond, sheet.TileWidth, sheet.TileHeight, cols, rows, keyframesOnly, out)
+		stderr, err := f.runner.run(ctx, command{Path: f.cfg.FFmpegPath, Args: args, Timeout: f.timeout(src.duration)})
+		if err != nil {
+			_ = os.Remove(out)
+			return nil, classify("sprite", err, stderr, nil)
+		}
+		if isJPEG(out) {
+			return &sheet, nil
+		}
 		_ = os.Remove(out)
-		return nil, classify("sprite", err, stderr, nil)
 	}
-	if !isJPEG(out) {
-		_ = os.Remove(out)
-		return nil, fmt.Errorf("transcode: sprite: ffmpeg wrote no JPEG")
-	}
-	return &sheet, nil
+	return nil, fmt.Errorf("transcode: sprite: ffmpeg wrote no JPEG")
 }
 
 // cutArgs joins the kept spans of in into a new MP4. Every span is
@@ -184,49 +192,4 @@ func cutArgs(in inputSpec, video, audio int, keep []media.Span, threads int, out
 		kw["threads"] = strconv.Itoa(threads) // the operator's CPU budget
 	}
 	return ffmpeg.Output(streams, fileURL(out), kw).GlobalArgs(globalOptions()...).GetArgs()
-}
-
-// Cut writes the kept spans of the MP4 at in, joined, to out, and checks
-// the result is as long as they are, within a frame.
-func (f *FFmpeg) Cut(ctx context.Context, in, out string, keep []media.Span) (*media.MediaInfo, error) {
-	if len(keep) == 0 {
-		return nil, media.Errorf(media.EINVALID, "Nothing of the video would be kept.")
-	}
-	src, err := f.inspect(ctx, in, 0)
-	if err != nil {
-		return nil, err
-	}
-	if out, err = filepath.Abs(out); err != nil {
-		return nil, fmt.Errorf("transcode: cut: %w", err)
-	}
-	audio := -1
-	if src.probe.Audio != nil {
-		audio = src.probe.Audio.Index
-	}
-	var want time.Duration
-	for _, s := range keep {
-		want += time.Duration(s.EndMs-s.StartMs) * time.Millisecond
-	}
-	stderr, err := f.runner.run(ctx, command{
-		Path: f.cfg.FFmpegPath, Args: cutArgs(src.spec, src.probe.Video.Index, audio, keep, f.cfg.Threads, out), Timeout: f.timeout(src.duration),
-	})
-	if err != nil {
-		_ = os.Remove(out)
-		return nil, classify("cut", err, stderr, nil)
-	}
-	got, err := f.inspect(ctx, out, 0)
-	if err != nil {
-		_ = os.Remove(out)
-		return nil, fmt.Errorf("transcode: cut output: %w", err)
-	}
-	frame := 40 * time.Millisecond
-	if r := got.info.FrameRate; r > 0 {
-		frame = time.Duration(float64(time.Second) / r)
-	}
-	if d := got.duration - want; d > frame+frame/2 || d < -(frame+frame/2) {
-		_ = os.Remove(out)
-		return nil, fmt.Errorf("transcode: cut made %v of video, want %v", got.duration, want)
-	}
-	info := got.info
-	return &info, nil
 }

@@ -62,8 +62,10 @@ var sqliteOnly = map[string]bool{
 // those above; TestSuiteListsEveryTest keeps it complete.
 var dialectSuite = map[string]func(*testing.T){
 	"TestVideoCRUD":                                      TestVideoCRUD,
+	"TestVideoDefaultSpeed":                              TestVideoDefaultSpeed,
 	"TestFollowUpsEnqueueOnceAndExpire":                  TestFollowUpsEnqueueOnceAndExpire,
 	"TestFollowUpsYieldToProcessing":                     TestFollowUpsYieldToProcessing,
+	"TestClaimPrefersUploads":                            TestClaimPrefersUploads,
 	"TestSearchRespectsLibrary":                          TestSearchRespectsLibrary,
 	"TestApplyEditMovesCommentsAndUndo":                  TestApplyEditMovesCommentsAndUndo,
 	"TestListVideosPages":                                TestListVideosPages,

@@ -63,8 +63,20 @@ func insertJob(tx *gorm.DB, kind media.JobKind, videoID string, now time.Time) e
 	return nil
 }
 
-// ClaimJob leases the oldest runnable job in one statement, so two workers
-// (or two processes) can never claim the same job.
+// claimOrder ranks runnable jobs: an upload waiting to become ready
+// first, then work an owner is watching or that is quick (an edit, a
+// faststart rewrite), then follow-ups that may run for minutes
+// (transcripts, thumbnails). With one worker, an upload that arrives
+// behind a queue of transcriptions is next, not last. Within a rank the
+// oldest goes first. Kinds are constants, so they are written into the
+// statement; the CASE reads the same in SQLite and Postgres.
+var claimOrder = fmt.Sprintf(`CASE kind WHEN '%s' THEN 0 WHEN '%s' THEN 1 WHEN '%s' THEN 1 ELSE 2 END, run_at, id`,
+	media.JobProcess, media.JobEdit, media.JobFaststart)
+
+// ClaimJob leases the runnable job that comes first in claimOrder in one
+// statement, so two workers (or two processes) can never claim the same
+// job. A job already running keeps its worker: the order decides only
+// what is taken next.
 func (db *DB) ClaimJob(ctx context.Context, owner string, lease time.Duration) (*media.Job, error) {
 	now := time.Now()
 	// On Postgres, two claimers running the subquery at once would pick the
@@ -78,7 +90,7 @@ func (db *DB) ClaimJob(ctx context.Context, owner string, lease time.Duration) (
 	}
 	var rows []jobRow
 	err := db.w.WithContext(ctx).Raw(`UPDATE jobs SET state = ?, lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-		WHERE state = ? AND id = (SELECT id FROM jobs WHERE state = ? AND run_at <= ? ORDER BY run_at, id LIMIT 1`+lock+`)
+		WHERE state = ? AND id = (SELECT id FROM jobs WHERE state = ? AND run_at <= ? ORDER BY `+claimOrder+` LIMIT 1`+lock+`)
 		RETURNING *`,
 		jobRunning, owner, now.Add(lease).UnixMilli(), now.UnixMilli(), jobQueued, jobQueued, now.UnixMilli()).Scan(&rows).Error
 	if err != nil {

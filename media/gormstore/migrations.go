@@ -616,7 +616,10 @@ var migrations = []string{
 		at INTEGER NOT NULL,
 		PRIMARY KEY (checkin_id, round, user_id, kind)
 	);`,
-	// 13: notifications are planned from the comment event log after it
+	// 13: the owner's default playback speed of a video (0: none, the
+	// player starts at normal speed unless the viewer chose one).
+	`ALTER TABLE videos ADD COLUMN default_speed REAL NOT NULL DEFAULT 0;`,
+	// 14: notifications are planned from the comment event log after it
 	// commits (media/notifyplan.go). notify holds what the author asked
 	// of an event's notifications (urgent, a guest's address, who
 	// resolved); event_cursors holds each reader's place in the log,

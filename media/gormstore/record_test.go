@@ -221,3 +221,45 @@ func TestFollowUpsYieldToProcessing(t *testing.T) {
 		t.Fatalf("follow-ups = %+v, want one for the newest video", follow)
 	}
 }
+
+// TestClaimPrefersUploads: an upload queued behind follow-ups and an edit
+// is claimed first, then the edit, then the follow-ups oldest first; a
+// job scheduled for later waits whatever its kind.
+func TestClaimPrefersUploads(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, "")
+	ready := mustReadyVideo(t, db, "", "Weekly", media.VisibilityLink)
+	if n, err := db.EnqueueFollowUps(ctx, true, true, 10); err != nil || n != 2 {
+		t.Fatalf("follow-ups: %d, %v; want transcribe and thumbs", n, err)
+	}
+	time.Sleep(3 * time.Millisecond)
+	if err := db.StartEdit(ctx, ready.ID, []media.Cut{{StartMs: 0, EndMs: 1000}}, 60000); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Millisecond)
+	later := MustCreateVideo(t, db)
+	enqueue(t, db, later.ID)
+	j := claim(t, db)
+	if err := db.RetryJob(ctx, j, time.Now().Add(time.Hour), "later"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Millisecond)
+	upload := MustCreateVideo(t, db)
+	enqueue(t, db, upload.ID)
+
+	var got []string
+	for {
+		j, err := db.ClaimJob(ctx, "w", time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j == nil {
+			break
+		}
+		got = append(got, string(j.Kind)+" "+map[string]string{ready.ID: "ready", upload.ID: "upload", later.ID: "later"}[j.VideoID])
+	}
+	want := []string{"process upload", "edit ready", "transcribe ready", "thumbs ready"}
+	if len(got) != 4 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("claimed %v, want %v (follow-ups in either order)", got, want)
+	}
+}

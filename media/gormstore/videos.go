@@ -41,6 +41,7 @@ type videoRow struct {
 	CommentsOff    bool
 	GuestsOff      bool
 	ReactionsOff   bool
+	DefaultSpeed   float64
 	SharingColumns
 	CreatedAt int64 `gorm:"autoCreateTime:false"`
 	UpdatedAt int64 `gorm:"autoUpdateTime:false"`
@@ -58,6 +59,7 @@ func toRow(v *media.Video) *videoRow {
 		SizeBytes: v.SizeBytes, UploadedBytes: v.UploadedBytes, OriginalSize: v.OriginalSize,
 		OriginalFormat: v.OriginalFormat, HasPoster: v.HasPoster, HasMP4: v.HasMP4, Live: v.Live,
 		CommentsOff: v.CommentsOff, GuestsOff: v.GuestsOff, ReactionsOff: v.ReactionsOff,
+		DefaultSpeed:   v.DefaultSpeed,
 		SharingColumns: toSharingColumns(v),
 		CreatedAt:      v.CreatedAt.UnixMilli(), UpdatedAt: v.UpdatedAt.UnixMilli(),
 	}
@@ -70,6 +72,7 @@ func (r *videoRow) video() *media.Video {
 		SizeBytes: r.SizeBytes, UploadedBytes: r.UploadedBytes, OriginalSize: r.OriginalSize,
 		OriginalFormat: r.OriginalFormat, HasPoster: r.HasPoster, HasMP4: r.HasMP4, Live: r.Live,
 		CommentsOff: r.CommentsOff, GuestsOff: r.GuestsOff, ReactionsOff: r.ReactionsOff,
+		DefaultSpeed: r.DefaultSpeed,
 		CommentCount: r.CommentCount, OwnerName: r.OwnerName,
 		CreatedAt: time.UnixMilli(r.CreatedAt).UTC(), UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(),
 	}

@@ -58,6 +58,10 @@ export interface Video {
   downloadUrl?: string;
   /** Sharing settings; only for those who manage the video. */
   sharing?: Sharing;
+  /** The owner's default playback speed (1: normal); the viewer's own choice wins. */
+  defaultSpeed?: number;
+  /** The scrub-thumbnail WebVTT track, once its sprite sheet is made. */
+  thumbsUrl?: string;
 }
 
 export type Visibility = 'link' | 'workspace' | 'private';

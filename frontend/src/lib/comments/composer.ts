@@ -30,7 +30,7 @@ export class Composer {
   private readonly submit: HTMLButtonElement;
   private readonly cancel: HTMLButtonElement;
   private readonly name: { wrap: HTMLElement; input: HTMLInputElement } | null;
-  /** The moment the comment is about, once pinned (typing or C); null follows playback. */
+  /** The moment the comment is about, once pinned (typing or N); null follows playback. */
   private pinned: number | null = null;
 
   constructor(private readonly opts: ComposerOptions) {
@@ -47,7 +47,7 @@ export class Composer {
     this.area = h('textarea', {
       id: 'comment-body', class: 'input composer__area', rows: 2, maxlength: 5000, dir: 'auto',
       placeholder: 'Add a comment…', 'aria-labelledby': 'comment-at', 'aria-describedby': 'comment-hint',
-      'aria-keyshortcuts': 'C',
+      'aria-keyshortcuts': 'N',
     });
     this.endInput = h('input', {
       id: 'comment-end', class: 'input input--small composer__end-input', type: 'text', inputmode: 'text',
@@ -121,7 +121,7 @@ export class Composer {
     window.setTimeout(() => this.area.removeEventListener('keypress', onPress), 300);
   }
 
-  /** focusAt pins the comment to a moment and puts the cursor in the box (the C key). */
+  /** focusAt pins the comment to a moment and puts the cursor in the box (the N key). */
   focusAt(ms: number): void {
     if (this.area.value.trim() === '' || this.pinned === null) this.pin(ms);
     this.root.scrollIntoView({ block: 'nearest' });

@@ -42,7 +42,15 @@ export interface CommentsOptions {
 export interface CommentsController {
   /** The page has a new state of the video (from the stream, or the sharing dialog). */
   update(v: Video): void;
+  /** The panel (#comments). Before it takes focus it dispatches REVEAL (bubbling), so a tab holding it can show it. */
+  readonly panel: HTMLElement;
+  /** The threads now, and fn after every change to them (the transcript's record interleaves them). */
+  threads(): readonly Thread[];
+  onThreads(fn: (threads: readonly Thread[]) => void): void;
 }
+
+/** REVEAL is the event a panel sends when it is about to be used (a marker opened a thread, C composes). */
+export const REVEAL = 'baton:reveal';
 
 interface TestHooks {
   readonly lastSeq: number;
@@ -75,6 +83,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
   let renderQueued = false;
   // Events that arrive while the list reloads, applied on top of it.
   let buffer: CommentEvent[] | null = null;
+  const watchers: ((threads: readonly Thread[]) => void)[] = [];
 
   const durationMs = (): number => (video.durationMs > 0 ? video.durationMs : 0);
   const player = (): HTMLVideoElement | null => opts.stage.player()?.media ?? null;
@@ -209,7 +218,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     list.update(threads);
     empty.hidden = threads.length > 0;
     const hint = empty.querySelector('#comments-empty-hint');
-    if (hint) hint.textContent = canComment() ? 'Pause at a moment and press C to start the conversation.' : '';
+    if (hint) hint.textContent = canComment() ? 'Pause at a moment and press N to start the conversation.' : '';
     // Settings.
     const guestsBlocked = commentsOn() && !signedIn && video.guestComments === false;
     note.hidden = canComment();
@@ -234,6 +243,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     });
     onTime();
     scheduleTrack();
+    for (const fn of watchers) fn(threads);
   }
 
   /* ---------- Playback ---------- */
@@ -274,6 +284,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
   }
 
   function openThread(id: string): void {
+    panel.dispatchEvent(new CustomEvent(REVEAL, { bubbles: true }));
     const t = state.threads.find((x) => x.id === id);
     if (t) seek(t.timeMs);
     const el = list.reveal(id);
@@ -288,6 +299,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
 
   function composeNow(): void {
     if (!composer || composer.root.hidden) return;
+    panel.dispatchEvent(new CustomEvent(REVEAL, { bubbles: true }));
     composer.focusAt(currentMs());
     onTime();
   }
@@ -519,6 +531,12 @@ export function mountComments(opts: CommentsOptions): CommentsController {
       slug = v.slug;
       if (slugChanged) stream?.restart(slug);
       queueRender();
+    },
+    panel,
+    threads: () => state.threads,
+    onThreads(fn) {
+      watchers.push(fn);
+      if (loaded) fn(state.threads);
     },
   };
 }

@@ -1,0 +1,275 @@
+package transcode
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// avcConfig is what a smart cut needs from an MP4's H.264 decoder
+// configuration (the avcC box of its avc1 sample entry): the profile and
+// level the re-encoded pieces must repeat, and the parameter set ids the
+// copied pieces use, so the re-encoded ones can take another.
+type avcConfig struct {
+	Profile byte // profile_idc: 66 baseline, 77 main, 100 high
+	Compat  byte // constraint flags; bit 0x40 makes baseline "constrained"
+	Level   byte // level_idc, e.g. 40 for 4.0
+	SPSIDs  []int
+	PPSIDs  []int
+}
+
+// maxMoov bounds the index read into memory: four hours of video at 60
+// frames a second indexes in well under this.
+const maxMoov = 64 << 20
+
+// readAVCConfig finds the avcC of the MP4 at path. It fails unless the file
+// has exactly one H.264 track, stored as avc1 (parameter sets out of band).
+func readAVCConfig(path string) (*avcConfig, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	moov, err := findTopBox(f, "moov")
+	if err != nil {
+		return nil, err
+	}
+	var found [][]byte
+	for _, trak := range childBoxes(moov, "trak") {
+		for _, mdia := range childBoxes(trak, "mdia") {
+			for _, minf := range childBoxes(mdia, "minf") {
+				for _, stbl := range childBoxes(minf, "stbl") {
+					for _, stsd := range childBoxes(stbl, "stsd") {
+						if len(stsd) < 8 {
+							continue
+						}
+						// stsd is a full box (4 bytes) with an entry count (4).
+						for _, entry := range allBoxes(stsd[8:]) {
+							if entry.kind == "avc3" {
+								return nil, errors.New("parameter sets in band (avc3)")
+							}
+							// A visual sample entry has 78 bytes before its boxes.
+							if entry.kind != "avc1" || len(entry.body) < 78 {
+								continue
+							}
+							for _, c := range childBoxes(entry.body[78:], "avcC") {
+								found = append(found, c)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(found) != 1 {
+		return nil, fmt.Errorf("%d H.264 decoder configurations, want 1", len(found))
+	}
+	return parseAVCC(found[0])
+}
+
+// parseAVCC reads an AVCDecoderConfigurationRecord (ISO/IEC 14496-15).
+func parseAVCC(b []byte) (*avcConfig, error) {
+	if len(b) < 7 || b[0] != 1 {
+		return nil, errors.New("not an avcC version 1")
+	}
+	c := &avcConfig{Profile: b[1], Compat: b[2], Level: b[3]}
+	rest := b[5:]
+	readSets := func(n int, id func(nal []byte) (int, error)) ([]int, error) {
+		var ids []int
+		for range n {
+			if len(rest) < 2 {
+				return nil, errors.New("avcC truncated")
+			}
+			l := int(binary.BigEndian.Uint16(rest))
+			if len(rest) < 2+l || l < 2 {
+				return nil, errors.New("avcC truncated")
+			}
+			v, err := id(rest[2 : 2+l])
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, v)
+			rest = rest[2+l:]
+		}
+		return ids, nil
+	}
+	var err error
+	n := int(rest[0] & 0x1f)
+	rest = rest[1:]
+	if c.SPSIDs, err = readSets(n, spsID); err != nil {
+		return nil, err
+	}
+	if len(rest) < 1 {
+		return nil, errors.New("avcC truncated")
+	}
+	n = int(rest[0])
+	rest = rest[1:]
+	if c.PPSIDs, err = readSets(n, ppsID); err != nil {
+		return nil, err
+	}
+	if len(c.SPSIDs) == 0 || len(c.PPSIDs) == 0 {
+		return nil, errors.New("avcC without parameter sets")
+	}
+	return c, nil
+}
+
+// spsID reads seq_parameter_set_id: after the NAL header, profile,
+// constraint flags and level, the first Exp-Golomb number.
+func spsID(nal []byte) (int, error) {
+	if nal[0]&0x1f != 7 || len(nal) < 5 {
+		return 0, errors.New("avcC: not a sequence parameter set")
+	}
+	r := bitReader{b: unescapeRBSP(nal[4:])}
+	return r.ue()
+}
+
+// ppsID reads pic_parameter_set_id, the first number after the header.
+func ppsID(nal []byte) (int, error) {
+	if nal[0]&0x1f != 8 {
+		return 0, errors.New("avcC: not a picture parameter set")
+	}
+	r := bitReader{b: unescapeRBSP(nal[1:])}
+	return r.ue()
+}
+
+// unescapeRBSP drops the emulation prevention bytes (00 00 03 -> 00 00).
+func unescapeRBSP(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	zeros := 0
+	for _, c := range b {
+		if zeros >= 2 && c == 3 {
+			zeros = 0
+			continue
+		}
+		if c == 0 {
+			zeros++
+		} else {
+			zeros = 0
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+type bitReader struct {
+	b   []byte
+	pos int // in bits
+}
+
+func (r *bitReader) bit() (int, error) {
+	if r.pos >= 8*len(r.b) {
+		return 0, errors.New("avcC: parameter set truncated")
+	}
+	v := int(r.b[r.pos/8]>>(7-r.pos%8)) & 1
+	r.pos++
+	return v, nil
+}
+
+// ue reads an unsigned Exp-Golomb number; ids are small, so more than 16
+// leading zeros is refused rather than overflowed.
+func (r *bitReader) ue() (int, error) {
+	zeros := 0
+	for {
+		b, err := r.bit()
+		if err != nil {
+			return 0, err
+		}
+		if b == 1 {
+			break
+		}
+		if zeros++; zeros > 16 {
+			return 0, errors.New("avcC: bad Exp-Golomb number")
+		}
+	}
+	v := 1
+	for range zeros {
+		b, err := r.bit()
+		if err != nil {
+			return 0, err
+		}
+		v = v<<1 | b
+	}
+	return v - 1, nil
+}
+
+type box struct {
+	kind string
+	body []byte
+}
+
+// findTopBox reads the body of the first top-level box of kind.
+func findTopBox(f *os.File, kind string) ([]byte, error) {
+	var pos int64
+	hdr := make([]byte, 16)
+	for {
+		if _, err := f.ReadAt(hdr[:8], pos); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("no %s box", kind)
+			}
+			return nil, err
+		}
+		size, hlen := int64(binary.BigEndian.Uint32(hdr)), int64(8)
+		switch size {
+		case 1:
+			if _, err := f.ReadAt(hdr[8:16], pos+8); err != nil {
+				return nil, err
+			}
+			size, hlen = int64(binary.BigEndian.Uint64(hdr[8:])), 16
+		case 0:
+			st, err := f.Stat()
+			if err != nil {
+				return nil, err
+			}
+			size = st.Size() - pos
+		}
+		if size < hlen {
+			return nil, errors.New("bad box size")
+		}
+		if string(hdr[4:8]) == kind {
+			if size-hlen > maxMoov {
+				return nil, fmt.Errorf("%s box too large", kind)
+			}
+			body := make([]byte, size-hlen)
+			if _, err := f.ReadAt(body, pos+hlen); err != nil {
+				return nil, err
+			}
+			return body, nil
+		}
+		pos += size
+	}
+}
+
+// allBoxes splits b into boxes, stopping at the first malformed one.
+func allBoxes(b []byte) []box {
+	var out []box
+	for len(b) >= 8 {
+		size, hlen := uint64(binary.BigEndian.Uint32(b)), uint64(8)
+		if size == 1 {
+			if len(b) < 16 {
+				break
+			}
+			size, hlen = binary.BigEndian.Uint64(b[8:]), 16
+		} else if size == 0 {
+			size = uint64(len(b))
+		}
+		if size < hlen || size > uint64(len(b)) {
+			break
+		}
+		out = append(out, box{kind: string(b[4:8]), body: b[hlen:size]})
+		b = b[size:]
+	}
+	return out
+}
+
+// childBoxes returns the bodies of b's boxes of kind.
+func childBoxes(b []byte, kind string) [][]byte {
+	var out [][]byte
+	for _, x := range allBoxes(b) {
+		if x.kind == kind {
+			out = append(out, x.body)
+		}
+	}
+	return out
+}
