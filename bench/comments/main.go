@@ -51,6 +51,7 @@ func main() {
 	posts := flag.Int("posts", 40, "comments posted during the fan-out run")
 	only := flag.String("only", "", "run only these parts, comma-separated: bare, read, write, raw, fanout")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
+	notify := flag.Bool("notify", false, "wire notifications as baton serve does (the planner loop plans every comment after it commits; no mail server, so email is off)")
 	dbURL := flag.String("db", "", "database: empty for SQLite in a temp dir (the default), or postgres://... (an empty database); on Postgres the fan-out watchers connect to a second server process-alike on the same database, so the events cross processes")
 	flag.Parse()
 	want := func(part string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), part) }
@@ -87,6 +88,17 @@ func main() {
 		svc := &media.Service{Videos: db, Jobs: db, Events: media.NewBroker(), Log: slog.New(slog.DiscardHandler)}
 		db.OnVideoChange(svc.Events.Publish)
 		comments := media.NewComments(db, db, svc.Events)
+		var stopNotify func()
+		if *notify {
+			n := &media.Notifier{Store: db, Videos: db, Users: db, Inbox: media.NewInboxHub(), Notices: db, Log: svc.Log,
+				Config: media.NotifyConfig{Bundle: 2 * time.Minute, PublicURL: "http://127.0.0.1"}}
+			n.Listen()
+			comments.Notify, svc.Notify = n, n
+			nctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { n.Run(nctx, 5*time.Second); close(done) }()
+			stopNotify = func() { cancel(); <-done }
+		}
 		srv, err := api.New(api.Options{
 			Service: svc, Comments: comments, RateLimits: api.RateLimits{Disabled: true},
 			Accounts:   &media.Accounts{Users: db, Hasher: argon2id.Hasher{}},
@@ -94,7 +106,14 @@ func main() {
 		})
 		check(err)
 		base, stop := listen(srv.Handler())
-		return base, svc, comments, func() { srv.CloseStreams(); stop(); db.Close() }
+		return base, svc, comments, func() {
+			srv.CloseStreams()
+			stop()
+			if stopNotify != nil {
+				stopNotify()
+			}
+			db.Close()
+		}
 	}
 	base, svc, comments, stop := server("uploads")
 	defer stop()
@@ -113,8 +132,12 @@ func main() {
 	seed(ctx, comments, readVideo, 150, 2) // 150 threads with 2 replies: 3 pages of 50
 	_, writeSlug := newVideo(ctx, svc, 120_000)
 
-	fmt.Printf("Comments API benchmark — %s, GOMAXPROCS=%d, %v per run, %s, client and server on this machine\n\n",
-		time.Now().Format("2006-01-02"), runtime.GOMAXPROCS(0), *dur, dbName)
+	notifications := "notifications not wired"
+	if *notify {
+		notifications = "notification planner running"
+	}
+	fmt.Printf("Comments API benchmark — %s, GOMAXPROCS=%d, %v per run, %s, %s, client and server on this machine\n\n",
+		time.Now().Format("2006-01-02"), runtime.GOMAXPROCS(0), *dur, dbName, notifications)
 	fmt.Printf("%-40s %8s %10s %9s %9s\n", "", "clients", "req/s", "p50", "p99")
 
 	results := map[string]result{}

@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -116,8 +117,17 @@ func appendEvent(tx *gorm.DB, ev *media.CommentEvent) error {
 	if err := lockEventOrder(tx); err != nil {
 		return err
 	}
-	err = queryRowRaw(tx, sqlAppendEvent,
-		ev.VideoID, string(ev.Type), commentID, string(b), millis(ev.CreatedAt), notify).Scan(&ev.Seq)
+	args := []any{ev.VideoID, string(ev.Type), commentID, string(b), millis(ev.CreatedAt), notify}
+	if isPG(tx) {
+		err = queryRowRaw(tx, sqlAppendEvent+` RETURNING id`, args...).Scan(&ev.Seq)
+	} else {
+		// SQLite runs RETURNING through a temporary trigger, which
+		// doubled the cost of this insert; its rowid is the id.
+		var res sql.Result
+		if res, err = execRaw(tx, sqlAppendEvent, args...); err == nil {
+			ev.Seq, err = res.LastInsertId()
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("gormstore: append event: %w", err)
 	}

@@ -212,10 +212,11 @@ const (
 	sqlInsertComment = `INSERT INTO comments (id, video_id, parent_id, time_ms, end_ms, body, author_name, author_user_id,
 		by_owner, guest_secret_hash, resolved, resolved_at, deleted, edited_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlAppendEvent = `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at, notify) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
+	// sqlAppendEvent ends with RETURNING id on Postgres (appendEvent).
+	sqlAppendEvent = `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at, notify) VALUES (?, ?, ?, ?, ?, ?)`
 )
 
-var hotQueries = []string{sqlSavepoint, sqlRollbackTo, sqlRelease, sqlInsertComment, sqlAppendEvent}
+var hotQueries = []string{sqlSavepoint, sqlRollbackTo, sqlRelease, sqlInsertComment, sqlAppendEvent, sqlAppendEvent + ` RETURNING id`}
 
 // prepareHot prepares hotQueries on the writer pool. On SQLite it must run
 // before any transaction holds the one writer connection.
