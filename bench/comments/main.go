@@ -138,7 +138,7 @@ func main() {
 	}
 	fmt.Printf("Comments API benchmark — %s, GOMAXPROCS=%d, %v per run, %s, %s, client and server on this machine\n\n",
 		time.Now().Format("2006-01-02"), runtime.GOMAXPROCS(0), *dur, dbName, notifications)
-	fmt.Printf("%-40s %8s %10s %9s %9s\n", "", "clients", "req/s", "p50", "p99")
+	fmt.Printf("%-40s %8s %10s %9s %9s %9s\n", "", "clients", "req/s", "p50", "p99", "CPU/req")
 
 	results := map[string]result{}
 	for _, n := range []int{50, 200} {
@@ -180,8 +180,8 @@ func main() {
 				n, r.rps, r.rps/b.rps, w.rps, w.rps/b.rps, ms(r.p99), ms(b.p99), ms(w.p99))
 			continue
 		}
-		fmt.Printf("%d clients: reads %.0f/s = %.2f× bare Gin; writes %.0f/s = %.2f× raw SQLite inserts; p99 reads %v (bare %v), writes %v\n",
-			n, r.rps, r.rps/b.rps, w.rps, w.rps/raw.rps, ms(r.p99), ms(b.p99), ms(w.p99))
+		fmt.Printf("%d clients: reads %.0f/s = %.2f× bare Gin; writes %.0f/s = %.2f× raw SQLite inserts; p99 reads %v (bare %v), writes %v; CPU per create %v, per raw insert %v\n",
+			n, r.rps, r.rps/b.rps, w.rps, w.rps/raw.rps, ms(r.p99), ms(b.p99), ms(w.p99), w.cpu, raw.cpu)
 	}
 	if r200, w200 := results[key("read", 200)], results[key("write", 200)]; *only == "" {
 		fmt.Printf("target p99 < 50 ms at 200 clients: reads %v, writes %v — %s\n\n", ms(r200.p99), ms(w200.p99),
@@ -208,6 +208,19 @@ type result struct {
 	rps      float64
 	p50, p99 time.Duration
 	errors   int64
+	// cpu is the process's CPU time (server and load generator, both
+	// cores) per request: unlike req/s it hardly moves with what else the
+	// machine runs.
+	cpu time.Duration
+}
+
+// processCPU is the CPU time this process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // run drives fn from n concurrent clients for d (closed loop: each client
@@ -217,9 +230,11 @@ func run(name string, n int, d time.Duration, fn func(c *http.Client, i int) err
 	defer c.CloseIdleConnections()
 	// Warm the connections and caches.
 	warm(n, func(i int) { _ = fn(c, i) })
+	cpu0 := processCPU()
 	lat, errs, elapsed := load(n, d, func(i int) error { return fn(c, i) })
 	res := summarize(lat, elapsed)
 	res.errors = errs
+	res.cpu = perRequest(processCPU()-cpu0, len(lat))
 	printRow(name, n, res)
 	if errs > 0 {
 		check(fmt.Errorf("%s: %d requests failed; these figures mean nothing", name, errs))
@@ -271,6 +286,13 @@ func load(n int, d time.Duration, fn func(i int) error) ([]time.Duration, int64,
 	return all, errs.Load(), time.Since(start)
 }
 
+func perRequest(cpu time.Duration, n int) time.Duration {
+	if n == 0 {
+		return 0
+	}
+	return (cpu / time.Duration(n)).Round(time.Microsecond)
+}
+
 func summarize(lat []time.Duration, elapsed time.Duration) result {
 	slices.Sort(lat)
 	return result{rps: float64(len(lat)) / elapsed.Seconds(), p50: pct(lat, 50), p99: pct(lat, 99)}
@@ -281,7 +303,7 @@ func printRow(name string, n int, r result) {
 	if r.errors > 0 {
 		extra = fmt.Sprintf("  (%d errors)", r.errors)
 	}
-	fmt.Printf("%-40s %8d %10.0f %9v %9v%s\n", name, n, r.rps, ms(r.p50), ms(r.p99), extra)
+	fmt.Printf("%-40s %8d %10.0f %9v %9v %9v%s\n", name, n, r.rps, ms(r.p50), ms(r.p99), r.cpu, extra)
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {
@@ -335,9 +357,11 @@ func rawInserts(path string, n int, d time.Duration) result {
 		return tx.Commit()
 	}
 	warm(n, func(i int) { _ = insert(i) })
+	cpu0 := processCPU()
 	lat, errs, elapsed := load(n, d, insert)
 	res := summarize(lat, elapsed)
 	res.errors = errs
+	res.cpu = perRequest(processCPU()-cpu0, len(lat))
 	printRow("raw SQLite insert (same driver)", n, res)
 	return res
 }
