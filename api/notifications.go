@@ -70,7 +70,7 @@ type notificationJSON struct {
 }
 
 func (s *Server) toNotificationJSON(n *media.Notification) notificationJSON {
-	u := ""
+	u := n.Link
 	if n.VideoSlug != "" {
 		u = media.MomentURL("", n.VideoSlug, n.TimeMs)
 	}

@@ -67,6 +67,10 @@ type videoJSON struct {
 	// ThumbsURL is the scrub-thumbnail track (WebVTT) once its sprite
 	// sheet is made; only in the payloads a player reads (watchJSON).
 	ThumbsURL string `json:"thumbsUrl,omitempty"`
+	// ReplyTo and ReplyKind are set on a recording made as a reply in
+	// another video's thread (replies.go).
+	ReplyTo   string `json:"replyTo,omitempty"`
+	ReplyKind string `json:"replyKind,omitempty"`
 }
 
 func (s *Server) videoJSON(v *media.Video) videoJSON {
@@ -81,6 +85,7 @@ func (s *Server) videoJSON(v *media.Video) videoJSON {
 
 		CommentsEnabled: v.CommentsEnabled(), GuestComments: v.GuestComments(), ReactionsEnabled: v.ReactionsEnabled(),
 		DefaultSpeed: 1,
+		ReplyTo:      v.ReplyTo, ReplyKind: string(v.ReplyKind),
 	}
 	if v.DefaultSpeed > 0 {
 		out.DefaultSpeed = v.DefaultSpeed
@@ -98,6 +103,10 @@ func (s *Server) videoJSON(v *media.Video) videoJSON {
 	if v.Status == media.StatusCreated || v.Status == media.StatusUploading {
 		out.UploadURL = s.opt.PublicURL + "/api/uploads/" + v.ID
 		mode, note := s.svc.Live.Mode(v.ID)
+		if mode == media.LiveModeNone {
+			// The upload is another process's (scale-out): what it stored.
+			mode, note = v.Processing, v.ProcessingNote
+		}
 		out.Processing, out.ProcessingNote = string(mode), note
 	}
 	return out
@@ -174,6 +183,14 @@ func toSharingJSON(v *media.Video) *sharingJSON {
 
 type createVideoRequest struct {
 	Title string `json:"title"`
+	// ReplyTo makes the video a recording that replies in another video's
+	// thread (replies.go).
+	ReplyTo *replyToRequest `json:"replyTo"`
+}
+
+type replyToRequest struct {
+	VideoID string `json:"videoId"`
+	Kind    string `json:"kind"`
 }
 
 type updateVideoRequest struct {

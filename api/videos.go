@@ -22,7 +22,13 @@ func (s *Server) createVideo(c *gin.Context) {
 	if !s.decodeOptionalJSON(c, &req) {
 		return
 	}
-	v, err := s.svc.CreateVideoFor(c.Request.Context(), s.currentUser(c).ID, req.Title)
+	var v *media.Video
+	var err error
+	if req.ReplyTo != nil {
+		v, err = s.createReply(c, req.ReplyTo)
+	} else {
+		v, err = s.svc.CreateVideoFor(c.Request.Context(), s.currentUser(c).ID, req.Title)
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -147,6 +153,10 @@ func (s *Server) deleteVideo(c *gin.Context) {
 	}
 	// Stop and drop an upload in progress first, so no late bytes recreate it.
 	s.uploads.remove(c.Request.Context(), v.ID)
+	if err := s.dropReplies(c, v.ID); err != nil {
+		s.writeError(c, err)
+		return
+	}
 	if err := s.svc.DeleteVideo(c.Request.Context(), v.ID); err != nil {
 		s.writeError(c, err)
 		return

@@ -458,7 +458,7 @@ type browser struct {
 	ctx context.Context
 }
 
-func startBrowser(tb testing.TB) *browser {
+func startBrowser(tb testing.TB, extra ...chromedp.ExecAllocatorOption) *browser {
 	tb.Helper()
 	requireSetup(tb)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -475,6 +475,7 @@ func startBrowser(tb testing.TB) *browser {
 		// Viewers' players may start without a click, as after one.
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(tb.Logf))
 	// The first Run starts the browser; it must have no deadline, or the

@@ -2,6 +2,7 @@ package gormstore_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,30 @@ func TestCheckinPromptsEachAtTheirTenAndCompilesTheReel(t *testing.T) {
 	}
 	if _, err := ci.Post(ctx, c, "2026-12-08", aiko, video(aiko).ID); media.ErrorCode(err) != media.EINVALID {
 		t.Fatalf("posted to a Tuesday round of a Monday check-in: %v", err)
+	}
+	// The bell's items lead where the emails do, within the site: the
+	// recorder attached to the round, and the round's page.
+	links := func(u *media.User) string {
+		ns, _, err := w.DB.Notifications(ctx, u.ID, "", 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, n := range ns {
+			out = append(out, string(n.Kind)+" "+n.Link)
+		}
+		slices.Sort(out)
+		return strings.Join(out, ", ")
+	}
+	rec := "/record?checkin=" + c.ID + "&round=2026-12-07"
+	for u, want := range map[*media.User]string{
+		aiko:  "checkin-prompt " + rec,
+		lucia: "checkin-prompt " + rec + ", checkin-reminder " + rec,
+		owner: "checkin-round /checkins/" + c.ID + "?round=2026-12-07",
+	} {
+		if got := links(u); got != want {
+			t.Errorf("%s's bell = %q, want %q", u.Name, got, want)
+		}
 	}
 }
 

@@ -209,6 +209,14 @@ export function createVideo(title: string): Promise<Video> {
   return request('POST', '/api/videos', { title });
 }
 
+/** What a recorded reply shows (media.ReplyKind). */
+export type ReplyKind = 'camera' | 'screen' | 'voice';
+
+/** createReplyVideo creates a recording that replies in the thread of the video parentId. */
+export function createReplyVideo(parentId: string, kind: ReplyKind): Promise<Video> {
+  return request('POST', '/api/videos', { replyTo: { videoId: parentId, kind } });
+}
+
 export type LibraryScope = '' | 'mine' | 'workspace';
 
 export function listVideos(opts: { limit?: number; before?: string; scope?: LibraryScope; q?: string } = {}): Promise<VideoPage> {

@@ -19,6 +19,7 @@ import {
   activeThreadId, addReaction, applyEvent, commentCount, dropReaction, emptyState, EMOJI_NAMES,
   loadState, removeComment, upsertComment, type Comment, type CommentEvent, type ConversationState, type Thread,
 } from './model';
+import { ReplyRecorder } from './recordreply';
 import { openStream, type Stream } from './stream';
 import { ThreadList, type ListContext } from './threads';
 import { formatTimecode } from './timecode';
@@ -104,6 +105,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     canComment: canComment(),
     commentsOn: commentsOn(),
     needsName: !signedIn,
+    canRecord: signedIn,
     guestName: api.guestName,
   });
 
@@ -149,7 +151,42 @@ export function mountComments(opts: CommentsOptions): CommentsController {
         toastError(err);
       }
     },
+    record: (kind, t, body, host, finished) => recordReply(kind, { body, timeMs: t.timeMs, parentId: t.id }, host, finished),
   });
+
+  /* ---------- Recorded replies (recordreply.ts, attachment.ts) ---------- */
+
+  const replyRecorder = new ReplyRecorder((err) => {
+    if (err) toastError(new Error(err));
+    else say('Recording saved. It plays in the thread in a moment.');
+  });
+
+  /** recordReply records a reply whose comment goes where `at` says; its bar goes into host. */
+  async function recordReply(kind: 'camera' | 'screen' | 'voice',
+    at: { body: string; timeMs: number; endMs?: number; parentId?: string }, host: HTMLElement,
+    finished?: () => void): Promise<void> {
+    player()?.pause();
+    host.append(replyRecorder.bar);
+    await replyRecorder.start(kind, {
+      videoId: video.id,
+      finished,
+      post: async (videoId) => {
+        const c = await api.createComment(slug, {
+          body: at.body, timeMs: at.timeMs, ...(at.endMs ? { endMs: at.endMs } : {}),
+          ...(at.parentId ? { parentId: at.parentId } : {}), attachment: { videoId },
+        });
+        mine(c);
+        render();
+        say(`Recording a ${kind} reply. Press Stop when you are done.`);
+        return c;
+      },
+      remove: async (c) => {
+        const res = await api.deleteComment(slug, c.id);
+        const changed = res.removed ? removeComment(state, c.id, c.parentId) : upsertComment(state, { ...res.comment, deleted: true, body: '' });
+        if (changed) render();
+      },
+    });
+  }
 
   const title = h('h2', { id: 'comments-title', class: 'comments__title' },
     h('span', { text: 'Comments' }), h('span', { id: 'comments-count', class: 'comments__count' }));
@@ -499,6 +536,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     composer = new Composer({
       currentMs, durationMs, pause: () => player()?.pause(), leave: () => opts.stage.player()?.focus(),
       needsName: !signedIn, guestName: api.guestName(), post,
+      record: signedIn ? (kind, input, host) => recordReply(kind, input, host) : null,
     });
     composerSlot.append(composer.root);
     await reload();
