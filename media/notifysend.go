@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -666,4 +667,14 @@ func (n *Notifier) RenderEmail(b *EmailBatch) *EmailMessage {
 	_ = emailHTML.Execute(&h, map[string]any{"Intro": intro, "Items": lines, "Footer": footer, "Unsubscribe": msg.ListUnsubscribe})
 	msg.HTML = h.String()
 	return msg
+}
+
+// sortItems orders a batch's items by time, for rendering.
+func sortItems(items []*EmailItem) {
+	sort.SliceStable(items, func(i, j int) bool {
+		if !items[i].CreatedAt.Equal(items[j].CreatedAt) {
+			return items[i].CreatedAt.Before(items[j].CreatedAt)
+		}
+		return items[i].ID < items[j].ID
+	})
 }
