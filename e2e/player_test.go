@@ -66,7 +66,9 @@ func TestPlayerViewerTime(t *testing.T) {
 	chapters := []map[string]any{{"startMs": 0, "title": "Intro"}, {"startMs": third, "title": "Budget"}, {"startMs": 2 * third, "title": "Schedule"}}
 	s.api(t, "PUT", "/api/videos/"+v.ID+"/chapters", chapters, http.StatusOK)
 
-	br := startBrowser(t)
+	// A mouse, as on a desktop: headless Chromium has no pointing device,
+	// so (hover: hover) is false and media-chrome never shows the preview.
+	br := startBrowser(t, chromedp.Flag("blink-settings", "primaryHoverType=2,availableHoverTypes=2,primaryPointerType=4,availablePointerTypes=4"))
 	watchURL := s.URL + "/v/" + v.Slug
 	// A viewer without an account, in a profile of their own, with the page
 	// open before the transcript is done.
@@ -120,6 +122,10 @@ func TestPlayerViewerTime(t *testing.T) {
 		do(t, viewer, 5*time.Second, "click CC", chromedp.Click(chromedp.ID("player-captions")))
 		waitJS(t, viewer, 10*time.Second, `document.getElementById('player-captions').getAttribute('aria-pressed') === 'true' && `+cueText+` === `+jsString(seg.Text),
 			`JSON.stringify({pressed: document.getElementById('player-captions').getAttribute('aria-pressed'), cue: `+cueText+`, t: document.getElementById('player').currentTime})`)
+		// Lifted above the seek bar (the browser would draw them under it).
+		if lifted := eval[bool](t, viewer, 5*time.Second, `[...document.querySelector('#player track[data-captions]').track.cues].every((c) => c.snapToLines && c.line <= -2)`); !lifted {
+			t.Fatalf("captions cues are not lifted above the controls: %s", eval[string](t, viewer, 5*time.Second, `JSON.stringify([...document.querySelector('#player track[data-captions]').track.cues].map((c) => [c.snapToLines, c.line]))`))
+		}
 		screenshots(t, viewer, "player-captions")
 		eval[bool](t, viewer, 5*time.Second, `(document.activeElement?.blur(), true)`)
 		press(t, viewer, "c")
@@ -169,13 +175,30 @@ func TestPlayerViewerTime(t *testing.T) {
 			const th = document.querySelector('#player-seek media-preview-thumbnail');
 			const img = th?.shadowRoot?.querySelector('img');
 			const r = th?.getBoundingClientRect();
-			return !!(img && img.complete && img.naturalWidth > 0 && img.src.includes('/thumbs.jpg') && r && r.width > 20 && r.height > 10);
+			return !!(img && img.complete && img.naturalWidth > 0 && img.src.includes('/thumbs.jpg') && r && r.width > 20 && r.height > 10 && getComputedStyle(th).visibility === 'visible');
 		})()`, `(() => {
 			const th = document.querySelector('#player-seek media-preview-thumbnail');
-			return JSON.stringify({attrs: th && [...th.attributes].map((a) => a.name + '=' + a.value), img: th?.shadowRoot?.querySelector('img')?.outerHTML, box: th?.getBoundingClientRect()});
+			const seek = document.getElementById('player-seek');
+			const r = seek.getBoundingClientRect();
+			const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+			return JSON.stringify({hoverMedia: matchMedia('(hover: hover)').matches, seekHover: seek.matches(':hover'), top: top?.outerHTML.slice(0, 120), vis: th && getComputedStyle(th).visibility, attrs: th && [...th.attributes].map((a) => a.name + '=' + a.value), box: th?.getBoundingClientRect()});
 		})()`)
-		waitJS(t, viewer, 5*time.Second, `document.getElementById('player-seek').shadowRoot.querySelector('media-preview-chapter-display')?.getAttribute('mediapreviewchapter') === 'Budget'`,
-			`document.getElementById('player-seek').shadowRoot.querySelector('media-preview-chapter-display')?.outerHTML`)
+		waitJS(t, viewer, 5*time.Second, `(() => {
+			const c = document.querySelector('#player-seek media-preview-chapter-display');
+			return c?.getAttribute('mediapreviewchapter') === 'Budget' && c.shadowRoot.textContent.includes('Budget') && c.getBoundingClientRect().width > 10 && getComputedStyle(c).display !== 'none';
+		})()`, `document.querySelector('#player-seek media-preview-chapter-display')?.outerHTML`)
+		// The preview lasts while the pointer stays: one shot as it is
+		// (the helper's viewport changes would move it away).
+		sleep(t, viewer, 900*time.Millisecond) // its fade-in
+		c, cancel := context.WithTimeout(viewer, 15*time.Second)
+		b, err := chromedp.Run(c, chromedp.CaptureScreenshot())
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(shotsDir(t), "auth-player-hover-preview.png"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		screenshots(t, viewer, "player-hover")
 	})
 
@@ -241,6 +264,9 @@ func TestPlayerViewerTime(t *testing.T) {
 		do(t, fresh, 20*time.Second, "open the embed", chromedp.Navigate(s.URL+"/embed/"+v.Slug))
 		waitJS(t, fresh, 20*time.Second, `document.getElementById('player')?.readyState >= 1 && document.getElementById('player').playbackRate === 1.5`,
 			`JSON.stringify({rate: document.getElementById('player')?.playbackRate})`)
+		// The embed's seek bar has the chapters too.
+		waitJS(t, fresh, 10*time.Second, `document.getElementById('player-seek').shadowRoot.querySelectorAll('#segments-clipping rect').length === 3`, "")
+		screenshots(t, fresh, "player-embed")
 
 		// The viewer's own choice (the earlier viewer picks normal speed
 		// from the menu) wins over the owner's.

@@ -185,15 +185,39 @@ func TestTranscriptPanel(t *testing.T) {
 		t.Errorf("at %.2f s the highlighted line is %s (class on %d), want %d (%+v)", at.T, at.Current, at.Class, want, segs)
 	}
 
-	// Scrolling the list oneself stops following; the button resumes it.
+	// Following playback in a window too small for the whole transcript
+	// (a phone's, made smaller): the line being spoken is kept in view
+	// until the person scrolls the list; "Follow along" brings it back.
+	do(t, ctx, 10*time.Second, "phone width", chromedp.EmulateViewport(375, 760))
+	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('.transcript__scroll').style.maxHeight = '90px', true)`)
+	visible := func(line int) string {
+		return fmt.Sprintf(`(() => { const s = document.querySelector('.transcript__scroll').getBoundingClientRect(); const r = document.querySelector('.tline[data-line="%d"]').getBoundingClientRect();
+			return r.top >= s.top - 1 && r.bottom <= s.bottom + 1; })()`, line)
+	}
+	scrollState := `JSON.stringify({top: document.querySelector('.transcript__scroll').scrollTop, current: document.getElementById('transcript').dataset.current, following: document.getElementById('transcript').dataset.following, t: document.getElementById('player').currentTime})`
+	do(t, ctx, 5*time.Second, "click line 1", chromedp.Click(chromedp.CSS(`.tline[data-line="0"] .tline__text`)))
+	waitJS(t, ctx, 5*time.Second, playerAt(segs[0].StartMs)+` && document.getElementById('transcript').dataset.following === 'true'`, scrollState)
+	eval[bool](t, ctx, 5*time.Second, `document.getElementById('player').play().then(() => true)`)
+	waitJS(t, ctx, 20*time.Second, `document.getElementById('transcript').dataset.current === '2' && `+visible(2), scrollState)
+	box := eval[[]float64](t, ctx, 5*time.Second, `(() => { const s = document.querySelector('.transcript__scroll'); s.scrollIntoView({block: 'center'});
+		const r = s.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
+	// The list's own smooth scroll to line 3 has ended.
+	eval[bool](t, ctx, 5*time.Second, `new Promise((done) => { const s = document.querySelector('.transcript__scroll'); let last = -1;
+		const tick = () => { if (s.scrollTop === last) done(true); else { last = s.scrollTop; setTimeout(tick, 250); } }; tick(); })`)
 	// (CDP wants both deltas; the 1 px sideways moves nothing.)
-	box := eval[[]float64](t, ctx, 5*time.Second, `(() => { const r = document.querySelector('.transcript__scroll').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
-	if _, err := chromedp.Call(ctx, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseWheel, X: box[0], Y: box[1], DeltaX: 1, DeltaY: 120}); err != nil {
+	if _, err := chromedp.Call(ctx, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseWheel, X: box[0], Y: box[1], DeltaX: 1, DeltaY: -600}); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, ctx, 5*time.Second, `document.getElementById('transcript').dataset.following === 'false' && !document.getElementById('transcript-follow').hidden`, `document.getElementById('transcript').dataset.following`)
+	waitJS(t, ctx, 5*time.Second, `document.getElementById('transcript').dataset.following === 'false' && !document.getElementById('transcript-follow').hidden && document.querySelector('.transcript__scroll').scrollTop === 0`, scrollState)
+	waitJS(t, ctx, 15*time.Second, `document.getElementById('transcript').dataset.current === '3'`, scrollState)
+	sleep(t, ctx, 500*time.Millisecond)
+	if top := eval[float64](t, ctx, 5*time.Second, `document.querySelector('.transcript__scroll').scrollTop`); top != 0 || eval[bool](t, ctx, 5*time.Second, visible(3)) {
+		t.Errorf("the list moved to the spoken line (scrollTop %v) after the person scrolled it", top)
+	}
 	do(t, ctx, 5*time.Second, "follow along", chromedp.Click(chromedp.ID("transcript-follow")))
-	waitJS(t, ctx, 5*time.Second, `document.getElementById('transcript').dataset.following === 'true' && document.getElementById('transcript-follow').hidden`, `document.getElementById('transcript').dataset.following`)
+	waitJS(t, ctx, 5*time.Second, `document.getElementById('transcript').dataset.following === 'true' && document.getElementById('transcript-follow').hidden && `+visible(3), scrollState)
+	eval[bool](t, ctx, 5*time.Second, `(document.getElementById('player').pause(), document.querySelector('.transcript__scroll').style.maxHeight = '', true)`)
+	do(t, ctx, 10*time.Second, "wide again", chromedp.EmulateViewport(1280, 860))
 
 	// The search marks a word that was said, in the line that said it.
 	word := strings.Fields(segs[2].Text)[0]
@@ -205,6 +229,8 @@ func TestTranscriptPanel(t *testing.T) {
 	do(t, ctx, 5*time.Second, "search", chromedp.SendKeys(chromedp.ID("transcript-search"), word))
 	waitJS(t, ctx, 5*time.Second, fmt.Sprintf(`[...document.querySelectorAll('#transcript-list mark')].some((m) => m.textContent.toLowerCase() === %s && m.closest('.tline').dataset.line === '2') && /^1 of \d+$/.test(document.getElementById('transcript-matches').textContent)`, jsString(strings.ToLower(word))),
 		`document.getElementById('transcript-matches').textContent + ' ' + document.getElementById('transcript-list').innerHTML.slice(0, 500)`)
+	screenshots(t, ctx, "transcript-search")
+	do(t, ctx, 5*time.Second, "back to the search box", chromedp.Focus(chromedp.ID("transcript-search")))
 	press(t, ctx, "\x1b") // Escape clears the search.
 	waitJS(t, ctx, 5*time.Second, `document.querySelectorAll('#transcript-list mark').length === 0 && document.getElementById('transcript-search').value === ''`, "")
 
@@ -278,6 +304,12 @@ func TestTranscriptPanel(t *testing.T) {
 	waitJS(t, ctx, 5*time.Second, `document.querySelectorAll('.transcript__download [role=menuitem]').length === 3 && document.activeElement.getAttribute('role') === 'menuitem'`, "")
 	screenshots(t, ctx, "transcript-downloads")
 	press(t, ctx, "\x1b")
+
+	// N (comment here) from the transcript tab brings the comments back with the composer.
+	eval[bool](t, ctx, 5*time.Second, `(document.activeElement?.blur(), true)`)
+	press(t, ctx, "n")
+	waitJS(t, ctx, 5*time.Second, `!document.getElementById('comments').hidden && document.getElementById('transcript').hidden && document.activeElement?.closest('#comments')`,
+		`document.activeElement?.outerHTML.slice(0, 200)`)
 
 	// A viewer reads the same transcript and cannot correct it.
 	guestTab, cancelGuest := br.tab(t, true)

@@ -132,8 +132,11 @@ export function createPlayer(opts: PlayerOptions): Player {
   const markers = h('div', { class: 'player__layer player__layer--markers', id: 'comment-markers' });
   const chapters = h('div', { class: 'player__layer player__layer--chapters', 'aria-hidden': 'true' });
   const seek = h('media-time-range' as 'div', { id: 'player-seek', class: 'player__seek', 'aria-label': 'Seek' });
+  // Our own preview children replace media-chrome's defaults, so the
+  // chapter name (shown when the video has chapters) is listed here too.
   seek.append(
     h('media-preview-thumbnail' as 'div', { slot: 'preview' }),
+    h('media-preview-chapter-display' as 'div', { slot: 'preview', class: 'player__preview-chapter' }),
     h('media-preview-time-display' as 'div', { slot: 'preview' }),
   );
   const seekRow = h('div', { class: 'player__seekrow' }, seek, h('div', { class: 'player__track' }, chapters, markers));
@@ -264,6 +267,45 @@ export function createPlayer(opts: PlayerOptions): Player {
   };
   cc.addEventListener('click', toggleCaptions);
   media.textTracks.addEventListener('change', syncCC);
+
+  // The browser draws cues at the bottom of the picture, under our
+  // controls. Every captions cue is lifted by whole lines (the browser
+  // still wraps and stacks them) until its last line clears the seek bar,
+  // at a size that follows the picture's height.
+  const placeCues = (): void => {
+    const mh = media.clientHeight;
+    if (!mh) return;
+    const size = Math.round(Math.min(26, Math.max(12, mh * 0.05)));
+    media.style.setProperty('--player-cue-size', `${size}px`);
+    const covered = media.getBoundingClientRect().bottom - seekRow.getBoundingClientRect().top;
+    const step = size * 1.35;
+    const line = -(Math.ceil((Math.max(0, covered) + step * 0.6) / step) + 1);
+    for (const t of media.textTracks) {
+      if (t.kind !== 'captions' && t.kind !== 'subtitles') continue;
+      let moved = false;
+      for (const c of t.cues ?? []) {
+        if (!(c instanceof VTTCue) || (c.snapToLines && c.line === line)) continue;
+        c.snapToLines = true;
+        c.line = line;
+        moved = true;
+      }
+      // Chromium keeps a cue on screen where it first drew it: show the
+      // track again so the one showing now moves too. Nothing moves the
+      // second time, so the change this fires ends here.
+      if (moved && t.mode === 'showing') {
+        t.mode = 'hidden';
+        t.mode = 'showing';
+      }
+    }
+  };
+  // And on every change of cues shown: a track that loads only once it
+  // is turned on may not announce itself otherwise.
+  media.textTracks.addEventListener('addtrack', (ev) => (ev as TrackEvent).track?.addEventListener('cuechange', placeCues));
+  const resized = new ResizeObserver(placeCues);
+  resized.observe(root);
+  // Cues arrive when a track loads (tracks added later included).
+  media.addEventListener('load', placeCues, true);
+  media.textTracks.addEventListener('change', placeCues);
   // What the gesture layer did: a click on the picture plays or pauses, a
   // double click toggles fullscreen.
   media.addEventListener('click', () => {
@@ -329,6 +371,8 @@ export function createPlayer(opts: PlayerOptions): Player {
       media.removeEventListener('ratechange', onRate);
       root.removeEventListener('mediaplaybackraterequest', onRequest);
       media.textTracks.removeEventListener('change', syncCC);
+      media.textTracks.removeEventListener('change', placeCues);
+      resized.disconnect();
       media.removeEventListener('volumechange', onVolume);
       media.pause();
       media.removeAttribute('src');

@@ -25,8 +25,9 @@ export function mountOwnerSpeed(group: HTMLElement, onChange: (v: Video) => void
   let video: Video | null = null;
 
   select.addEventListener('change', async () => {
-    if (!video) return;
     const want = Number(select.value);
+    // One request at a time, and none for what is already set.
+    if (!video || select.disabled || want === (video.defaultSpeed ?? 1)) return;
     select.disabled = true;
     try {
       const nv = await request<Video>('PATCH', `/api/videos/${encodeURIComponent(video.id)}`, { defaultSpeed: want });

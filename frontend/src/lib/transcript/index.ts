@@ -10,10 +10,10 @@
 // replies) between the lines by time, one document that a person in
 // another time zone reads instead of watching.
 //
-// The transcript arrives after the video is ready, so a pending one is
-// fetched again whenever the page's event stream brings a change of the
-// video (the server announces every record change that way), with a slow
-// poll underneath in case the stream is down.
+// The transcript arrives after the video is ready, so one that is not
+// done is fetched again whenever the page's event stream brings a change
+// of the video (the server announces every record change that way), with
+// a slow poll underneath in case the stream is down.
 //
 // Hooks for tests: data-status, data-current (line index) and
 // data-following on #transcript.
@@ -55,6 +55,8 @@ const POLL_MS = 10_000;
 /** Changes of the video come in bursts (processing progress): at most one fetch per this. */
 const REFETCH_MS = 1500;
 const SHOW_COMMENTS_KEY = 'baton.recordComments';
+/** Keys that scroll a list: pressed inside it, the person is reading on their own. */
+const SCROLL_KEYS = new Set(['ArrowUp', 'ArrowDown', 'PageUp', 'PageDown', 'Home', 'End', ' ']);
 
 function readShowComments(): boolean {
   try {
@@ -176,7 +178,8 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
     panel.dataset.status = st;
     renderState(st);
     const segs = segments();
-    const comments: RecordComment[] = showComments ? recordComments(threads) : [];
+    // Without lines the comments tab is the record already.
+    const comments: RecordComment[] = showComments && segs.length ? recordComments(threads) : [];
     entries = interleave(segs, comments);
     lineEntry = [];
     entries.forEach((e, i) => {
@@ -184,26 +187,35 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
     });
     const re = matcher(query);
     matches = [];
+    const previous = items;
     items = entries.map((e, i) => {
       const text = e.kind === 'line' ? e.seg.text : e.comment.body;
       const marks = findMatches(text, re);
       if (marks.length || (e.kind === 'comment' && re && findMatches(e.comment.authorName, re).length)) matches.push(i);
       return e.kind === 'line' ? lineItem(e.seg, e.line, marks) : commentItem(e.comment, marks, re);
     });
-    focusEntry = Math.min(focusEntry, Math.max(0, items.length - 1));
+    // A rebuilt list keeps the person's place: the entry that had focus has it again.
+    const had = list.contains(document.activeElement) ? keyOf(document.activeElement!.closest('li')) : '';
+    const before = keyOf(previous[focusEntry] ?? null);
     list.replaceChildren(...items);
+    const again = items.findIndex((li) => keyOf(li) === (had || before));
+    focusEntry = again >= 0 ? again : Math.min(focusEntry, Math.max(0, items.length - 1));
     list.hidden = items.length === 0;
     const hasLines = segs.length > 0;
-    tools.hidden = !hasLines && comments.length === 0;
+    tools.hidden = !hasLines;
     download.hidden = !hasLines || !data?.downloads;
     searchInput.disabled = items.length === 0;
-    commentsToggle.disabled = false;
     matchAt = matches.length ? Math.min(Math.max(matchAt, 0), matches.length - 1) : -1;
     renderMatches();
     renderFoot();
     current = -1;
     roving();
+    if (had && again >= 0) items[again]!.querySelector<HTMLElement>('.tline__time')?.focus({ preventScroll: true });
     onTime();
+  }
+
+  function keyOf(li: Element | null): string {
+    return li instanceof HTMLElement ? `${li.dataset.kind}:${li.dataset.id}` : '';
   }
 
   function renderState(st: string): void {
@@ -334,8 +346,6 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
 
   const tabsHidden = (): boolean => panel.hidden !== false;
 
-  // The scroll the panel makes itself, told apart from the person's.
-  let autoScrollUntil = 0;
   function scrollToCurrent(onlyIfOut: boolean): void {
     const li = items[lineEntry[current] ?? -1];
     if (!li || scroller.scrollHeight <= scroller.clientHeight + 1) return;
@@ -344,31 +354,33 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
     // Keep the line in the upper third: what comes next stays readable.
     const margin = b.height / 3;
     if (onlyIfOut && r.top >= b.top + 8 && r.bottom <= b.top + margin * 2) return;
-    autoScrollUntil = Date.now() + 900;
     scroller.scrollTo({ top: scroller.scrollTop + (r.top - b.top) - margin / 2, behavior: prefersReducedMotion() ? 'auto' : 'smooth' });
   }
 
   function stopFollowing(): void {
     if (!following) return;
+    // A smooth scroll of ours still under way would fight the person's.
+    scroller.scrollTo({ top: scroller.scrollTop, behavior: 'instant' });
     following = false;
     syncFollow();
   }
 
   function syncFollow(): void {
     panel.dataset.following = String(following);
-    followBtn.hidden = following || segments().length === 0;
+    // A list that fits has nothing to follow.
+    followBtn.hidden = following || segments().length === 0 || scroller.scrollHeight <= scroller.clientHeight + 1;
   }
 
   // The person scrolling the list themselves stops the following.
   scroller.addEventListener('wheel', stopFollowing, { passive: true });
   scroller.addEventListener('touchmove', stopFollowing, { passive: true });
+  scroller.addEventListener('keydown', (ev) => {
+    if (SCROLL_KEYS.has(ev.key) && !(ev.target as Element).closest('form')) stopFollowing();
+  });
   scroller.addEventListener('pointerdown', (ev) => {
     // The scroll bar: a press on the scroller itself, not on a line.
     if (ev.target === scroller) stopFollowing();
   });
-  scroller.addEventListener('scroll', () => {
-    if (Date.now() > autoScrollUntil && document.activeElement && scroller.contains(document.activeElement)) stopFollowing();
-  }, { passive: true });
   followBtn.addEventListener('click', () => {
     following = true;
     syncFollow();
@@ -442,7 +454,6 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
     else if (ev.key === 'End') next = items.length - 1;
     if (next < 0 || next >= items.length) return;
     ev.preventDefault();
-    stopFollowing();
     focusAt(next);
   });
   list.addEventListener('focusin', (ev) => {
@@ -671,10 +682,15 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
     refetchTimer = window.setTimeout(() => void refetch(), Math.max(0, lastFetch + REFETCH_MS - Date.now()));
   }
 
+  let threadsSeen = '';
   function setThreads(t: readonly Thread[]): void {
     threads = t;
     const n = commentCount(t as Thread[]);
     tabs.setCount('comments', n ? String(n) : '');
+    // The comment panel renders for many reasons; the record only when what it shows changed.
+    const seen = JSON.stringify(recordComments(t));
+    if (seen === threadsSeen) return;
+    threadsSeen = seen;
     if (showComments) render();
   }
   opts.comments.onThreads(setThreads);
@@ -686,13 +702,14 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
   return {
     tabs,
     update(v: Video) {
-      const wasReady = video.status === 'ready';
-      const owner = video.isOwner;
+      const prev = video;
       video = v;
-      if (owner !== v.isOwner) render();
-      // Every record change reaches the page as a change of the video.
-      if (!wasReady && v.status === 'ready') render();
-      refetchSoon();
+      if (prev.isOwner !== v.isOwner || (prev.status !== 'ready' && v.status === 'ready')) render();
+      // Every record change reaches the page as a change of the video, but
+      // so do views and progress, to every viewer at once: a finished
+      // transcript is asked for again only when the video itself changed
+      // (a trim moves its lines).
+      if (data?.status !== 'done' || prev.durationMs !== v.durationMs || prev.mp4Url !== v.mp4Url) refetchSoon();
     },
   };
 }
