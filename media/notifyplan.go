@@ -156,14 +156,14 @@ func (n *Notifier) releasePlan(ctx context.Context, err error) error {
 // planEvents plans evs in order and returns how far the cursor may move:
 // upTo when all went well, else to just before the event that failed for
 // a reason worth retrying (the database), which the next round tries
-// again. An event whose plan is refused for good (its video is gone) is
-// logged and passed.
+// again. An event whose plan is refused for good (its video is gone,
+// ENOTFOUND; EINVALID) is logged and passed.
 func (n *Notifier) planEvents(ctx context.Context, evs []*CommentEvent, from, upTo int64) (int, int64, error) {
 	planned := 0
 	at := from
 	for _, ev := range evs {
 		err := n.planEvent(ctx, ev)
-		if err != nil && ErrorCode(err) == EINTERNAL {
+		if code := ErrorCode(err); err != nil && code != ENOTFOUND && code != EINVALID {
 			return planned, at, err
 		}
 		if err != nil {
