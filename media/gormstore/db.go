@@ -77,6 +77,8 @@ type DB struct {
 	videos videoCache
 	// hot holds the comment writes' prepared statements (comment_queue.go).
 	hot map[string]*sql.Stmt
+	// index adds new comments to the search index (search_index.go).
+	index searchIndexer
 }
 
 // OpenURL opens the database a BATON_DATABASE_URL names: postgres:// or
@@ -161,6 +163,8 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	// Comments a crash left unindexed.
+	db.kickIndex()
 	return db, nil
 }
 
@@ -170,6 +174,7 @@ func (db *DB) Close() error {
 	if db.feed != nil {
 		db.feed.close()
 	}
+	db.index.wg.Wait()
 	pools := []*gorm.DB{db.r, db.w}
 	if db.r == db.w {
 		pools = pools[1:]

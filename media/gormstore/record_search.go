@@ -17,6 +17,9 @@ func (db *DB) Search(ctx context.Context, q media.SearchQuery) ([]media.SearchHi
 	if q.Viewer == "" {
 		return nil, errors.New("gormstore: search needs a viewer")
 	}
+	if err := db.indexComments(ctx); err != nil {
+		return nil, err
+	}
 	r := db.r.WithContext(ctx)
 	library := libraryFilter(r.Session(&gorm.Session{NewDB: true}), media.ListOptions{Viewer: q.Viewer, Now: q.Now}).Select("videos.id")
 	var rows []struct {
