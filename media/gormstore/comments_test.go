@@ -448,3 +448,42 @@ func BenchmarkCreateComment(b *testing.B) {
 		}
 	})
 }
+
+// TestCommentWritesSeeSettingsChanges: a comment write checks the video as
+// it is after the last committed change, also when the video was read
+// (and cached) by an earlier write.
+func TestCommentWritesSeeSettingsChanges(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, "")
+	v := MustCreateVideo(t, db)
+	open := func(v *media.Video, _ *media.Comment) error {
+		if v.CommentsOff {
+			return media.Errorf(media.ECOMMENTSOFF, "off")
+		}
+		return nil
+	}
+	write := func() error {
+		c := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "x", AuthorName: "A"}
+		_, err := db.CreateComment(ctx, c, nil, open)
+		return err
+	}
+	if err := write(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.VideoBySlug(ctx, v.Slug); err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []bool{true, false, true} {
+		_, err := db.UpdateVideo(ctx, v.ID, "", func(v *media.Video) error {
+			v.CommentsOff = off
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = write()
+		if got := media.ErrorCode(err) == media.ECOMMENTSOFF; got != off {
+			t.Fatalf("comments off = %v: write err = %v", off, err)
+		}
+	}
+}

@@ -71,6 +71,7 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestClaimPrefersUploads":                            TestClaimPrefersUploads,
 	"TestSearchRespectsLibrary":                          TestSearchRespectsLibrary,
 	"TestSearchFollowsCommentChanges":                    TestSearchFollowsCommentChanges,
+	"TestCommentWritesSeeSettingsChanges":                TestCommentWritesSeeSettingsChanges,
 	"TestApplyEditMovesCommentsAndUndo":                  TestApplyEditMovesCommentsAndUndo,
 	"TestListVideosPages":                                TestListVideosPages,
 	"TestMigrationsReopen":                               TestMigrationsReopen,

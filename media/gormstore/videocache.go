@@ -47,6 +47,18 @@ func (c *videoCache) get(slug string) *media.Video {
 	return &cp
 }
 
+// byID returns a copy of the cached video with id, or nil.
+func (c *videoCache) byID(id string) *media.Video {
+	c.mu.Lock()
+	v := c.bySlug[c.slugOf[id]]
+	c.mu.Unlock()
+	if v == nil {
+		return nil
+	}
+	cp := *v
+	return &cp
+}
+
 // stamp is taken before reading a row from the database.
 func (c *videoCache) stamp() uint64 {
 	c.mu.Lock()
