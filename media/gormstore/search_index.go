@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -33,6 +34,11 @@ import (
 const (
 	searchCursor = "search-index"
 	indexBatch   = 512
+	// indexDelay gathers the comments of many write batches into one
+	// indexing pass: each pass writes one FTS4 segment, and a segment per
+	// write batch (a few comments each under load) cost as much again as
+	// the writes themselves, in the inserts and the merges they cause.
+	indexDelay = 25 * time.Millisecond
 )
 
 type searchIndexer struct {
@@ -61,6 +67,7 @@ func (db *DB) kickIndex() {
 	go func() {
 		defer ix.wg.Done()
 		for {
+			time.Sleep(indexDelay)
 			if err := db.indexComments(context.Background()); err != nil {
 				db.log.Warn("search: index comments", "err", err)
 			}
