@@ -45,9 +45,9 @@ const copyAt = $<HTMLButtonElement>('copy-link-at');
 const copyAtTime = $('copy-at-time');
 const details = mountDetails(titleEl, $('video-description'), (v) => render(v));
 // The player's extras around it: chapters under the description, the
-// owner's default speed beside the sharing tools.
+// owner's default speed under the video's meta line.
 mountChapterList($('video-description'), stage);
-const ownerSpeed = mountOwnerSpeed(shareGroup, (v) => render(v));
+const ownerSpeed = mountOwnerSpeed(metaEl, (v) => render(v));
 
 let current: Video | null = null;
 // The comments hold the page's one event stream, which also brings the video's changes.
