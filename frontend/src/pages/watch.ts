@@ -17,6 +17,7 @@ import { embedUrl, shareAt, slugFromPath, startFrom } from '../lib/route';
 import { createStage } from '../lib/stage';
 import { mountWatchNotify } from '../lib/notify/watch';
 import { mountAsks } from '../lib/asks/watch';
+import { mountSummary } from '../lib/summary/watch';
 import { takeFlash } from '../lib/flash';
 import { toast } from '../lib/toast';
 import { trackViews } from '../lib/views';
@@ -110,6 +111,7 @@ async function load(): Promise<void> {
     void signedIn.then((u) => u && mountWatchNotify(v.id, info)); // notify/watch.ts
     comments ??= mountComments({ stage, stageEl, after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
     mountAsks(v, stageEl, titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // asks/watch.ts
+    void mountSummary(v, titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // summary/watch.ts
   } catch (err) {
     if (err instanceof ApiError && err.notFound) showNotFound();
     else {
