@@ -106,11 +106,21 @@ func (s *Server) createComment(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	if req.Body == nil {
+	if req.Body == nil && req.Attachment == nil {
 		s.badRequest(c, "body is required.")
 		return
 	}
-	in := media.CommentInput{Body: *req.Body, ParentID: req.ParentID, GuestName: req.GuestName, Urgent: req.Urgent, NotifyEmail: req.NotifyEmail}
+	in := media.CommentInput{ParentID: req.ParentID, GuestName: req.GuestName, Urgent: req.Urgent, NotifyEmail: req.NotifyEmail}
+	if req.Body != nil {
+		in.Body = *req.Body
+	}
+	if req.Attachment != nil {
+		if req.Attachment.VideoID == "" {
+			s.badRequest(c, "attachment.videoId is required.")
+			return
+		}
+		in.AttachmentID = req.Attachment.VideoID
+	}
 	var err error
 	if in.TimeMs, in.HasTime, err = parseMillis(req.TimeMs, "timeMs"); err != nil {
 		s.writeError(c, err)
@@ -195,6 +205,7 @@ func (s *Server) deleteComment(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	s.dropRecording(c, ev.Comment.VideoID, id)
 	c.JSON(http.StatusOK, deletedCommentJSON{Comment: toCommentJSON(ev.Comment, false), Removed: ev.Removed})
 }
 

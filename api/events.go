@@ -64,7 +64,7 @@ func (s *Server) videoEvents(c *gin.Context) {
 	rc := http.NewResponseController(w)
 	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout)) }
 	deadline()
-	if err := s.writeVideoEvent(w, s.videoJSONFor(c, v)); err != nil {
+	if err := s.writeVideoEvent(w, s.watchJSON(c, v)); err != nil {
 		return
 	}
 	sent, err := s.catchUp(c, v.ID, last, resume)
@@ -93,7 +93,7 @@ func (s *Server) videoEvents(c *gin.Context) {
 				return
 			}
 			deadline()
-			if err := s.writeVideoEvent(w, s.videoJSONFor(c, nv)); err != nil {
+			if err := s.writeVideoEvent(w, s.watchJSON(c, nv)); err != nil {
 				return
 			}
 			w.Flush()

@@ -103,7 +103,11 @@ func (s *Server) loadByID(c *gin.Context, need media.Access) (*media.Video, bool
 		return nil, false
 	}
 	viewer := media.Viewer{User: p.user, Pass: s.hasPass(c, v)}
-	acc := v.AccessFor(viewer, s.now())
+	acc, err := s.replyAccess(c, v, viewer, v.AccessFor(viewer, s.now()))
+	if err != nil {
+		s.writeError(c, err)
+		return nil, false
+	}
 	if acc < media.AccessWatch {
 		// Someone else's private video does not exist for them.
 		s.writeError(c, errVideoNotFound())
@@ -175,7 +179,12 @@ func (s *Server) resolveSlug(c *gin.Context) (*media.Video, media.Viewer, media.
 	if !s.personalLink(c, v, &viewer) { // asks_recipient.go
 		return nil, media.Viewer{}, media.AccessNone, false
 	}
-	return v, viewer, v.AccessFor(viewer, s.now()), true
+	acc, err := s.replyAccess(c, v, viewer, v.AccessFor(viewer, s.now()))
+	if err != nil {
+		s.writeError(c, err)
+		return nil, media.Viewer{}, media.AccessNone, false
+	}
+	return v, viewer, acc, true
 }
 
 // commentAccess guards the routes that name a comment: on a share route

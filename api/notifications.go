@@ -26,6 +26,33 @@ func (s *Server) notifier(c *gin.Context) (*media.Notifier, bool) {
 	return s.opt.Notify, true
 }
 
+// notifierFor is the preamble of the inbox handlers: the notifier and the
+// caller, whom the routes' signedIn guard has already required. ok is false
+// when the answer has been written.
+func (s *Server) notifierFor(c *gin.Context) (*media.Notifier, *media.User, bool) {
+	n, ok := s.notifier(c)
+	if !ok {
+		return nil, nil, false
+	}
+	return n, s.currentUser(c), true
+}
+
+// videoNotifier is the preamble of the per-video handlers (follow, seen):
+// the notifier, the video the caller may watch, and the caller, nil for a
+// guest because each handler answers guests its own way. ok is false when
+// the answer has been written.
+func (s *Server) videoNotifier(c *gin.Context) (*media.Notifier, *media.Video, *media.User, bool) {
+	n, ok := s.notifier(c)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	v, ok := s.video(c)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	return n, v, s.currentUser(c), true
+}
+
 type notificationJSON struct {
 	ID        string `json:"id"`
 	Kind      string `json:"kind"`
@@ -43,7 +70,7 @@ type notificationJSON struct {
 }
 
 func (s *Server) toNotificationJSON(n *media.Notification) notificationJSON {
-	u := ""
+	u := n.Link
 	if n.VideoSlug != "" {
 		u = media.MomentURL("", n.VideoSlug, n.TimeMs)
 	}
@@ -59,7 +86,7 @@ func (s *Server) toNotificationJSON(n *media.Notification) notificationJSON {
 
 // listNotifications pages through the caller's inbox, newest first.
 func (s *Server) listNotifications(c *gin.Context) {
-	n, ok := s.notifier(c)
+	n, u, ok := s.notifierFor(c)
 	if !ok {
 		return
 	}
@@ -77,7 +104,6 @@ func (s *Server) listNotifications(c *gin.Context) {
 		s.badRequest(c, "before is not a notification id.")
 		return
 	}
-	u := s.currentUser(c)
 	items, unread, err := n.Store.Notifications(c.Request.Context(), u.ID, before, limit+1)
 	if err != nil {
 		s.writeError(c, err)
@@ -104,7 +130,7 @@ type markReadRequest struct {
 // markNotificationsRead marks some or all of the caller's notifications
 // read.
 func (s *Server) markNotificationsRead(c *gin.Context) {
-	n, ok := s.notifier(c)
+	n, u, ok := s.notifierFor(c)
 	if !ok {
 		return
 	}
@@ -112,7 +138,6 @@ func (s *Server) markNotificationsRead(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	u := s.currentUser(c)
 	if err := n.MarkRead(c.Request.Context(), u.ID, req.IDs, req.All); err != nil {
 		s.writeError(c, err)
 		return
@@ -128,11 +153,10 @@ func (s *Server) markNotificationsRead(c *gin.Context) {
 // notificationEvents streams the caller's unread count: one "unread" event
 // at once and another whenever it changes.
 func (s *Server) notificationEvents(c *gin.Context) {
-	n, ok := s.notifier(c)
+	n, u, ok := s.notifierFor(c)
 	if !ok {
 		return
 	}
-	u := s.currentUser(c)
 	sig, stop := n.Inbox.Subscribe(u.ID)
 	defer stop()
 	w := c.Writer
@@ -188,7 +212,7 @@ func (s *Server) notificationEvents(c *gin.Context) {
 // newCommentCounts answers, for the library, how many unread comment
 // notifications each listed video has.
 func (s *Server) newCommentCounts(c *gin.Context) {
-	n, ok := s.notifier(c)
+	n, u, ok := s.notifierFor(c)
 	if !ok {
 		return
 	}
@@ -202,7 +226,7 @@ func (s *Server) newCommentCounts(c *gin.Context) {
 		s.badRequest(c, "Ask for at most 200 videos at once.")
 		return
 	}
-	counts, err := n.Store.NewCommentCounts(c.Request.Context(), s.currentUser(c).ID, ids)
+	counts, err := n.Store.NewCommentCounts(c.Request.Context(), u.ID, ids)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -229,15 +253,10 @@ func (s *Server) firstView(c *gin.Context, v *media.Video) {
 /* ---------- Following and "new" marks ---------- */
 
 func (s *Server) followState(c *gin.Context) {
-	n, ok := s.notifier(c)
+	n, v, u, ok := s.videoNotifier(c)
 	if !ok {
 		return
 	}
-	v, ok := s.video(c)
-	if !ok {
-		return
-	}
-	u := s.currentUser(c)
 	if u == nil {
 		c.JSON(http.StatusOK, gin.H{"following": false, "signedIn": false})
 		return
@@ -253,15 +272,10 @@ func (s *Server) followState(c *gin.Context) {
 
 func (s *Server) setFollow(on bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		n, ok := s.notifier(c)
+		n, v, u, ok := s.videoNotifier(c)
 		if !ok {
 			return
 		}
-		v, ok := s.video(c)
-		if !ok {
-			return
-		}
-		u := s.currentUser(c)
 		if u == nil {
 			s.writeError(c, media.Errorf(media.EUNAUTHORIZED, "Sign in to follow a video."))
 			return
@@ -277,15 +291,10 @@ func (s *Server) setFollow(on bool) gin.HandlerFunc {
 // markSeen records the caller's visit to a video and returns the previous
 // one, so the page marks what is new since.
 func (s *Server) markSeen(c *gin.Context) {
-	n, ok := s.notifier(c)
+	n, v, u, ok := s.videoNotifier(c)
 	if !ok {
 		return
 	}
-	v, ok := s.video(c)
-	if !ok {
-		return
-	}
-	u := s.currentUser(c)
 	if u == nil {
 		c.JSON(http.StatusOK, gin.H{"lastSeenAt": ""})
 		return

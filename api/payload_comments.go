@@ -30,6 +30,8 @@ type commentJSON struct {
 	// FromRemovedPart: a trim removed the comment's moment; it sits at
 	// the cut (transcripts.go).
 	FromRemovedPart bool `json:"fromRemovedPart,omitempty"`
+	// Attachment is the recording the comment carries (replies.go).
+	Attachment *attachmentJSON `json:"attachment,omitempty"`
 }
 
 // threadJSON is a top-level comment with its replies, oldest first.
@@ -55,6 +57,7 @@ func toCommentJSON(cm *media.Comment, mine bool) commentJSON {
 		Edited: cm.Edited(), Deleted: cm.Deleted, Resolved: cm.Resolved,
 		CreatedAt: timeJSON(cm.CreatedAt), UpdatedAt: timeJSON(cm.UpdatedAt),
 		EditedAt: timeJSON(cm.EditedAt), ResolvedAt: timeJSON(cm.ResolvedAt),
+		Attachment: toAttachmentJSON(cm.Attachment),
 	}
 }
 
@@ -108,6 +111,12 @@ type createCommentRequest struct {
 	// Urgent and NotifyEmail are for notifications (media.CommentInput).
 	Urgent      bool   `json:"urgent"`
 	NotifyEmail string `json:"notifyEmail"`
+	// Attachment is a recording made for this reply (replies.go).
+	Attachment *attachmentRequest `json:"attachment"`
+}
+
+type attachmentRequest struct {
+	VideoID string `json:"videoId"`
 }
 
 type createdCommentJSON struct {

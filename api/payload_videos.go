@@ -60,6 +60,17 @@ type videoJSON struct {
 	Sharing       *sharingJSON `json:"sharing,omitempty"`
 	// Ask is the library's line about the video's ask (asks.go).
 	Ask *askSummaryJSON `json:"ask,omitempty"`
+
+	// DefaultSpeed is the speed the player starts at for viewers who have
+	// not picked one themselves; the owner sets it with PATCH (1: normal).
+	DefaultSpeed float64 `json:"defaultSpeed"`
+	// ThumbsURL is the scrub-thumbnail track (WebVTT) once its sprite
+	// sheet is made; only in the payloads a player reads (watchJSON).
+	ThumbsURL string `json:"thumbsUrl,omitempty"`
+	// ReplyTo and ReplyKind are set on a recording made as a reply in
+	// another video's thread (replies.go).
+	ReplyTo   string `json:"replyTo,omitempty"`
+	ReplyKind string `json:"replyKind,omitempty"`
 }
 
 func (s *Server) videoJSON(v *media.Video) videoJSON {
@@ -73,6 +84,11 @@ func (s *Server) videoJSON(v *media.Video) videoJSON {
 		UpdatedAt: v.UpdatedAt.UTC().Format(time.RFC3339Nano),
 
 		CommentsEnabled: v.CommentsEnabled(), GuestComments: v.GuestComments(), ReactionsEnabled: v.ReactionsEnabled(),
+		DefaultSpeed: 1,
+		ReplyTo:      v.ReplyTo, ReplyKind: string(v.ReplyKind),
+	}
+	if v.DefaultSpeed > 0 {
+		out.DefaultSpeed = v.DefaultSpeed
 	}
 	if v.HasMP4 {
 		out.MP4URL = s.opt.PublicURL + "/media/" + v.Slug + "/video.mp4"
@@ -87,6 +103,10 @@ func (s *Server) videoJSON(v *media.Video) videoJSON {
 	if v.Status == media.StatusCreated || v.Status == media.StatusUploading {
 		out.UploadURL = s.opt.PublicURL + "/api/uploads/" + v.ID
 		mode, note := s.svc.Live.Mode(v.ID)
+		if mode == media.LiveModeNone {
+			// The upload is another process's (scale-out): what it stored.
+			mode, note = v.Processing, v.ProcessingNote
+		}
 		out.Processing, out.ProcessingNote = string(mode), note
 	}
 	return out
@@ -119,6 +139,24 @@ func (s *Server) videoJSONFor(c *gin.Context, v *media.Video) videoJSON {
 	return out
 }
 
+// watchJSON is videoJSONFor with what a player needs beyond the row: the
+// thumbnails track once it exists. One indexed read, and only for a ready
+// video; listings keep to videoJSONFor.
+func (s *Server) watchJSON(c *gin.Context, v *media.Video) videoJSON {
+	out := s.videoJSONFor(c, v)
+	r := s.svc.Record
+	if r == nil || v.Status != media.StatusReady || !v.HasMP4 {
+		return out
+	}
+	sheet, err := r.Store.Thumbs(c.Request.Context(), v.ID)
+	if err == nil && sheet.Status == media.ThumbsDone {
+		out.ThumbsURL = s.opt.PublicURL + "/media/" + v.Slug + "/thumbs.vtt"
+	}
+	// Without a sheet (not made yet, failed, or a read error) the player
+	// simply has no previews; the page hears when the sheet is done.
+	return out
+}
+
 type ownerJSON struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
@@ -145,6 +183,14 @@ func toSharingJSON(v *media.Video) *sharingJSON {
 
 type createVideoRequest struct {
 	Title string `json:"title"`
+	// ReplyTo makes the video a recording that replies in another video's
+	// thread (replies.go).
+	ReplyTo *replyToRequest `json:"replyTo"`
+}
+
+type replyToRequest struct {
+	VideoID string `json:"videoId"`
+	Kind    string `json:"kind"`
 }
 
 type updateVideoRequest struct {
@@ -154,6 +200,9 @@ type updateVideoRequest struct {
 	CommentsEnabled  *bool `json:"commentsEnabled"`
 	GuestComments    *bool `json:"guestComments"`
 	ReactionsEnabled *bool `json:"reactionsEnabled"`
+	// DefaultSpeed is the player's starting speed for viewers without
+	// their own choice: one of media.PlaybackSpeeds (1: normal).
+	DefaultSpeed *float64 `json:"defaultSpeed"`
 }
 
 type unlockRequest struct {

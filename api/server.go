@@ -371,18 +371,7 @@ func (s *Server) healthz(c *gin.Context) {
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
-	checks := gin.H{}
-	ok := true
-	if err := s.svc.PingDatabase(ctx); err != nil {
-		checks["database"], ok = media.ErrorMessage(err), false
-	} else {
-		checks["database"] = "ok"
-	}
-	if err := s.svc.Blobs.Ping(ctx); err != nil {
-		checks["objectStore"], ok = media.ErrorMessage(err), false
-	} else {
-		checks["objectStore"] = "ok"
-	}
+	checks, ok := s.svc.Readiness(ctx)
 	status := http.StatusOK
 	if !ok {
 		status = http.StatusServiceUnavailable

@@ -22,7 +22,13 @@ func (s *Server) createVideo(c *gin.Context) {
 	if !s.decodeOptionalJSON(c, &req) {
 		return
 	}
-	v, err := s.svc.CreateVideoFor(c.Request.Context(), s.currentUser(c).ID, req.Title)
+	var v *media.Video
+	var err error
+	if req.ReplyTo != nil {
+		v, err = s.createReply(c, req.ReplyTo)
+	} else {
+		v, err = s.svc.CreateVideoFor(c.Request.Context(), s.currentUser(c).ID, req.Title)
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -95,7 +101,7 @@ func (s *Server) video(c *gin.Context) (*media.Video, bool) {
 func (s *Server) getVideo(c *gin.Context) {
 	if v, ok := s.video(c); ok {
 		c.Header("Cache-Control", "no-store")
-		c.JSON(http.StatusOK, s.videoJSONFor(c, v))
+		c.JSON(http.StatusOK, s.watchJSON(c, v))
 	}
 }
 
@@ -109,9 +115,9 @@ func (s *Server) updateVideo(c *gin.Context) {
 		return
 	}
 	set := media.Settings{CommentsEnabled: req.CommentsEnabled, GuestComments: req.GuestComments, ReactionsEnabled: req.ReactionsEnabled}
-	details := media.Details{Title: req.Title, Description: req.Description}
-	if req.Title == nil && req.Description == nil && set.IsZero() {
-		s.badRequest(c, "Nothing to change: send a title, a description or a setting.")
+	details := media.Details{Title: req.Title, Description: req.Description, DefaultSpeed: req.DefaultSpeed}
+	if details.IsZero() && set.IsZero() {
+		s.badRequest(c, "Nothing to change: send a title, a description, a default speed or a setting.")
 		return
 	}
 	a, ok := s.actor(c)
@@ -131,7 +137,7 @@ func (s *Server) updateVideo(c *gin.Context) {
 			return
 		}
 	}
-	if details.Title != nil || details.Description != nil {
+	if !details.IsZero() {
 		if v, err = s.svc.UpdateDetails(c.Request.Context(), v.ID, details); err != nil {
 			s.writeError(c, err)
 			return
@@ -147,6 +153,10 @@ func (s *Server) deleteVideo(c *gin.Context) {
 	}
 	// Stop and drop an upload in progress first, so no late bytes recreate it.
 	s.uploads.remove(c.Request.Context(), v.ID)
+	if err := s.dropReplies(c, v.ID); err != nil {
+		s.writeError(c, err)
+		return
+	}
 	if err := s.svc.DeleteVideo(c.Request.Context(), v.ID); err != nil {
 		s.writeError(c, err)
 		return
@@ -183,6 +193,6 @@ func (s *Server) getShared(c *gin.Context) {
 			}
 		}
 		c.Header("Cache-Control", "no-store")
-		c.JSON(http.StatusOK, s.videoJSONFor(c, v))
+		c.JSON(http.StatusOK, s.watchJSON(c, v))
 	}
 }

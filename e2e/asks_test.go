@@ -3,10 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/cookiejar"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,38 +13,10 @@ import (
 	"github.com/baton-video/baton/media/smtpmail/smtptest"
 )
 
-// shot writes one screenshot named asks-<name>-<scheme>.png, light and dark.
+// askShots writes asks-<name>*.png (see shots).
 func askShots(tb testing.TB, ctx context.Context, name string) {
 	tb.Helper()
-	for _, scheme := range []string{"light", "dark"} {
-		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
-		}); err != nil {
-			tb.Fatal(err)
-		}
-		for _, size := range []struct {
-			suffix string
-			w, h   int64
-		}{{"", 1280, 900}, {"-375", 375, 800}} {
-			do(tb, ctx, 10*time.Second, "viewport", chromedp.EmulateViewport(size.w, size.h))
-			sleep(tb, ctx, 300*time.Millisecond)
-			c, cancel := context.WithTimeout(ctx, 15*time.Second)
-			b, err := chromedp.Run(c, chromedp.FullScreenshot(100))
-			cancel()
-			if err != nil {
-				tb.Fatalf("screenshot %s: %v", name, err)
-			}
-			if err := os.WriteFile(filepath.Join(shotsDir(tb), "asks-"+name+size.suffix+"-"+scheme+".png"), b, 0o644); err != nil {
-				tb.Fatal(err)
-			}
-		}
-	}
-	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "light"}},
-	}); err != nil {
-		tb.Fatal(err)
-	}
-	do(tb, ctx, 10*time.Second, "viewport", chromedp.EmulateViewport(1280, 900))
+	shots(tb, ctx, "asks-"+name, 900, 800)
 }
 
 // TestAskOwnerTableAndReplyByLine: the owner asks an outside address and a
@@ -62,10 +30,7 @@ func askShots(tb testing.TB, ctx context.Context, name string) {
 func TestAskOwnerTableAndReplyByLine(t *testing.T) {
 	mail := smtptest.Start(t, smtptest.Options{})
 	s := startServer(t, "BATON_SMTP_URL=smtp://"+mail.Addr+"?tls=none", "BATON_MAIL_FROM=Baton <baton@example.com>")
-	jar, _ := cookiejar.New(nil)
-	bo := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	var boMe struct{ User struct{ ID string } }
-	api(t, bo, "POST", s.URL+"/api/auth/signup", map[string]string{"email": "bo@example.com", "name": "Bo Chen", "password": "another long passphrase 7"}, 201, &boMe)
+	bo, boID := s.member(t, "Bo Chen", "bo@example.com")
 	v := s.uploadClip(t, "Pricing options", makeClip(t, 8))
 
 	// The next Friday at least two days away, 17:00 UTC.
@@ -79,7 +44,7 @@ func TestAskOwnerTableAndReplyByLine(t *testing.T) {
 	}
 	api(t, s.client, "PUT", s.URL+"/api/videos/"+v.ID+"/ask", map[string]any{
 		"question": "Which option do we ship?", "replyBy": deadline.Format(time.RFC3339),
-		"recipients": []string{"ana@outside.example", boMe.User.ID},
+		"recipients": []string{"ana@outside.example", boID},
 	}, 200, &ask)
 	link := ""
 	for _, r := range ask.Recipients {
@@ -168,9 +133,7 @@ func TestAskOwnerTableAndReplyByLine(t *testing.T) {
 	// Bo, who has not answered, finds it on "Waiting on me" with his link.
 	bctx, cancelB := b.tab(t, true)
 	defer cancelB()
-	boServer := *s
-	boServer.client = bo
-	boServer.signIn(t, bctx)
+	bo.signIn(t, bctx)
 	do(t, bctx, 20*time.Second, "open Waiting on me", chromedp.Navigate(s.URL+"/waiting"))
 	waitJS(t, bctx, 15*time.Second, `document.querySelector('#waiting-list li[data-video-id="`+v.ID+`"] a')?.href.includes('?r=')`,
 		`document.querySelector('main')?.innerText`)

@@ -27,9 +27,16 @@ func shotsDir(tb testing.TB) string {
 	return dir
 }
 
-// screenshots writes name in light and dark, wide and at phone width, and
-// leaves the tab as it found it (light, wide).
+// screenshots writes auth-<name>*.png (see shots).
 func screenshots(tb testing.TB, ctx context.Context, name string) {
+	tb.Helper()
+	shots(tb, ctx, "auth-"+name, 860, 760)
+}
+
+// shots writes the page as <file>[-375]-<scheme>.png in shotsDir: light
+// and dark, 1280 px wide with a wideH viewport and 375 px wide with a
+// phoneH one, whole pages. It leaves the tab as it found it (light, wide).
+func shots(tb testing.TB, ctx context.Context, file string, wideH, phoneH int64) {
 	tb.Helper()
 	dir := shotsDir(tb)
 	for _, scheme := range []string{"light", "dark"} {
@@ -41,17 +48,16 @@ func screenshots(tb testing.TB, ctx context.Context, name string) {
 		for _, size := range []struct {
 			suffix string
 			w, h   int64
-		}{{"", 1280, 860}, {"-375", 375, 760}} {
+		}{{"", 1280, wideH}, {"-375", 375, phoneH}} {
 			do(tb, ctx, 10*time.Second, "viewport", chromedp.EmulateViewport(size.w, size.h))
 			sleep(tb, ctx, 350*time.Millisecond)
 			c, cancel := context.WithTimeout(ctx, 15*time.Second)
 			b, err := chromedp.Run(c, chromedp.FullScreenshot(100))
 			cancel()
 			if err != nil {
-				tb.Fatalf("screenshot %s: %v", name, err)
+				tb.Fatalf("screenshot %s: %v", file, err)
 			}
-			path := filepath.Join(dir, "auth-"+name+size.suffix+"-"+scheme+".png")
-			if err := os.WriteFile(path, b, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, file+size.suffix+"-"+scheme+".png"), b, 0o644); err != nil {
 				tb.Fatal(err)
 			}
 		}
@@ -61,7 +67,7 @@ func screenshots(tb testing.TB, ctx context.Context, name string) {
 	}); err != nil {
 		tb.Fatal(err)
 	}
-	do(tb, ctx, 10*time.Second, "viewport", chromedp.EmulateViewport(1280, 860))
+	do(tb, ctx, 10*time.Second, "viewport", chromedp.EmulateViewport(1280, wideH))
 }
 
 // TestSignUpShareWithPasswordAndWatch is the sharing flow as a person does

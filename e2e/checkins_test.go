@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"net/http"
-	"net/http/cookiejar"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +15,7 @@ import (
 // Screenshots: asks-reel*.
 func TestCheckinReel(t *testing.T) {
 	s := startServer(t)
-	jar, _ := cookiejar.New(nil)
-	bo := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	api(t, bo, "POST", s.URL+"/api/auth/signup", map[string]string{"email": "bo@example.com", "name": "Bo Chen", "password": "another long passphrase 7"}, 201, nil)
+	bo, _ := s.member(t, "Bo Chen", "bo@example.com")
 
 	at := time.Now().UTC().Add(70 * time.Second).Truncate(time.Minute)
 	var ci struct{ ID string }
@@ -29,14 +25,11 @@ func TestCheckinReel(t *testing.T) {
 		"participants": []string{testAccount["email"], "bo@example.com"}, "dueAfter": "8h", "maxLength": "3m",
 	}, 201, &ci)
 	rita := s.uploadClip(t, "Rita's update", makeClip(t, 3))
-	own := s.client
-	s.client = bo
-	boV := s.uploadClip(t, "Bo's update", makeClip(t, 3))
-	s.client = own
+	boV := bo.uploadClip(t, "Bo's update", makeClip(t, 3))
 	time.Sleep(time.Until(at) + time.Second)
 	round := at.Format(time.DateOnly)
 	api(t, s.client, "POST", s.URL+"/api/checkins/"+ci.ID+"/rounds/"+round+"/posts", map[string]string{"videoId": rita.ID}, 201, nil)
-	api(t, bo, "POST", s.URL+"/api/checkins/"+ci.ID+"/rounds/"+round+"/posts", map[string]string{"videoId": boV.ID}, 201, nil)
+	api(t, bo.client, "POST", s.URL+"/api/checkins/"+ci.ID+"/rounds/"+round+"/posts", map[string]string{"videoId": boV.ID}, 201, nil)
 
 	b := startBrowser(t)
 	ctx, cancel := b.tab(t, false)

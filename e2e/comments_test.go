@@ -638,7 +638,7 @@ func TestCommentKeyboard(t *testing.T) {
 		document.activeElement?.blur();
 		return true;
 	})()`)
-	do(t, ctx, 5*time.Second, "press c", chromedp.KeyEvent("c"))
+	do(t, ctx, 5*time.Second, "press n", chromedp.KeyEvent("n"))
 	waitJS(t, ctx, 5*time.Second, `document.activeElement?.id === 'comment-body' && document.getElementById('comment-at').textContent === 'Comment at 0:12'`,
 		`JSON.stringify({active: document.activeElement?.id, at: document.getElementById('comment-at')?.textContent})`)
 	text := "Typed at twelve seconds, sent with Enter"
@@ -692,7 +692,7 @@ func TestCommentKeyboard(t *testing.T) {
 
 	// Typing pauses the video, and keys typed in the box stay there.
 	eval[bool](t, ctx, 5*time.Second, `document.getElementById('player').play().then(() => true)`)
-	do(t, ctx, 5*time.Second, "press c while playing", chromedp.KeyEvent("c"))
+	do(t, ctx, 5*time.Second, "press n while playing", chromedp.KeyEvent("n"))
 	waitJS(t, ctx, 5*time.Second, `document.activeElement?.id === 'comment-body'`, "")
 	do(t, ctx, 5*time.Second, "type", chromedp.KeyEvent("c "+kb.ArrowLeft))
 	waitJS(t, ctx, 5*time.Second, `document.getElementById('player').paused && document.getElementById('comment-body').value === 'c '`,
@@ -748,7 +748,7 @@ func TestCommentKeyboard(t *testing.T) {
 	commentShots(t, ctx, "conversation")
 
 	// The composer in use, with an end time, and a marker's preview.
-	do(t, ctx, 5*time.Second, "press c", chromedp.KeyEvent("c"))
+	do(t, ctx, 5*time.Second, "press n", chromedp.KeyEvent("n"))
 	do(t, ctx, 10*time.Second, "write a range comment",
 		chromedp.KeyEvent("From here to the end of the chart, the colours are hard to tell apart."),
 		chromedp.Click(chromedp.CSS(`#comment-end-toggle`)))

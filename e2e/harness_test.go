@@ -265,6 +265,19 @@ func (s *server) signUp(tb testing.TB) {
 	}
 }
 
+// member signs up another person (the test account, signed up at start,
+// is the admin, so they join as a member) and returns the server as they
+// see it: the same process, with a client holding their session, so api
+// calls, uploadClip and signIn act as them. id is their user id.
+func (s *server) member(tb testing.TB, name, email string) (them *server, id string) {
+	tb.Helper()
+	jar, _ := cookiejar.New(nil)
+	them = &server{URL: s.URL, DataDir: s.DataDir, log: s.log, client: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	var me struct{ User struct{ ID string } }
+	api(tb, them.client, "POST", s.URL+"/api/auth/signup", map[string]string{"email": email, "name": name, "password": "another long passphrase 7"}, 201, &me)
+	return them, me.User.ID
+}
+
 // signIn gives the browser the test account's session (its tabs share
 // cookies, except isolated ones, which stay anonymous viewers).
 func (s *server) signIn(tb testing.TB, ctx context.Context) {
@@ -445,7 +458,7 @@ type browser struct {
 	ctx context.Context
 }
 
-func startBrowser(tb testing.TB) *browser {
+func startBrowser(tb testing.TB, extra ...chromedp.ExecAllocatorOption) *browser {
 	tb.Helper()
 	requireSetup(tb)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -462,6 +475,7 @@ func startBrowser(tb testing.TB) *browser {
 		// Viewers' players may start without a click, as after one.
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(tb.Logf))
 	// The first Run starts the browser; it must have no deadline, or the

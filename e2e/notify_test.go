@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"strings"
 	"testing"
 	"time"
@@ -55,9 +54,7 @@ func TestBellAndAccountHours(t *testing.T) {
 	mail := smtptest.Start(t, smtptest.Options{})
 	s := startServer(t, "BATON_SMTP_URL=smtp://"+mail.Addr+"?tls=none", "BATON_MAIL_FROM=Baton <baton@example.com>")
 	// A colleague with his own session.
-	jar, _ := cookiejar.New(nil)
-	bo := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	api(t, bo, "POST", s.URL+"/api/auth/signup", map[string]string{"email": "bo@example.com", "name": "Bo Chen", "password": "another long passphrase 7"}, 201, nil)
+	bo, _ := s.member(t, "Bo Chen", "bo@example.com")
 
 	var v struct{ ID, Slug string }
 	api(t, s.client, "POST", s.URL+"/api/videos", map[string]string{"title": "Sprint review"}, 201, &v)
@@ -136,10 +133,10 @@ func TestBellAndAccountHours(t *testing.T) {
 
 	// The bell: nothing yet, then live as Bo replies.
 	waitJS(t, ctx, 10*time.Second, `document.querySelector('#bell-button') && document.querySelector('#bell-count').hidden`, `document.querySelector('#bell-count')?.outerHTML`)
-	api(t, bo, "POST", s.URL+"/api/share/"+v.Slug+"/comments", map[string]any{"body": "The Q3 number looks off by one week.", "parentId": thread.ID}, 201, nil)
+	api(t, bo.client, "POST", s.URL+"/api/share/"+v.Slug+"/comments", map[string]any{"body": "The Q3 number looks off by one week.", "parentId": thread.ID}, 201, nil)
 	waitJS(t, ctx, 10*time.Second, `document.querySelector('#bell-count')?.textContent === '1' && !document.querySelector('#bell-count').hidden`,
 		`document.querySelector('#bell-count')?.outerHTML`)
-	api(t, bo, "POST", s.URL+"/api/share/"+v.Slug+"/comments", map[string]any{"body": "@rita also the chart colours", "parentId": thread.ID}, 201, nil)
+	api(t, bo.client, "POST", s.URL+"/api/share/"+v.Slug+"/comments", map[string]any{"body": "@rita also the chart colours", "parentId": thread.ID}, 201, nil)
 	waitJS(t, ctx, 10*time.Second, `document.querySelector('#bell-count')?.textContent === '2'`, `document.querySelector('#bell-count')?.outerHTML`)
 	do(t, ctx, 10*time.Second, "open the bell", chromedp.Click(chromedp.ID("bell-button")))
 	waitJS(t, ctx, 10*time.Second, `document.querySelectorAll('#bell-list .bell__row--unread').length === 2`, `document.querySelector('#bell-list')?.innerText`)

@@ -300,9 +300,9 @@ func TestWatchPage(t *testing.T) {
 		waitJS(t, owner, 5*time.Second, `document.getElementById('shortcuts-dialog')?.open && document.getElementById('shortcuts-dialog').innerText.includes('Comment at this moment')`, "")
 		press(t, owner, kb.Escape)
 		waitJS(t, owner, 5*time.Second, `!document.getElementById('shortcuts-dialog')`, "")
-		// C opens the comment box at this moment; Esc goes back to the player.
+		// N opens the comment box at this moment; Esc goes back to the player.
 		seekTo(t, owner, 4000)
-		press(t, owner, "c")
+		press(t, owner, "n")
 		waitJS(t, owner, 5*time.Second, `document.activeElement?.id === 'comment-body' && document.getElementById('comment-at').textContent.includes('0:04')`, `document.getElementById('comment-at').textContent`)
 		press(t, owner, kb.Escape)
 		waitJS(t, owner, 5*time.Second, `document.getElementById('player-ctl').contains(document.activeElement)`, `document.activeElement?.outerHTML.slice(0, 200)`)

@@ -1,4 +1,5 @@
 /// <reference types="vitest/config" />
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 
@@ -14,6 +15,33 @@ function keepGitkeep(): Plugin {
     apply: 'build',
     generateBundle() {
       this.emitFile({ type: 'asset', fileName: '.gitkeep', source: '' });
+    },
+  };
+}
+
+// The page shell (the head's metadata and the site header) is written once,
+// in partials/; a page names a part with a line <!--shell:NAME--> and the
+// build and the dev server put it in, indented like the marker. At build
+// time rather than from script so that pages arrive whole (no header drawn
+// late) and stay readable without JavaScript. <!--baton:head--> is a
+// different marker: the Go server fills it per request.
+function pageShell(): Plugin {
+  const part = (name: string): string => {
+    try {
+      return readFileSync(resolve(root, 'partials', `${name}.html`), 'utf8').trimEnd();
+    } catch (err) {
+      throw new Error(`page shell: no partial "${name}" (partials/${name}.html): ${String(err)}`);
+    }
+  };
+  return {
+    name: 'baton-page-shell',
+    transformIndexHtml: {
+      // Before Vite's own pass, so the partials' asset URLs are bundled too.
+      order: 'pre',
+      handler(html) {
+        return html.replace(/^([ \t]*)<!--shell:([a-z-]+)-->$/gm, (_m, indent: string, name: string) =>
+          part(name).split('\n').map((l) => (l ? indent + l : l)).join('\n'));
+      },
     },
   };
 }
@@ -45,7 +73,7 @@ function pageRoutes(): Plugin {
 const api = process.env.BATON_DEV_API ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
-  plugins: [pageRoutes(), keepGitkeep()],
+  plugins: [pageShell(), pageRoutes(), keepGitkeep()],
   server: {
     proxy: {
       '/api': { target: api, changeOrigin: false },

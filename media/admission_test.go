@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,6 +89,18 @@ func mustMode(t *testing.T, ls *media.LiveSessions, r *recording, want media.Liv
 	if got, note := ls.Mode(r.id); got != want {
 		t.Fatalf("Mode = %q (%q), want %q", got, note, want)
 	}
+	if want == media.LiveModeNone {
+		return
+	}
+	// Stored on the video too, for the processes that do not hold the
+	// upload.
+	v, err := ls.Svc.Videos.Video(context.Background(), r.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Processing != want {
+		t.Fatalf("stored Processing = %q, want %q", v.Processing, want)
+	}
 }
 
 // With room for two live sessions, the third recording is refused and told
@@ -165,20 +178,27 @@ func TestAdmissionMemoryFallback(t *testing.T) {
 	f.svc.Transcoder = &fakeTranscoder{}
 	f.ls.Admission = &media.Admission{MaxLive: 1, MaxRSS: 1 << 20, PromoteBytes: 1 << 20}
 	r := f.newRecording(t)
+	sub := f.svc.Events.Subscribe(r.id)
+	defer sub.Close()
 	r.add(t, f.ls, []byte("\x1a\x45\xdf\xa3 first"))
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		mode, note := f.ls.Mode(r.id)
-		if mode == media.LiveModeAfterUpload {
-			if note == "" || !bytes.Contains([]byte(note), []byte("memory")) {
-				t.Fatalf("note = %q, want the memory reason", note)
+	// The stopped session stores the reason on the video, which every
+	// process shows; this one says the same from memory.
+	for told := false; !told; {
+		select {
+		case v := <-sub.C:
+			if v.Processing != media.LiveModeAfterUpload {
+				continue
 			}
-			break
+			if !strings.Contains(v.ProcessingNote, "memory") {
+				t.Fatalf("stored note = %q, want the memory reason", v.ProcessingNote)
+			}
+			told = true
+		case <-time.After(10 * time.Second):
+			t.Fatal("the stopped session's reason was never stored")
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Mode = %q, want after-upload once the session stopped", mode)
-		}
-		time.Sleep(5 * time.Millisecond)
+	}
+	if mode, note := f.ls.Mode(r.id); mode != media.LiveModeAfterUpload || !strings.Contains(note, "memory") {
+		t.Fatalf("Mode = %q (%q), want after-upload with the memory reason", mode, note)
 	}
 	if n, _ := f.ls.Admission.Running(); n != 0 {
 		t.Fatal("the stopped session kept its slot")
@@ -203,4 +223,168 @@ func (fakeTranscoder) Inspect(ctx context.Context, path string) (*media.MediaInf
 
 func (fakeTranscoder) Process(ctx context.Context, req media.ProcessRequest) (*media.ProcessResult, error) {
 	return nil, media.Errorf(media.EINTERNAL, "not in these tests")
+}
+
+// gatedTranscoder processes uploads (as fakeTranscoder takes them) only
+// when the test opens the gate, and counts the jobs converting at once.
+type gatedTranscoder struct {
+	fakeTranscoder
+	started   chan struct{} // one per Process call
+	cancelled chan struct{} // one per Process call stopped by its context
+	gate      chan struct{} // closed: every Process finishes
+
+	mu            sync.Mutex
+	running, peak int
+}
+
+func newGatedTranscoder() *gatedTranscoder {
+	return &gatedTranscoder{started: make(chan struct{}, 64), cancelled: make(chan struct{}, 64), gate: make(chan struct{})}
+}
+
+func (g *gatedTranscoder) Process(ctx context.Context, req media.ProcessRequest) (*media.ProcessResult, error) {
+	g.mu.Lock()
+	g.running++
+	g.peak = max(g.peak, g.running)
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.running--
+		g.mu.Unlock()
+	}()
+	g.started <- struct{}{}
+	select {
+	case <-ctx.Done():
+		g.cancelled <- struct{}{}
+		return nil, ctx.Err()
+	case <-g.gate:
+	}
+	mp4, poster := filepath.Join(req.OutDir, "video.mp4"), filepath.Join(req.OutDir, "poster.jpg")
+	if err := os.WriteFile(mp4, []byte("mp4"), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(poster, []byte{0xFF, 0xD8}, 0o644); err != nil {
+		return nil, err
+	}
+	return &media.ProcessResult{MP4Path: mp4, PosterPath: poster, Info: media.MediaInfo{DurationMs: 1000, Width: 4, Height: 2, SizeBytes: 3}}, nil
+}
+
+// receive waits for n signals on ch; the timeout only turns a hang into a
+// failure.
+func receive(t *testing.T, ch <-chan struct{}, n int, what string) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: %d of %d", what, i, n)
+		}
+	}
+}
+
+// One budget for jobs and live sessions: with BATON_MAX_LIVE=2 and one
+// worker, five uploaded files run three at once (the job's own slot and
+// the two idle live slots). Recordings that start meanwhile take their
+// live slots back from the jobs that borrowed them (those jobs are put
+// back in the queue, not failed), but never the job's own slot: a third
+// recording is refused and ends ready through a job. Every video ends
+// ready.
+func TestJobsShareTheSlotBudget(t *testing.T) {
+	f := newLiveFixture(t, &copyLive{})
+	g := newGatedTranscoder()
+	f.svc.Transcoder = g
+	adm := &media.Admission{MaxLive: 2, PromoteBytes: 1 << 20}
+	f.ls.Admission = adm
+	pool := media.NewPool(f.svc, media.WorkerConfig{Workers: 1, Budget: adm, TempDir: t.TempDir(), Poll: time.Minute, BackoffBase: time.Millisecond})
+	f.svc.Wake = pool.Wake
+	ctx, cancel := context.WithCancel(context.Background())
+	poolDone := make(chan struct{})
+	go func() { defer close(poolDone); pool.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-poolDone })
+
+	var files []*recording
+	for i := 0; i < 5; i++ {
+		r := f.newRecording(t)
+		fh, err := os.Create(r.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fh.WriteString("\x1a\x45\xdf\xa3 an uploaded file")
+		fh.Close()
+		if v, err := f.svc.CompleteUpload(ctx, r.id, r.path, 22); err != nil || v.Status != media.StatusProcessing {
+			t.Fatalf("CompleteUpload = %v, %+v", err, v)
+		}
+		files = append(files, r)
+	}
+	receive(t, g.started, 3, "jobs started on the budget of 3")
+	if n := adm.RunningJobs(); n != 3 {
+		t.Fatalf("%d jobs hold a slot, want 3", n)
+	}
+	if _, ok := adm.TakeJob(); ok {
+		t.Fatal("a fourth job got a slot beyond the budget")
+	}
+
+	// Two recordings start: each takes back a live slot a job borrowed.
+	a, b, c := f.newRecording(t), f.newRecording(t), f.newRecording(t)
+	a.add(t, f.ls, []byte("\x1a\x45\xdf\xa3 first"))
+	receive(t, g.cancelled, 1, "borrowed slot taken back for the first recording")
+	b.add(t, f.ls, []byte("\x1a\x45\xdf\xa3 first"))
+	receive(t, g.cancelled, 1, "borrowed slot taken back for the second recording")
+	mustMode(t, f.ls, a, media.LiveModeLive)
+	mustMode(t, f.ls, b, media.LiveModeLive)
+	// The third finds the live slots full; the job keeps its own slot.
+	c.add(t, f.ls, []byte("\x1a\x45\xdf\xa3 first"))
+	mustMode(t, f.ls, c, media.LiveModeAfterUpload)
+	if n := adm.RunningJobs(); n != 1 {
+		t.Fatalf("%d jobs hold a slot while two recordings are live, want the jobs' own 1", n)
+	}
+	if _, ok := adm.TakeJob(); ok {
+		t.Fatal("a job got a slot that live sessions hold")
+	}
+
+	// Everyone stops; the live recordings are ready at once and give their
+	// slots back to the jobs, which all finish, the refused recording's too.
+	for _, r := range []*recording{a, b} {
+		if v, err := f.svc.CompleteUpload(ctx, r.id, r.path, r.size); err != nil || v.Status != media.StatusReady {
+			t.Fatalf("live recording: %v, %+v", err, v)
+		}
+	}
+	if v, err := f.svc.CompleteUpload(ctx, c.id, c.path, c.size); err != nil || v.Status != media.StatusProcessing {
+		t.Fatalf("refused recording: %v, %+v; want a processing job", err, v)
+	}
+	var subs []*media.Subscription
+	for _, r := range append(files, c) {
+		sub := f.svc.Events.Subscribe(r.id)
+		defer sub.Close()
+		subs = append(subs, sub)
+	}
+	close(g.gate)
+	for _, sub := range subs {
+		waitReady(t, sub)
+	}
+	cancel()
+	<-poolDone
+	if g.peak != 3 {
+		t.Fatalf("at most %d jobs ran at once, want 3 (the budget)", g.peak)
+	}
+	if n := adm.RunningJobs(); n != 0 {
+		t.Fatalf("%d job slots still held", n)
+	}
+}
+
+// waitReady waits for the change that makes the subscribed video ready.
+func waitReady(t *testing.T, sub *media.Subscription) {
+	t.Helper()
+	for {
+		select {
+		case v := <-sub.C:
+			switch v.Status {
+			case media.StatusReady:
+				return
+			case media.StatusFailed:
+				t.Fatalf("video %s failed: %s", v.ID, v.Error)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("video not ready")
+		}
+	}
 }

@@ -487,8 +487,10 @@ func (s *Checkins) mail(ctx context.Context, recipient string, it *EmailItem, no
 	}
 	plan := &Plan{}
 	_, uid := SplitRecipient(recipient)
+	// The bell links within the site; the email needs the whole address.
+	link := strings.TrimPrefix(it.Link, n.base())
 	plan.Inbox = append(plan.Inbox, &Notification{ID: NewID(), UserID: uid, Kind: it.Kind, Title: it.Title, Actor: it.Actor,
-		Text: it.Text, CreatedAt: now})
+		Text: it.Text, Link: link, CreatedAt: now})
 	if n.EmailEnabled() && p.Email != "" && !p.Unsubscribed && n.ScheduleOf(p.Prefs).Mode != EmailOff {
 		it.Recipient, it.To = recipient, p.Email
 		plan.Emails = append(plan.Emails, it)

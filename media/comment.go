@@ -102,6 +102,11 @@ type Comment struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 
+	// Attachment is the recording the comment carries (reply.go), or nil.
+	// The comment's row does not hold it: listings fill it from the
+	// recording, and the created event carries it.
+	Attachment *Attachment
+
 	// Replies, oldest first; filled only in thread listings.
 	Replies []*Comment
 }
@@ -353,6 +358,9 @@ type CommentInput struct {
 	Urgent bool
 	// NotifyEmail is where a guest wants to hear replies.
 	NotifyEmail string
+	// AttachmentID is a recording the comment carries (reply.go): made
+	// by the author with replyTo this video. The body may then be empty.
+	AttachmentID string
 }
 
 // Settings changes a video's discussion settings; nil fields stay.
@@ -378,11 +386,15 @@ type Comments struct {
 	// Notify, if set, plans who hears about new comments and resolved
 	// threads.
 	Notify *Notifier
+	// Replies, if set, finds the recordings comments carry (reply.go).
+	Replies ReplyStore
 }
 
 // NewComments wires the rules to their stores and a new live hub.
 func NewComments(store CommentStore, videos VideoStore, events *Broker) *Comments {
 	s := &Comments{Store: store, Videos: videos, Events: events, Hub: NewCommentHub()}
+	// The video store that knows recorded replies finds them too.
+	s.Replies, _ = videos.(ReplyStore)
 	if store != nil {
 		store.OnCommentEvent(s.Hub.Publish)
 	}
@@ -395,6 +407,10 @@ func NewComments(store CommentStore, videos VideoStore, events *Broker) *Comment
 // ECONFLICT (the thread was deleted).
 func (s *Comments) Create(ctx context.Context, videoID string, a Actor, in CommentInput) (*Comment, string, error) {
 	body, err := NormalizeBody(in.Body)
+	if in.AttachmentID != "" && strings.TrimSpace(in.Body) == "" {
+		// A recording says it all; text is optional.
+		body, err = "", nil
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -461,8 +477,20 @@ func (s *Comments) Create(ctx context.Context, videoID string, a Actor, in Comme
 		c.TimeMs, c.EndMs, err = checkTimes(t, end, v.DurationMs)
 		return err
 	}
+	if in.AttachmentID != "" {
+		// Claimed before the comment is stored, so two comments can never
+		// carry one recording; released if the comment is refused.
+		rec, err := s.claimAttachment(ctx, videoID, in.AttachmentID, c.ID, a)
+		if err != nil {
+			return nil, "", err
+		}
+		c.Attachment = AttachmentOf(rec)
+	}
 	ev, err := s.Store.CreateComment(ctx, c, check)
 	if err != nil {
+		if c.Attachment != nil {
+			s.releaseAttachment(context.WithoutCancel(ctx), in.AttachmentID, c.ID)
+		}
 		return nil, "", err
 	}
 	if err := s.Notify.CommentCreated(ctx, ev.Comment, a, CommentOptions{Urgent: in.Urgent, NotifyEmail: in.NotifyEmail}); err != nil {
@@ -625,7 +653,14 @@ func (s *Comments) UpdateSettings(ctx context.Context, videoID string, a Actor, 
 
 // Threads lists a page of a video's threads with their replies.
 func (s *Comments) Threads(ctx context.Context, videoID string, opt ThreadOptions) (*ThreadPage, error) {
-	return s.Store.Threads(ctx, videoID, opt)
+	p, err := s.Store.Threads(ctx, videoID, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.withAttachments(ctx, videoID, p.Threads); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // AllThreads lists every thread of a video, for exports.
@@ -633,7 +668,7 @@ func (s *Comments) AllThreads(ctx context.Context, videoID string) ([]*Comment, 
 	var out []*Comment
 	opt := ThreadOptions{Limit: 500}
 	for {
-		p, err := s.Store.Threads(ctx, videoID, opt)
+		p, err := s.Threads(ctx, videoID, opt)
 		if err != nil {
 			return nil, err
 		}

@@ -46,6 +46,7 @@ type LiveSessions struct {
 
 	mu       sync.Mutex
 	sessions map[string]*liveSession
+	told     map[string]LiveMode // the mode stored on each uploading video (tell)
 	wg       sync.WaitGroup
 }
 
@@ -99,9 +100,19 @@ func (ls *LiveSessions) Notify(id, path string, offset int64) {
 	}
 	s := ls.sessions[id]
 	if s == nil {
+		// Only browser recordings (Matroska/WebM) are transcoded live;
+		// anything else (an MP4 from a phone) is left to the processing
+		// job, which takes more formats. Asked before a slot is taken,
+		// which may stop a job that borrowed it. Until the first bytes are
+		// in, the next Notify asks again.
+		if !ls.isRecording(path) {
+			ls.mu.Unlock()
+			return
+		}
 		if !ls.Admission.acquire(id, offset) {
 			ls.mu.Unlock()
-			return // processed by a job after Stop
+			ls.tell(id) // processed by a job after Stop
+			return
 		}
 		s = ls.start(id, path)
 		if s == nil {
@@ -110,10 +121,52 @@ func (ls *LiveSessions) Notify(id, path string, offset int64) {
 			return
 		}
 		ls.sessions[id] = s
+		ls.mu.Unlock()
+		ls.tell(id)
+	} else {
+		ls.mu.Unlock()
 	}
-	ls.mu.Unlock()
 	s.advance(offset, -1)
 }
+
+// tell stores on the video how its recording is processed, when that
+// changed, so that every process can say so (Video.Processing); this
+// process answers from memory (Mode). A failed write is retried at the
+// next chunk.
+func (ls *LiveSessions) tell(id string) {
+	mode, note := ls.Mode(id)
+	ls.mu.Lock()
+	same := ls.told[id] == mode
+	ls.mu.Unlock()
+	if same || mode == LiveModeNone || ls.Svc == nil || ls.Svc.Videos == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, err := ls.Svc.Videos.UpdateVideo(ctx, id, "", func(v *Video) error {
+		if UploadDone(v) {
+			return errTold // handed off meanwhile: nothing to say any more
+		}
+		v.Processing, v.ProcessingNote = mode, note
+		return nil
+	})
+	if errors.Is(err, errTold) {
+		return
+	}
+	if err != nil {
+		ls.log().Warn("store how a recording is processed", "video_id", id, "err", err)
+		return
+	}
+	ls.mu.Lock()
+	if ls.told == nil {
+		ls.told = make(map[string]LiveMode)
+	}
+	ls.told[id] = mode
+	ls.mu.Unlock()
+	ls.Svc.Events.Publish(v)
+}
+
+var errTold = errors.New("media: upload handed off")
 
 // Active reports whether a session is running for id.
 func (ls *LiveSessions) Active(id string) bool {
@@ -126,12 +179,6 @@ func (ls *LiveSessions) Active(id string) bool {
 }
 
 func (ls *LiveSessions) start(id, path string) *liveSession {
-	// Only browser recordings (Matroska/WebM) are transcoded live; anything
-	// else (an MP4 from a phone) is left to the processing job, which takes
-	// more formats. Until the first bytes are in, the next Notify asks again.
-	if !ls.isRecording(path) {
-		return nil
-	}
 	dir, err := os.MkdirTemp(ls.TempDir, "live-")
 	if err != nil {
 		ls.log().Warn("live session: temp dir", "video_id", id, "err", err)
@@ -146,6 +193,9 @@ func (ls *LiveSessions) start(id, path string) *liveSession {
 		defer close(s.done)
 		s.res, s.err = s.run(ctx)
 		ls.Admission.release(id, s.err)
+		if s.err != nil && !errors.Is(s.err, errAbandoned) {
+			ls.tell(id) // live processing stopped: why
+		}
 		if s.err != nil {
 			s.abort()
 		}
@@ -382,6 +432,7 @@ func (ls *LiveSessions) Finish(ctx context.Context, id string, size int64) (v *V
 	ls.Admission.forget(id)
 	ls.mu.Lock()
 	s := ls.sessions[id]
+	delete(ls.told, id)
 	ls.mu.Unlock()
 	if s == nil {
 		return nil, false, nil
@@ -516,6 +567,7 @@ func (ls *LiveSessions) Drop(id string) {
 	ls.mu.Lock()
 	s := ls.sessions[id]
 	delete(ls.sessions, id)
+	delete(ls.told, id)
 	ls.mu.Unlock()
 	if s != nil {
 		s.stop()

@@ -80,6 +80,9 @@ type Notification struct {
 	Text      string // the comment text, or a sentence
 	TimeMs    int64  // the moment in the video
 	Urgent    bool
+	// Link is where an item about no video leads, relative to the site
+	// (a check-in's recorder or round page).
+	Link      string
 	CreatedAt time.Time
 	ReadAt    time.Time // zero while unread
 }

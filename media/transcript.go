@@ -505,6 +505,11 @@ func (r *Record) TranscriptFor(ctx context.Context, v *Video) (*Transcript, erro
 	case err != nil:
 		return nil, err
 	}
+	if t.Status == TranscriptPending && t.Engine == "" && r.Transcriber != nil {
+		// The sweep's pending row names no engine; the page tells how
+		// long the one that will run usually takes.
+		t.Engine = r.Transcriber.Name()
+	}
 	if t.Status == TranscriptOff || (r.Transcriber == nil && t.Status == TranscriptPending) {
 		t.Status = TranscriptOff
 		t.Error = r.OffHint

@@ -37,6 +37,25 @@ func (s *Service) CountView(ctx context.Context, id string) (*Video, error) {
 // PingDatabase checks the metadata store answers.
 func (s *Service) PingDatabase(ctx context.Context) error { return s.Videos.Ping(ctx) }
 
+// Readiness checks what every process needs for its work, the database and
+// the object store, each within ctx. checks has "database" and
+// "objectStore", each "ok" or what is wrong in words an operator reads; ok
+// is true when both are.
+func (s *Service) Readiness(ctx context.Context) (checks map[string]string, ok bool) {
+	checks, ok = map[string]string{}, true
+	for _, c := range []struct {
+		name string
+		ping func(context.Context) error
+	}{{"database", s.PingDatabase}, {"objectStore", s.Blobs.Ping}} {
+		if err := c.ping(ctx); err != nil {
+			checks[c.name], ok = ErrorMessage(err), false
+		} else {
+			checks[c.name] = "ok"
+		}
+	}
+	return checks, ok
+}
+
 // UploadDone reports whether v no longer needs its staged upload: the
 // original is durably in the store (processing, ready), or the upload was
 // refused or expired (failed).

@@ -70,6 +70,12 @@ type Video struct {
 	// exists (see LiveSessions); viewers can watch it before the video is
 	// ready.
 	Live bool
+	// Processing and ProcessingNote are how a recording in progress is
+	// processed (LiveMode) and why live processing stopped, as the process
+	// holding its upload decided (admission.go); stored so that every
+	// process can tell the person.
+	Processing     LiveMode
+	ProcessingNote string
 
 	// Discussion settings. They are stored as what the owner turned off, so
 	// that the zero Video, and every row older than the settings, has
@@ -77,6 +83,9 @@ type Video struct {
 	CommentsOff  bool
 	GuestsOff    bool
 	ReactionsOff bool
+	// DefaultSpeed is the playback speed the owner picked for viewers who
+	// have not chosen one themselves (one of PlaybackSpeeds); 0 for none.
+	DefaultSpeed float64
 	// OwnerID is the user who created the video (see user.go); empty only
 	// for videos made before accounts existed, which the first account
 	// takes over.
@@ -86,6 +95,12 @@ type Video struct {
 	Sharing Sharing
 	// Views counts watch-page loads by people other than the owner.
 	Views int64
+	// ReplyTo is set on a recording made as a reply in another video's
+	// thread: that video's id (reply.go). ReplyKind says what it shows, and
+	// ReplyCommentID is the comment that carries it, once posted.
+	ReplyTo        string
+	ReplyKind      ReplyKind
+	ReplyCommentID string
 	// CommentCount and OwnerName are filled by listings only; they are
 	// never stored.
 	CommentCount int

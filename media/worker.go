@@ -28,6 +28,11 @@ type WorkerConfig struct {
 	// cleans.
 	TempDir string
 	Owner   string // lease owner name, unique per process
+	// Budget, if set, is the slot budget the jobs share with live sessions
+	// (admission.go): the pool then runs up to Budget.Slots() jobs at once,
+	// Workers of them on the jobs' own slots and the rest on live slots no
+	// recording holds.
+	Budget *Admission
 }
 
 func (c *WorkerConfig) defaults() {
@@ -77,7 +82,11 @@ func NewPool(svc *Service, cfg WorkerConfig) *Pool {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Pool{svc: svc, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
+	p := &Pool{svc: svc, cfg: cfg, log: log, wake: make(chan struct{}, 1)}
+	if b := cfg.Budget; b != nil {
+		b.lend(cfg.Workers, p.Wake)
+	}
+	return p
 }
 
 // Wake makes an idle worker look for work now.
@@ -92,7 +101,11 @@ func (p *Pool) Wake() {
 // stop. A job interrupted by shutdown is released back to the queue at once
 // (not left to the reaper), so another process can take it immediately.
 func (p *Pool) Run(ctx context.Context) {
-	for i := 0; i < p.cfg.Workers; i++ {
+	workers := p.cfg.Workers
+	if p.cfg.Budget != nil {
+		workers = p.cfg.Budget.Slots()
+	}
+	for i := 0; i < workers; i++ {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
@@ -118,17 +131,28 @@ func (p *Pool) loop(ctx context.Context) {
 		case <-p.wake:
 		}
 		for ctx.Err() == nil {
+			// The slot first, so that no job is claimed that cannot run.
+			slot, ok := p.cfg.Budget.TakeJob()
+			if !ok {
+				break // woken when a slot frees up
+			}
 			job, err := p.svc.Jobs.ClaimJob(ctx, p.cfg.Owner, p.cfg.Lease)
 			if err != nil {
+				slot.Release()
 				if ctx.Err() == nil {
 					p.log.Warn("claim job", "err", err)
 				}
 				break
 			}
 			if job == nil {
+				slot.Release()
 				break
 			}
-			p.runJob(ctx, job)
+			// More work may wait: another idle worker looks, if a slot is
+			// free for it.
+			p.Wake()
+			p.runJob(ctx, job, slot)
+			slot.Release()
 		}
 		t.Reset(p.cfg.Poll)
 	}
@@ -171,10 +195,11 @@ func (p *Pool) Reap(ctx context.Context) {
 // runJob runs one claimed job while renewing its lease. Losing the lease
 // (the video was deleted, or the reaper gave the job away during a stall)
 // cancels the work.
-func (p *Pool) runJob(ctx context.Context, job *Job) {
+func (p *Pool) runJob(ctx context.Context, job *Job, slot *JobSlot) {
 	log := p.log.With("job_id", job.ID, "video_id", job.VideoID, "attempt", job.Attempts)
 	jctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	slot.Held(func() { cancel(ErrSlotReclaimed) })
 	errLost := errors.New("lease lost")
 	go func() {
 		t := time.NewTicker(p.cfg.Lease / 3)
@@ -206,6 +231,15 @@ func (p *Pool) runJob(ctx context.Context, job *Job) {
 		log.Info("job done", "took", time.Since(start).Round(time.Millisecond))
 	case errors.Is(context.Cause(jctx), errLost):
 		log.Warn("job abandoned: lease lost")
+	case errors.Is(context.Cause(jctx), ErrSlotReclaimed):
+		// A recording took back the live slot this job borrowed (see
+		// Admission). Not the job's fault: no attempt spent, and it runs
+		// again as soon as a slot is free.
+		job.Attempts--
+		if rerr := p.svc.Jobs.RetryJob(bctx, job, time.Now(), "gave its slot to a live recording"); rerr != nil {
+			log.Warn("requeue job", "err", rerr)
+		}
+		log.Info("job gave its slot to a live recording; requeued")
 	case ctx.Err() != nil:
 		// Shutting down: hand the job back now, without counting it as an
 		// attempt: a deploy must not bring a video closer to failing.

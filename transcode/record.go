@@ -73,11 +73,14 @@ const (
 
 // spriteArgs tiles one frame every interval of in's video into a single
 // JPEG of cols x rows tiles of w x h.
-func spriteArgs(in inputSpec, video int, interval time.Duration, w, h, cols, rows int, out string) []string {
+func spriteArgs(in inputSpec, video int, interval time.Duration, w, h, cols, rows int, keyframesOnly bool, out string) []string {
 	kw := inputOptions(in)
-	// Decode keyframes only: a sprite needs a frame every few seconds, and
-	// skipping the rest makes this many times faster than decoding all.
-	kw["skip_frame"] = "nokey"
+	if keyframesOnly {
+		// Decode keyframes only: a sprite needs a frame every few seconds,
+		// and skipping the rest makes this many times faster than decoding
+		// all.
+		kw["skip_frame"] = "nokey"
+	}
 	return ffmpeg.Input(fileURL(in.Path), kw).
 		Get(strconv.Itoa(video)).
 		// One frame per interval, the nearest one (keyframes repeat when
@@ -128,17 +131,22 @@ func (f *FFmpeg) Sprite(ctx context.Context, in, out string, durationMs int64) (
 	if out, err = filepath.Abs(out); err != nil {
 		return nil, fmt.Errorf("transcode: sprite: %w", err)
 	}
-	args := spriteArgs(src.spec, src.probe.Video.Index, time.Duration(sheet.IntervalMs)*time.Millisecond, sheet.TileWidth, sheet.TileHeight, cols, rows, out)
-	stderr, err := f.runner.run(ctx, command{Path: f.cfg.FFmpegPath, Args: args, Timeout: f.timeout(src.duration)})
-	if err != nil {
+	// Keyframes first; a video whose only keyframe is its first (an
+	// encoder's long GOP on a short clip) leaves the fps filter a single
+	// frame, from which it makes none: then every frame is decoded.
+	for _, keyframesOnly := range []bool{true, false} {
+		args := spriteArgs(src.spec, src.probe.Video.Index, time.Duration(sheet.IntervalMs)*time.Millisecond, sheet.TileWidth, sheet.TileHeight, cols, rows, keyframesOnly, out)
+		stderr, err := f.runner.run(ctx, command{Path: f.cfg.FFmpegPath, Args: args, Timeout: f.timeout(src.duration)})
+		if err != nil {
+			_ = os.Remove(out)
+			return nil, classify("sprite", err, stderr, nil)
+		}
+		if isJPEG(out) {
+			return &sheet, nil
+		}
 		_ = os.Remove(out)
-		return nil, classify("sprite", err, stderr, nil)
 	}
-	if !isJPEG(out) {
-		_ = os.Remove(out)
-		return nil, fmt.Errorf("transcode: sprite: ffmpeg wrote no JPEG")
-	}
-	return &sheet, nil
+	return nil, fmt.Errorf("transcode: sprite: ffmpeg wrote no JPEG")
 }
 
 // cutArgs joins the kept spans of in into a new MP4. Every span is

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/mediatest"
 )
 
 // TestGoldenRecordArgs pins the written record's command lines (see
@@ -25,7 +26,7 @@ func TestGoldenRecordArgs(t *testing.T) {
 		args []string
 	}{
 		{"audio_wav", audioArgs(mp4, 1, "/tmp/job-1/audio.wav")},
-		{"sprite", spriteArgs(mp4, 0, 2*time.Second, 160, 90, 10, 3, "/tmp/job-1/sprite.jpg")},
+		{"sprite", spriteArgs(mp4, 0, 2*time.Second, 160, 90, 10, 3, true, "/tmp/job-1/sprite.jpg")},
 		{"cut", cutArgs(mp4, 0, 1, keep, 0, "/tmp/job-1/cut.mp4")},
 		{"cut_video_only_threads", cutArgs(mp4, 0, -1, keep[1:], 2, "/tmp/job-1/cut.mp4")},
 		{"cut_keyframes", keyframeArgs(mp4, 0)},
@@ -128,6 +129,34 @@ func TestSprite(t *testing.T) {
 	vtt := media.ThumbsVTT(sheet, "/media/x/thumbs.jpg")
 	if n, err := media.ValidateVTT(vtt); err != nil || n != 13 {
 		t.Fatalf("thumbs track: %d cues, %v\n%s", n, err, vtt)
+	}
+}
+
+// A short H.264 clip with one keyframe (libx264's default GOP is 250
+// frames) still gets its sprite: the keyframes-only pass yields nothing,
+// the pass over every frame does.
+func TestSpriteOneKeyframe(t *testing.T) {
+	f := MustNew(t, Config{})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.mp4")
+	mediatest.MustFFmpeg(t, mediatest.Join(mediatest.TestSrc("480x270", 15, 10.6), mediatest.Tone(330, 10.6),
+		mediatest.H264(), []string{"-c:a", "aac", in})...)
+	out := filepath.Join(dir, "sprite.jpg")
+	sheet, err := f.Sprite(context.Background(), in, out, 10600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	cfg, err := jpeg.DecodeConfig(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sheet.Count != 6 || cfg.Width != 6*sheet.TileWidth || cfg.Height != sheet.TileHeight {
+		t.Fatalf("sheet %+v, sprite %dx%d", sheet, cfg.Width, cfg.Height)
 	}
 }
 

@@ -24,7 +24,8 @@ import (
 // sending its recording in 1 s chunks at real-time pace, and all stop
 // together. The server runs with BATON_MAX_LIVE at its default (two per
 // core), so most recordings are refused live processing: they still
-// upload while recording and are processed by a job after Stop. Measured
+// upload while recording and are processed by a job after Stop, on the
+// slot budget jobs share with live sessions (the live slots are idle then). Measured
 // per recording: which case applied (the API says), and Stop-to-ready
 // (the last chunk sent to status ready). Checked, or the run fails: every
 // video ready, every stored original byte-identical, 0 5xx, every MP4 of
@@ -69,6 +70,11 @@ func pacedRun(bin string, n, seconds int, frame string, mb float64, timeout time
 	res := make([]result, n)
 	smp := startSampler(srv.PID)
 	start := time.Now()
+	// What one live session costs, read just before Stop, when the only
+	// ffmpeg children are the live sessions: the figures that bound
+	// BATON_MAX_LIVE (see the README).
+	perSession := make(chan sessionCost, 1)
+	time.AfterFunc(time.Duration(seconds-2)*time.Second, func() { perSession <- liveCost(srv.PID, time.Since(start)) })
 	chunk := (len(data) + seconds - 1) / seconds
 	var wg sync.WaitGroup
 	for i, v := range vids {
@@ -147,6 +153,10 @@ func pacedRun(bin string, n, seconds int, frame string, mb float64, timeout time
 	slices.Sort(naive)
 	fmt.Printf("    %-32s %3d recordings: %v / %v (copy after Stop, one ffmpeg each, all at once)\n", "naive pipeline, same run", n, naive[len(naive)/2].Round(time.Millisecond), naive[len(naive)-1].Round(time.Millisecond))
 	fmt.Printf("  all ready:         %v after the first chunk\n", allReady.Round(time.Millisecond))
+	if cost := <-perSession; cost.n > 0 {
+		fmt.Printf("  one live session:  %.1f%% of a core (%v CPU in %v, mean of %d before Stop), %s RSS\n",
+			100*cost.cpu.Seconds()/cost.over.Seconds(), cost.cpu.Round(10*time.Millisecond), cost.over.Round(time.Second), cost.n, h.MiB(cost.rss))
+	}
 	fmt.Printf("  baton memory:      %s idle; peak RSS (VmHWM) %s\n", h.MiB(idle), h.MiB(peak.hwm))
 	fmt.Printf("  ffmpeg children:   at most %d at once; largest %s; all together at most %s; baton + children at most %s\n",
 		peak.ffCount, h.MiB(peak.ffMax), h.MiB(peak.ffSum), h.MiB(peak.hwm+peak.ffSum))
@@ -237,4 +247,28 @@ func loadAverage() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// sessionCost is the mean CPU and memory of the server's ffmpeg children.
+type sessionCost struct {
+	n         int
+	cpu, over time.Duration
+	rss       int64 // KiB
+}
+
+// liveCost reads what the server's ffmpeg children have used in over, per
+// child.
+func liveCost(pid int, over time.Duration) sessionCost {
+	c := sessionCost{over: over}
+	var cpu time.Duration
+	for _, child := range h.Children(pid) {
+		self, _ := h.CPUTimes(child)
+		cpu += self
+		c.rss += h.Status(child, "VmRSS")
+		c.n++
+	}
+	if c.n > 0 {
+		c.cpu, c.rss = cpu/time.Duration(c.n), c.rss/int64(c.n)
+	}
+	return c
 }

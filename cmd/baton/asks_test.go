@@ -12,32 +12,17 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/baton-video/baton/api"
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/notifytest"
 	"github.com/baton-video/baton/media/smtpmail/smtptest"
 )
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
+// testClock is the clock the ask and check-in tests move.
+type testClock = notifytest.Clock
 
 // mustStartAsks is mustStartAuthz with email through a real SMTP server,
 // a clock the test moves, and everyone working around the clock (the
@@ -158,7 +143,7 @@ func tokenOf(link string) string {
 // view and name its viewer; the owner's own viewing counts for nothing.
 func TestAskThreeRecipientsOverHTTP(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{})
-	clock := &testClock{t: time.Now().UTC().Truncate(time.Minute)}
+	clock := notifytest.NewClock(time.Now().UTC().Truncate(time.Minute))
 	e := mustStartAsks(t, clock, srv, nil)
 	carol := e.signUp(t, "carol@example.com", "Carol Quiet", nil)
 	var max struct{ User struct{ ID string } }
@@ -354,7 +339,7 @@ func TestAskThreeRecipientsOverHTTP(t *testing.T) {
 // signs in; a private video opens for nobody.
 func TestPersonalLinkObeysVisibility(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{})
-	clock := &testClock{t: time.Now().UTC()}
+	clock := notifytest.NewClock(time.Now().UTC())
 	e := mustStartAsks(t, clock, srv, nil)
 	var max struct{ User struct{ ID string } }
 	json.Unmarshal(e.mustSend(t, "GET", "/api/auth/me", "", e.member, 200), &max)
@@ -404,7 +389,7 @@ func TestPersonalLinkObeysVisibility(t *testing.T) {
 // Away members are shown as away, not overdue, and get no reminders.
 func TestAwayUntilOnMe(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{})
-	clock := &testClock{t: time.Now().UTC()}
+	clock := notifytest.NewClock(time.Now().UTC())
 	e := mustStartAsks(t, clock, srv, nil)
 	for _, bad := range []string{`{"awayUntil":"soon"}`, `{"awayUntil":"2001-01-01"}`, `{"awayUntil":5}`} {
 		e.mustSend(t, "PATCH", "/api/auth/me", bad, e.member, 400)
@@ -461,7 +446,7 @@ func TestAwayUntilOnMe(t *testing.T) {
 // the one who only watched still does.
 func TestRepliesAnswerTheAsk(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{})
-	clock := &testClock{t: time.Now().UTC().Truncate(time.Minute)}
+	clock := notifytest.NewClock(time.Now().UTC().Truncate(time.Minute))
 	e := mustStartAsks(t, clock, srv, nil)
 	carol := e.signUp(t, "carol@example.com", "Carol Quiet", nil)
 	var max struct{ User struct{ ID string } }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/baton-video/baton/media/notifytest"
 	"github.com/baton-video/baton/media/smtpmail/smtptest"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestCheckinOverHTTP(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{})
 	// Sunday 6 Dec 2026, noon UTC.
-	clock := &testClock{t: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+	clock := notifytest.NewClock(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
 	e := mustStartAsks(t, clock, srv, nil)
 	carol := e.signUp(t, "carol@example.com", "Carol Quiet", nil)
 	stranger := e.signUp(t, "sam@example.com", "Sam Stranger", nil)

@@ -188,7 +188,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"BATON_PRESIGN_TTL", "5m", "Lifetime of presigned media URLs.", durSetting(func(c *Config) *time.Duration { return &c.PresignTTL }, time.Second, 7*24*time.Hour)},
-	{"BATON_WORKERS", defaultWorkers(), "Processing jobs run at once by this process (0 = no in-process workers; run `baton worker` elsewhere).", func(c *Config, v string) error {
+	{"BATON_WORKERS", defaultWorkers(), "Processing jobs this process always has room for (0 = no in-process workers; run `baton worker` elsewhere). Jobs also run on the live slots (BATON_MAX_LIVE) that no recording holds, and give one back when a recording needs it.", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 64 {
 			return fmt.Errorf("must be a whole number from 0 to 64")
@@ -196,7 +196,7 @@ var settings = []setting{
 		c.Workers = n
 		return nil
 	}},
-	{"BATON_MAX_LIVE", defaultMaxLive(), "Recordings converted live (while they upload, ready about a second after Stop) at once by this process; default two per core. Recordings beyond it still upload while recording and are processed by a job after Stop (ready a little later). 0 turns live processing off.", func(c *Config, v string) error {
+	{"BATON_MAX_LIVE", defaultMaxLive(), "Recordings converted live (while they upload, ready about a second after Stop) at once by this process; default two per core. Recordings beyond it still upload while recording and are processed by a job after Stop (ready a little later). Jobs use the slots no recording holds. 0 turns live processing off.", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 1024 {
 			return fmt.Errorf("must be a whole number from 0 to 1024")
@@ -321,7 +321,7 @@ var settings = []setting{
 		return durSetting(func(c *Config) *time.Duration { return &c.FFmpegTimeout }, time.Second, 100*time.Hour)(c, v)
 	}},
 	{"BATON_METRICS_TOKEN", "", "If set, /metrics (Prometheus text format) answers on the public listener to requests with Authorization: Bearer and this token. Empty: no /metrics there.", strSetting(func(c *Config) *string { return &c.MetricsToken })},
-	{"BATON_METRICS_ADDR", "", "If set, a second listener on this host:port serves /metrics without a token, for a scraper on a private network (also how `baton worker` is scraped). Empty: none.", func(c *Config, v string) error {
+	{"BATON_METRICS_ADDR", "", "If set, a second listener on this host:port serves /metrics without a token, for a scraper on a private network, and /healthz and /readyz (database and object store): how `baton worker` is scraped and health-checked. Empty: none.", func(c *Config, v string) error {
 		if v == "" {
 			c.MetricsAddr = ""
 			return nil

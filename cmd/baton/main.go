@@ -23,6 +23,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
 	// The zone database in the binary: people's working hours need
 	// Asia/Tokyo even in a container without /usr/share/zoneinfo.
 	_ "time/tzdata"
@@ -90,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "user":
 		return runUser(args[1:], os.Stdin, stdout, stderr)
 	case "healthcheck":
-		return healthcheck(os.Getenv)
+		return healthcheck(args[1:], os.Getenv)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "baton", version)
 		return nil
@@ -103,13 +104,24 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // healthcheck asks the local server whether it is ready; for container
-// health checks, where there is no curl.
-func healthcheck(getenv func(string) string) error {
+// health checks, where there is no curl. "healthcheck worker" asks a
+// `baton worker`, which answers on its private listener.
+func healthcheck(args []string, getenv func(string) string) error {
 	cfg, err := LoadConfig(getenv)
 	if err != nil {
 		return err
 	}
-	host, port, _ := net.SplitHostPort(cfg.Addr)
+	addr := cfg.Addr
+	switch {
+	case len(args) == 1 && args[0] == "worker":
+		if cfg.MetricsAddr == "" {
+			return errors.New("a worker answers health checks on BATON_METRICS_ADDR, which is not set")
+		}
+		addr = cfg.MetricsAddr
+	case len(args) > 0:
+		return fmt.Errorf("usage: baton healthcheck [worker]")
+	}
+	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
@@ -130,7 +142,7 @@ const usage = `Usage:
   baton worker                 run processing workers only
   baton upload FILE [flags]    upload a video and print its share link (baton upload -h)
   baton user add EMAIL         create an account from the command line (baton user -h)
-  baton healthcheck            exit 0 if the local server is ready
+  baton healthcheck [worker]   exit 0 if the local server (or worker) is ready
   baton version
 `
 
@@ -313,9 +325,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.openAsks() // asks.go
 
 	if cfg.Workers > 0 {
-		m.Pool = media.NewPool(m.Service, media.WorkerConfig{
+		wc := media.WorkerConfig{
 			Workers: cfg.Workers, Lease: cfg.JobLease, BackoffBase: cfg.JobBackoff, TempDir: m.scratch.Dir(),
-		})
+		}
+		if m.Service.Live != nil {
+			// One budget: jobs also run on the live slots no recording
+			// holds, and give them back when a recording needs one.
+			wc.Budget = m.Service.Live.Admission
+		}
+		m.Pool = media.NewPool(m.Service, wc)
 		m.Service.Wake = m.Pool.Wake
 		m.DB.OnNotice("j", func(string) { m.Pool.Wake() })
 		m.wg.Add(1)

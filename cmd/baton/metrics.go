@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -51,7 +52,8 @@ func (m *Main) apiMetrics() api.Metrics {
 	return m.Metrics
 }
 
-// serveMetrics starts the private metrics listener, if configured.
+// serveMetrics starts the private listener (/metrics, /healthz, /readyz),
+// if configured.
 func (m *Main) serveMetrics(ctx context.Context) error {
 	if m.Config.MetricsAddr == "" || m.Metrics == nil {
 		return nil
@@ -62,6 +64,21 @@ func (m *Main) serveMetrics(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Metrics.Handler())
+	// A `baton worker` has no other listener: this is where an orchestrator
+	// asks whether it is alive and whether it can work (the API's checks).
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		checks, ok := m.Service.Readiness(ctx)
+		status := http.StatusOK
+		if !ok {
+			status = http.StatusServiceUnavailable
+		}
+		writeJSON(w, status, map[string]any{"ready": ok, "checks": checks})
+	})
 	m.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	m.MetricsAddr = ln.Addr().String()
@@ -186,4 +203,11 @@ func outcome(ok bool) string {
 		return "sent"
 	}
 	return "error"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }

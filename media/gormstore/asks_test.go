@@ -2,103 +2,22 @@ package gormstore_test
 
 import (
 	"context"
-	"io"
-	"mime"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/gormstore"
-	"github.com/baton-video/baton/media/smtpmail"
+	"github.com/baton-video/baton/media/notifytest"
 	"github.com/baton-video/baton/media/smtpmail/smtptest"
 )
 
-type askClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *askClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *askClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-type askWorld struct {
-	db       *gormstore.DB
-	n        *media.Notifier
-	asks     *media.Asks
-	comments *media.Comments
-	clock    *askClock
-	srv      *smtptest.Server
-}
-
-func newAskWorld(t *testing.T, start time.Time) *askWorld {
+// newAskWorld is the shared notification world (notifytest) on this
+// suite's store, mail in clear.
+func newAskWorld(t *testing.T, start time.Time) *notifytest.World[*gormstore.DB] {
 	t.Helper()
-	db := MustOpen(t, filepath.Join(t.TempDir(), "asks.db"))
-	srv := smtptest.Start(t, smtptest.Options{})
-	m, err := smtpmail.New("smtp://"+srv.Addr+"?tls=none", "baton@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Timeout = 5 * time.Second
-	clock := &askClock{t: start}
-	n := &media.Notifier{
-		Store: db, Videos: db, Users: db, Mailer: m, Clock: clock.Now, Key: []byte("k"),
-		Config: media.NotifyConfig{Bundle: 2 * time.Minute, PublicURL: "http://baton.test", DefaultHours: media.DefaultWorkingHours},
-		Inbox:  media.NewInboxHub(),
-	}
-	c := media.NewComments(db, db, media.NewBroker())
-	c.Notify = n
-	a := &media.Asks{Store: db, Videos: db, Users: db, Notify: n, Clock: clock.Now}
-	return &askWorld{db: db, n: n, asks: a, comments: c, clock: clock, srv: srv}
-}
-
-func (w *askWorld) member(t *testing.T, name, zone, hours string) *media.User {
-	t.Helper()
-	u := mustUser(t, strings.ToLower(name)+"@example.com", media.RoleMember)
-	u.Name = name
-	if err := w.db.CreateUser(context.Background(), u, ""); err != nil {
-		t.Fatal(err)
-	}
-	if zone != "" {
-		h, err := media.ParseWorkingHours(hours)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.n.SetPrefs(context.Background(), u.ID, &zone, &h, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return u
-}
-
-// mail returns, per address, the subjects received so far.
-func (w *askWorld) mail(t *testing.T) map[string][]string {
-	t.Helper()
-	out := map[string][]string{}
-	for _, m := range w.srv.Messages() {
-		pm, err := m.Parse()
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, pm.Body)
-		subj, err := new(mime.WordDecoder).DecodeHeader(pm.Header.Get("Subject"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[m.To[0]] = append(out[m.To[0]], subj)
-	}
-	return out
+	return notifytest.New(t, MustOpen(t, filepath.Join(t.TempDir(), "asks.db")), start, smtptest.Options{})
 }
 
 func kindsOf(subjects []string) []string {
@@ -133,20 +52,20 @@ func kindsOf(subjects []string) []string {
 func TestAskRemindersOnlyToThoseWhoOwe(t *testing.T) {
 	ctx := context.Background()
 	w := newAskWorld(t, time.Date(2026, 10, 30, 12, 0, 0, 0, time.UTC)) // Friday
-	owner := w.member(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
-	ny := w.member(t, "Nate", "America/New_York", "mon-fri 09:00-17:00")
-	berlin := w.member(t, "Bernd", "Europe/Berlin", "mon-fri 09:00-17:00")
-	tokyo := w.member(t, "Aiko", "Asia/Tokyo", "mon-fri 09:00-18:00")
-	away := w.member(t, "Dana", "", "")
-	if err := w.asks.SetAway(ctx, away.ID, time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)); err != nil {
+	owner := w.Member(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
+	ny := w.Member(t, "Nate", "America/New_York", "mon-fri 09:00-17:00")
+	berlin := w.Member(t, "Bernd", "Europe/Berlin", "mon-fri 09:00-17:00")
+	tokyo := w.Member(t, "Aiko", "Asia/Tokyo", "mon-fri 09:00-18:00")
+	away := w.Member(t, "Dana", "", "")
+	if err := w.Asks.SetAway(ctx, away.ID, time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Title: "Pricing options", Status: media.StatusReady, OwnerID: owner.ID, DurationMs: 60000}
-	if err := w.db.CreateVideo(ctx, v); err != nil {
+	if err := w.DB.CreateVideo(ctx, v); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Date(2026, 11, 2, 17, 0, 0, 0, time.UTC)
-	a, warnings, err := w.asks.Set(ctx, owner, v, media.AskInput{Question: "Which option do we ship?", ReplyBy: deadline,
+	a, warnings, err := w.Asks.Set(ctx, owner, v, media.AskInput{Question: "Which option do we ship?", ReplyBy: deadline,
 		Recipients: []string{ny.ID, berlin.Email, tokyo.ID, away.ID}})
 	if err != nil {
 		t.Fatal(err)
@@ -171,31 +90,31 @@ func TestAskRemindersOnlyToThoseWhoOwe(t *testing.T) {
 	}
 
 	end := time.Date(2026, 11, 3, 12, 0, 0, 0, time.UTC)
-	for now := w.clock.Now(); !now.After(end); now = now.Add(15 * time.Minute) {
-		w.clock.Set(now)
+	for now := w.Clock.Now(); !now.After(end); now = now.Add(15 * time.Minute) {
+		w.Clock.Set(now)
 		switch now {
 		case time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC):
-			if _, err := w.asks.Acknowledge(ctx, recipient(ny)); err != nil {
+			if _, err := w.Asks.Acknowledge(ctx, recipient(ny)); err != nil {
 				t.Fatal(err)
 			}
 		case time.Date(2026, 11, 2, 8, 30, 0, 0, time.UTC):
-			c, _, err := w.comments.Create(ctx, v.ID, media.Actor{UserID: berlin.ID, Name: berlin.Name},
+			c, _, err := w.Comments.Create(ctx, v.ID, media.Actor{UserID: berlin.ID, Name: berlin.Name},
 				media.CommentInput{Body: "Option B.", TimeMs: 1000, HasTime: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := w.asks.Replied(ctx, c, nil); err != nil {
+			if err := w.Asks.Replied(ctx, c, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := w.asks.SendOverdueSummaries(ctx); err != nil {
+		if _, err := w.Asks.SendOverdueSummaries(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := w.n.SendDue(ctx); err != nil {
+		if _, _, err := w.Notifier.SendDue(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	mail := w.mail(t)
+	mail := w.Subjects(t)
 	want := map[string][]string{
 		ny.Email:     {"ask"},
 		berlin.Email: {"ask", "reminder"},
@@ -217,10 +136,10 @@ func TestAskRemindersOnlyToThoseWhoOwe(t *testing.T) {
 		t.Errorf("owner got %d summaries, want 1 (%q)", summaries, mail[owner.Email])
 	}
 
-	if a, err = w.db.Ask(ctx, v.ID); err != nil {
+	if a, err = w.DB.Ask(ctx, v.ID); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := w.asks.Responses(ctx, v, a)
+	rs, err := w.Asks.Responses(ctx, v, a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,12 +170,12 @@ func TestAskRemindersOnlyToThoseWhoOwe(t *testing.T) {
 func TestAskLinksLiveAndDieWithTheAsk(t *testing.T) {
 	ctx := context.Background()
 	w := newAskWorld(t, time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
-	owner := w.member(t, "Olga", "", "")
-	ana := w.member(t, "Ana", "", "")
-	v := MustCreateVideo(t, w.db)
+	owner := w.Member(t, "Olga", "", "")
+	ana := w.Member(t, "Ana", "", "")
+	v := MustCreateVideo(t, w.DB)
 	v.OwnerID = owner.ID
 	in := media.AskInput{Question: "OK?", ReplyBy: time.Date(2026, 12, 11, 17, 0, 0, 0, time.UTC), Recipients: []string{ana.ID, "guest@elsewhere.org"}}
-	a, _, err := w.asks.Set(ctx, owner, v, in)
+	a, _, err := w.Asks.Set(ctx, owner, v, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,26 +184,26 @@ func TestAskLinksLiveAndDieWithTheAsk(t *testing.T) {
 		t.Fatalf("tokens %q %q", anaTok, guestTok)
 	}
 	in.Recipients = []string{ana.Email}
-	a2, _, err := w.asks.Set(ctx, owner, v, in)
+	a2, _, err := w.Asks.Set(ctx, owner, v, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(a2.Recipients) != 1 || a2.Recipients[0].Token != anaTok {
 		t.Fatalf("Ana's link changed or the guest stayed: %+v", a2.Recipients)
 	}
-	if _, err := w.asks.Recipient(ctx, v.ID, guestTok); media.ErrorCode(err) != media.ENOTFOUND {
+	if _, err := w.Asks.Recipient(ctx, v.ID, guestTok); media.ErrorCode(err) != media.ENOTFOUND {
 		t.Fatalf("removed recipient's link: err = %v", err)
 	}
-	if err := w.asks.Delete(ctx, v.ID); err != nil {
+	if err := w.Asks.Delete(ctx, v.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.asks.Recipient(ctx, v.ID, anaTok); media.ErrorCode(err) != media.ENOTFOUND {
+	if _, err := w.Asks.Recipient(ctx, v.ID, anaTok); media.ErrorCode(err) != media.ENOTFOUND {
 		t.Fatalf("link after delete: err = %v", err)
 	}
-	if _, _, err := w.asks.Set(ctx, owner, v, media.AskInput{Question: "x", ReplyBy: w.clock.Now().Add(-time.Hour), Recipients: []string{ana.ID}}); media.ErrorCode(err) != media.EINVALID {
+	if _, _, err := w.Asks.Set(ctx, owner, v, media.AskInput{Question: "x", ReplyBy: w.Clock.Now().Add(-time.Hour), Recipients: []string{ana.ID}}); media.ErrorCode(err) != media.EINVALID {
 		t.Fatalf("past deadline: err = %v", err)
 	}
-	if _, _, err := w.asks.Set(ctx, owner, v, media.AskInput{Question: "x", ReplyBy: w.clock.Now().Add(time.Hour), Recipients: []string{owner.ID}}); media.ErrorCode(err) != media.EINVALID {
+	if _, _, err := w.Asks.Set(ctx, owner, v, media.AskInput{Question: "x", ReplyBy: w.Clock.Now().Add(time.Hour), Recipients: []string{owner.ID}}); media.ErrorCode(err) != media.EINVALID {
 		t.Fatalf("asking oneself: err = %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package gormstore_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +19,10 @@ import (
 func TestCheckinPromptsEachAtTheirTenAndCompilesTheReel(t *testing.T) {
 	ctx := context.Background()
 	w := newAskWorld(t, time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)) // Sunday
-	owner := w.member(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
-	aiko := w.member(t, "Aiko", "Asia/Tokyo", "mon-fri 09:00-18:00")
-	lucia := w.member(t, "Lucia", "America/Los_Angeles", "mon-fri 09:00-17:00")
-	ci := &media.Checkins{Store: w.db, Asks: w.asks, Users: w.db, Videos: w.db, Notify: w.n, Clock: w.clock.Now}
+	owner := w.Member(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
+	aiko := w.Member(t, "Aiko", "Asia/Tokyo", "mon-fri 09:00-18:00")
+	lucia := w.Member(t, "Lucia", "America/Los_Angeles", "mon-fri 09:00-17:00")
+	ci := &media.Checkins{Store: w.DB, Asks: w.Asks, Users: w.DB, Videos: w.DB, Notify: w.Notifier, Clock: w.Clock.Now}
 	c, err := ci.Create(ctx, owner, media.CheckinInput{Title: "Weekly update", Prompt: "What moved, what is blocked?",
 		Days: []string{"mon"}, Time: "10:00", Participants: []string{aiko.ID, lucia.Email}, DueAfter: 8 * time.Hour})
 	if err != nil {
@@ -40,7 +41,7 @@ func TestCheckinPromptsEachAtTheirTenAndCompilesTheReel(t *testing.T) {
 	}
 	video := func(u *media.User) *media.Video {
 		v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Title: u.Name + "'s update", Status: media.StatusReady, OwnerID: u.ID, DurationMs: 30000}
-		if err := w.db.CreateVideo(ctx, v); err != nil {
+		if err := w.DB.CreateVideo(ctx, v); err != nil {
 			t.Fatal(err)
 		}
 		return v
@@ -48,8 +49,8 @@ func TestCheckinPromptsEachAtTheirTenAndCompilesTheReel(t *testing.T) {
 	arrived := map[string][]string{} // address -> "kind@HH:MM"
 	seen := 0
 	end := time.Date(2026, 12, 8, 6, 0, 0, 0, time.UTC)
-	for now := w.clock.Now(); !now.After(end); now = now.Add(15 * time.Minute) {
-		w.clock.Set(now)
+	for now := w.Clock.Now(); !now.After(end); now = now.Add(15 * time.Minute) {
+		w.Clock.Set(now)
 		switch now {
 		case time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC):
 			if _, err := ci.Post(ctx, c, "2026-12-07", aiko, video(aiko).ID); err != nil {
@@ -63,10 +64,10 @@ func TestCheckinPromptsEachAtTheirTenAndCompilesTheReel(t *testing.T) {
 		if err := ci.Tick(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := w.n.SendDue(ctx); err != nil {
+		if _, _, err := w.Notifier.SendDue(ctx); err != nil {
 			t.Fatal(err)
 		}
-		msgs := w.srv.Messages()
+		msgs := w.SMTP.Messages()
 		for _, m := range msgs[seen:] {
 			pm, _ := m.Parse()
 			kind := "other"
@@ -112,6 +113,30 @@ func TestCheckinPromptsEachAtTheirTenAndCompilesTheReel(t *testing.T) {
 	}
 	if _, err := ci.Post(ctx, c, "2026-12-08", aiko, video(aiko).ID); media.ErrorCode(err) != media.EINVALID {
 		t.Fatalf("posted to a Tuesday round of a Monday check-in: %v", err)
+	}
+	// The bell's items lead where the emails do, within the site: the
+	// recorder attached to the round, and the round's page.
+	links := func(u *media.User) string {
+		ns, _, err := w.DB.Notifications(ctx, u.ID, "", 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, n := range ns {
+			out = append(out, string(n.Kind)+" "+n.Link)
+		}
+		slices.Sort(out)
+		return strings.Join(out, ", ")
+	}
+	rec := "/record?checkin=" + c.ID + "&round=2026-12-07"
+	for u, want := range map[*media.User]string{
+		aiko:  "checkin-prompt " + rec,
+		lucia: "checkin-prompt " + rec + ", checkin-reminder " + rec,
+		owner: "checkin-round /checkins/" + c.ID + "?round=2026-12-07",
+	} {
+		if got := links(u); got != want {
+			t.Errorf("%s's bell = %q, want %q", u.Name, got, want)
+		}
 	}
 }
 

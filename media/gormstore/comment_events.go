@@ -48,6 +48,14 @@ type commentPayload struct {
 	EditedAt     int64  `json:"editedAt,omitempty"`
 	CreatedAt    int64  `json:"createdAt"`
 	UpdatedAt    int64  `json:"updatedAt"`
+	// Attachment names the recording the comment carries (media/reply.go).
+	Attachment *attachmentPayload `json:"attachment,omitempty"`
+}
+
+type attachmentPayload struct {
+	VideoID string `json:"videoId"`
+	Slug    string `json:"slug"`
+	Kind    string `json:"kind"`
 }
 
 type reactionPayload struct {
@@ -65,7 +73,15 @@ func toCommentPayload(c *media.Comment) *commentPayload {
 		Body: c.Body, AuthorName: c.AuthorName, AuthorUserID: c.AuthorUserID, ByOwner: c.ByOwner,
 		Resolved: c.Resolved, ResolvedAt: millis(c.ResolvedAt), Deleted: c.Deleted,
 		EditedAt: millis(c.EditedAt), CreatedAt: millis(c.CreatedAt), UpdatedAt: millis(c.UpdatedAt),
+		Attachment: toAttachmentPayload(c.Attachment),
 	}
+}
+
+func toAttachmentPayload(a *media.Attachment) *attachmentPayload {
+	if a == nil {
+		return nil
+	}
+	return &attachmentPayload{VideoID: a.VideoID, Slug: a.Slug, Kind: string(a.Kind)}
 }
 
 func (p *commentPayload) comment() *media.Comment {
@@ -74,7 +90,15 @@ func (p *commentPayload) comment() *media.Comment {
 		Body: p.Body, AuthorName: p.AuthorName, AuthorUserID: p.AuthorUserID, ByOwner: p.ByOwner,
 		Resolved: p.Resolved, ResolvedAt: fromMillis(p.ResolvedAt), Deleted: p.Deleted,
 		EditedAt: fromMillis(p.EditedAt), CreatedAt: fromMillis(p.CreatedAt), UpdatedAt: fromMillis(p.UpdatedAt),
+		Attachment: p.Attachment.attachment(),
 	}
+}
+
+func (p *attachmentPayload) attachment() *media.Attachment {
+	if p == nil {
+		return nil
+	}
+	return &media.Attachment{VideoID: p.VideoID, Slug: p.Slug, Kind: media.ReplyKind(p.Kind)}
 }
 
 // appendEvent stores ev in tx and sets its Seq.

@@ -62,6 +62,7 @@ var sqliteOnly = map[string]bool{
 // those above; TestSuiteListsEveryTest keeps it complete.
 var dialectSuite = map[string]func(*testing.T){
 	"TestVideoCRUD":                                      TestVideoCRUD,
+	"TestVideoDefaultSpeed":                              TestVideoDefaultSpeed,
 	"TestFollowUpsEnqueueOnceAndExpire":                  TestFollowUpsEnqueueOnceAndExpire,
 	"TestFollowUpsYieldToProcessing":                     TestFollowUpsYieldToProcessing,
 	"TestClaimPrefersUploads":                            TestClaimPrefersUploads,

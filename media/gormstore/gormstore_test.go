@@ -71,6 +71,37 @@ func TestVideoCRUD(t *testing.T) {
 	}
 }
 
+// The owner's default speed is a column like any other: written by
+// UpdateVideo, read back through the id and the (cached) slug, and the
+// fraction survives both dialects (REAL / DOUBLE PRECISION).
+func TestVideoDefaultSpeed(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, "")
+	v := MustCreateVideo(t, db)
+	if _, err := db.VideoBySlug(ctx, v.Slug); err != nil { // warm the slug cache
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateVideo(ctx, v.ID, "", func(v *media.Video) error {
+		v.DefaultSpeed = 0.75
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	byID, err := db.Video(ctx, v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySlug, err := db.VideoBySlug(ctx, v.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]float64{"by id": byID.DefaultSpeed, "by slug": bySlug.DefaultSpeed} {
+		if got != 0.75 {
+			t.Fatalf("DefaultSpeed %s = %v, want 0.75", name, got)
+		}
+	}
+}
+
 func TestListVideosPages(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpen(t, "")

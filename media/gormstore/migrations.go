@@ -616,7 +616,24 @@ var migrations = []string{
 		at INTEGER NOT NULL,
 		PRIMARY KEY (checkin_id, round, user_id, kind)
 	);`,
-	// 13: summaries and chapter suggestions from a chat model, made after
+	// 13: the owner's default playback speed of a video (0: none, the
+	// player starts at normal speed unless the viewer chose one).
+	`ALTER TABLE videos ADD COLUMN default_speed REAL NOT NULL DEFAULT 0;`,
+	// 14: recorded replies (media/reply.go): the video whose thread a
+	// recording replies in, what it shows, and the comment carrying it.
+	// On videos rather than comments so the comment write path stays as
+	// it is; a recording is found by its parent. And where an inbox item
+	// about no video leads (check-ins).
+	`ALTER TABLE videos ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
+	ALTER TABLE videos ADD COLUMN reply_kind TEXT NOT NULL DEFAULT '';
+	ALTER TABLE videos ADD COLUMN reply_comment_id TEXT NOT NULL DEFAULT '';
+	CREATE INDEX videos_reply_to ON videos(reply_to) WHERE reply_to <> '';
+	ALTER TABLE notifications ADD COLUMN link TEXT NOT NULL DEFAULT '';`,
+	// 15: how a recording in progress is processed (live or after Stop), as
+	// the process holding its upload decided, for every process to show.
+	`ALTER TABLE videos ADD COLUMN processing TEXT NOT NULL DEFAULT '';
+	ALTER TABLE videos ADD COLUMN processing_note TEXT NOT NULL DEFAULT '';`,
+	// 16: summaries and chapter suggestions from a chat model, made after
 	// the transcript (summary.go); chapters as JSON on the original
 	// timeline.
 	`CREATE TABLE summaries (

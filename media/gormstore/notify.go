@@ -28,6 +28,8 @@ type notificationRow struct {
 	Text      string
 	TimeMs    int64
 	Urgent    bool
+	// Link is where the item leads when it is about no video (check-ins).
+	Link      string
 	CreatedAt int64 `gorm:"autoCreateTime:false"`
 	ReadAt    int64
 }
@@ -38,7 +40,7 @@ func (r *notificationRow) notification() *media.Notification {
 	return &media.Notification{
 		ID: r.ID, UserID: r.UserID, Kind: media.NotifyKind(r.Kind), VideoID: r.VideoID, VideoSlug: r.VideoSlug,
 		Title: r.Title, CommentID: r.CommentID, Actor: r.Actor, Text: r.Text, TimeMs: r.TimeMs, Urgent: r.Urgent,
-		CreatedAt: ms(r.CreatedAt), ReadAt: ms(r.ReadAt),
+		Link: r.Link, CreatedAt: ms(r.CreatedAt), ReadAt: ms(r.ReadAt),
 	}
 }
 
@@ -75,7 +77,8 @@ func (db *DB) SavePlan(ctx context.Context, p *media.Plan, now time.Time, due fu
 			for i, n := range p.Inbox {
 				rows[i] = notificationRow{
 					ID: n.ID, UserID: n.UserID, Kind: string(n.Kind), VideoID: n.VideoID, VideoSlug: n.VideoSlug, Title: n.Title,
-					CommentID: n.CommentID, Actor: n.Actor, Text: n.Text, TimeMs: n.TimeMs, Urgent: n.Urgent, CreatedAt: msOf(n.CreatedAt),
+					CommentID: n.CommentID, Actor: n.Actor, Text: n.Text, TimeMs: n.TimeMs, Urgent: n.Urgent, Link: n.Link,
+					CreatedAt: msOf(n.CreatedAt),
 				}
 			}
 			if err := tx.CreateInBatches(rows, 200).Error; err != nil {

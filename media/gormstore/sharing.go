@@ -64,6 +64,9 @@ func libraryFilter(q *gorm.DB, opt media.ListOptions) *gorm.DB {
 	if opt.Viewer == "" {
 		return q
 	}
+	// Recorded replies belong to their thread, not on the shelf
+	// (media/reply.go).
+	q = q.Where("videos.reply_to = ''")
 	now := opt.Now
 	if now.IsZero() {
 		now = time.Now()

@@ -38,9 +38,15 @@ type videoRow struct {
 	HasPoster      bool
 	HasMP4         bool `gorm:"column:has_mp4"`
 	Live           bool
+	Processing     string
+	ProcessingNote string
 	CommentsOff    bool
 	GuestsOff      bool
 	ReactionsOff   bool
+	DefaultSpeed   float64
+	ReplyTo        string
+	ReplyKind      string
+	ReplyCommentID string
 	SharingColumns
 	CreatedAt int64 `gorm:"autoCreateTime:false"`
 	UpdatedAt int64 `gorm:"autoUpdateTime:false"`
@@ -57,7 +63,10 @@ func toRow(v *media.Video) *videoRow {
 		ErrorCode: v.ErrorCode, Error: v.Error, DurationMs: v.DurationMs, Width: v.Width, Height: v.Height,
 		SizeBytes: v.SizeBytes, UploadedBytes: v.UploadedBytes, OriginalSize: v.OriginalSize,
 		OriginalFormat: v.OriginalFormat, HasPoster: v.HasPoster, HasMP4: v.HasMP4, Live: v.Live,
+		Processing: string(v.Processing), ProcessingNote: v.ProcessingNote,
 		CommentsOff: v.CommentsOff, GuestsOff: v.GuestsOff, ReactionsOff: v.ReactionsOff,
+		DefaultSpeed: v.DefaultSpeed,
+		ReplyTo:      v.ReplyTo, ReplyKind: string(v.ReplyKind), ReplyCommentID: v.ReplyCommentID,
 		SharingColumns: toSharingColumns(v),
 		CreatedAt:      v.CreatedAt.UnixMilli(), UpdatedAt: v.UpdatedAt.UnixMilli(),
 	}
@@ -69,7 +78,10 @@ func (r *videoRow) video() *media.Video {
 		ErrorCode: r.ErrorCode, Error: r.Error, DurationMs: r.DurationMs, Width: r.Width, Height: r.Height,
 		SizeBytes: r.SizeBytes, UploadedBytes: r.UploadedBytes, OriginalSize: r.OriginalSize,
 		OriginalFormat: r.OriginalFormat, HasPoster: r.HasPoster, HasMP4: r.HasMP4, Live: r.Live,
+		Processing: media.LiveMode(r.Processing), ProcessingNote: r.ProcessingNote,
 		CommentsOff: r.CommentsOff, GuestsOff: r.GuestsOff, ReactionsOff: r.ReactionsOff,
+		DefaultSpeed: r.DefaultSpeed,
+		ReplyTo:      r.ReplyTo, ReplyKind: media.ReplyKind(r.ReplyKind), ReplyCommentID: r.ReplyCommentID,
 		CommentCount: r.CommentCount, OwnerName: r.OwnerName,
 		CreatedAt: time.UnixMilli(r.CreatedAt).UTC(), UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(),
 	}

@@ -8,14 +8,15 @@ import (
 	"net/mail"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
 	// Zones come from the binary, not the machine, as in cmd/baton.
 	_ "time/tzdata"
 
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/gormstore"
+	"github.com/baton-video/baton/media/notifytest"
 	"github.com/baton-video/baton/media/smtpmail"
 	"github.com/baton-video/baton/media/smtpmail/smtptest"
 )
@@ -156,99 +157,16 @@ func TestNewRefusesBadSettings(t *testing.T) {
 
 /* ---------- The outbox through a real SMTP server ---------- */
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-type world struct {
-	db       *gormstore.DB
-	n        *media.Notifier
-	comments *media.Comments
-	clock    *fakeClock
-	srv      *smtptest.Server
-}
-
-func newWorld(t *testing.T, start time.Time) *world {
+// newWorld is the shared notification world (notifytest) on a SQLite
+// store, mail over STARTTLS.
+func newWorld(t *testing.T, start time.Time) *notifytest.World[*gormstore.DB] {
 	t.Helper()
 	db, err := gormstore.Open(context.Background(), filepath.Join(t.TempDir(), "baton.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	srv := smtptest.Start(t, smtptest.Options{STARTTLS: true})
-	m, err := smtpmail.New("smtp://"+srv.Addr, "baton@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.TLS = srv.Roots
-	m.Timeout = 5 * time.Second
-	clock := &fakeClock{t: start}
-	n := &media.Notifier{
-		Store: db, Videos: db, Users: db, Mailer: m, Clock: clock.Now, Key: []byte("test key"),
-		Config: media.NotifyConfig{Bundle: 2 * time.Minute, PublicURL: "http://baton.test", DefaultHours: media.DefaultWorkingHours},
-		Inbox:  media.NewInboxHub(),
-	}
-	c := media.NewComments(db, db, media.NewBroker())
-	c.Notify = n
-	return &world{db: db, n: n, comments: c, clock: clock, srv: srv}
-}
-
-func (w *world) user(t *testing.T, name, zone, hours string) *media.User {
-	t.Helper()
-	u := &media.User{ID: media.NewID(), Email: strings.ToLower(name) + "@example.com", Name: name, Role: media.RoleMember, PasswordHash: "x", CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	if err := w.db.CreateUser(context.Background(), u, ""); err != nil {
-		t.Fatal(err)
-	}
-	if zone != "" {
-		h, err := media.ParseWorkingHours(hours)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.n.SetPrefs(context.Background(), u.ID, &zone, &h, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return u
-}
-
-func (w *world) video(t *testing.T, owner *media.User) *media.Video {
-	t.Helper()
-	v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Title: "Weekly update", Status: media.StatusReady, OwnerID: owner.ID, DurationMs: 120000}
-	if err := w.db.CreateVideo(context.Background(), v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func (w *world) comment(t *testing.T, v *media.Video, by *media.User, body string, ms int64, in media.CommentInput) *media.Comment {
-	t.Helper()
-	in.Body, in.TimeMs, in.HasTime = body, ms, true
-	c, _, err := w.comments.Create(context.Background(), v.ID, media.Actor{UserID: by.ID, Name: by.Name}, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func byRecipient(msgs []smtptest.Message) map[string][]smtptest.Message {
-	out := map[string][]smtptest.Message{}
-	for _, m := range msgs {
-		out[m.To[0]] = append(out[m.To[0]], m)
-	}
-	return out
+	return notifytest.New(t, db, start, smtptest.Options{STARTTLS: true})
 }
 
 // A burst of comments at one instant on a Saturday reaches three people in
@@ -257,18 +175,18 @@ func byRecipient(msgs []smtptest.Message) map[string][]smtptest.Message {
 // Angeles starts at 16:00 UTC, not 17:00.
 func TestBurstBecomesOneDigestEachAtTheirOwnStart(t *testing.T) {
 	w := newWorld(t, time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)) // Saturday
-	tokyo := w.user(t, "Aiko", "Asia/Tokyo", "mon-fri 10:00-18:00")
-	berlin := w.user(t, "Bernd", "Europe/Berlin", "mon-fri 08:30-17:00")
-	la := w.user(t, "Lucia", "America/Los_Angeles", "mon-fri 09:00-17:30")
-	dana := w.user(t, "Dana", "", "")
-	v := w.video(t, tokyo)
+	tokyo := w.Member(t, "Aiko", "Asia/Tokyo", "mon-fri 10:00-18:00")
+	berlin := w.Member(t, "Bernd", "Europe/Berlin", "mon-fri 08:30-17:00")
+	la := w.Member(t, "Lucia", "America/Los_Angeles", "mon-fri 09:00-17:30")
+	dana := w.Member(t, "Dana", "", "")
+	v := w.Video(t, tokyo)
 	for _, u := range []*media.User{berlin, la} {
-		if err := w.n.Follow(context.Background(), v.ID, u.ID, true); err != nil {
+		if err := w.Notifier.Follow(context.Background(), v.ID, u.ID, true); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := 0; i < 5; i++ {
-		w.comment(t, v, dana, "Point "+string(rune('A'+i)), int64(i)*5000+83000, media.CommentInput{})
+		w.Comment(t, v, dana, "Point "+string(rune('A'+i)), int64(i)*5000+83000, media.CommentInput{})
 	}
 	want := map[string]time.Time{
 		tokyo.Email:  time.Date(2026, 3, 9, 1, 0, 0, 0, time.UTC),  // Mon 10:00 JST
@@ -277,18 +195,18 @@ func TestBurstBecomesOneDigestEachAtTheirOwnStart(t *testing.T) {
 	}
 	got := map[string]time.Time{}
 	ctx := context.Background()
-	for now := w.clock.Now(); !now.After(time.Date(2026, 3, 9, 20, 0, 0, 0, time.UTC)); now = now.Add(15 * time.Minute) {
-		w.clock.Set(now)
-		if _, _, err := w.n.SendDue(ctx); err != nil {
+	for now := w.Clock.Now(); !now.After(time.Date(2026, 3, 9, 20, 0, 0, 0, time.UTC)); now = now.Add(15 * time.Minute) {
+		w.Clock.Set(now)
+		if _, _, err := w.Notifier.SendDue(ctx); err != nil {
 			t.Fatal(err)
 		}
-		for to := range byRecipient(w.srv.Messages()) {
+		for to := range notifytest.ByRecipient(w.SMTP.Messages()) {
 			if _, ok := got[to]; !ok {
 				got[to] = now
 			}
 		}
 	}
-	msgs := byRecipient(w.srv.Messages())
+	msgs := notifytest.ByRecipient(w.SMTP.Messages())
 	if len(msgs) != 3 {
 		t.Fatalf("mail went to %d people, want 3 (%v)", len(msgs), got)
 	}
@@ -322,26 +240,26 @@ func TestBurstBecomesOneDigestEachAtTheirOwnStart(t *testing.T) {
 // bundle window as one email; an urgent one goes at once with [Urgent].
 func TestBundleAndUrgent(t *testing.T) {
 	w := newWorld(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)) // Monday, 11:00 in Berlin
-	owner := w.user(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
-	bo := w.user(t, "Bo", "Europe/Berlin", "mon-fri 09:00-17:00")
-	v := w.video(t, owner)
-	th := w.comment(t, v, bo, "Question about the chart", 5000, media.CommentInput{})
-	w.clock.Set(w.clock.Now().Add(30 * time.Second))
-	w.comment(t, v, owner, "Good point", 5000, media.CommentInput{ParentID: th.ID})
-	w.clock.Set(w.clock.Now().Add(30 * time.Second))
-	w.comment(t, v, owner, "@Bo see 0:42 too", 42000, media.CommentInput{})
+	owner := w.Member(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
+	bo := w.Member(t, "Bo", "Europe/Berlin", "mon-fri 09:00-17:00")
+	v := w.Video(t, owner)
+	th := w.Comment(t, v, bo, "Question about the chart", 5000, media.CommentInput{})
+	w.Clock.Set(w.Clock.Now().Add(30 * time.Second))
+	w.Comment(t, v, owner, "Good point", 5000, media.CommentInput{ParentID: th.ID})
+	w.Clock.Set(w.Clock.Now().Add(30 * time.Second))
+	w.Comment(t, v, owner, "@Bo see 0:42 too", 42000, media.CommentInput{})
 	ctx := context.Background()
-	if _, _, err := w.n.SendDue(ctx); err != nil {
+	if _, _, err := w.Notifier.SendDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(w.srv.Messages()); n != 0 {
+	if n := len(w.SMTP.Messages()); n != 0 {
 		t.Fatalf("%d emails before the bundle window ended", n)
 	}
-	w.clock.Set(time.Date(2026, 3, 9, 10, 2, 30, 0, time.UTC))
-	if _, _, err := w.n.SendDue(ctx); err != nil {
+	w.Clock.Set(time.Date(2026, 3, 9, 10, 2, 30, 0, time.UTC))
+	if _, _, err := w.Notifier.SendDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	msgs := byRecipient(w.srv.Messages())
+	msgs := notifytest.ByRecipient(w.SMTP.Messages())
 	if len(msgs[bo.Email]) != 1 || len(msgs[owner.Email]) != 1 {
 		t.Fatalf("emails: %d to Bo, %d to Olga; want one each", len(msgs[bo.Email]), len(msgs[owner.Email]))
 	}
@@ -350,12 +268,12 @@ func TestBundleAndUrgent(t *testing.T) {
 		t.Fatalf("Bo's bundle lacks the reply or the mention:\n%s", body["text/plain"])
 	}
 	// Urgent, at 3 a.m. Berlin time: straight out.
-	w.clock.Set(time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC))
-	w.comment(t, v, owner, "Server is down, need your OK", 0, media.CommentInput{ParentID: th.ID, Urgent: true})
-	if _, _, err := w.n.SendDue(ctx); err != nil {
+	w.Clock.Set(time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC))
+	w.Comment(t, v, owner, "Server is down, need your OK", 0, media.CommentInput{ParentID: th.ID, Urgent: true})
+	if _, _, err := w.Notifier.SendDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	msgs = byRecipient(w.srv.Messages())
+	msgs = notifytest.ByRecipient(w.SMTP.Messages())
 	if len(msgs[bo.Email]) != 2 {
 		t.Fatalf("urgent reply not sent at once (%d emails to Bo)", len(msgs[bo.Email]))
 	}
@@ -366,13 +284,13 @@ func TestBundleAndUrgent(t *testing.T) {
 	}
 	// The budget is per sender.
 	for i := 0; i < 2; i++ {
-		w.comment(t, v, owner, "again", 0, media.CommentInput{ParentID: th.ID, Urgent: true})
+		w.Comment(t, v, owner, "again", 0, media.CommentInput{ParentID: th.ID, Urgent: true})
 	}
-	_, _, err := w.comments.Create(ctx, v.ID, media.Actor{UserID: owner.ID, Name: owner.Name}, media.CommentInput{Body: "x", ParentID: th.ID, Urgent: true})
+	_, _, err := w.Comments.Create(ctx, v.ID, media.Actor{UserID: owner.ID, Name: owner.Name}, media.CommentInput{Body: "x", ParentID: th.ID, Urgent: true})
 	if media.ErrorCode(err) != media.ERATELIMIT {
 		t.Fatalf("fourth urgent comment: err = %v, want rate limited", err)
 	}
-	if _, _, err := w.comments.Create(ctx, v.ID, media.Actor{GuestSecret: media.NewGuestSecret()}, media.CommentInput{Body: "x", GuestName: "G", TimeMs: 0, HasTime: true, Urgent: true}); media.ErrorCode(err) != media.ENOTALLOWED {
+	if _, _, err := w.Comments.Create(ctx, v.ID, media.Actor{GuestSecret: media.NewGuestSecret()}, media.CommentInput{Body: "x", GuestName: "G", TimeMs: 0, HasTime: true, Urgent: true}); media.ErrorCode(err) != media.ENOTALLOWED {
 		t.Fatalf("guest urgent: err = %v, want not allowed", err)
 	}
 }
@@ -381,52 +299,52 @@ func TestBundleAndUrgent(t *testing.T) {
 // sent twice, and each attempt is recorded.
 func TestOutageLosesNothingSendsNothingTwice(t *testing.T) {
 	w := newWorld(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC))
-	owner := w.user(t, "Olga", "UTC", "mon-sun 00:00-24:00")
+	owner := w.Member(t, "Olga", "UTC", "mon-sun 00:00-24:00")
 	var people []*media.User
 	for _, n := range []string{"Pia", "Quinn", "Rafa"} {
-		u := w.user(t, n, "UTC", "mon-sun 00:00-24:00")
+		u := w.Member(t, n, "UTC", "mon-sun 00:00-24:00")
 		people = append(people, u)
-		if err := w.n.Follow(context.Background(), w.video(t, owner).ID, u.ID, true); err != nil {
+		if err := w.Notifier.Follow(context.Background(), w.Video(t, owner).ID, u.ID, true); err != nil {
 			t.Fatal(err)
 		}
 	}
-	v := w.video(t, owner)
+	v := w.Video(t, owner)
 	for _, u := range people {
-		_ = w.n.Follow(context.Background(), v.ID, u.ID, true)
+		_ = w.Notifier.Follow(context.Background(), v.ID, u.ID, true)
 	}
-	w.comment(t, v, owner, "Please review", 1000, media.CommentInput{})
-	w.srv.Stop()
+	w.Comment(t, v, owner, "Please review", 1000, media.CommentInput{})
+	w.SMTP.Stop()
 	ctx := context.Background()
 	for i := 0; i <= 10; i++ {
-		w.clock.Set(time.Date(2026, 3, 9, 10, 2+i, 1, 0, time.UTC))
-		if _, _, err := w.n.SendDue(ctx); err != nil {
+		w.Clock.Set(time.Date(2026, 3, 9, 10, 2+i, 1, 0, time.UTC))
+		if _, _, err := w.Notifier.SendDue(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n, err := w.db.PendingEmails(ctx); err != nil || n != 3 {
+	if n, err := w.DB.PendingEmails(ctx); err != nil || n != 3 {
 		t.Fatalf("pending emails during the outage = %d (%v), want 3", n, err)
 	}
-	total, ok, _ := w.db.EmailAttempts(ctx, media.UserRecipient(people[0].ID))
+	total, ok, _ := w.DB.EmailAttempts(ctx, media.UserRecipient(people[0].ID))
 	if total < 2 || ok != 0 {
 		t.Fatalf("attempts during outage = %d (ok %d), want several failures", total, ok)
 	}
-	w.srv.Restart(t)
+	w.SMTP.Restart(t)
 	for i := 0; i < 8; i++ {
-		w.clock.Set(w.clock.Now().Add(10 * time.Minute))
-		if _, _, err := w.n.SendDue(ctx); err != nil {
+		w.Clock.Set(w.Clock.Now().Add(10 * time.Minute))
+		if _, _, err := w.Notifier.SendDue(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	msgs := byRecipient(w.srv.Messages())
+	msgs := notifytest.ByRecipient(w.SMTP.Messages())
 	for _, u := range people {
 		if n := len(msgs[u.Email]); n != 1 {
 			t.Errorf("%s got %d emails after the outage, want 1", u.Name, n)
 		}
 	}
-	if n, _ := w.db.PendingEmails(ctx); n != 0 {
+	if n, _ := w.DB.PendingEmails(ctx); n != 0 {
 		t.Fatalf("%d emails still pending", n)
 	}
-	if _, ok, _ := w.db.EmailAttempts(ctx, media.UserRecipient(people[0].ID)); ok != 1 {
+	if _, ok, _ := w.DB.EmailAttempts(ctx, media.UserRecipient(people[0].ID)); ok != 1 {
 		t.Fatalf("successful attempts = %d, want 1", ok)
 	}
 }
@@ -435,20 +353,20 @@ func TestOutageLosesNothingSendsNothingTwice(t *testing.T) {
 // is confirmed; then replies reach it; one-click unsubscribe stops it.
 func TestGuestEmailNeedsConfirmation(t *testing.T) {
 	w := newWorld(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC))
-	owner := w.user(t, "Olga", "", "")
-	v := w.video(t, owner)
+	owner := w.Member(t, "Olga", "", "")
+	v := w.Video(t, owner)
 	ctx := context.Background()
 	guest := media.Actor{GuestSecret: media.NewGuestSecret()}
-	th, _, err := w.comments.Create(ctx, v.ID, guest, media.CommentInput{Body: "Nice", GuestName: "Gus", HasTime: true, NotifyEmail: "gus@example.org"})
+	th, _, err := w.Comments.Create(ctx, v.ID, guest, media.CommentInput{Body: "Nice", GuestName: "Gus", HasTime: true, NotifyEmail: "gus@example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.comment(t, v, owner, "Thanks!", 0, media.CommentInput{ParentID: th.ID})
-	w.clock.Set(w.clock.Now().Add(time.Hour))
-	if _, _, err := w.n.SendDue(ctx); err != nil {
+	w.Comment(t, v, owner, "Thanks!", 0, media.CommentInput{ParentID: th.ID})
+	w.Clock.Set(w.Clock.Now().Add(time.Hour))
+	if _, _, err := w.Notifier.SendDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	msgs := byRecipient(w.srv.Messages())["gus@example.org"]
+	msgs := notifytest.ByRecipient(w.SMTP.Messages())["gus@example.org"]
 	if len(msgs) != 1 {
 		t.Fatalf("guest got %d emails before confirming, want 1 (the confirmation)", len(msgs))
 	}
@@ -460,33 +378,33 @@ func TestGuestEmailNeedsConfirmation(t *testing.T) {
 	link := strings.Fields(body["text/plain"][i:])[0]
 	q := strings.Split(strings.SplitN(link, "?", 2)[1], "&")
 	gid, sig := strings.TrimPrefix(q[0], "g="), strings.TrimPrefix(q[1], "s=")
-	if _, err := w.n.ConfirmGuest(ctx, gid, sig+"x"); media.ErrorCode(err) != media.EINVALID {
+	if _, err := w.Notifier.ConfirmGuest(ctx, gid, sig+"x"); media.ErrorCode(err) != media.EINVALID {
 		t.Fatalf("forged confirmation: %v", err)
 	}
-	if _, err := w.n.ConfirmGuest(ctx, gid, sig); err != nil {
+	if _, err := w.Notifier.ConfirmGuest(ctx, gid, sig); err != nil {
 		t.Fatal(err)
 	}
-	w.comment(t, v, owner, "One more thing", 0, media.CommentInput{ParentID: th.ID})
-	w.clock.Set(w.clock.Now().Add(time.Hour))
-	if _, _, err := w.n.SendDue(ctx); err != nil {
+	w.Comment(t, v, owner, "One more thing", 0, media.CommentInput{ParentID: th.ID})
+	w.Clock.Set(w.Clock.Now().Add(time.Hour))
+	if _, _, err := w.Notifier.SendDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	msgs = byRecipient(w.srv.Messages())["gus@example.org"]
+	msgs = notifytest.ByRecipient(w.SMTP.Messages())["gus@example.org"]
 	if len(msgs) != 2 {
 		t.Fatalf("guest got %d emails after confirming, want 2", len(msgs))
 	}
 	_, h := parts(t, msgs[1])
 	un := strings.Trim(h.Get("List-Unsubscribe"), "<>")
 	q = strings.Split(strings.SplitN(un, "?", 2)[1], "&")
-	if err := w.n.Unsubscribe(ctx, strings.TrimPrefix(q[0], "r="), strings.TrimPrefix(q[1], "s=")); err != nil {
+	if err := w.Notifier.Unsubscribe(ctx, strings.TrimPrefix(q[0], "r="), strings.TrimPrefix(q[1], "s=")); err != nil {
 		t.Fatal(err)
 	}
-	w.comment(t, v, owner, "Are you there?", 0, media.CommentInput{ParentID: th.ID})
-	w.clock.Set(w.clock.Now().Add(time.Hour))
-	if _, _, err := w.n.SendDue(ctx); err != nil {
+	w.Comment(t, v, owner, "Are you there?", 0, media.CommentInput{ParentID: th.ID})
+	w.Clock.Set(w.Clock.Now().Add(time.Hour))
+	if _, _, err := w.Notifier.SendDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(byRecipient(w.srv.Messages())["gus@example.org"]); n != 2 {
+	if n := len(notifytest.ByRecipient(w.SMTP.Messages())["gus@example.org"]); n != 2 {
 		t.Fatalf("guest got mail after unsubscribing (%d emails)", n)
 	}
 }
@@ -494,22 +412,22 @@ func TestGuestEmailNeedsConfirmation(t *testing.T) {
 // Ready after slow processing and first views reach the owner once.
 func TestReadyAndFirstView(t *testing.T) {
 	w := newWorld(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC))
-	owner := w.user(t, "Olga", "UTC", "mon-sun 00:00-24:00")
-	viewer := w.user(t, "Vik", "", "")
-	v := w.video(t, owner)
+	owner := w.Member(t, "Olga", "UTC", "mon-sun 00:00-24:00")
+	viewer := w.Member(t, "Vik", "", "")
+	v := w.Video(t, owner)
 	ctx := context.Background()
-	if err := w.n.VideoReady(ctx, v, 20*time.Second); err != nil {
+	if err := w.Notifier.VideoReady(ctx, v, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.n.VideoReady(ctx, v, 90*time.Second); err != nil {
+	if err := w.Notifier.VideoReady(ctx, v, 90*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	for _, who := range []struct{ id, name string }{{"", ""}, {viewer.ID, viewer.Name}, {viewer.ID, viewer.Name}, {"", ""}, {owner.ID, owner.Name}} {
-		if err := w.n.VideoViewed(ctx, v, who.id, who.name); err != nil {
+		if err := w.Notifier.VideoViewed(ctx, v, who.id, who.name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	items, unread, err := w.db.Notifications(ctx, owner.ID, "", 10)
+	items, unread, err := w.DB.Notifications(ctx, owner.ID, "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -528,28 +446,28 @@ func TestReadyAndFirstView(t *testing.T) {
 // a digest with nothing left is not sent.
 func TestHeldDigestFollowsEditsAndDeletes(t *testing.T) {
 	w := newWorld(t, time.Date(2026, 3, 9, 20, 0, 0, 0, time.UTC)) // Monday evening in Berlin
-	owner := w.user(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
-	bo := w.user(t, "Bo", "", "")
+	owner := w.Member(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
+	bo := w.Member(t, "Bo", "", "")
 	ctx := context.Background()
-	v1, v2 := w.video(t, owner), w.video(t, owner)
-	a := w.comment(t, v1, bo, "First draft of my remark", 1000, media.CommentInput{})
-	b := w.comment(t, v1, bo, "This one I will delete", 2000, media.CommentInput{})
-	c := w.comment(t, v2, bo, "Only comment here, deleted too", 0, media.CommentInput{})
+	v1, v2 := w.Video(t, owner), w.Video(t, owner)
+	a := w.Comment(t, v1, bo, "First draft of my remark", 1000, media.CommentInput{})
+	b := w.Comment(t, v1, bo, "This one I will delete", 2000, media.CommentInput{})
+	c := w.Comment(t, v2, bo, "Only comment here, deleted too", 0, media.CommentInput{})
 	actor := media.Actor{UserID: bo.ID, Name: bo.Name}
-	if _, err := w.comments.Edit(ctx, a.ID, actor, "Edited remark"); err != nil {
+	if _, err := w.Comments.Edit(ctx, a.ID, actor, "Edited remark"); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{b.ID, c.ID} {
-		if _, err := w.comments.Delete(ctx, id, actor); err != nil {
+		if _, err := w.Comments.Delete(ctx, id, actor); err != nil {
 			t.Fatal(err)
 		}
 	}
-	w.clock.Set(time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)) // 09:00 in Berlin
-	sent, _, err := w.n.SendDue(ctx)
+	w.Clock.Set(time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)) // 09:00 in Berlin
+	sent, _, err := w.Notifier.SendDue(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := byRecipient(w.srv.Messages())[owner.Email]
+	msgs := notifytest.ByRecipient(w.SMTP.Messages())[owner.Email]
 	if sent != 1 || len(msgs) != 1 {
 		t.Fatalf("sent %d, owner got %d emails; want 1", sent, len(msgs))
 	}
@@ -557,7 +475,7 @@ func TestHeldDigestFollowsEditsAndDeletes(t *testing.T) {
 	if !strings.Contains(body["text/plain"], "Edited remark") || strings.Contains(body["text/plain"], "First draft") || strings.Contains(body["text/plain"], "delete") {
 		t.Fatalf("digest:\n%s", body["text/plain"])
 	}
-	if n, _ := w.db.PendingEmails(ctx); n != 0 {
+	if n, _ := w.DB.PendingEmails(ctx); n != 0 {
 		t.Fatalf("%d emails still pending", n)
 	}
 }
@@ -577,29 +495,24 @@ func TestRestartLosesNothingSendsNothingTwice(t *testing.T) {
 		return db
 	}
 	db := open()
-	srv := smtptest.Start(t, smtptest.Options{})
-	m, err := smtpmail.New("smtp://"+srv.Addr+"?tls=none", "baton@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &fakeClock{t: time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)}
+	w := notifytest.New(t, db, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC), smtptest.Options{})
+	w.Notifier.Config.Bundle = time.Minute
+	// Each restart is a new process: a notifier of its own on the reopened
+	// database, with the same mail server, clock and settings.
 	notifier := func(db *gormstore.DB) *media.Notifier {
-		return &media.Notifier{Store: db, Videos: db, Users: db, Mailer: m, Clock: clock.Now, Key: []byte("k"),
-			Config: media.NotifyConfig{Bundle: time.Minute, PublicURL: "http://baton.test"}}
+		return &media.Notifier{Store: db, Videos: db, Users: db, Mailer: w.Notifier.Mailer, Clock: w.Clock.Now, Key: w.Notifier.Key,
+			Config: w.Notifier.Config}
 	}
-	w := &world{db: db, n: notifier(db), clock: clock, srv: srv}
-	w.comments = media.NewComments(db, db, media.NewBroker())
-	w.comments.Notify = w.n
-	owner := w.user(t, "Olga", "UTC", "mon-sun 00:00-24:00")
-	pia := w.user(t, "Pia", "UTC", "mon-sun 00:00-24:00")
-	v := w.video(t, owner)
-	if err := w.n.Follow(ctx, v.ID, pia.ID, true); err != nil {
+	owner := w.Member(t, "Olga", "UTC", "mon-sun 00:00-24:00")
+	pia := w.Member(t, "Pia", "UTC", "mon-sun 00:00-24:00")
+	v := w.Video(t, owner)
+	if err := w.Notifier.Follow(ctx, v.ID, pia.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	w.comment(t, v, owner, "Before the crash", 0, media.CommentInput{})
-	clock.Set(clock.Now().Add(2 * time.Minute))
+	w.Comment(t, v, owner, "Before the crash", 0, media.CommentInput{})
+	w.Clock.Set(w.Clock.Now().Add(2 * time.Minute))
 	// A sender claims Pia's email and dies before sending.
-	if bs, err := db.ClaimEmails(ctx, "dead-sender", 2*time.Minute, clock.Now(), 10); err != nil || len(bs) != 1 {
+	if bs, err := db.ClaimEmails(ctx, "dead-sender", 2*time.Minute, w.Clock.Now(), 10); err != nil || len(bs) != 1 {
 		t.Fatalf("claim: %v %v", bs, err)
 	}
 	db.Close()
@@ -609,7 +522,7 @@ func TestRestartLosesNothingSendsNothingTwice(t *testing.T) {
 	if sent, _, err := n.SendDue(ctx); err != nil || sent != 0 {
 		t.Fatalf("while the dead sender's lease holds: sent %d (%v), want 0", sent, err)
 	}
-	clock.Set(clock.Now().Add(3 * time.Minute))
+	w.Clock.Set(w.Clock.Now().Add(3 * time.Minute))
 	if sent, _, err := n.SendDue(ctx); err != nil || sent != 1 {
 		t.Fatalf("after the lease ran out: sent %d (%v), want 1", sent, err)
 	}
@@ -617,11 +530,11 @@ func TestRestartLosesNothingSendsNothingTwice(t *testing.T) {
 	db = open()
 	t.Cleanup(func() { db.Close() })
 	n = notifier(db)
-	clock.Set(clock.Now().Add(time.Hour))
+	w.Clock.Set(w.Clock.Now().Add(time.Hour))
 	if sent, _, err := n.SendDue(ctx); err != nil || sent != 0 {
 		t.Fatalf("after another restart: sent %d (%v), want 0", sent, err)
 	}
-	if got := len(byRecipient(srv.Messages())[pia.Email]); got != 1 {
+	if got := len(notifytest.ByRecipient(w.SMTP.Messages())[pia.Email]); got != 1 {
 		t.Fatalf("Pia got %d emails, want 1", got)
 	}
 }
@@ -634,10 +547,10 @@ func TestSweeperPlansWhatACrashLeftUnplanned(t *testing.T) {
 	realNow := time.Now().UTC()
 	w := newWorld(t, realNow)
 	ctx := context.Background()
-	owner := w.user(t, "Olga", "UTC", "mon-sun 00:00-24:00")
-	bo := w.user(t, "Bo", "", "")
-	v := w.video(t, owner)
-	bare := media.NewComments(w.db, w.db, media.NewBroker()) // a process that dies before planning
+	owner := w.Member(t, "Olga", "UTC", "mon-sun 00:00-24:00")
+	bo := w.Member(t, "Bo", "", "")
+	v := w.Video(t, owner)
+	bare := media.NewComments(w.DB, w.DB, media.NewBroker()) // a process that dies before planning
 	if _, _, err := bare.Create(ctx, v.ID, media.Actor{UserID: bo.ID, Name: bo.Name}, media.CommentInput{Body: "Before notifications existed", HasTime: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -647,22 +560,22 @@ func TestSweeperPlansWhatACrashLeftUnplanned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.comment(t, v, bo, "Planned as it was made", 0, media.CommentInput{})
-	if k, err := w.n.PlanMissed(ctx, epoch); err != nil || k != 0 {
+	w.Comment(t, v, bo, "Planned as it was made", 0, media.CommentInput{})
+	if k, err := w.Notifier.PlanMissed(ctx, epoch); err != nil || k != 0 {
 		t.Fatalf("sweeper right away planned %d (%v), want 0: the request may still be planning", k, err)
 	}
-	w.clock.Set(realNow.Add(3 * time.Minute))
-	if k, err := w.n.PlanMissed(ctx, epoch); err != nil || k != 1 {
+	w.Clock.Set(realNow.Add(3 * time.Minute))
+	if k, err := w.Notifier.PlanMissed(ctx, epoch); err != nil || k != 1 {
 		t.Fatalf("sweeper planned %d (%v), want 1", k, err)
 	}
-	if k, err := w.n.PlanMissed(ctx, epoch); err != nil || k != 0 {
+	if k, err := w.Notifier.PlanMissed(ctx, epoch); err != nil || k != 0 {
 		t.Fatalf("second sweep planned %d (%v), want 0", k, err)
 	}
 	// The request's own planner, if it comes back late, plans nothing twice.
-	if err := w.n.CommentCreated(ctx, lost, media.Actor{UserID: bo.ID}, media.CommentOptions{}); err != nil {
+	if err := w.Notifier.CommentCreated(ctx, lost, media.Actor{UserID: bo.ID}, media.CommentOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	items, _, err := w.db.Notifications(ctx, owner.ID, "", 10)
+	items, _, err := w.DB.Notifications(ctx, owner.ID, "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -681,15 +594,15 @@ func TestSweeperPlansWhatACrashLeftUnplanned(t *testing.T) {
 func TestOwnerFollowsUntilUnfollowing(t *testing.T) {
 	w := newWorld(t, time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC))
 	ctx := context.Background()
-	owner, bo, cy := w.user(t, "Olga", "", ""), w.user(t, "Bo", "", ""), w.user(t, "Cy", "", "")
-	v := w.video(t, owner)
-	th := w.comment(t, v, bo, "A question", 0, media.CommentInput{})
-	if err := w.n.Follow(ctx, v.ID, bo.ID, false); err != nil { // Bo stops following the video
+	owner, bo, cy := w.Member(t, "Olga", "", ""), w.Member(t, "Bo", "", ""), w.Member(t, "Cy", "", "")
+	v := w.Video(t, owner)
+	th := w.Comment(t, v, bo, "A question", 0, media.CommentInput{})
+	if err := w.Notifier.Follow(ctx, v.ID, bo.ID, false); err != nil { // Bo stops following the video
 		t.Fatal(err)
 	}
-	w.comment(t, v, cy, "An answer", 0, media.CommentInput{ParentID: th.ID})
+	w.Comment(t, v, cy, "An answer", 0, media.CommentInput{ParentID: th.ID})
 	kinds := func(u *media.User) []string {
-		items, _, err := w.db.Notifications(ctx, u.ID, "", 20)
+		items, _, err := w.DB.Notifications(ctx, u.ID, "", 20)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -705,10 +618,10 @@ func TestOwnerFollowsUntilUnfollowing(t *testing.T) {
 	if got := strings.Join(kinds(bo), ","); got != "reply:Cy" {
 		t.Fatalf("thread author's inbox = %s", got)
 	}
-	if err := w.n.Follow(ctx, v.ID, owner.ID, false); err != nil {
+	if err := w.Notifier.Follow(ctx, v.ID, owner.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	w.comment(t, v, cy, "Another thread", 0, media.CommentInput{})
+	w.Comment(t, v, cy, "Another thread", 0, media.CommentInput{})
 	if got := strings.Join(kinds(owner), ","); got != "reply:Cy,comment:Bo" {
 		t.Fatalf("owner heard after unfollowing: %s", got)
 	}

@@ -58,6 +58,10 @@ export interface Video {
   downloadUrl?: string;
   /** Sharing settings; only for those who manage the video. */
   sharing?: Sharing;
+  /** The owner's default playback speed (1: normal); the viewer's own choice wins. */
+  defaultSpeed?: number;
+  /** The scrub-thumbnail WebVTT track, once its sprite sheet is made. */
+  thumbsUrl?: string;
 }
 
 export type Visibility = 'link' | 'workspace' | 'private';
@@ -203,6 +207,14 @@ const enc = encodeURIComponent;
 
 export function createVideo(title: string): Promise<Video> {
   return request('POST', '/api/videos', { title });
+}
+
+/** What a recorded reply shows (media.ReplyKind). */
+export type ReplyKind = 'camera' | 'screen' | 'voice';
+
+/** createReplyVideo creates a recording that replies in the thread of the video parentId. */
+export function createReplyVideo(parentId: string, kind: ReplyKind): Promise<Video> {
+  return request('POST', '/api/videos', { replyTo: { videoId: parentId, kind } });
 }
 
 export type LibraryScope = '' | 'mine' | 'workspace';

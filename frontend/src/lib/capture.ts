@@ -366,3 +366,16 @@ export function recorderOptions(mimeType: string, size: Size, audio: boolean): M
   if (audio) o.audioBitsPerSecond = 128_000;
   return o;
 }
+
+/** stopMediaRecorder stops rec and resolves after its last chunk was handed over. */
+export function stopMediaRecorder(rec: MediaRecorder | null): Promise<void> {
+  if (!rec || rec.state === 'inactive') return Promise.resolve();
+  return new Promise((resolve) => {
+    rec.addEventListener('stop', () => resolve(), { once: true });
+    try {
+      rec.stop();
+    } catch {
+      resolve();
+    }
+  });
+}

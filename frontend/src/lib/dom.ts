@@ -70,6 +70,10 @@ const ICONS: Record<string, string> = {
   search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4',
   refresh: 'M20 11a8 8 0 0 0-14.9-3M4 5v4h4M4 13a8 8 0 0 0 14.9 3M20 19v-4h-4',
   key: 'M15 7a4 4 0 1 1-3.5 5.9L4 20.5V17h3v-3h3l1.5-1.5A4 4 0 0 1 15 7zM16 8h.01',
+  mic: 'M12 3a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0V6a3 3 0 0 0-3-3zM19 11a7 7 0 0 1-14 0M12 18v3',
+  camera: 'M15 10l5-3v10l-5-3M3 7h12v10H3z',
+  monitor: 'M3 5h18v11H3zM8 20h8M12 16v4',
+  stop: 'M7 7h10v10H7z',
 };
 
 export type IconName = keyof typeof ICONS;

@@ -1,7 +1,8 @@
-// The page header every page shares: the wordmark (in the HTML), then for
-// signed-in people Library, Upload and Record and the account menu, for
-// others "Sign in". One module so that every page, 404 included, has the
-// same header, and so that later additions go in one place:
+// The page header every page shares: the wordmark (in the page shell,
+// partials/header.html), then for signed-in people Library, Upload and
+// Record and the account menu, for others "Sign in". One module so that
+// every page, 404 included, has the same header, and so that later
+// additions go in one place:
 // `header.extra` is the slot before the account menu (a notification bell
 // goes there).
 import type { User } from './auth';

@@ -7,6 +7,8 @@ import { clampPercent, formatBytes } from './format';
 import { attachLive, type LivePlayback } from './live';
 import { createPlayer, type Player } from './player';
 import { PlayerKeys } from './player/keys';
+import { attachRecord, type Chapter, type RecordTracks } from './player/record';
+import { keepPosition, readSpot, resumeAt, showResumed } from './player/resume';
 
 export interface Stage {
   update(v: Video): void;
@@ -16,6 +18,8 @@ export interface Stage {
   onPlayer(fn: (p: Player) => void): void;
   /** The page's keyboard shortcuts, which follow the current player. */
   readonly keys: PlayerKeys;
+  /** Called with the ready video's chapters, now and after each change ([] for none). */
+  onChapters(fn: (c: Chapter[]) => void): void;
 }
 
 interface StageOptions {
@@ -99,11 +103,17 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
   root.after(announce);
 
   let player: Player | null = null;
+  // The ready video's captions, thumbnails and chapters, and where the
+  // viewer is in it (resume.ts).
+  let record: RecordTracks | null = null;
+  let stopKeeping: (() => void) | null = null;
+  const chapterListeners: ((c: Chapter[]) => void)[] = [];
   const listeners: ((p: Player) => void)[] = [];
   const keys = new PlayerKeys();
   let startAt = opts.startAt ?? 0;
 
   function mount(p: Player, extra: HTMLElement[] = []): void {
+    dropRecord();
     player?.destroy();
     player = p;
     root.replaceChildren(p.root, ...extra);
@@ -111,22 +121,36 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
     for (const fn of listeners) fn(p);
   }
 
+  function dropRecord(): void {
+    stopKeeping?.();
+    stopKeeping = null;
+    if (record) {
+      record.destroy();
+      record = null;
+      for (const fn of chapterListeners) fn([]);
+    }
+  }
+
   function unmount(): void {
+    dropRecord();
     player?.destroy();
     player = null;
     keys.attach(null);
   }
 
   function showPlayer(v: Video, from: Handoff | null): void {
+    // Where to start: where the viewer was in the live rendition, else a
+    // link's ?t=, else where they left off last time.
+    const resumed = from || startAt > 0 ? null : resumeAt(readSpot(v.id), v.durationMs / 1000);
     const p = createPlayer({
       source: 'mp4',
       src: v.mp4Url,
       title: v.title,
       poster: from ? undefined : v.posterUrl || undefined,
-      // Carry on from where the viewer was in the live rendition.
-      startAt: from && from.time > 0.5 ? from.time : startAt,
+      startAt: from && from.time > 0.5 ? from.time : resumed ?? startAt,
       autoplay: from?.playing || opts.autoplayMuted,
       muted: opts.autoplayMuted || undefined,
+      defaultRate: v.defaultSpeed,
     });
     startAt = 0;
     if (from) p.media.preload = 'auto';
@@ -136,6 +160,10 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
     }, { once: true });
     mount(p);
     panel = null;
+    if (resumed !== null) showResumed(p, resumed);
+    stopKeeping = keepPosition(p, v.id);
+    record = attachRecord(p, v);
+    for (const fn of chapterListeners) record.onChapters(fn);
   }
 
   function showLive(v: Video): void {
@@ -264,7 +292,8 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
     root.dataset.status = v.status;
     root.removeAttribute('aria-busy');
     const view = isLive(v) && !liveFailed ? 'live' : v.status;
-    if (view !== current) {
+    const changed = view !== current;
+    if (changed) {
       const first = current === null;
       current = view;
       delete root.dataset.broken;
@@ -277,6 +306,10 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
     }
     if (view === 'live') updateLive(v);
     else if (v.status !== 'ready') updatePanel(v);
+    else if (player && record && !changed) {
+      player.setDefaultRate(v.defaultSpeed);
+      record.update(v);
+    }
   }
 
   return {
@@ -287,5 +320,9 @@ export function createStage(root: HTMLElement, opts: StageOptions = {}): Stage {
       if (player) fn(player);
     },
     keys,
+    onChapters: (fn) => {
+      chapterListeners.push(fn);
+      record?.onChapters(fn);
+    },
   };
 }

@@ -13,11 +13,14 @@ import { $, h } from '../lib/dom';
 import { embedDialog } from '../lib/embeddialog';
 import { formatClock, formatDate, formatDateTime, formatDuration, formatDurationLong } from '../lib/format';
 import { mountHeader } from '../lib/header';
+import { mountChapterList } from '../lib/player/chapters';
+import { mountOwnerSpeed } from '../lib/player/ownerspeed';
 import { embedUrl, shareAt, slugFromPath, startFrom } from '../lib/route';
 import { createStage } from '../lib/stage';
 import { mountWatchNotify } from '../lib/notify/watch';
 import { mountAsks } from '../lib/asks/watch';
 import { mountSummary } from '../lib/summary/watch';
+import { mountTranscript, type TranscriptController } from '../lib/transcript';
 import { takeFlash } from '../lib/flash';
 import { toast } from '../lib/toast';
 import { trackViews } from '../lib/views';
@@ -42,10 +45,16 @@ const shareGroup = shareInput.closest<HTMLElement>('.share') ?? article;
 const copyAt = $<HTMLButtonElement>('copy-link-at');
 const copyAtTime = $('copy-at-time');
 const details = mountDetails(titleEl, $('video-description'), (v) => render(v));
+// The player's extras around it: chapters under the description, the
+// owner's default speed beside the sharing tools.
+mountChapterList($('video-description'), stage);
+const ownerSpeed = mountOwnerSpeed(shareGroup, (v) => render(v));
 
 let current: Video | null = null;
 // The comments hold the page's one event stream, which also brings the video's changes.
 let comments: CommentsController | null = null;
+// The transcript tab beside the comments (lib/transcript).
+let transcript: TranscriptController | null = null;
 
 function show(section: HTMLElement): void {
   for (const el of [loading, article, notFound, loadError]) el.hidden = el !== section;
@@ -84,8 +93,10 @@ function render(v: Video): void {
   current = v;
   renderInfo(v);
   ownerTools(shareGroup, v, render);
+  ownerSpeed.render(v);
   stage.update(v);
   comments?.update(v);
+  transcript?.update(v);
 }
 
 async function load(): Promise<void> {
@@ -110,6 +121,7 @@ async function load(): Promise<void> {
     const info = titleEl.closest<HTMLElement>('.watch__info') ?? article;
     void signedIn.then((u) => u && mountWatchNotify(v.id, info)); // notify/watch.ts
     comments ??= mountComments({ stage, stageEl, after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
+    transcript ??= mountTranscript({ stage, stageEl, video: v, comments });
     mountAsks(v, stageEl, titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // asks/watch.ts
     void mountSummary(v, titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // summary/watch.ts
   } catch (err) {

@@ -152,6 +152,8 @@ export interface NewComment {
   endMs?: number;
   parentId?: string;
   guestName?: string;
+  /** A recording made for this comment (recordreply.ts). */
+  attachment?: { videoId: string };
 }
 
 export function createComment(slug: string, c: NewComment): Promise<Comment> {

@@ -1,8 +1,10 @@
 // "Comment at 2:14": the box for a new thread. Its time follows playback
-// until the person starts typing (or presses C), then stays where they
+// until the person starts typing (or presses N), then stays where they
 // started, and typing pauses the video so the moment does not run away.
 // An optional end makes it about a range ("1:10–1:25").
+import type { ReplyKind } from '../api';
 import { h, icon } from '../dom';
+import { recordSlot } from './recordreply';
 import { autoGrow, errorText, nameField, submitOnEnter } from './threads';
 import { formatTimecode, parseTimecode, spokenTimecode } from './timecode';
 
@@ -16,6 +18,12 @@ export interface ComposerOptions {
   needsName: boolean;
   guestName: string;
   post(input: { body: string; timeMs: number; endMs?: number; guestName: string }): Promise<void>;
+  /**
+   * record starts a recorded reply at this moment (recordreply.ts), the
+   * text typed so far going with it; its bar goes into host. Null for
+   * guests: recordings are made by signed-in members.
+   */
+  record: ((kind: ReplyKind, input: { body: string; timeMs: number; endMs?: number }, host: HTMLElement) => Promise<void>) | null;
 }
 
 export class Composer {
@@ -30,7 +38,8 @@ export class Composer {
   private readonly submit: HTMLButtonElement;
   private readonly cancel: HTMLButtonElement;
   private readonly name: { wrap: HTMLElement; input: HTMLInputElement } | null;
-  /** The moment the comment is about, once pinned (typing or C); null follows playback. */
+  private readonly recordHost: HTMLElement;
+  /** The moment the comment is about, once pinned (typing or N); null follows playback. */
   private pinned: number | null = null;
 
   constructor(private readonly opts: ComposerOptions) {
@@ -47,7 +56,7 @@ export class Composer {
     this.area = h('textarea', {
       id: 'comment-body', class: 'input composer__area', rows: 2, maxlength: 5000, dir: 'auto',
       placeholder: 'Add a comment…', 'aria-labelledby': 'comment-at', 'aria-describedby': 'comment-hint',
-      'aria-keyshortcuts': 'C',
+      'aria-keyshortcuts': 'N',
     });
     this.endInput = h('input', {
       id: 'comment-end', class: 'input input--small composer__end-input', type: 'text', inputmode: 'text',
@@ -71,17 +80,21 @@ export class Composer {
       onclick: () => this.reset(true),
     });
     this.submit = h('button', { type: 'submit', id: 'comment-submit', class: 'btn btn--primary btn--small', text: 'Post' });
+    this.recordHost = h('div', { class: 'composer__recording' });
     this.root = h('form', { id: 'comment-form', class: 'composer', 'aria-label': 'New comment', novalidate: true },
       h('div', { class: 'composer__top' }, this.at, this.sync),
       this.name?.wrap ?? null,
       this.area,
       this.endWrap,
       this.error,
-      h('div', { class: 'composer__actions' },
+      h('div', { class: 'composer__meta' },
         this.endToggle,
         h('span', { id: 'comment-hint', class: 'composer__hint' },
           h('span', { class: 'visually-hidden', text: 'Enter posts, Shift+Enter starts a new line.' }),
-          h('span', { 'aria-hidden': 'true', title: 'Enter posts · Shift+Enter starts a new line', text: '↵ post · ⇧↵ new line' })),
+          h('span', { 'aria-hidden': 'true', title: 'Enter posts · Shift+Enter starts a new line', text: '↵ post · ⇧↵ new line' }))),
+      this.recordHost,
+      h('div', { class: 'composer__actions' },
+        recordSlot('comment-record', opts.record ? (kind, btn) => void this.record(kind, btn) : null),
         this.cancel, this.submit),
     );
     autoGrow(this.area);
@@ -121,7 +134,7 @@ export class Composer {
     window.setTimeout(() => this.area.removeEventListener('keypress', onPress), 300);
   }
 
-  /** focusAt pins the comment to a moment and puts the cursor in the box (the C key). */
+  /** focusAt pins the comment to a moment and puts the cursor in the box (the N key). */
   focusAt(ms: number): void {
     if (this.area.value.trim() === '' || this.pinned === null) this.pin(ms);
     this.root.scrollIntoView({ block: 'nearest' });
@@ -211,6 +224,24 @@ export class Composer {
     } finally {
       this.submit.disabled = false;
       this.root.removeAttribute('aria-busy');
+    }
+  }
+
+  /** record starts a recorded reply at the comment's moment, with what was typed. */
+  private async record(kind: ReplyKind, btn: HTMLButtonElement): Promise<void> {
+    if (!this.opts.record) return;
+    this.error.hidden = true;
+    const timeMs = this.pinned ?? this.opts.currentMs();
+    this.opts.pause();
+    btn.setAttribute('aria-busy', 'true');
+    try {
+      await this.opts.record(kind, { body: this.area.value.trim(), timeMs }, this.recordHost);
+      this.reset(false);
+    } catch (err) {
+      this.fail(errorText(err));
+      btn.focus();
+    } finally {
+      btn.removeAttribute('aria-busy');
     }
   }
 

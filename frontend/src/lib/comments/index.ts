@@ -19,6 +19,7 @@ import {
   activeThreadId, addReaction, applyEvent, commentCount, dropReaction, emptyState, EMOJI_NAMES,
   loadState, removeComment, upsertComment, type Comment, type CommentEvent, type ConversationState, type Thread,
 } from './model';
+import { ReplyRecorder } from './recordreply';
 import { openStream, type Stream } from './stream';
 import { ThreadList, type ListContext } from './threads';
 import { formatTimecode } from './timecode';
@@ -42,7 +43,15 @@ export interface CommentsOptions {
 export interface CommentsController {
   /** The page has a new state of the video (from the stream, or the sharing dialog). */
   update(v: Video): void;
+  /** The panel (#comments). Before it takes focus it dispatches REVEAL (bubbling), so a tab holding it can show it. */
+  readonly panel: HTMLElement;
+  /** The threads now, and fn after every change to them (the transcript's record interleaves them). */
+  threads(): readonly Thread[];
+  onThreads(fn: (threads: readonly Thread[]) => void): void;
 }
+
+/** REVEAL is the event a panel sends when it is about to be used (a marker opened a thread, C composes). */
+export const REVEAL = 'baton:reveal';
 
 interface TestHooks {
   readonly lastSeq: number;
@@ -75,6 +84,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
   let renderQueued = false;
   // Events that arrive while the list reloads, applied on top of it.
   let buffer: CommentEvent[] | null = null;
+  const watchers: ((threads: readonly Thread[]) => void)[] = [];
 
   const durationMs = (): number => (video.durationMs > 0 ? video.durationMs : 0);
   const player = (): HTMLVideoElement | null => opts.stage.player()?.media ?? null;
@@ -95,6 +105,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     canComment: canComment(),
     commentsOn: commentsOn(),
     needsName: !signedIn,
+    canRecord: signedIn,
     guestName: api.guestName,
   });
 
@@ -140,7 +151,42 @@ export function mountComments(opts: CommentsOptions): CommentsController {
         toastError(err);
       }
     },
+    record: (kind, t, body, host, finished) => recordReply(kind, { body, timeMs: t.timeMs, parentId: t.id }, host, finished),
   });
+
+  /* ---------- Recorded replies (recordreply.ts, attachment.ts) ---------- */
+
+  const replyRecorder = new ReplyRecorder((err) => {
+    if (err) toastError(new Error(err));
+    else say('Recording saved. It plays in the thread in a moment.');
+  });
+
+  /** recordReply records a reply whose comment goes where `at` says; its bar goes into host. */
+  async function recordReply(kind: 'camera' | 'screen' | 'voice',
+    at: { body: string; timeMs: number; endMs?: number; parentId?: string }, host: HTMLElement,
+    finished?: () => void): Promise<void> {
+    player()?.pause();
+    host.append(replyRecorder.bar);
+    await replyRecorder.start(kind, {
+      videoId: video.id,
+      finished,
+      post: async (videoId) => {
+        const c = await api.createComment(slug, {
+          body: at.body, timeMs: at.timeMs, ...(at.endMs ? { endMs: at.endMs } : {}),
+          ...(at.parentId ? { parentId: at.parentId } : {}), attachment: { videoId },
+        });
+        mine(c);
+        render();
+        say(`Recording a ${kind} reply. Press Stop when you are done.`);
+        return c;
+      },
+      remove: async (c) => {
+        const res = await api.deleteComment(slug, c.id);
+        const changed = res.removed ? removeComment(state, c.id, c.parentId) : upsertComment(state, { ...res.comment, deleted: true, body: '' });
+        if (changed) render();
+      },
+    });
+  }
 
   const title = h('h2', { id: 'comments-title', class: 'comments__title' },
     h('span', { text: 'Comments' }), h('span', { id: 'comments-count', class: 'comments__count' }));
@@ -209,7 +255,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     list.update(threads);
     empty.hidden = threads.length > 0;
     const hint = empty.querySelector('#comments-empty-hint');
-    if (hint) hint.textContent = canComment() ? 'Pause at a moment and press C to start the conversation.' : '';
+    if (hint) hint.textContent = canComment() ? 'Pause at a moment and press N to start the conversation.' : '';
     // Settings.
     const guestsBlocked = commentsOn() && !signedIn && video.guestComments === false;
     note.hidden = canComment();
@@ -234,6 +280,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     });
     onTime();
     scheduleTrack();
+    for (const fn of watchers) fn(threads);
   }
 
   /* ---------- Playback ---------- */
@@ -274,6 +321,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
   }
 
   function openThread(id: string): void {
+    panel.dispatchEvent(new CustomEvent(REVEAL, { bubbles: true }));
     const t = state.threads.find((x) => x.id === id);
     if (t) seek(t.timeMs);
     const el = list.reveal(id);
@@ -288,6 +336,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
 
   function composeNow(): void {
     if (!composer || composer.root.hidden) return;
+    panel.dispatchEvent(new CustomEvent(REVEAL, { bubbles: true }));
     composer.focusAt(currentMs());
     onTime();
   }
@@ -487,6 +536,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     composer = new Composer({
       currentMs, durationMs, pause: () => player()?.pause(), leave: () => opts.stage.player()?.focus(),
       needsName: !signedIn, guestName: api.guestName(), post,
+      record: signedIn ? (kind, input, host) => recordReply(kind, input, host) : null,
     });
     composerSlot.append(composer.root);
     await reload();
@@ -519,6 +569,12 @@ export function mountComments(opts: CommentsOptions): CommentsController {
       slug = v.slug;
       if (slugChanged) stream?.restart(slug);
       queueRender();
+    },
+    panel,
+    threads: () => state.threads,
+    onThreads(fn) {
+      watchers.push(fn);
+      if (loaded) fn(state.threads);
     },
   };
 }

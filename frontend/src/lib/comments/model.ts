@@ -5,6 +5,8 @@
 // replayed after a reconnect, or its own writes' answers) may overlap and
 // arrive in any mix, and applying any of them twice changes nothing.
 
+import type { Attachment } from './attachment';
+
 /** Comment is a comment or reply as the API shows it. Body and name are plain text. */
 export interface Comment {
   id: string;
@@ -27,6 +29,8 @@ export interface Comment {
   updatedAt: string;
   editedAt?: string;
   resolvedAt?: string;
+  /** The recording the comment carries (attachment.ts). */
+  attachment?: Attachment;
 }
 
 /** Thread is a top-level comment with its replies, oldest first. */
@@ -160,7 +164,7 @@ export function loadState(
  * dropped (a reload brings it). Returns whether anything changed.
  */
 export function upsertComment(s: ConversationState, c: Comment): boolean {
-  const next = withMine(c, s.mine);
+  let next = withMine(c, s.mine);
   if (next.parentId) {
     const th = s.threads.find((t) => t.id === next.parentId);
     if (!th) return false;
@@ -168,7 +172,7 @@ export function upsertComment(s: ConversationState, c: Comment): boolean {
     if (i >= 0) {
       const prev = th.replies[i]!;
       if (!newer(prev, next) || sameComment(prev, next)) return false;
-      th.replies[i] = next;
+      th.replies[i] = keepAttachment(prev, next);
     } else {
       th.replies.push(next);
       th.replies.sort(byCreation);
@@ -179,6 +183,7 @@ export function upsertComment(s: ConversationState, c: Comment): boolean {
   if (i >= 0) {
     const prev = s.threads[i]!;
     if (!newer(prev, next) || sameComment(prev, next)) return false;
+    next = keepAttachment(prev, next);
     s.threads[i] = { ...next, replies: prev.replies };
     if (prev.timeMs !== next.timeMs) s.threads.sort(byTime);
     return true;
@@ -186,6 +191,16 @@ export function upsertComment(s: ConversationState, c: Comment): boolean {
   s.threads.push({ ...next, replies: [] });
   s.threads.sort(byTime);
   return true;
+}
+
+/**
+ * keepAttachment: only the list and the created event name a comment's
+ * recording (later events carry the comment's row); a recording is never
+ * taken off a comment, except with its text when it is deleted.
+ */
+function keepAttachment<T extends Comment>(prev: Comment, next: T): T {
+  if (next.attachment || !prev.attachment || next.deleted) return next;
+  return { ...next, attachment: prev.attachment };
 }
 
 function sameComment(a: Comment, b: Comment): boolean {

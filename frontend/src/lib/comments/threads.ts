@@ -4,7 +4,10 @@
 // typed under another, or the focus.
 import { h, icon } from '../dom';
 import { formatDateTime, formatRelativeTime } from '../format';
+import type { ReplyKind } from '../api';
 import { menuButton, type MenuItem } from '../menu';
+import { AttachmentView } from './attachment';
+import { recordSlot } from './recordreply';
 import { permissions, type Comment, type Thread } from './model';
 import { renderText } from './text';
 import { formatRange, spokenTimecode } from './timecode';
@@ -16,6 +19,8 @@ export interface ListContext {
   commentsOn: boolean;
   /** Guests must give a name; "" when signed in. */
   needsName: boolean;
+  /** The person may reply with a recording (signed in). */
+  canRecord: boolean;
   guestName(): string;
 }
 
@@ -25,6 +30,8 @@ export interface ListActions {
   edit(c: Comment, body: string): Promise<void>;
   remove(c: Comment, returnFocus: HTMLElement): void;
   resolve(t: Thread, resolved: boolean): Promise<void>;
+  /** record starts a recorded reply in the thread (recordreply.ts). */
+  record(kind: ReplyKind, t: Thread, body: string, host: HTMLElement, finished: () => void): Promise<void>;
 }
 
 let formSeq = 0;
@@ -79,6 +86,8 @@ class CommentView {
   private c: Comment;
   private key = '';
   private editing: { form: HTMLFormElement; area: HTMLTextAreaElement } | null = null;
+  /** The recording's player: kept across rebuilds, so playback goes on. */
+  private media: AttachmentView | null = null;
 
   constructor(c: Comment, private readonly thread: () => Thread, private readonly ctx: () => ListContext,
     private readonly actions: ListActions, private readonly onReply: () => void) {
@@ -90,7 +99,7 @@ class CommentView {
   update(c: Comment): void {
     const ctx = this.ctx();
     const key = JSON.stringify([c.updatedAt, c.body, c.deleted, c.resolved, c.mine, c.edited, c.authorName,
-      ctx.isOwner, ctx.canComment, ctx.commentsOn]);
+      c.attachment?.videoId, ctx.isOwner, ctx.canComment, ctx.commentsOn]);
     this.c = c;
     if (key === this.key) return;
     this.key = key;
@@ -143,6 +152,14 @@ class CommentView {
     } else {
       renderText(body, c.body);
     }
+    const rec = c.deleted ? undefined : c.attachment;
+    if (this.media && this.media.videoId !== rec?.videoId) {
+      this.media.destroy();
+      this.media = null;
+    }
+    if (rec && !this.media) this.media = new AttachmentView(rec);
+    // A recording may say it all: no empty paragraph under it.
+    if (rec && !c.body) body.hidden = true;
 
     const actions = h('div', { class: 'comment__actions' });
     if (perms.reply) {
@@ -180,6 +197,7 @@ class CommentView {
     }
 
     const parts: Node[] = [head, body];
+    if (this.media) parts.push(this.media.root);
     if (this.editing) {
       body.hidden = true;
       parts.push(this.editing.form);
@@ -358,8 +376,21 @@ class ThreadView {
     const error = h('p', { class: 'composer__error', role: 'alert', hidden: true });
     const send = h('button', { type: 'submit', class: 'btn btn--primary btn--small', 'data-action': 'send-reply', text: 'Reply' });
     const cancel = h('button', { type: 'button', class: 'btn btn--secondary btn--small', 'data-action': 'cancel-reply', text: 'Cancel' });
+    const recordHost = h('div', { class: 'composer__recording' });
+    const onRecord = ctx.canRecord ? (kind: ReplyKind, btn: HTMLButtonElement): void => {
+      error.hidden = true;
+      btn.setAttribute('aria-busy', 'true');
+      this.actions.record(kind, this.t, area.value.trim(), recordHost, () => this.closeReply(true)).then(() => {
+        area.value = '';
+      }, (err: unknown) => {
+        error.textContent = errorText(err);
+        error.hidden = false;
+        btn.focus();
+      }).finally(() => btn.removeAttribute('aria-busy'));
+    } : null;
     const form = h('form', { class: 'thread__reply-form' },
-      name?.wrap ?? null, area, error, h('div', { class: 'composer__actions' }, cancel, send));
+      name?.wrap ?? null, area, error, recordHost,
+      h('div', { class: 'composer__actions' }, recordSlot(`reply-record-${n}`, onRecord), cancel, send));
     cancel.addEventListener('click', () => this.closeReply(true));
     area.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape') {

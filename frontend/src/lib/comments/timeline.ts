@@ -63,7 +63,7 @@ export class Timeline {
     this.composeTime = h('span', { class: 'ctl__compose-time', text: '0:00' });
     this.composeButton = h('button', {
       type: 'button', id: 'comment-here', class: 'btn btn--secondary btn--small ctl__compose',
-      'aria-keyshortcuts': 'C', title: 'Comment at the current moment (C)',
+      'aria-keyshortcuts': 'N', title: 'Comment at the current moment (N)',
       onclick: () => this.actions.compose(),
     }, h('span', { text: 'Comment at' }), this.composeTime);
     this.bar = h('div', { id: 'reaction-bar', class: 'reactions', role: 'group', 'aria-label': 'React at the current moment' });

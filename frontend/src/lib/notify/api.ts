@@ -4,7 +4,8 @@ import { request } from '../api';
 
 export interface Notification {
   id: string;
-  kind: 'comment' | 'reply' | 'mention' | 'resolved' | 'view' | 'ready';
+  kind: 'comment' | 'reply' | 'mention' | 'resolved' | 'view' | 'ready'
+    | 'checkin-prompt' | 'checkin-reminder' | 'checkin-round';
   videoId: string;
   videoSlug: string;
   title: string;
@@ -166,6 +167,14 @@ export function sentence(n: Notification): string {
     case 'resolved': return `${who} resolved your thread on “${title}”`;
     case 'view': return `“${title}”: ${n.text}`;
     case 'ready': return `“${title}” is ready to share`;
+    case 'checkin-prompt': return `Time for your update: “${title}”`;
+    case 'checkin-reminder': return `Your update for “${title}” is due soon`;
+    case 'checkin-round': return `“${title}”: the round closed`;
   }
   return title;
+}
+
+/** atMoment reports whether a notification is about a moment of a video (it shows "at m:ss"). */
+export function atMoment(n: Notification): boolean {
+  return n.kind === 'comment' || n.kind === 'reply' || n.kind === 'mention' || n.kind === 'resolved';
 }

@@ -7,7 +7,7 @@ import '../../styles/notify.css';
 import { formatClock, formatRelativeTime } from '../format';
 import { h } from '../dom';
 import { toastError } from '../toast';
-import { browserZone, inbox, markRead, saveSettings, sentence, settings, type Notification } from './api';
+import { atMoment, browserZone, inbox, markRead, saveSettings, sentence, settings, type Notification } from './api';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -72,7 +72,7 @@ export function bellButton(): HTMLElement {
           sentence(n)),
         n.text && n.kind !== 'view' && n.kind !== 'ready' ? h('span', { class: 'bell__text', text: n.text }) : null,
         h('span', { class: 'bell__meta' },
-          n.kind !== 'view' && n.kind !== 'ready' ? `at ${formatClock(n.timeMs)} · ` : '',
+          atMoment(n) ? `at ${formatClock(n.timeMs)} · ` : '',
           h('time', { datetime: n.createdAt, text: formatRelativeTime(when) })),
       );
       a.addEventListener('click', () => {

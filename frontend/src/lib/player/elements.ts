@@ -14,6 +14,7 @@ import 'media-chrome/dist/media-loading-indicator.js';
 import 'media-chrome/dist/media-poster-image.js';
 import 'media-chrome/dist/media-preview-thumbnail.js';
 import 'media-chrome/dist/media-preview-time-display.js';
+import 'media-chrome/dist/media-preview-chapter-display.js';
 import 'media-chrome/dist/menu/media-chrome-menu-item.js';
 import 'media-chrome/dist/menu/media-playback-rate-menu.js';
 import 'media-chrome/dist/menu/media-playback-rate-menu-button.js';

@@ -1,11 +1,16 @@
 // Keyboard shortcuts of the watch page and the embed, on the whole page
 // (not only while the player has focus), as on the video sites people use:
 // Space/K play-pause, J/L 10 s back/forward, ←/→ 5 s, M mute, F
-// fullscreen, C comment at this moment (where comments exist), ? this list.
+// fullscreen, C captions (where the video has them), N a new comment at
+// this moment (where comments are open), ? this list. C is captions as on
+// YouTube and in media players; the comment key is N ("note", "new").
 // Keys typed into fields, and keys a focused control already uses (Space
 // on a button, arrows on a slider or in a menu), are left alone.
 import { h } from '../dom';
 import type { Player } from './index';
+
+/** COMPOSE_KEY opens the comment box at the current moment (shown as on the keyboard). */
+export const COMPOSE_KEY = 'N';
 
 export interface Shortcut {
   keys: string[];
@@ -51,7 +56,7 @@ export class PlayerKeys {
     this.player = p;
   }
 
-  /** onCompose sets what C does, given the key pressed (null: C does nothing, e.g. comments off). */
+  /** onCompose sets what N does, given the key pressed (null: N does nothing, e.g. comments off). */
   onCompose(fn: ((key: string) => void) | null): void {
     this.compose = fn;
   }
@@ -65,7 +70,8 @@ export class PlayerKeys {
       { keys: ['M'], what: 'Mute or unmute' },
       { keys: ['F'], what: 'Full screen' },
     ];
-    if (this.compose) out.push({ keys: ['C'], what: 'Comment at this moment' });
+    if (this.player?.hasCaptions()) out.push({ keys: ['C'], what: 'Captions on or off' });
+    if (this.compose) out.push({ keys: [COMPOSE_KEY], what: 'Comment at this moment' });
     out.push({ keys: ['?'], what: 'Show these shortcuts' });
     return out;
   }
@@ -86,7 +92,7 @@ export class PlayerKeys {
       case '?':
         act(() => this.showList());
         return;
-      case 'c':
+      case 'n':
         if (this.compose) {
           const compose = this.compose;
           act(() => compose(ev.key));
@@ -120,6 +126,9 @@ export class PlayerKeys {
         break;
       case 'f':
         act(() => toggleFullscreen(p));
+        break;
+      case 'c':
+        if (p.hasCaptions()) act(() => p.toggleCaptions());
         break;
     }
   }

@@ -5,7 +5,7 @@
 import { ApiError, createVideo, deleteVideo, getVideo, watchVideo, type Video } from '../../lib/api';
 import {
   CaptureError, Compositor, Ticker, mixAudio, modeUsesCamera, modeUsesScreen, openScreen, recorderOptions, stopStream,
-  videoFor, missingApis,
+  videoFor, missingApis, stopMediaRecorder,
 } from '../../lib/capture';
 import { ChunkUploader, EUPLOAD_ABORTED, type UploadStatus } from '../../lib/chunkupload';
 import { deleteRecording, indexedDBAvailable, recordingSink, saveRecording, type RecordingMeta } from '../../lib/chunkstore';
@@ -64,18 +64,9 @@ function warnBeforeUnload(e: BeforeUnloadEvent): void {
   e.preventDefault();
 }
 
-/** stopRecorder stops MediaRecorder and resolves after its last chunk was handed over. */
+/** stopRecorder stops the session's MediaRecorder (lib/capture.ts). */
 function stopRecorder(s: Session): Promise<void> {
-  const rec = s.recorder;
-  if (!rec || rec.state === 'inactive') return Promise.resolve();
-  return new Promise((resolve) => {
-    rec.addEventListener('stop', () => resolve(), { once: true });
-    try {
-      rec.stop();
-    } catch {
-      resolve();
-    }
-  });
+  return stopMediaRecorder(s.recorder);
 }
 
 export class Recorder {
