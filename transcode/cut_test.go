@@ -197,6 +197,16 @@ func TestSmartCut(t *testing.T) {
 			if e := decodeErrors(t, out); e != "" {
 				t.Fatalf("decoding the cut prints errors:\n%s", e)
 			}
+			// The sample entry names the stored stream's parameter sets
+			// and, when something was encoded, the encoder's.
+			c, err := readAVCConfig(out)
+			wantIDs := []int{0, 1}
+			if tt.name == "at keyframes" {
+				wantIDs = []int{0}
+			}
+			if err != nil || !slices.Equal(c.SPSIDs, wantIDs) || !slices.Equal(c.PPSIDs, wantIDs) {
+				t.Fatalf("avcC = %+v, %v; want SPS and PPS %v", c, err, wantIDs)
+			}
 			var want time.Duration
 			for _, s := range keep {
 				want += time.Duration(s.EndMs-s.StartMs) * time.Millisecond
