@@ -98,7 +98,7 @@ func writeVTT(w io.Writer, threads []*media.Comment) {
 		if end <= cm.TimeMs {
 			end = cm.TimeMs + vttCueMs
 		}
-		cues = append(cues, cue{cm.TimeMs, end, cm.ID, prefix + cm.AuthorName + ": " + cm.Body})
+		cues = append(cues, cue{cm.TimeMs, end, cm.ID, prefix + cm.AuthorName + ": " + cm.TextWithRecording()})
 	}
 	for _, th := range threads {
 		add(th, "")

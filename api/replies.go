@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -123,4 +124,31 @@ func (s *Server) dropReplies(c *gin.Context, videoID string) error {
 		}
 	}
 	return nil
+}
+
+// sweepReplies deletes recordings made as replies that ended up in no
+// thread: the page that made one died before posting its comment, or the
+// comment or the video went some way other than through this API (a
+// deleted account's comments). It returns how many it deleted.
+func (s *Server) sweepReplies(ctx context.Context, age time.Duration) int {
+	if s.comments.Replies == nil {
+		return 0
+	}
+	ids, err := s.comments.Replies.StrayReplies(ctx, time.Now().Add(-age))
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("find stray recorded replies", "err", err)
+		}
+		return 0
+	}
+	n := 0
+	for _, id := range ids {
+		s.uploads.remove(ctx, id)
+		if err := s.svc.DeleteVideo(ctx, id); err != nil && media.ErrorCode(err) != media.ENOTFOUND {
+			s.log.Warn("delete stray recorded reply", "video_id", id, "err", err)
+			continue
+		}
+		n++
+	}
+	return n
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/diskstore"
@@ -111,9 +112,15 @@ func TestRecordedReplyRules(t *testing.T) {
 				t.Fatalf("threads = %s", b)
 			}
 		}},
+		{name: "export/captions say a recording is there", method: "GET", path: sp + "/comments.vtt", status: 200, check: func(t *testing.T, b []byte) {
+			if !strings.Contains(string(b), "Otto: [voice reply]") || !strings.Contains(string(b), "↳ Mia: see my screen [screen reply]") {
+				t.Fatalf("captions = %s", b)
+			}
+		}},
 		// The recording's own link is private; the parent's sharing decides.
 		{name: "watch/a guest through the parent's link", method: "GET", path: "/api/share/" + voice.Slug, h: guest, status: 200},
 		{name: "watch/a member", method: "GET", path: "/api/videos/" + voice.ID, h: mia.h(), status: 200},
+		{name: "comment/not on the recording itself", method: "POST", path: "/api/share/" + voice.Slug + "/comments", body: `{"body":"x","timeMs":0}`, h: mia.h(), status: 400, code: media.EINVALID},
 		{name: "sharing/the parent goes private", method: "PATCH", path: vp + "/sharing", body: `{"visibility":"private"}`, h: owner.h(), status: 200},
 		{name: "watch/then not a guest", method: "GET", path: "/api/share/" + voice.Slug, h: guest, status: 404, code: media.ENOTFOUND},
 		{name: "watch/nor another member", method: "GET", path: "/api/videos/" + voice.ID, h: mia.h(), status: 404, code: media.ENOTFOUND},
@@ -126,7 +133,83 @@ func TestRecordedReplyRules(t *testing.T) {
 		{name: "delete/takes every recording made for it", method: "GET", path: "/api/videos/" + miaScreen.ID, h: mia.h(), status: 404},
 		{name: "delete/not others", method: "GET", path: "/api/videos/" + elsewhere.ID, h: otto.h(), status: 200},
 	})
-	if strings.Contains(voice.Title, "\n") {
-		t.Fatal("title has a line break")
+}
+
+// Recordings that ended up in no thread are deleted once they are older
+// than the orphan age: never attached, attached to a comment that is gone,
+// or made for a video that is gone. Attached and recent ones stay.
+func TestStrayRepliesAreSwept(t *testing.T) {
+	db := MustDB(t)
+	blobs, err := diskstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &media.Service{Videos: db, Jobs: db, Blobs: blobs, Events: media.NewBroker()}
+	s := MustServer(t, db, Options{Service: svc, RateLimits: RateLimits{Disabled: true}})
+	ctx := context.Background()
+	bo := mustMember(t, s, "bo@example.com", "Bo", media.RoleMember)
+	old := time.Now().Add(-2 * time.Hour)
+	mk := func(replyTo, commentID string, at time.Time) string {
+		v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Status: media.StatusReady, DurationMs: 60_000, OwnerID: bo.user.ID,
+			ReplyTo: replyTo, ReplyKind: media.ReplyVoice, ReplyCommentID: commentID, CreatedAt: at}
+		if err := db.CreateVideo(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		return v.ID
+	}
+	parent := mk("", "", old)
+	c, _, err := s.comments.Create(ctx, parent, media.Actor{UserID: bo.user.ID, Name: "Bo"}, media.CommentInput{Body: "hi", HasTime: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attached := mk(parent, c.ID, old)
+	never := mk(parent, "", old)
+	recent := mk(parent, "", time.Now())
+	commentGone := mk(parent, media.NewID(), old)
+	parentGone := mk(media.NewID(), "", old)
+
+	if n := s.sweepReplies(ctx, time.Hour); n != 3 {
+		t.Errorf("swept %d, want 3", n)
+	}
+	for id, want := range map[string]bool{parent: true, attached: true, recent: true, never: false, commentGone: false, parentGone: false} {
+		_, err := db.Video(ctx, id)
+		if got := err == nil; got != want {
+			t.Errorf("video %s kept = %v, want %v (err %v)", id, got, want, err)
+		}
+	}
+}
+
+// A password on the video replied to guards its recordings too: nothing of
+// them without the password, everything with the pass it gives.
+func TestRecordedReplyBehindPassword(t *testing.T) {
+	s, db := newCommentServer(t, Options{RateLimits: RateLimits{Disabled: true}})
+	ctx := context.Background()
+	owner := mustMember(t, s, "olive@example.com", "Olive", media.RoleMember)
+	bo := mustMember(t, s, "bo@example.com", "Bo", media.RoleMember)
+	v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Title: "Plan", Status: media.StatusReady, DurationMs: 60_000, OwnerID: owner.user.ID}
+	if err := db.CreateVideo(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	rec := serve(s, "POST", "/api/videos", `{"replyTo":{"videoId":"`+v.ID+`","kind":"camera"}}`, bo.h())
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("create reply = %d %s", rec.Code, rec.Body)
+	}
+	reply := decodeAs[struct{ Slug string }](t, rec.Body.Bytes())
+	if rec := serve(s, "PATCH", "/api/videos/"+v.ID+"/sharing", `{"password":"open sesame 12"}`, owner.h()); rec.Code != http.StatusOK {
+		t.Fatalf("set password = %d %s", rec.Code, rec.Body)
+	}
+	guest := http.Header{}
+	if rec := serve(s, "GET", "/api/share/"+reply.Slug, "", guest); rec.Code != http.StatusNotFound {
+		t.Fatalf("recording without the password = %d %s", rec.Code, rec.Body)
+	}
+	rec = serve(s, "POST", "/api/share/"+v.Slug+"/unlock", `{"password":"open sesame 12"}`, guest)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("unlock = %d %s", rec.Code, rec.Body)
+	}
+	for _, ck := range rec.Result().Cookies() {
+		guest.Add("Cookie", ck.Name+"="+ck.Value)
+	}
+	if rec := serve(s, "GET", "/api/share/"+reply.Slug, "", guest); rec.Code != http.StatusOK {
+		t.Fatalf("recording with the parent's pass = %d %s", rec.Code, rec.Body)
 	}
 }

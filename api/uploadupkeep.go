@@ -60,9 +60,10 @@ func (u *uploads) sweep(ctx context.Context) {
 	if err != nil && ctx.Err() == nil {
 		u.s.log.Warn("sweep unfinished objects", "err", err)
 	}
-	if rescued+strays+orphans.Objects+orphans.Scratch > 0 {
+	replies := u.s.sweepReplies(ctx, age) // replies.go
+	if rescued+strays+orphans.Objects+orphans.Scratch+replies > 0 {
 		u.s.log.Info("upkeep swept orphans", "unfinished_objects", orphans.Objects,
-			"scratch_dirs", orphans.Scratch, "staging_files", strays, "stranded_videos", rescued)
+			"scratch_dirs", orphans.Scratch, "staging_files", strays, "stranded_videos", rescued, "stray_replies", replies)
 	}
 }
 

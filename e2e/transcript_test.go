@@ -305,9 +305,9 @@ func TestTranscriptPanel(t *testing.T) {
 	screenshots(t, ctx, "transcript-downloads")
 	press(t, ctx, "\x1b")
 
-	// C (comment here) from the transcript tab brings the comments back with the composer.
+	// N (comment here) from the transcript tab brings the comments back with the composer.
 	eval[bool](t, ctx, 5*time.Second, `(document.activeElement?.blur(), true)`)
-	press(t, ctx, "c")
+	press(t, ctx, "n")
 	waitJS(t, ctx, 5*time.Second, `!document.getElementById('comments').hidden && document.getElementById('transcript').hidden && document.activeElement?.closest('#comments')`,
 		`document.activeElement?.outerHTML.slice(0, 200)`)
 

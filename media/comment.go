@@ -452,6 +452,10 @@ func (s *Comments) Create(ctx context.Context, videoID string, a Actor, in Comme
 		if v.CommentsOff {
 			return Errorf(ECOMMENTSOFF, "Comments are turned off for this video.")
 		}
+		if v.IsReply() {
+			// One conversation: the thread the recording is in.
+			return Errorf(EINVALID, "This recording is a reply in another video's thread; comment there.")
+		}
 		owner := a.OwnerOf(v)
 		if v.GuestsOff && !owner && a.UserID == "" {
 			return Errorf(EGUESTSOFF, "The owner of this video does not allow guest comments.")

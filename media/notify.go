@@ -642,7 +642,7 @@ func (n *Notifier) CommentCreated(ctx context.Context, c *Comment, a Actor, opt 
 	}
 	if err := n.addRecipients(ctx, plan, &rs, func(k NotifyKind) *Notification {
 		return &Notification{Kind: k, VideoID: v.ID, VideoSlug: v.Slug, Title: v.Title, CommentID: c.ID,
-			Actor: c.AuthorName, Text: c.Body, TimeMs: c.TimeMs, Urgent: opt.Urgent}
+			Actor: c.AuthorName, Text: c.TextWithRecording(), TimeMs: c.TimeMs, Urgent: opt.Urgent}
 	}, now); err != nil {
 		return err
 	}

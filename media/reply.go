@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -74,6 +75,10 @@ type ReplyStore interface {
 	// ReplyRecordingsOf returns every recording made as a reply to
 	// parentID, attached or not (to delete them with it).
 	ReplyRecordingsOf(ctx context.Context, parentID string) ([]string, error)
+	// StrayReplies returns recordings made as replies before cutoff that
+	// no comment carries (the comment was never posted, or is gone) or
+	// whose video is gone.
+	StrayReplies(ctx context.Context, cutoff time.Time) ([]string, error)
 }
 
 // CreateReply creates the video for a recording that replies in parent's
@@ -199,4 +204,14 @@ func (s *Comments) Recording(ctx context.Context, videoID, commentID string) (*V
 		}
 	}
 	return nil, nil
+}
+
+// TextWithRecording is the comment for places that cannot play its
+// recording (emails, the inbox, captions): its body, and which kind of
+// recording it carries ("Looks good [voice reply]").
+func (c *Comment) TextWithRecording() string {
+	if c.Attachment == nil {
+		return c.Body
+	}
+	return strings.TrimSpace(c.Body + " [" + string(c.Attachment.Kind) + " reply]")
 }

@@ -72,3 +72,20 @@ func TestCreateReplyTitleAndSharing(t *testing.T) {
 		t.Fatalf("reply = %+v", v)
 	}
 }
+
+// Where a recording cannot play (emails, the inbox, captions) the text
+// says it is there.
+func TestTextWithRecording(t *testing.T) {
+	for _, tc := range []struct {
+		c    Comment
+		want string
+	}{
+		{Comment{Body: "plain"}, "plain"},
+		{Comment{Body: "", Attachment: &Attachment{Kind: ReplyVoice}}, "[voice reply]"},
+		{Comment{Body: "see this", Attachment: &Attachment{Kind: ReplyScreen}}, "see this [screen reply]"},
+	} {
+		if got := tc.c.TextWithRecording(); got != tc.want {
+			t.Errorf("TextWithRecording(%+v) = %q, want %q", tc.c, got, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package gormstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/baton-video/baton/media"
 )
@@ -30,6 +31,21 @@ func (db *DB) ReplyRecordingsOf(ctx context.Context, parentID string) ([]string,
 	err := db.r.WithContext(ctx).Model(&videoRow{}).Where("reply_to = ?", parentID).Order("id").Pluck("id", &ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: reply recordings of: %w", err)
+	}
+	return ids, nil
+}
+
+// StrayReplies returns recordings made as replies before cutoff that no
+// comment carries, or whose parent video is gone.
+func (db *DB) StrayReplies(ctx context.Context, cutoff time.Time) ([]string, error) {
+	var ids []string
+	err := db.r.WithContext(ctx).Raw(`SELECT v.id FROM videos v
+		WHERE v.reply_to <> '' AND v.created_at < ? AND (
+			NOT EXISTS (SELECT 1 FROM comments c WHERE c.id = v.reply_comment_id AND c.deleted = FALSE)
+			OR NOT EXISTS (SELECT 1 FROM videos p WHERE p.id = v.reply_to))
+		ORDER BY v.id`, cutoff.UnixMilli()).Scan(&ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("gormstore: stray replies: %w", err)
 	}
 	return ids, nil
 }

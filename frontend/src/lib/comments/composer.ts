@@ -23,7 +23,8 @@ export interface ComposerOptions {
    * text typed so far going with it; its bar goes into host. Null for
    * guests: recordings are made by signed-in members.
    */
-  record: ((kind: ReplyKind, input: { body: string; timeMs: number; endMs?: number }, host: HTMLElement) => Promise<void>) | null;
+  record: ((kind: ReplyKind, input: { body: string; timeMs: number; endMs?: number }, host: HTMLElement,
+    finished: () => void) => Promise<void>) | null;
 }
 
 export class Composer {
@@ -235,7 +236,11 @@ export class Composer {
     this.opts.pause();
     btn.setAttribute('aria-busy', 'true');
     try {
-      await this.opts.record(kind, { body: this.area.value.trim(), timeMs }, this.recordHost);
+      // Once saved (or thrown away), back to where the recording started.
+      await this.opts.record(kind, { body: this.area.value.trim(), timeMs }, this.recordHost, () => {
+        const a = document.activeElement;
+        if (!a || a === document.body || a.closest('.reply-rec')) btn.focus();
+      });
       this.reset(false);
     } catch (err) {
       this.fail(errorText(err));

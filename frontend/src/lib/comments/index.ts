@@ -536,7 +536,7 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     composer = new Composer({
       currentMs, durationMs, pause: () => player()?.pause(), leave: () => opts.stage.player()?.focus(),
       needsName: !signedIn, guestName: api.guestName(), post,
-      record: signedIn ? (kind, input, host) => recordReply(kind, input, host) : null,
+      record: signedIn ? (kind, input, host, finished) => recordReply(kind, input, host, finished) : null,
     });
     composerSlot.append(composer.root);
     await reload();

@@ -169,6 +169,25 @@ describe('applyEvent', () => {
   });
 });
 
+describe('recorded replies', () => {
+  const rec = { videoId: 'r', kind: 'voice' as const, durationMs: 0, mp4Url: '/media/s/video.mp4', eventsUrl: '/api/share/s/events' };
+  it('keeps a recording when a later event carries only the comment', () => {
+    const s = loaded([thread('a', { attachment: rec, replies: [comment('b', { parentId: 'a', attachment: rec })] })]);
+    expect(applyEvent(s, ev('resolved', { comment: comment('a', { resolved: true, updatedAt: later(1) }) }))).toBe(true);
+    expect(applyEvent(s, ev('updated', { comment: comment('b', { parentId: 'a', body: 'edited', updatedAt: later(1) }) }))).toBe(true);
+    expect(s.threads[0]!.attachment?.videoId).toBe('r');
+    expect(s.threads[0]!.resolved).toBe(true);
+    expect(s.threads[0]!.replies[0]!.attachment?.videoId).toBe('r');
+    expect(s.threads[0]!.replies[0]!.body).toBe('edited');
+  });
+  it('drops it with the deleted comment', () => {
+    const s = loaded([thread('a', { attachment: rec, replies: [comment('b', { parentId: 'a' })] })]);
+    applyEvent(s, ev('deleted', { comment: comment('a', { deleted: true, body: '', updatedAt: later(1) }) }));
+    expect(s.threads[0]!.deleted).toBe(true);
+    expect(s.threads[0]!.attachment).toBeUndefined();
+  });
+});
+
 describe('activeThreadId', () => {
   const ts = [
     thread('a', { timeMs: 1000 }),

@@ -159,6 +159,7 @@ export class ReplyRecorder {
   async start(kind: ReplyKind, target: ReplyTarget): Promise<void> {
     if (ReplyRecorder.active) throw new Error('A reply is already being recorded on this page. Stop it first.');
     ReplyRecorder.active = this;
+    setRecordButtons(false);
     hooks.state = 'starting';
     hooks.error = '';
     this.target = target;
@@ -199,6 +200,8 @@ export class ReplyRecorder {
       this.stopTick = this.ticker.add(() => this.tick());
       this.tick();
       hooks.state = 'recording';
+      // The recording is only in this tab until it is uploaded.
+      window.addEventListener('beforeunload', warnBeforeUnload);
       this.stopBtn.focus();
     } catch (err) {
       const msg = startError(err);
@@ -291,6 +294,7 @@ export class ReplyRecorder {
   }
 
   private finish(err: string): void {
+    window.removeEventListener('beforeunload', warnBeforeUnload);
     this.bar.hidden = true;
     this.stopBtn.disabled = false;
     this.cancelBtn.disabled = false;
@@ -299,6 +303,7 @@ export class ReplyRecorder {
     this.uploader = null;
     this.video = null;
     ReplyRecorder.active = null;
+    setRecordButtons(true);
     this.target?.finished?.();
     this.onDone(err);
   }
@@ -314,12 +319,14 @@ export class ReplyRecorder {
     this.stopTick = null;
     this.uploader?.abort();
     this.release();
+    window.removeEventListener('beforeunload', warnBeforeUnload);
     const v = this.video;
     const c = this.comment;
     this.video = null;
     this.comment = null;
     this.bar.hidden = true;
     ReplyRecorder.active = null;
+    setRecordButtons(true);
     try {
       // The comment takes its recording with it; a recording never
       // posted is deleted on its own.
@@ -329,6 +336,19 @@ export class ReplyRecorder {
       if (!(err instanceof ApiError && err.notFound)) hooks.error = err instanceof Error ? err.message : String(err);
     }
   }
+}
+
+function warnBeforeUnload(e: BeforeUnloadEvent): void {
+  e.preventDefault();
+}
+
+/** setRecordButtons: one recording at a time (one camera, one microphone). */
+let recordingNow = false;
+function setRecordButtons(enabled: boolean): void {
+  recordingNow = !enabled;
+  document.querySelectorAll<HTMLButtonElement>('.record-btn').forEach((b) => {
+    b.disabled = !enabled;
+  });
 }
 
 function startError(err: unknown): string {
@@ -350,6 +370,7 @@ export function recordButtons(idPrefix: string, onPick: (kind: ReplyKind, btn: H
     ...kinds.filter((k) => k.kind !== 'screen' || canScreen).map((k) => {
       const btn: HTMLButtonElement = h('button', {
         type: 'button', id: `${idPrefix}-${k.kind}`, class: 'btn btn--ghost btn--small record-btn', 'data-record': k.kind,
+        disabled: recordingNow,
         title: `Record a ${k.kind === 'voice' ? 'voice' : k.kind} reply, up to ${formatDurationLong(MAX_REPLY_MS)}`,
         onclick: () => onPick(k.kind, btn),
       }, icon(k.ic, 16), h('span', { text: KIND_LABEL[k.kind] }));
@@ -361,7 +382,7 @@ export function recordButtons(idPrefix: string, onPick: (kind: ReplyKind, btn: H
 export function recordSlot(idPrefix: string, record: ((kind: ReplyKind, btn: HTMLButtonElement) => void) | null): HTMLElement {
   if (record) return recordButtons(idPrefix, record);
   const next = location.pathname + location.search;
-  return h('span', { class: 'composer__hint record-btns__guest' },
+  return h('span', { class: 'record-btns__guest' },
     h('a', { href: `/login?next=${encodeURIComponent(next)}`, text: 'Sign in' }),
     h('span', { text: ' to reply with a recording.' }));
 }
