@@ -69,6 +69,7 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestFollowUpsEnqueueOnceAndExpire":                  TestFollowUpsEnqueueOnceAndExpire,
 	"TestFollowUpsYieldToProcessing":                     TestFollowUpsYieldToProcessing,
 	"TestClaimPrefersUploads":                            TestClaimPrefersUploads,
+	"TestSummaryStore":                                   TestSummaryStore,
 	"TestSearchRespectsLibrary":                          TestSearchRespectsLibrary,
 	"TestSearchFollowsCommentChanges":                    TestSearchFollowsCommentChanges,
 	"TestCommentWritesSeeSettingsChanges":                TestCommentWritesSeeSettingsChanges,

@@ -647,7 +647,20 @@ var migrations = []string{
 		lease_until INTEGER NOT NULL DEFAULT 0
 	);
 	INSERT INTO event_cursors(name, seq) SELECT 'notify-plan', COALESCE(MAX(id), 0) FROM comment_events;`,
-	// 17: on SQLite, new comments are indexed for search from the event
+	// 17: summaries and chapter suggestions from a chat model, made after
+	// the transcript (summary.go); chapters as JSON on the original
+	// timeline.
+	`CREATE TABLE summaries (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		status TEXT NOT NULL,
+		text TEXT NOT NULL DEFAULT '',
+		chapters TEXT NOT NULL DEFAULT '[]',
+		model TEXT NOT NULL DEFAULT '',
+		error TEXT NOT NULL DEFAULT '',
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX summaries_status ON summaries(status);`,
+	// 18: on SQLite, new comments are indexed for search from the event
 	// log after they commit (search_index.go), not by a trigger inside
 	// the write; every comment there is indexed already, so the cursor
 	// starts at the log's end. Postgres keeps its trigger.

@@ -29,7 +29,7 @@ import (
 //
 // Postgres keeps its trigger: its tsvector row is one B-tree and one GIN
 // pending-list insert, and several processes would need the cursor's
-// lease; migration 17 leaves it as it is.
+// lease; migration 18 leaves it as it is.
 
 const (
 	searchCursor = "search-index"
