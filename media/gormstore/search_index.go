@@ -23,7 +23,7 @@ import (
 //
 // Each "created" event indexes its comment as the comments table has it
 // when the indexer runs, so an edit or a delete that came first wins: the
-// update and delete triggers (migration 9) still keep indexed comments
+// update and delete triggers (migration 10) still keep indexed comments
 // current, and a comment they already indexed is skipped. Search drains
 // the indexer before it reads, so a search sees every committed comment.
 //
