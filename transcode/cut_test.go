@@ -23,6 +23,12 @@ import (
 // what Chromium's H.264 recordings are (no B-frames), copied as stored.
 func storedMP4(tb testing.TB, dir, profile string, gop int, marks ...float64) string {
 	tb.Helper()
+	return storedMP4With(tb, dir, profile, profile, gop, nil, marks...)
+}
+
+// storedMP4With is storedMP4 written to name.mp4 with extra x264 options.
+func storedMP4With(tb testing.TB, dir, name, profile string, gop int, extra []string, marks ...float64) string {
+	tb.Helper()
 	var flash, beep []string
 	for _, m := range marks {
 		flash = append(flash, "drawbox=enable='between(t,"+strconv.FormatFloat(m, 'f', 3, 64)+","+strconv.FormatFloat(m+0.2, 'f', 3, 64)+")':color=white:t=fill")
@@ -40,12 +46,12 @@ func storedMP4(tb testing.TB, dir, profile string, gop int, marks ...float64) st
 	if gop == 0 {
 		keys = []string{"-g", "100000", "-sc_threshold", "0"}
 	}
-	out := filepath.Join(dir, profile+".mp4")
+	out := filepath.Join(dir, name+".mp4")
 	args := append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y",
 		"-f", "lavfi", "-i", vsrc, "-f", "lavfi", "-i", asrc,
 		"-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", profile, "-pix_fmt", "yuv420p"},
 		keys...)
-	args = append(args, "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", out)
+	args = append(append(args, extra...), "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", out)
 	if b, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
 		tb.Fatalf("make mp4: %v\n%s", err, b)
 	}
@@ -268,6 +274,70 @@ func TestCutFallsBackToReencode(t *testing.T) {
 	if share := copiedShare(t, src, out); share > 0.01 {
 		t.Fatalf("%.0f%% of a re-encoded cut's packets are the stored ones", share*100)
 	}
+}
+
+// TestCutOpenGOP: a stream whose keyframes after the first are I-frames
+// but not IDR (an open GOP: the B-frames after each refer to the GOP
+// before it, which a copied piece does not carry) cannot be copied from
+// those keyframes, so the cut is re-encoded, decodes clean, and the log
+// says why.
+func TestCutOpenGOP(t *testing.T) {
+	requireFFmpeg(t)
+	f, logs := loggedFFmpeg(t)
+	dir := t.TempDir()
+	src := storedMP4With(t, dir, "open", "high", 2, []string{"-x264-params", "open-gop=1"})
+	// The source is what the test means: keyframes every 2 s, of which
+	// only the first is an IDR.
+	if kf := strings.Count(ffprobeKeyframes(t, src), "K"); kf < 20 {
+		t.Fatalf("%d keyframes, want one every 2 s", kf)
+	}
+	if idr := idrCount(t, src); idr != 1 {
+		t.Fatalf("%d IDR frames, want 1 (an open GOP)", idr)
+	}
+	out := filepath.Join(dir, "cut.mp4")
+	keep := media.KeptSpans([]media.Cut{{StartMs: 10000, EndMs: 20000}}, 60000)
+	if _, err := f.Cut(context.Background(), src, out, keep); err != nil {
+		t.Fatal(err)
+	}
+	if e := decodeErrors(t, out); e != "" {
+		t.Fatalf("decoding the cut prints errors:\n%s", e)
+	}
+	if l := logs.String(); !strings.Contains(l, "path=reencode") || !strings.Contains(l, `reason="`+errOpenGOP.Error()) {
+		t.Fatalf("log does not say the cut was re-encoded for the open GOP:\n%s", l)
+	}
+	got := mustDuration(t, ffprobeEntry(t, out, "format=duration")+"s")
+	if d := got - 50*time.Second; d > time.Second/30 || d < -time.Second/30 {
+		t.Fatalf("cut lasts %v, want 50s", got)
+	}
+}
+
+// ffprobeKeyframes lists the flags of path's video packets, one a line.
+func ffprobeKeyframes(tb testing.TB, path string) string {
+	tb.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		tb.Fatalf("ffprobe packets: %v", err)
+	}
+	return string(out)
+}
+
+// idrCount counts the IDR slices' access units in path's video, as
+// ffmpeg's own H.264 parser reads them.
+func idrCount(tb testing.TB, path string) int {
+	tb.Helper()
+	out, err := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0", "-c", "copy",
+		"-bsf:v", "filter_units=pass_types=5", "-f", "framecrc", "-").Output()
+	if err != nil {
+		tb.Fatalf("count IDR frames: %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		// filter_units leaves other access units empty (size 0).
+		if f := strings.Split(line, ","); len(f) >= 5 && !strings.HasPrefix(line, "#") && strings.TrimSpace(f[4]) != "0" {
+			n++
+		}
+	}
+	return n
 }
 
 // TestPlanCut lays cuts over keyframes every 2 s of a 60 s video.
