@@ -340,6 +340,45 @@ func idrCount(tb testing.TB, path string) int {
 	return n
 }
 
+// TestAVCStartsOnIDR reads the first slice's type of length-prefixed
+// samples: after an SEI, an IDR slice (5) or a non-IDR one (1), with
+// 4- and 2-byte lengths, and refuses samples whose lengths do not add up.
+func TestAVCStartsOnIDR(t *testing.T) {
+	sei, idr, nonIDR := []byte{0x06, 0x05, 0x01, 0x80}, []byte{0x65, 0x88, 0x84}, []byte{0x41, 0x9a, 0x02}
+	sample := func(size int, nals ...[]byte) []byte {
+		var b []byte
+		for _, n := range nals {
+			l := len(n)
+			for i := size - 1; i >= 0; i-- {
+				b = append(b, byte(l>>(8*i)))
+			}
+			b = append(b, n...)
+		}
+		return b
+	}
+	for _, tt := range []struct {
+		name string
+		b    []byte
+		size int
+		want bool
+		bad  bool
+	}{
+		{"IDR after SEI", sample(4, sei, idr), 4, true, false},
+		{"non-IDR I-frame after SEI", sample(4, sei, nonIDR), 4, false, false},
+		{"2-byte lengths", sample(2, idr), 2, true, false},
+		{"first slice decides", sample(4, nonIDR, idr), 4, false, false},
+		{"no slice", sample(4, sei), 4, false, true},
+		{"length past the end", append(sample(4, sei), 0, 0, 0, 9, 0x65), 4, false, true},
+		{"zero length", append(sample(4, sei), 0, 0, 0, 0), 4, false, true},
+		{"truncated length", append(sample(4, sei), 0, 0), 4, false, true},
+	} {
+		got, err := startsOnIDR(tt.b, tt.size)
+		if (err != nil) != tt.bad || got != tt.want {
+			t.Errorf("%s: startsOnIDR = %v, %v; want %v, error %v", tt.name, got, err, tt.want, tt.bad)
+		}
+	}
+}
+
 // TestPlanCut lays cuts over keyframes every 2 s of a 60 s video.
 func TestPlanCut(t *testing.T) {
 	var kf []time.Duration
@@ -408,7 +447,7 @@ func TestReadAVCConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ultrafast leaves out CABAC and B-frames: Constrained Baseline.
-	if c.Profile != 66 || c.Compat&0x40 == 0 || c.Level == 0 || !slices.Equal(c.SPSIDs, []int{0}) || !slices.Equal(c.PPSIDs, []int{0}) {
+	if c.Profile != 66 || c.Compat&0x40 == 0 || c.Level == 0 || c.LengthSize != 4 || !slices.Equal(c.SPSIDs, []int{0}) || !slices.Equal(c.PPSIDs, []int{0}) {
 		t.Fatalf("avcC = %+v, want Constrained Baseline with SPS 0 and PPS 0", c)
 	}
 	if _, err := readAVCConfig(writeFile(t, filepath.Join(dir, "x.mp4"), []byte("\x00\x00\x00\x08free"))); err == nil {
