@@ -135,7 +135,12 @@ export class ReplyRecorder {
 
   constructor(private readonly onDone: (err: string) => void) {
     this.timer = h('span', { class: 'reply-rec__timer', text: '0:00', role: 'timer' });
-    this.limit = h('span', { class: 'reply-rec__limit', text: ` / ${formatClock(MAX_REPLY_MS)}` });
+    // The server keeps to the same limit (it cuts a longer upload there),
+    // so what is said after it is never kept: say so before it happens.
+    this.limit = h('span', {
+      class: 'reply-rec__limit', text: ` / ${formatClock(MAX_REPLY_MS)}`,
+      title: `Replies are up to ${formatDurationLong(MAX_REPLY_MS)}: recording stops at ${formatClock(MAX_REPLY_MS)} and keeps everything until then.`,
+    });
     this.label = h('span', { class: 'reply-rec__label', text: 'Recording' });
     this.stopBtn = h('button', {
       type: 'button', class: 'btn btn--primary btn--small reply-rec__stop', 'data-action': 'stop-recording',
@@ -250,7 +255,9 @@ export class ReplyRecorder {
     if (this.timer.textContent !== text) {
       this.timer.textContent = text;
       this.timer.setAttribute('aria-label', `${formatDurationLong(ms) || '0 seconds'} recorded`);
-      this.bar.dataset.warn = String(MAX_REPLY_MS - ms < 30_000);
+      const warn = MAX_REPLY_MS - ms < 30_000;
+      this.bar.dataset.warn = String(warn);
+      if (warn) this.label.textContent = `Stops at ${formatClock(MAX_REPLY_MS)}`;
     }
     if (ms >= MAX_REPLY_MS) void this.stop();
   }
