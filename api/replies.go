@@ -88,6 +88,22 @@ func (s *Server) replyAccess(c *gin.Context, v *media.Video, viewer media.Viewer
 	pv := viewer
 	pv.ViaLink = true
 	pv.Pass = s.hasPass(c, parent)
+	// A personal link to the parent opens its thread's recordings as it
+	// opens the parent: the page's cookie for the parent (or ?r=, or the
+	// header) reaches the recording's own URLs. It only says who is
+	// watching: the parent's rules decide, and a token of another video's
+	// ask names nobody here.
+	if s.opt.Asks != nil {
+		if tok, _ := recipientToken(c, parent); tok != "" {
+			r, err := s.opt.Asks.Recipient(c.Request.Context(), parent.ID, tok)
+			switch {
+			case err == nil:
+				pv.Addressed = pv.Addressed || !r.Member()
+			case media.ErrorCode(err) != media.ENOTFOUND:
+				return media.AccessNone, err
+			}
+		}
+	}
 	return media.ReplyAccess(acc, parent.AccessFor(pv, s.now())), nil
 }
 

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/notifytest"
+	"github.com/baton-video/baton/media/smtpmail/smtptest"
+)
+
+// recordReply has the member record a voice reply in fx's thread (the
+// recording made ready with stand-in media) and post it as a comment. It
+// returns the recording's slug.
+func (e *authzEnv) recordReply(tb testing.TB, fx *fixture, who http.Header) string {
+	tb.Helper()
+	var v struct{ ID, Slug string }
+	json.Unmarshal(e.mustSend(tb, "POST", "/api/videos", `{"replyTo":{"videoId":"`+fx.ID+`","kind":"voice"}}`, who, 201), &v)
+	ctx := context.Background()
+	for key, data := range map[string]string{media.MP4Key(v.ID): "not really an mp4", media.PosterKey(v.ID): "not really a jpeg"} {
+		if err := e.s.Blobs.Put(ctx, key, strings.NewReader(data), int64(len(data)), "application/octet-stream"); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if _, err := e.s.DB.UpdateVideo(ctx, v.ID, "", func(mv *media.Video) error {
+		mv.Status, mv.HasMP4, mv.HasPoster = media.StatusReady, true, true
+		mv.DurationMs, mv.Width, mv.Height, mv.SizeBytes = 4_000, 320, 240, 17
+		mv.UploadedBytes, mv.OriginalSize = 17, 17
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	e.mustSend(tb, "POST", "/api/share/"+fx.Slug+"/comments", `{"timeMs":1000,"attachment":{"videoId":"`+v.ID+`"}}`, who, 201)
+	return v.Slug
+}
+
+// An outside person asked to watch a workspace-only video through their
+// personal link plays the thread's recorded replies too: the token reaches
+// the recording's own URLs the way the page's requests carry it (the
+// cookie the page load set for the parent, ?r=, the header). It opens
+// nothing else: not the recording without the token, not another video's
+// recording with it, and a member's token still needs their sign-in.
+func TestRecordedReplyThroughPersonalLink(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	clock := notifytest.NewClock(time.Now().UTC())
+	e := mustStartAsks(t, clock, srv, nil)
+	var max struct{ User struct{ ID string } }
+	json.Unmarshal(e.mustSend(t, "GET", "/api/auth/me", "", e.member, 200), &max)
+	fx, other := e.newFixture(t, media.VisibilityWorkspace, ""), e.newFixture(t, media.VisibilityWorkspace, "")
+	e.recordReply(t, fx, e.member)
+	otherReply := e.recordReply(t, other, e.member)
+
+	var ask struct{ Recipients []askRecipientOut }
+	body := fmt.Sprintf(`{"question":"OK?","replyBy":%q,"recipients":["ana@outside.example",%q]}`,
+		clock.Now().Add(72*time.Hour).Format(time.RFC3339), max.User.ID)
+	json.Unmarshal(e.mustSend(t, "PUT", "/api/videos/"+fx.ID+"/ask", body, e.owner, 200), &ask)
+	anaTok, maxTok := tokenOf(ask.Recipients[0].Link), tokenOf(ask.Recipients[1].Link)
+
+	// What the page does: the thread through the personal link, which sets
+	// the parent's cookie, then the recording's URLs as the thread gives them.
+	resp, b := e.send(t, "GET", "/api/share/"+fx.Slug+"/comments?r="+anaTok, "", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("thread through the personal link = %s %s", resp.Status, b)
+	}
+	var cookie string
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "baton_r_"+fx.Slug {
+			cookie = ck.Name + "=" + ck.Value
+		}
+	}
+	if cookie == "" {
+		t.Fatalf("no personal-link cookie for the parent: %v", resp.Header["Set-Cookie"])
+	}
+	var thread struct {
+		Threads []struct {
+			Attachment *struct{ MP4URL, PosterURL, EventsURL string }
+		}
+	}
+	json.Unmarshal(b, &thread)
+	var urls []string
+	for _, c := range thread.Threads {
+		if a := c.Attachment; a != nil {
+			urls = append(urls, a.MP4URL, a.PosterURL, a.EventsURL)
+		}
+	}
+	if len(urls) != 3 || urls[1] == "" {
+		t.Fatalf("recording URLs in the thread = %q (%s)", urls, b)
+	}
+	withQuery := func(u string) string {
+		if strings.Contains(u, "?") {
+			return u + "&r=" + anaTok
+		}
+		return u + "?r=" + anaTok
+	}
+	for _, u := range urls {
+		e.mustSend(t, "GET", u, "", http.Header{"Cookie": {cookie}}, 200)
+		e.mustSend(t, "GET", withQuery(u), "", nil, 200)
+		e.mustSend(t, "GET", u, "", http.Header{"X-Baton-Recipient": {anaTok}}, 200)
+		e.mustSend(t, "GET", u, "", nil, 404)
+		e.mustSend(t, "GET", u, "", http.Header{"X-Baton-Recipient": {maxTok}}, 404)
+		e.mustSend(t, "GET", u, "", http.Header{"X-Baton-Recipient": {maxTok}, "Cookie": e.member["Cookie"]}, 200)
+	}
+	// Ana's token names nobody in another video's thread.
+	e.mustSend(t, "GET", "/media/"+otherReply+"/video.mp4?r="+anaTok, "", nil, 404)
+	e.mustSend(t, "GET", "/media/"+otherReply+"/video.mp4", "", http.Header{"Cookie": {cookie}}, 404)
+	// Nor does the recording's own page open more than the parent does:
+	// once the ask is gone, so is Ana's way in.
+	e.mustSend(t, "DELETE", "/api/videos/"+fx.ID+"/ask", "", e.owner, 204)
+	e.mustSend(t, "GET", urls[0], "", http.Header{"Cookie": {cookie}}, 404)
+}
