@@ -105,6 +105,11 @@ func TestRecordedReplyThroughPersonalLink(t *testing.T) {
 		e.mustSend(t, "GET", u, "", http.Header{"X-Baton-Recipient": {maxTok}}, 404)
 		e.mustSend(t, "GET", u, "", http.Header{"X-Baton-Recipient": {maxTok}, "Cookie": e.member["Cookie"]}, 200)
 	}
+	// The recording's own page is its place in the thread, token and all.
+	resp, _ = e.send(t, "GET", "/v/"+strings.TrimPrefix(strings.TrimSuffix(urls[0], "/video.mp4"), "/media/")+"?r="+anaTok, "", nil)
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/v/"+fx.Slug+"?r="+anaTok+"&t=1" {
+		t.Errorf("recording's page through the personal link = %s to %q", resp.Status, loc)
+	}
 	// Ana's token names nobody in another video's thread.
 	e.mustSend(t, "GET", "/media/"+otherReply+"/video.mp4?r="+anaTok, "", nil, 404)
 	e.mustSend(t, "GET", "/media/"+otherReply+"/video.mp4", "", http.Header{"Cookie": {cookie}}, 404)
@@ -112,4 +117,23 @@ func TestRecordedReplyThroughPersonalLink(t *testing.T) {
 	// once the ask is gone, so is Ana's way in.
 	e.mustSend(t, "DELETE", "/api/videos/"+fx.ID+"/ask", "", e.owner, 204)
 	e.mustSend(t, "GET", urls[0], "", http.Header{"Cookie": {cookie}}, 404)
+}
+
+// A recording's own page (/v/{its slug}, from a copied link or an email)
+// leads to the parent's thread at the moment of the comment that carries
+// it, for everyone who may watch there. Its recorder, once the parent is
+// no longer theirs to see, still finds the recording itself.
+func TestReplyPageOpensItsThread(t *testing.T) {
+	e := mustStartAuthz(t, nil)
+	fx := e.newFixture(t, media.VisibilityLink, "")
+	rec := e.recordReply(t, fx, e.member)
+	for _, who := range []http.Header{nil, e.member, e.owner} {
+		resp, b := e.send(t, "GET", "/v/"+rec, "", who)
+		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || loc != "/v/"+fx.Slug+"?t=1" {
+			t.Errorf("GET /v/{recording} = %s to %q %.200s", resp.Status, loc, b)
+		}
+	}
+	e.mustSend(t, "PATCH", "/api/videos/"+fx.ID+"/sharing", `{"visibility":"private"}`, e.owner, 200)
+	e.mustSend(t, "GET", "/v/"+rec, "", e.member, 200)
+	e.mustSend(t, "GET", "/v/"+rec, "", nil, 404)
 }
