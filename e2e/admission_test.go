@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/baton-video/baton/media/mediatest"
@@ -25,7 +28,6 @@ import (
 // wordings in light and dark, at 1280 and 375 px.
 func TestRecorderSaysWhenReady(t *testing.T) {
 	srv := startServer(t, "BATON_MAX_LIVE=1")
-	srv.signUp(t)
 	br := startBrowser(t)
 	ctx, _ := br.tab(t, false)
 
@@ -44,16 +46,28 @@ func TestRecorderSaysWhenReady(t *testing.T) {
 		t.Fatalf("the first recording is %q, want live", got)
 	}
 
+	// Keep the recorder's tab focused (headless has no window focus) and
+	// let Stop copy the link, as TestRecordScreenCameraMic does.
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.Call(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: cdpbrowser.PermissionSettingGranted, Origin: srv.URL,
+		}); err != nil {
+			t.Fatalf("grant %s: %v", name, err)
+		}
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	openRecorder(t, ctx, srv)
 	h := startRecording(t, ctx)
 	// The recorder asks the server which case applies every 10 s.
 	waitJS(t, ctx, 30*time.Second,
 		`document.getElementById('rec-upload-status').textContent.includes('the server is busy: ready a little after you stop')`,
-		`document.getElementById('rec-upload-status').textContent`)
+		`JSON.stringify({status: document.getElementById('rec-upload-status').textContent, state: window.__baton?.state})`)
 	if got := srv.processing(t, h.VideoID); got != "after-upload" {
 		t.Fatalf("the browser's recording is %q, want after-upload", got)
 	}
-	screenshots(t, ctx, "admission-recorder-busy")
+	recordingShots(t, ctx, "admission-recorder-busy")
 
 	// Its page, opened by a viewer while it records, says the same.
 	watch, _ := br.tab(t, false)
@@ -61,21 +75,24 @@ func TestRecorderSaysWhenReady(t *testing.T) {
 	waitJS(t, watch, 15*time.Second,
 		`(document.getElementById('stage-heading')?.textContent ?? '').includes('the server is busy: ready a little after the recording stops')`,
 		`document.getElementById('stage-heading')?.textContent ?? document.body.innerText.slice(0, 300)`)
-	screenshots(t, watch, "admission-watch-busy")
+	recordingShots(t, watch, "admission-watch-busy")
 
 	// The other recording stops; its slot frees, and the browser's
 	// recording, still short, is promoted at its next chunk.
 	srv.patchUpload(t, other.UploadURL, int64(half), data[half:], int64(len(data)))
-	waitJS(t, ctx, 30*time.Second,
-		`document.getElementById('rec-upload-status').textContent.includes('ready about a second after you stop')`,
-		`document.getElementById('rec-upload-status').textContent`)
-	if got := srv.processing(t, h.VideoID); got != "live" {
-		t.Fatalf("the browser's recording after the slot freed is %q, want live", got)
+	for deadline := time.Now().Add(30 * time.Second); srv.processing(t, h.VideoID) != "live"; {
+		if time.Now().After(deadline) {
+			t.Fatal("the browser's recording was not promoted to live once the slot freed")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	screenshots(t, ctx, "admission-recorder-live")
+	waitJS(t, ctx, 60*time.Second,
+		`document.getElementById('rec-upload-status').textContent.includes('ready about a second after you stop')`,
+		`JSON.stringify({status: document.getElementById('rec-upload-status').textContent, state: window.__baton?.state})`)
+	recordingShots(t, ctx, "admission-recorder-live")
 	do(t, watch, 20*time.Second, "reload the recording's page", chromedp.Navigate(srv.URL+"/v/"+h.Slug))
 	sleep(t, watch, 2*time.Second) // the live rendition's first segments
-	screenshots(t, watch, "admission-watch-live")
+	recordingShots(t, watch, "admission-watch-live")
 
 	stopRecording(t, ctx)
 	v := srv.waitReady(t, h.VideoID, 90*time.Second)
@@ -83,6 +100,44 @@ func TestRecorderSaysWhenReady(t *testing.T) {
 		t.Fatalf("ready without an MP4: %+v", v)
 	}
 	srv.waitReady(t, other.ID, 90*time.Second)
+}
+
+// recordingShots is screenshots for pages that play or record media:
+// viewport captures with room for a renderer busy with media, light and
+// dark, at 1280 and 375 px.
+func recordingShots(tb testing.TB, ctx context.Context, name string) {
+	tb.Helper()
+	dir := shotsDir(tb)
+	scheme := func(value string) {
+		c, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if _, err := chromedp.Call(c, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: value}},
+		}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for _, value := range []string{"light", "dark"} {
+		scheme(value)
+		for _, size := range []struct {
+			suffix string
+			w, h   int64
+		}{{"", 1280, 860}, {"-375", 375, 760}} {
+			do(tb, ctx, 20*time.Second, "viewport", chromedp.EmulateViewport(size.w, size.h))
+			sleep(tb, ctx, 500*time.Millisecond)
+			c, cancel := context.WithTimeout(ctx, 60*time.Second)
+			b, err := chromedp.Run(c, chromedp.CaptureScreenshot())
+			cancel()
+			if err != nil {
+				tb.Fatalf("screenshot %s: %v", name, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name+size.suffix+"-"+value+".png"), b, 0o644); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	scheme("light")
+	do(tb, ctx, 20*time.Second, "viewport", chromedp.EmulateViewport(1280, 860))
 }
 
 // createVideo creates a video as the test account.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -299,13 +300,34 @@ func TestTranscriptPanel(t *testing.T) {
 	if r.StatusCode != http.StatusOK || !strings.Contains(string(txt), fixed) {
 		t.Errorf("transcript.txt: %s %q, want the correction in it", r.Status, txt)
 	}
-	// The downloads menu offers the three files the API names.
+	// The downloads menu offers the three files the API names, and the
+	// record: lines and comments by time, replies under their thread.
 	do(t, ctx, 5*time.Second, "open downloads", chromedp.Click(chromedp.ID("transcript-download")))
-	waitJS(t, ctx, 5*time.Second, `document.querySelectorAll('.transcript__download [role=menuitem]').length === 3 && document.activeElement.getAttribute('role') === 'menuitem'`, "")
+	waitJS(t, ctx, 5*time.Second, `document.querySelectorAll('.transcript__download [role=menuitem]').length === 4 && document.activeElement.getAttribute('role') === 'menuitem'`, "")
 	screenshots(t, ctx, "transcript-downloads")
-	press(t, ctx, "\x1b")
+	// The file the page makes lands in the browser's downloads.
+	downloads := t.TempDir()
+	if _, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, 5*time.Second, "download the record", chromedp.Click(chromedp.CSS(`.transcript__download [data-action="download-record"]`)))
+	var saved struct{ Name, Text string }
+	for end := time.Now().Add(15 * time.Second); saved.Name == "" && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if b, err := os.ReadFile(filepath.Join(downloads, "Release planning record.txt")); err == nil && len(b) > 0 {
+			saved.Name, saved.Text = "Release planning record.txt", string(b)
+		}
+	}
+	wantRecord := strings.Join([]string{
+		"[0:0" + fmt.Sprint(segs[1].StartMs/1000) + "] " + segs[1].Text,
+		"[0:0" + fmt.Sprint(between/1000) + "] Kenji in Tokyo: Is the schedule final for everyone?",
+		"       ↳ " + testAccount["name"] + ": Yes, Friday holds.",
+		"[0:" + fmt.Sprintf("%02d", segs[2].StartMs/1000) + "] " + segs[2].Text,
+	}, "\n")
+	if saved.Name != "Release planning record.txt" || !strings.HasPrefix(saved.Text, "Release planning\n") || !strings.Contains(saved.Text, wantRecord) {
+		t.Errorf("the record download is %q:\n%s\nwant it to hold:\n%s", saved.Name, saved.Text, wantRecord)
+	}
 
-	// N (comment here) from the transcript tab brings the comments back with the composer.
+	// N (a new comment here) from the transcript tab brings the comments back with the composer.
 	eval[bool](t, ctx, 5*time.Second, `(document.activeElement?.blur(), true)`)
 	press(t, ctx, "n")
 	waitJS(t, ctx, 5*time.Second, `!document.getElementById('comments').hidden && document.getElementById('transcript').hidden && document.activeElement?.closest('#comments')`,

@@ -13,7 +13,7 @@ import (
 // out of live processing, or the reverse.
 //
 // One budget of slots serves both, MaxLive + Jobs in all; each live session
-// and each running job holds one (a slot is one ffmpeg at work):
+// and each running job holds one (a slot is one conversion at work):
 //   - Live sessions may hold at most MaxLive slots (BATON_MAX_LIVE, by
 //     default two per core). A live session of a browser recording copies
 //     its H.264 video and converts only the audio: a few percent of a core
@@ -185,8 +185,9 @@ func (a *Admission) Slots() int {
 	return max(a.Jobs, 0) + max(a.MaxLive, 0)
 }
 
-// lend makes jobs slots the jobs' own and wake what is called when a slot
-// frees up, so that a job waiting for one is claimed at once (NewPool).
+// lend sets how many slots are the jobs' own, and wake as what is called
+// when a slot frees up, so that a job waiting for one is claimed at once
+// (NewPool).
 func (a *Admission) lend(jobs int, wake func()) {
 	a.mu.Lock()
 	a.Jobs, a.freed = jobs, wake

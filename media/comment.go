@@ -183,6 +183,10 @@ type CommentEvent struct {
 	Reaction  *Reaction
 	Counts    map[string]int
 	CreatedAt time.Time
+	// Notify is what the person who caused the event asked of its
+	// notifications, stored with it for the planner (notifyplan.go); nil
+	// when nothing. Never sent to watchers.
+	Notify *NotifyRequest
 }
 
 // ThreadOptions pages through a video's threads, ordered by (TimeMs, ID).
@@ -383,8 +387,8 @@ type Comments struct {
 	Videos VideoStore
 	Events *Broker // video changes (settings)
 	Hub    *CommentHub
-	// Notify, if set, plans who hears about new comments and resolved
-	// threads.
+	// Notify, if set, is woken to plan who hears about new comments and
+	// resolved threads once their events commit.
 	Notify *Notifier
 	// Replies, if set, finds the recordings comments carry (reply.go).
 	Replies ReplyStore
@@ -490,16 +494,18 @@ func (s *Comments) Create(ctx context.Context, videoID string, a Actor, in Comme
 		}
 		c.Attachment = AttachmentOf(rec)
 	}
-	ev, err := s.Store.CreateComment(ctx, c, check)
+	var note *NotifyRequest
+	if in.Urgent || in.NotifyEmail != "" {
+		note = &NotifyRequest{Urgent: in.Urgent, NotifyEmail: in.NotifyEmail}
+	}
+	ev, err := s.Store.CreateComment(ctx, c, note, check)
 	if err != nil {
 		if c.Attachment != nil {
 			s.releaseAttachment(context.WithoutCancel(ctx), in.AttachmentID, c.ID)
 		}
 		return nil, "", err
 	}
-	if err := s.Notify.CommentCreated(ctx, ev.Comment, a, CommentOptions{Urgent: in.Urgent, NotifyEmail: in.NotifyEmail}); err != nil {
-		s.Notify.log().Error("notifications: plan comment", "comment_id", ev.Comment.ID, "err", err)
-	}
+	s.Notify.EventsCommitted()
 	return ev.Comment, minted, nil
 }
 
@@ -532,7 +538,11 @@ func (s *Comments) Edit(ctx context.Context, id string, a Actor, body string) (*
 // owner and the thread's author may. Doing it twice changes nothing.
 // ENOTFOUND, ENOTALLOWED, EINVALID (a reply).
 func (s *Comments) Resolve(ctx context.Context, id string, a Actor, resolved bool) (*Comment, error) {
-	c, ev, err := s.Store.UpdateComment(ctx, id, func(v *Video, c *Comment) (CommentEventType, error) {
+	var by *NotifyRequest
+	if resolved {
+		by = &NotifyRequest{ByUserID: a.UserID, ByName: a.Name}
+	}
+	c, ev, err := s.Store.UpdateComment(ctx, id, by, func(v *Video, c *Comment) (CommentEventType, error) {
 		if !c.IsThread() {
 			return "", Errorf(EINVALID, "Only a thread can be resolved or reopened, not a reply.")
 		}
@@ -551,15 +561,13 @@ func (s *Comments) Resolve(ctx context.Context, id string, a Actor, resolved boo
 		return CommentReopened, nil
 	})
 	if err == nil && ev != nil && ev.Type == CommentResolved {
-		if nerr := s.Notify.CommentResolved(ctx, c, a); nerr != nil {
-			s.Notify.log().Error("notifications: plan resolve", "comment_id", c.ID, "err", nerr)
-		}
+		s.Notify.EventsCommitted()
 	}
 	return c, err
 }
 
 func (s *Comments) update(ctx context.Context, id string, fn func(*Video, *Comment) (CommentEventType, error)) (*Comment, error) {
-	c, _, err := s.Store.UpdateComment(ctx, id, fn)
+	c, _, err := s.Store.UpdateComment(ctx, id, nil, fn)
 	return c, err
 }
 

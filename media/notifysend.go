@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,59 +53,45 @@ func (n *Notifier) Wake() {
 	}
 }
 
-// Run sends due emails and webhooks until ctx ends, polling every poll and
-// at once when woken.
+// Run plans committed comment events and sends due emails and webhooks
+// until ctx ends: it plans when woken by EventsCommitted, and plans and
+// sends every poll and when woken by Wake.
 func (n *Notifier) Run(ctx context.Context, poll time.Duration) {
 	n.Wake()
 	id := "notify-" + NewID()
 	t := time.NewTicker(poll)
 	defer t.Stop()
-	epoch := n.Epoch(ctx)
-	var swept time.Time
+	planWake := n.plan().wake
+	send := true
 	for {
-		// Comments a crash left unplanned, once a minute.
-		if time.Since(swept) >= time.Minute {
-			swept = time.Now()
-			if k, err := n.PlanMissed(ctx, epoch); err != nil && ctx.Err() == nil {
-				n.log().Warn("notifications: plan missed comments", "err", err)
-			} else if k > 0 {
-				n.log().Info("notifications: planned comments a restart had left unplanned", "comments", k)
-			}
+		if k, err := n.PlanEvents(ctx); err != nil && ctx.Err() == nil {
+			n.log().Warn("notifications: plan", "err", err, "planned", k)
 		}
-		if _, _, err := n.sendDue(ctx, id); err != nil && ctx.Err() == nil {
-			n.log().Warn("notifications: send", "err", err)
+		if send {
+			if _, _, err := n.sendDue(ctx, id); err != nil && ctx.Err() == nil {
+				n.log().Warn("notifications: send", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			send = true
 		case <-n.wake:
+			send = true
+		case <-planWake:
+			send = false
 		}
 	}
 }
 
-// Epoch is when notifications were first turned on in this workspace
-// (stored, so every process and restart agrees); comments older than that
-// are never planned by the sweeper.
-func (n *Notifier) Epoch(ctx context.Context) time.Time {
-	now := n.now()
-	if n.Users == nil {
-		return now
-	}
-	b, err := n.Users.ServerKey(ctx, "notify-epoch", func() []byte { return []byte(strconv.FormatInt(now.UnixMilli(), 10)) })
-	if err != nil {
-		return now
-	}
-	ms, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil {
-		return now
-	}
-	return time.UnixMilli(ms).UTC()
-}
-
-// SendDue sends every email and webhook due now, once, and reports how
-// many messages went out. Tests call it with a fake clock.
+// SendDue plans the committed comment events and sends every email and
+// webhook due now, once, and reports how many messages went out. Tests
+// call it with a fake clock.
 func (n *Notifier) SendDue(ctx context.Context) (emails, hooks int, err error) {
+	if _, err := n.PlanEvents(ctx); err != nil {
+		return 0, 0, err
+	}
 	return n.sendDue(ctx, "notify-"+NewID())
 }
 
@@ -680,4 +667,14 @@ func (n *Notifier) RenderEmail(b *EmailBatch) *EmailMessage {
 	_ = emailHTML.Execute(&h, map[string]any{"Intro": intro, "Items": lines, "Footer": footer, "Unsubscribe": msg.ListUnsubscribe})
 	msg.HTML = h.String()
 	return msg
+}
+
+// sortItems orders a batch's items by time, for rendering.
+func sortItems(items []*EmailItem) {
+	sort.SliceStable(items, func(i, j int) bool {
+		if !items[i].CreatedAt.Equal(items[j].CreatedAt) {
+			return items[i].CreatedAt.Before(items[j].CreatedAt)
+		}
+		return items[i].ID < items[j].ID
+	})
 }

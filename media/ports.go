@@ -285,18 +285,18 @@ type CommentStore interface {
 	// It must not block.
 	OnCommentEvent(publish func(*CommentEvent))
 	// CreateComment runs check on the comment's video and, for a reply, its
-	// thread (nil for a new thread), then inserts c and a "created" event.
-	// ENOTFOUND (no such video), EINVALID (ParentID is not a comment of the
-	// video), or check's error.
-	CreateComment(ctx context.Context, c *Comment, check func(v *Video, parent *Comment) error) (*CommentEvent, error)
+	// thread (nil for a new thread), then inserts c and a "created" event
+	// carrying note (may be nil). ENOTFOUND (no such video), EINVALID
+	// (ParentID is not a comment of the video), or check's error.
+	CreateComment(ctx context.Context, c *Comment, note *NotifyRequest, check func(v *Video, parent *Comment) error) (*CommentEvent, error)
 	// Comment returns the comment with id, placeholders included. ENOTFOUND.
 	Comment(ctx context.Context, id string) (*Comment, error)
 	// UpdateComment loads the comment and its video and applies fn. Unless
 	// fn returns an empty type (nothing changed), the comment is saved with
 	// an event of that type, and earlier events of the comment are rewritten
-	// to its new state, so no event keeps text its author changed.
-	// ENOTFOUND, or fn's error.
-	UpdateComment(ctx context.Context, id string, fn func(v *Video, c *Comment) (CommentEventType, error)) (*Comment, *CommentEvent, error)
+	// to its new state, so no event keeps text its author changed. The
+	// event carries note (may be nil). ENOTFOUND, or fn's error.
+	UpdateComment(ctx context.Context, id string, note *NotifyRequest, fn func(v *Video, c *Comment) (CommentEventType, error)) (*Comment, *CommentEvent, error)
 	// DeleteComment runs check, then deletes the comment: a thread with
 	// replies becomes a placeholder (Deleted, no body, no author); anything
 	// else is removed, and a placeholder whose last reply goes is removed

@@ -51,6 +51,7 @@ func main() {
 	posts := flag.Int("posts", 40, "comments posted during the fan-out run")
 	only := flag.String("only", "", "run only these parts, comma-separated: bare, read, write, raw, fanout")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
+	notify := flag.Bool("notify", false, "wire notifications as baton serve does (the planner loop plans every comment after it commits; no mail server, so email is off)")
 	dbURL := flag.String("db", "", "database: empty for SQLite in a temp dir (the default), or postgres://... (an empty database); on Postgres the fan-out watchers connect to a second server process-alike on the same database, so the events cross processes")
 	flag.Parse()
 	want := func(part string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), part) }
@@ -87,6 +88,17 @@ func main() {
 		svc := &media.Service{Videos: db, Jobs: db, Events: media.NewBroker(), Log: slog.New(slog.DiscardHandler)}
 		db.OnVideoChange(svc.Events.Publish)
 		comments := media.NewComments(db, db, svc.Events)
+		var stopNotify func()
+		if *notify {
+			n := &media.Notifier{Store: db, Videos: db, Users: db, Inbox: media.NewInboxHub(), Notices: db, Log: svc.Log,
+				Config: media.NotifyConfig{Bundle: 2 * time.Minute, PublicURL: "http://127.0.0.1"}}
+			n.Listen()
+			comments.Notify, svc.Notify = n, n
+			nctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { n.Run(nctx, 5*time.Second); close(done) }()
+			stopNotify = func() { cancel(); <-done }
+		}
 		srv, err := api.New(api.Options{
 			Service: svc, Comments: comments, RateLimits: api.RateLimits{Disabled: true},
 			Accounts:   &media.Accounts{Users: db, Hasher: argon2id.Hasher{}},
@@ -94,7 +106,14 @@ func main() {
 		})
 		check(err)
 		base, stop := listen(srv.Handler())
-		return base, svc, comments, func() { srv.CloseStreams(); stop(); db.Close() }
+		return base, svc, comments, func() {
+			srv.CloseStreams()
+			stop()
+			if stopNotify != nil {
+				stopNotify()
+			}
+			db.Close()
+		}
 	}
 	base, svc, comments, stop := server("uploads")
 	defer stop()
@@ -113,9 +132,13 @@ func main() {
 	seed(ctx, comments, readVideo, 150, 2) // 150 threads with 2 replies: 3 pages of 50
 	_, writeSlug := newVideo(ctx, svc, 120_000)
 
-	fmt.Printf("Comments API benchmark — %s, GOMAXPROCS=%d, %v per run, %s, client and server on this machine\n\n",
-		time.Now().Format("2006-01-02"), runtime.GOMAXPROCS(0), *dur, dbName)
-	fmt.Printf("%-40s %8s %10s %9s %9s\n", "", "clients", "req/s", "p50", "p99")
+	notifications := "notifications not wired"
+	if *notify {
+		notifications = "notification planner running"
+	}
+	fmt.Printf("Comments API benchmark — %s, GOMAXPROCS=%d, %v per run, %s, %s, client and server on this machine\n\n",
+		time.Now().Format("2006-01-02"), runtime.GOMAXPROCS(0), *dur, dbName, notifications)
+	fmt.Printf("%-40s %8s %10s %9s %9s %9s\n", "", "clients", "req/s", "p50", "p99", "CPU/req")
 
 	results := map[string]result{}
 	for _, n := range []int{50, 200} {
@@ -157,8 +180,8 @@ func main() {
 				n, r.rps, r.rps/b.rps, w.rps, w.rps/b.rps, ms(r.p99), ms(b.p99), ms(w.p99))
 			continue
 		}
-		fmt.Printf("%d clients: reads %.0f/s = %.2f× bare Gin; writes %.0f/s = %.2f× raw SQLite inserts; p99 reads %v (bare %v), writes %v\n",
-			n, r.rps, r.rps/b.rps, w.rps, w.rps/raw.rps, ms(r.p99), ms(b.p99), ms(w.p99))
+		fmt.Printf("%d clients: reads %.0f/s = %.2f× bare Gin; writes %.0f/s = %.2f× raw SQLite inserts; p99 reads %v (bare %v), writes %v; CPU per create %v, per raw insert %v\n",
+			n, r.rps, r.rps/b.rps, w.rps, w.rps/raw.rps, ms(r.p99), ms(b.p99), ms(w.p99), w.cpu, raw.cpu)
 	}
 	if r200, w200 := results[key("read", 200)], results[key("write", 200)]; *only == "" {
 		fmt.Printf("target p99 < 50 ms at 200 clients: reads %v, writes %v — %s\n\n", ms(r200.p99), ms(w200.p99),
@@ -185,6 +208,19 @@ type result struct {
 	rps      float64
 	p50, p99 time.Duration
 	errors   int64
+	// cpu is the process's CPU time (server and load generator, both
+	// cores) per request: unlike req/s it hardly moves with what else the
+	// machine runs.
+	cpu time.Duration
+}
+
+// processCPU is the CPU time this process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // run drives fn from n concurrent clients for d (closed loop: each client
@@ -194,9 +230,11 @@ func run(name string, n int, d time.Duration, fn func(c *http.Client, i int) err
 	defer c.CloseIdleConnections()
 	// Warm the connections and caches.
 	warm(n, func(i int) { _ = fn(c, i) })
+	cpu0 := processCPU()
 	lat, errs, elapsed := load(n, d, func(i int) error { return fn(c, i) })
 	res := summarize(lat, elapsed)
 	res.errors = errs
+	res.cpu = perRequest(processCPU()-cpu0, len(lat))
 	printRow(name, n, res)
 	if errs > 0 {
 		check(fmt.Errorf("%s: %d requests failed; these figures mean nothing", name, errs))
@@ -248,6 +286,13 @@ func load(n int, d time.Duration, fn func(i int) error) ([]time.Duration, int64,
 	return all, errs.Load(), time.Since(start)
 }
 
+func perRequest(cpu time.Duration, n int) time.Duration {
+	if n == 0 {
+		return 0
+	}
+	return (cpu / time.Duration(n)).Round(time.Microsecond)
+}
+
 func summarize(lat []time.Duration, elapsed time.Duration) result {
 	slices.Sort(lat)
 	return result{rps: float64(len(lat)) / elapsed.Seconds(), p50: pct(lat, 50), p99: pct(lat, 99)}
@@ -258,7 +303,7 @@ func printRow(name string, n int, r result) {
 	if r.errors > 0 {
 		extra = fmt.Sprintf("  (%d errors)", r.errors)
 	}
-	fmt.Printf("%-40s %8d %10.0f %9v %9v%s\n", name, n, r.rps, ms(r.p50), ms(r.p99), extra)
+	fmt.Printf("%-40s %8d %10.0f %9v %9v %9v%s\n", name, n, r.rps, ms(r.p50), ms(r.p99), r.cpu, extra)
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {
@@ -312,9 +357,11 @@ func rawInserts(path string, n int, d time.Duration) result {
 		return tx.Commit()
 	}
 	warm(n, func(i int) { _ = insert(i) })
+	cpu0 := processCPU()
 	lat, errs, elapsed := load(n, d, insert)
 	res := summarize(lat, elapsed)
 	res.errors = errs
+	res.cpu = perRequest(processCPU()-cpu0, len(lat))
 	printRow("raw SQLite insert (same driver)", n, res)
 	return res
 }

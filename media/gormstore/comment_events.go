@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -19,9 +20,20 @@ type eventRow struct {
 	CommentID *string
 	Payload   string
 	CreatedAt int64 `gorm:"autoCreateTime:false"`
+	// Notify is the event's media.NotifyRequest as JSON, empty when none
+	// (migration 13). Only the planner reads it.
+	Notify string
 }
 
 func (eventRow) TableName() string { return "comment_events" }
+
+// notifyPayload is what comment_events.notify holds.
+type notifyPayload struct {
+	Urgent      bool   `json:"urgent,omitempty"`
+	NotifyEmail string `json:"email,omitempty"`
+	ByUserID    string `json:"by,omitempty"`
+	ByName      string `json:"byName,omitempty"`
+}
 
 // eventPayload is what comment_events.payload holds. It is this package's
 // own shape, not the API's, and it never holds secrets' hashes.
@@ -116,12 +128,30 @@ func appendEvent(tx *gorm.DB, ev *media.CommentEvent) error {
 	if err != nil {
 		return fmt.Errorf("gormstore: encode event: %w", err)
 	}
+	notify := ""
+	if !ev.Notify.IsZero() {
+		r := ev.Notify
+		nb, err := json.Marshal(notifyPayload{Urgent: r.Urgent, NotifyEmail: r.NotifyEmail, ByUserID: r.ByUserID, ByName: r.ByName})
+		if err != nil {
+			return fmt.Errorf("gormstore: encode event: %w", err)
+		}
+		notify = string(nb)
+	}
 	ev.CreatedAt = nowMillis()
 	if err := lockEventOrder(tx); err != nil {
 		return err
 	}
-	err = queryRowRaw(tx, `INSERT INTO comment_events (video_id, type, comment_id, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		ev.VideoID, string(ev.Type), commentID, string(b), millis(ev.CreatedAt)).Scan(&ev.Seq)
+	args := []any{ev.VideoID, string(ev.Type), commentID, string(b), millis(ev.CreatedAt), notify}
+	if isPG(tx) {
+		err = queryRowRaw(tx, sqlAppendEvent+` RETURNING id`, args...).Scan(&ev.Seq)
+	} else {
+		// SQLite runs RETURNING through a temporary trigger, which
+		// doubled the cost of this insert; its rowid is the id.
+		var res sql.Result
+		if res, err = execRaw(tx, sqlAppendEvent, args...); err == nil {
+			ev.Seq, err = res.LastInsertId()
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("gormstore: append event: %w", err)
 	}
@@ -160,6 +190,19 @@ func (db *DB) decodeEvent(r *eventRow) (*media.CommentEvent, error) {
 		ev.Reaction = &media.Reaction{ID: q.ID, VideoID: q.VideoID, Emoji: q.Emoji, TimeMs: q.TimeMs, UserID: q.UserID, CreatedAt: fromMillis(q.CreatedAt)}
 	}
 	return ev, nil
+}
+
+// decodeNotify sets ev.Notify from the row's notify column.
+func decodeNotify(r *eventRow, ev *media.CommentEvent) error {
+	if r.Notify == "" {
+		return nil
+	}
+	var p notifyPayload
+	if err := json.Unmarshal([]byte(r.Notify), &p); err != nil {
+		return fmt.Errorf("gormstore: decode event %d notify: %w", r.ID, err)
+	}
+	ev.Notify = &media.NotifyRequest{Urgent: p.Urgent, NotifyEmail: p.NotifyEmail, ByUserID: p.ByUserID, ByName: p.ByName}
+	return nil
 }
 
 func (db *DB) CommentEvents(ctx context.Context, videoID string, after int64, limit int) ([]*media.CommentEvent, error) {

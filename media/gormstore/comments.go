@@ -98,9 +98,7 @@ func insertComment(tx *gorm.DB, c *media.Comment) error {
 	if c.ParentID != "" {
 		parent = c.ParentID
 	}
-	_, err := execRaw(tx, `INSERT INTO comments (id, video_id, parent_id, time_ms, end_ms, body, author_name, author_user_id,
-		by_owner, guest_secret_hash, resolved, resolved_at, deleted, edited_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := execRaw(tx, sqlInsertComment,
 		c.ID, c.VideoID, parent, c.TimeMs, c.EndMs, c.Body, c.AuthorName, c.AuthorUserID,
 		c.ByOwner, c.GuestSecretHash, c.Resolved, millis(c.ResolvedAt), c.Deleted, millis(c.EditedAt),
 		millis(c.CreatedAt), millis(c.UpdatedAt))
@@ -111,7 +109,7 @@ func insertComment(tx *gorm.DB, c *media.Comment) error {
 }
 
 // CreateComment inserts c and its event after check approves.
-func (db *DB) CreateComment(ctx context.Context, c *media.Comment, check func(*media.Video, *media.Comment) error) (*media.CommentEvent, error) {
+func (db *DB) CreateComment(ctx context.Context, c *media.Comment, note *media.NotifyRequest, check func(*media.Video, *media.Comment) error) (*media.CommentEvent, error) {
 	evs, err := db.commentWrite(ctx, func(tx *gorm.DB, video func(string) (*media.Video, error)) ([]*media.CommentEvent, error) {
 		v, err := video(c.VideoID)
 		if err != nil {
@@ -135,7 +133,7 @@ func (db *DB) CreateComment(ctx context.Context, c *media.Comment, check func(*m
 		if err := insertComment(tx, c); err != nil {
 			return nil, err
 		}
-		ev := &media.CommentEvent{VideoID: c.VideoID, Type: media.CommentCreated, Comment: c}
+		ev := &media.CommentEvent{VideoID: c.VideoID, Type: media.CommentCreated, Comment: c, Notify: note}
 		return []*media.CommentEvent{ev}, appendEvent(tx, ev)
 	})
 	if err != nil {
@@ -151,7 +149,7 @@ func (db *DB) Comment(ctx context.Context, id string) (*media.Comment, error) {
 
 // UpdateComment applies fn to the comment and stores the change with its
 // event.
-func (db *DB) UpdateComment(ctx context.Context, id string, fn func(*media.Video, *media.Comment) (media.CommentEventType, error)) (*media.Comment, *media.CommentEvent, error) {
+func (db *DB) UpdateComment(ctx context.Context, id string, note *media.NotifyRequest, fn func(*media.Video, *media.Comment) (media.CommentEventType, error)) (*media.Comment, *media.CommentEvent, error) {
 	var out *media.Comment
 	evs, err := db.commentWrite(ctx, func(tx *gorm.DB, video func(string) (*media.Video, error)) ([]*media.CommentEvent, error) {
 		c, err := findComment(tx.Statement.Context, tx, id)
@@ -174,7 +172,7 @@ func (db *DB) UpdateComment(ctx context.Context, id string, fn func(*media.Video
 		if err := saveComment(tx, c); err != nil {
 			return nil, err
 		}
-		ev := &media.CommentEvent{VideoID: c.VideoID, Type: typ, Comment: c}
+		ev := &media.CommentEvent{VideoID: c.VideoID, Type: typ, Comment: c, Notify: note}
 		if err := appendEvent(tx, ev); err != nil {
 			return nil, err
 		}

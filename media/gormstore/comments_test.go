@@ -18,7 +18,7 @@ func approve(*media.Video, *media.Comment) error { return nil }
 func MustComment(tb testing.TB, db *gormstore.DB, videoID, parentID string, timeMs int64, body string) *media.Comment {
 	tb.Helper()
 	c := &media.Comment{ID: media.NewID(), VideoID: videoID, ParentID: parentID, TimeMs: timeMs, Body: body, AuthorName: "Ann", GuestSecretHash: media.HashSecret("s")}
-	if _, err := db.CreateComment(context.Background(), c, approve); err != nil {
+	if _, err := db.CreateComment(context.Background(), c, nil, approve); err != nil {
 		tb.Fatalf("create comment: %v", err)
 	}
 	return c
@@ -87,15 +87,15 @@ func TestCommentReplyToAnotherVideosComment(t *testing.T) {
 	v, other := MustCreateVideo(t, db), MustCreateVideo(t, db)
 	th := MustComment(t, db, other.ID, "", 0, "x")
 	c := &media.Comment{ID: media.NewID(), VideoID: v.ID, ParentID: th.ID, Body: "y", AuthorName: "A"}
-	if _, err := db.CreateComment(context.Background(), c, approve); media.ErrorCode(err) != media.EINVALID {
+	if _, err := db.CreateComment(context.Background(), c, nil, approve); media.ErrorCode(err) != media.EINVALID {
 		t.Fatalf("reply across videos: %v, want invalid", err)
 	}
 	c.ParentID = media.NewID()
-	if _, err := db.CreateComment(context.Background(), c, approve); media.ErrorCode(err) != media.EINVALID {
+	if _, err := db.CreateComment(context.Background(), c, nil, approve); media.ErrorCode(err) != media.EINVALID {
 		t.Fatalf("reply to nothing: %v, want invalid", err)
 	}
 	c.VideoID, c.ParentID = media.NewID(), ""
-	if _, err := db.CreateComment(context.Background(), c, approve); media.ErrorCode(err) != media.ENOTFOUND {
+	if _, err := db.CreateComment(context.Background(), c, nil, approve); media.ErrorCode(err) != media.ENOTFOUND {
 		t.Fatalf("comment on a missing video: %v, want not found", err)
 	}
 	if n := len(events(t, db, v.ID, 0)); n != 0 {
@@ -109,7 +109,7 @@ func TestCommentCheckRefusalRollsBack(t *testing.T) {
 	db := MustOpen(t, "")
 	v := MustCreateVideo(t, db)
 	c := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "x", AuthorName: "A"}
-	_, err := db.CreateComment(ctx, c, func(*media.Video, *media.Comment) error {
+	_, err := db.CreateComment(ctx, c, nil, func(*media.Video, *media.Comment) error {
 		return media.Errorf(media.ECOMMENTSOFF, "off")
 	})
 	if media.ErrorCode(err) != media.ECOMMENTSOFF {
@@ -181,7 +181,7 @@ func TestCommentEditRewritesHistory(t *testing.T) {
 	db := MustOpen(t, "")
 	v := MustCreateVideo(t, db)
 	c := MustComment(t, db, v.ID, "", 0, "my password is hunter2")
-	got, ev, err := db.UpdateComment(ctx, c.ID, func(_ *media.Video, c *media.Comment) (media.CommentEventType, error) {
+	got, ev, err := db.UpdateComment(ctx, c.ID, nil, func(_ *media.Video, c *media.Comment) (media.CommentEventType, error) {
 		c.Body = "oops"
 		return media.CommentUpdated, nil
 	})
@@ -193,7 +193,7 @@ func TestCommentEditRewritesHistory(t *testing.T) {
 		t.Fatalf("history after edit: %+v", evs[0].Comment)
 	}
 	// No change, no event.
-	_, ev, err = db.UpdateComment(ctx, c.ID, func(*media.Video, *media.Comment) (media.CommentEventType, error) { return "", nil })
+	_, ev, err = db.UpdateComment(ctx, c.ID, nil, func(*media.Video, *media.Comment) (media.CommentEventType, error) { return "", nil })
 	if err != nil || ev != nil {
 		t.Fatalf("no-op update: %v %v", ev, err)
 	}
@@ -254,7 +254,7 @@ func TestCommentEventsConcurrentAndCascade(t *testing.T) {
 			defer wg.Done()
 			for j := 0; j < 10; j++ {
 				c := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "x", AuthorName: "A"}
-				if _, err := db.CreateComment(ctx, c, approve); err != nil {
+				if _, err := db.CreateComment(ctx, c, nil, approve); err != nil {
 					t.Error(err)
 				}
 			}
@@ -343,7 +343,7 @@ func TestCommentBatchesPublishInOrder(t *testing.T) {
 			for i := 0; i < 25; i++ {
 				c := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "x", AuthorName: "A"}
 				no := i%5 == 0
-				ev, err := db.CreateComment(ctx, c, func(*media.Video, *media.Comment) error {
+				ev, err := db.CreateComment(ctx, c, nil, func(*media.Video, *media.Comment) error {
 					if no {
 						return media.WrapError(media.EINVALID, refuse, "no")
 					}
@@ -405,14 +405,14 @@ func TestCommentBatchSurvivesPanicsAndCancellation(t *testing.T) {
 	db := MustOpen(t, "")
 	v := MustCreateVideo(t, db)
 	c := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "x", AuthorName: "A"}
-	_, err := db.CreateComment(context.Background(), c, func(*media.Video, *media.Comment) error { panic("bug") })
+	_, err := db.CreateComment(context.Background(), c, nil, func(*media.Video, *media.Comment) error { panic("bug") })
 	if err == nil || !strings.Contains(err.Error(), "panicked") {
 		t.Fatalf("panicking check: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	c2 := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "x", AuthorName: "A"}
-	if _, err := db.CreateComment(ctx, c2, approve); !errors.Is(err, context.Canceled) {
+	if _, err := db.CreateComment(ctx, c2, nil, approve); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled write: %v", err)
 	}
 	done := make(chan struct{})
@@ -441,7 +441,7 @@ func BenchmarkCreateComment(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			c := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "a comment of a usual length, give or take", AuthorName: "A", GuestSecretHash: media.HashSecret("s")}
-			if _, err := db.CreateComment(ctx, c, approve); err != nil {
+			if _, err := db.CreateComment(ctx, c, nil, approve); err != nil {
 				b.Error(err)
 				return
 			}

@@ -14,6 +14,7 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,12 +25,39 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
 	"github.com/baton-video/baton/media"
 )
+
+// sqliteDriver is mattn's driver with the settings its DSN cannot carry,
+// applied to every connection it opens (a replaced connection too).
+const sqliteDriver = "sqlite3_baton"
+
+var registerDriver sync.Once
+
+func registerSQLite() {
+	registerDriver.Do(func() {
+		sql.Register(sqliteDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			// Statement journals in memory: a statement that fires
+			// triggers (a comment's search index) or runs inside a
+			// savepoint (every write of a comment batch) journals the
+			// pages it changes so it can be undone alone. By default
+			// SQLite spills that journal to a file in /var/tmp once it
+			// passes 64 KiB, and a batch of comments passes it early:
+			// from then on every statement paid a pwrite per page, about
+			// half of a comment's write cost. The statement journal
+			// only ever undoes a statement inside a live transaction;
+			// durability is the WAL's, so nothing durable moves to
+			// memory.
+			_, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil)
+			return err
+		}})
+	})
+}
 
 // DB is an open metadata database.
 type DB struct {
@@ -47,6 +75,8 @@ type DB struct {
 	comments commentQueue
 	// videos caches videos by slug for share links (videocache.go).
 	videos videoCache
+	// hot holds the comment writes' prepared statements (comment_queue.go).
+	hot map[string]*sql.Stmt
 }
 
 // OpenURL opens the database a BATON_DATABASE_URL names: postgres:// or
@@ -94,7 +124,8 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
-	w, err := gorm.Open(sqlite.Open(dsn), cfg)
+	registerSQLite()
+	w, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn}), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("gormstore: open %s: %w", path, err)
 	}
@@ -117,7 +148,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	rq.Set("_busy_timeout", "10000")
 	rq.Set("mode", "ro")
 	rq.Set("_query_only", "1")
-	r, err := gorm.Open(sqlite.Open("file:"+path+"?"+rq.Encode()), cfg)
+	r, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: "file:" + path + "?" + rq.Encode()}), cfg)
 	if err != nil {
 		_ = wdb.Close()
 		return nil, fmt.Errorf("gormstore: open readers: %w", err)
@@ -125,7 +156,12 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	rdb, _ := r.DB()
 	rdb.SetMaxOpenConns(8)
 	rdb.SetMaxIdleConns(8)
-	return &DB{w: w, r: r, log: log}, nil
+	db := &DB{w: w, r: r, log: log}
+	if err := db.prepareHot(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // Close stops the change feed and closes every connection.

@@ -95,6 +95,9 @@ func rebind(q string) string {
 
 // queryRaw runs a query on tx's connection directly (see execRaw).
 func queryRowRaw(tx *gorm.DB, query string, args ...any) *sql.Row {
+	if st := boundStmt(tx, query); st != nil {
+		return st.QueryRowContext(tx.Statement.Context, args...)
+	}
 	if isPG(tx) {
 		query = rebind(query)
 	}

@@ -85,6 +85,7 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestVideoSettingsDefaultsAndPersist":                TestVideoSettingsDefaultsAndPersist,
 	"TestCommentBatchesPublishInOrder":                   TestCommentBatchesPublishInOrder,
 	"TestCommentBatchSurvivesPanicsAndCancellation":      TestCommentBatchSurvivesPanicsAndCancellation,
+	"TestEventCursor":                                    TestEventCursor,
 	"TestFirstUserIsAdminAndAdoptsVideos":                TestFirstUserIsAdminAndAdoptsVideos,
 	"TestInviteIsUsedOnce":                               TestInviteIsUsedOnce,
 	"TestSessionsAndTokensStore":                         TestSessionsAndTokensStore,

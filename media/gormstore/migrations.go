@@ -633,6 +633,20 @@ var migrations = []string{
 	// the process holding its upload decided, for every process to show.
 	`ALTER TABLE videos ADD COLUMN processing TEXT NOT NULL DEFAULT '';
 	ALTER TABLE videos ADD COLUMN processing_note TEXT NOT NULL DEFAULT '';`,
+	// 16: notifications are planned from the comment event log after it
+	// commits (media/notifyplan.go). notify holds what the author asked
+	// of an event's notifications (urgent, a guest's address, who
+	// resolved); event_cursors holds each reader's place in the log,
+	// leased to one process at a time. The planner starts at the log's
+	// end, so an upgrade does not notify about old comments.
+	`ALTER TABLE comment_events ADD COLUMN notify TEXT NOT NULL DEFAULT '';
+	CREATE TABLE event_cursors (
+		name TEXT PRIMARY KEY,
+		seq INTEGER NOT NULL DEFAULT 0,
+		owner TEXT NOT NULL DEFAULT '',
+		lease_until INTEGER NOT NULL DEFAULT 0
+	);
+	INSERT INTO event_cursors(name, seq) SELECT 'notify-plan', COALESCE(MAX(id), 0) FROM comment_events;`,
 }
 
 // pgVariant is a migration whose Postgres text is written out because

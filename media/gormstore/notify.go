@@ -148,23 +148,6 @@ func (db *DB) SavePlan(ctx context.Context, p *media.Plan, now time.Time, due fu
 	return nil
 }
 
-// UnplannedComments finds comments whose plan key is missing.
-func (db *DB) UnplannedComments(ctx context.Context, from, to time.Time, limit int) ([]*media.Comment, error) {
-	var rows []commentRow
-	err := db.r.WithContext(ctx).Raw(`SELECT c.* FROM comments c
-		WHERE c.created_at >= ? AND c.created_at <= ? AND c.deleted = FALSE
-		AND NOT EXISTS (SELECT 1 FROM notify_once o WHERE o.key = 'plan:' || c.id)
-		ORDER BY c.created_at, c.id LIMIT ?`, from.UnixMilli(), to.UnixMilli(), limit).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("gormstore: unplanned comments: %w", err)
-	}
-	out := make([]*media.Comment, len(rows))
-	for i := range rows {
-		out[i] = rows[i].comment()
-	}
-	return out, nil
-}
-
 // Once inserts key unless it exists.
 func (db *DB) Once(ctx context.Context, key string, now time.Time) (bool, error) {
 	res := db.w.WithContext(ctx).Exec(`INSERT INTO notify_once(key, created_at) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`, key, now.UnixMilli())

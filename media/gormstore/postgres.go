@@ -59,6 +59,10 @@ func OpenPostgres(ctx context.Context, dbURL string, log *slog.Logger) (*DB, err
 		return nil, err
 	}
 	db := &DB{w: g, r: g, log: log, pg: true}
+	if err := db.prepareHot(ctx); err != nil {
+		_ = sdb.Close()
+		return nil, err
+	}
 	db.feed, err = startFeed(ctx, db, u.String())
 	if err != nil {
 		_ = sdb.Close()

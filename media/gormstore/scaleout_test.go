@@ -114,7 +114,7 @@ func TestFeedAcrossProcesses(t *testing.T) {
 			defer wg.Done()
 			for j := range 10 {
 				c := &media.Comment{ID: media.NewID(), VideoID: v.ID, Body: "x", AuthorName: "A"}
-				if _, err := db.CreateComment(ctx, c, approve); err != nil {
+				if _, err := db.CreateComment(ctx, c, nil, approve); err != nil {
 					t.Error(err)
 				}
 				_ = i + j

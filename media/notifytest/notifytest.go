@@ -147,7 +147,18 @@ func (w *World[S]) Comment(tb testing.TB, v *media.Video, by *media.User, body s
 	if err != nil {
 		tb.Fatal(err)
 	}
+	w.Plan(tb)
 	return c
+}
+
+// Plan runs the notification planner over the committed comment events, as
+// the running planner loop does as soon as a comment commits
+// (EventsCommitted wakes it), at the clock's time.
+func (w *World[S]) Plan(tb testing.TB) {
+	tb.Helper()
+	if _, err := w.Notifier.PlanEvents(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // Subjects returns, per address, the decoded subjects of the mail received

@@ -2,6 +2,7 @@ package smtpmail_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -361,6 +362,7 @@ func TestGuestEmailNeedsConfirmation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.Plan(t)
 	w.Comment(t, v, owner, "Thanks!", 0, media.CommentInput{ParentID: th.ID})
 	w.Clock.Set(w.Clock.Now().Add(time.Hour))
 	if _, _, err := w.Notifier.SendDue(ctx); err != nil {
@@ -539,41 +541,74 @@ func TestRestartLosesNothingSendsNothingTwice(t *testing.T) {
 	}
 }
 
-// A comment stored by a process that died before planning its
-// notifications is planned by the sweeper, once; comments planned as they
-// were made, and comments from before notifications were turned on, are
-// left alone.
-func TestSweeperPlansWhatACrashLeftUnplanned(t *testing.T) {
-	realNow := time.Now().UTC()
-	w := newWorld(t, realNow)
+// A process dies after its comments committed and before they were
+// planned, holding the planner's cursor: the next process plans them once
+// the lease runs out, with what their authors asked (urgent, a guest's
+// address, who resolved). Another dies after saving plans but before
+// moving the cursor: planning again delivers nothing twice.
+func TestCrashBetweenCommitAndPlanLosesNothing(t *testing.T) {
+	start := time.Date(2026, 3, 10, 2, 0, 0, 0, time.UTC) // 3 a.m. in Berlin
+	w := newWorld(t, start)
 	ctx := context.Background()
-	owner := w.Member(t, "Olga", "UTC", "mon-sun 00:00-24:00")
-	bo := w.Member(t, "Bo", "", "")
+	owner := w.Member(t, "Olga", "Europe/Berlin", "mon-fri 09:00-17:00")
+	bo := w.Member(t, "Bo", "Europe/Berlin", "mon-fri 09:00-17:00")
 	v := w.Video(t, owner)
-	bare := media.NewComments(w.DB, w.DB, media.NewBroker()) // a process that dies before planning
-	if _, _, err := bare.Create(ctx, v.ID, media.Actor{UserID: bo.ID, Name: bo.Name}, media.CommentInput{Body: "Before notifications existed", HasTime: true}); err != nil {
+	th := w.Comment(t, v, bo, "Question about the chart", 0, media.CommentInput{})
+
+	// The dying process: its planner took the cursor, then the process
+	// stopped; its requests committed and answered, nothing was planned.
+	if _, ok, err := w.DB.ClaimEventCursor(ctx, media.PlanCursor, "planner-of-the-dead", time.Minute, w.Clock.Now()); err != nil || !ok {
+		t.Fatalf("claim = %v %v", ok, err)
+	}
+	dying := media.NewComments(w.DB, w.DB, media.NewBroker())
+	if _, _, err := dying.Create(ctx, v.ID, media.Actor{UserID: bo.ID, Name: bo.Name}, media.CommentInput{Body: "Server is down, need your OK", HasTime: true, Urgent: true}); err != nil {
 		t.Fatal(err)
 	}
-	epoch := time.Now().UTC().Add(time.Millisecond)
-	time.Sleep(5 * time.Millisecond)
-	lost, _, err := bare.Create(ctx, v.ID, media.Actor{UserID: bo.ID, Name: bo.Name}, media.CommentInput{Body: "Made just before a crash", HasTime: true})
-	if err != nil {
+	if _, _, err := dying.Create(ctx, v.ID, media.Actor{GuestSecret: media.NewGuestSecret()}, media.CommentInput{Body: "Following this", GuestName: "Gus", HasTime: true, NotifyEmail: "gus@example.org"}); err != nil {
 		t.Fatal(err)
 	}
-	w.Comment(t, v, bo, "Planned as it was made", 0, media.CommentInput{})
-	if k, err := w.Notifier.PlanMissed(ctx, epoch); err != nil || k != 0 {
-		t.Fatalf("sweeper right away planned %d (%v), want 0: the request may still be planning", k, err)
-	}
-	w.Clock.Set(realNow.Add(3 * time.Minute))
-	if k, err := w.Notifier.PlanMissed(ctx, epoch); err != nil || k != 1 {
-		t.Fatalf("sweeper planned %d (%v), want 1", k, err)
-	}
-	if k, err := w.Notifier.PlanMissed(ctx, epoch); err != nil || k != 0 {
-		t.Fatalf("second sweep planned %d (%v), want 0", k, err)
-	}
-	// The request's own planner, if it comes back late, plans nothing twice.
-	if err := w.Notifier.CommentCreated(ctx, lost, media.Actor{UserID: bo.ID}, media.CommentOptions{}); err != nil {
+	if _, err := dying.Resolve(ctx, th.ID, media.Actor{UserID: owner.ID, Name: owner.Name}, true); err != nil {
 		t.Fatal(err)
+	}
+
+	// The next process, at once: the dead planner's lease still holds.
+	if _, _, err := w.Notifier.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.SMTP.Count(); n != 0 {
+		t.Fatalf("%d emails while the dead planner's lease held", n)
+	}
+	if items, _, _ := w.DB.Notifications(ctx, owner.ID, "", 10); len(items) != 1 {
+		t.Fatalf("owner's inbox has %d items before the lease ran out, want 1 (the first thread)", len(items))
+	}
+
+	// A second process saves the plans and dies before moving the cursor.
+	w.Clock.Set(start.Add(61 * time.Second))
+	crashing := &media.Notifier{
+		Store: advanceFails{w.DB}, Videos: w.DB, Users: w.DB, Mailer: w.Notifier.Mailer, Clock: w.Clock.Now, Key: []byte("test key"),
+		Config: w.Notifier.Config, Inbox: media.NewInboxHub(),
+	}
+	if k, err := crashing.PlanEvents(ctx); err == nil || k != 3 {
+		t.Fatalf("crashing planner planned %d (%v), want 3 then a failure", k, err)
+	}
+
+	// The third process, once the second's lease ran out too.
+	w.Clock.Set(start.Add(3 * time.Minute))
+	for i := 0; i < 2; i++ {
+		if _, _, err := w.Notifier.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := notifytest.ByRecipient(w.SMTP.Messages())
+	if len(msgs[owner.Email]) != 1 {
+		t.Fatalf("Olga got %d emails, want 1 (the urgent comment, at 3 a.m.)", len(msgs[owner.Email]))
+	}
+	dec := new(mime.WordDecoder)
+	if _, h := parts(t, msgs[owner.Email][0]); !strings.HasPrefix(must(dec.DecodeHeader(h.Get("Subject"))), "[Urgent] ") {
+		t.Fatalf("the comment lost its urgency: subject %q", h.Get("Subject"))
+	}
+	if len(msgs["gus@example.org"]) != 1 {
+		t.Fatalf("guest got %d emails, want 1 (the confirmation of the address they left)", len(msgs["gus@example.org"]))
 	}
 	items, _, err := w.DB.Notifications(ctx, owner.ID, "", 10)
 	if err != nil {
@@ -583,9 +618,33 @@ func TestSweeperPlansWhatACrashLeftUnplanned(t *testing.T) {
 	for _, it := range items {
 		texts = append(texts, it.Text)
 	}
-	if strings.Join(texts, "|") != "Made just before a crash|Planned as it was made" {
+	if strings.Join(texts, "|") != "Following this|Server is down, need your OK|Question about the chart" {
 		t.Fatalf("owner's inbox = %q", texts)
 	}
+	boItems, _, err := w.DB.Notifications(ctx, bo.ID, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(boItems) != 2 || boItems[0].Kind != media.NotifyResolved || boItems[0].Actor != "Olga" {
+		t.Fatalf("Bo's inbox = %+v, want Olga's resolve (and the guest's comment)", boItems)
+	}
+	if k, err := w.Notifier.PlanEvents(ctx); err != nil || k != 0 {
+		t.Fatalf("planning again planned %d (%v), want 0", k, err)
+	}
+}
+
+// advanceFails is a store whose process dies as it moves the cursor.
+type advanceFails struct{ *gormstore.DB }
+
+func (advanceFails) AdvanceEventCursor(context.Context, string, string, int64, time.Duration, time.Time) error {
+	return errors.New("killed")
+}
+
+func must(s string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return s
 }
 
 // The owner follows their video without asking: they hear of new threads

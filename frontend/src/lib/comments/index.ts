@@ -50,7 +50,7 @@ export interface CommentsController {
   onThreads(fn: (threads: readonly Thread[]) => void): void;
 }
 
-/** REVEAL is the event a panel sends when it is about to be used (a marker opened a thread, C composes). */
+/** REVEAL is the event a panel sends when it is about to be used (a marker opened a thread, N composes). */
 export const REVEAL = 'baton:reveal';
 
 interface TestHooks {

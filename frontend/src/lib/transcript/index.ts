@@ -27,7 +27,7 @@ import type { Stage } from '../stage';
 import { toastError } from '../toast';
 import * as api from './api';
 import {
-  findMatches, interleave, lineAt, matcher, pendingHint, recordComments,
+  findMatches, interleave, lineAt, matcher, pendingHint, recordComments, recordText,
   type Entry, type RecordComment, type Segment, type Transcript,
 } from './model';
 import { sideTabs, type SideTabs } from './tabs';
@@ -122,9 +122,10 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
   const download = menuButton({
     label: 'Download transcript',
     items: [
-      { label: 'Text (.txt)', action: 'download-txt', icon: 'download', onSelect: () => save('txt') },
+      { label: 'Transcript (.txt)', action: 'download-txt', icon: 'download', onSelect: () => save('txt') },
       { label: 'WebVTT captions (.vtt)', action: 'download-vtt', icon: 'download', onSelect: () => save('vtt') },
       { label: 'SubRip captions (.srt)', action: 'download-srt', icon: 'download', onSelect: () => save('srt') },
+      { label: 'Transcript with comments (.txt)', action: 'download-record', icon: 'message', onSelect: () => saveRecord() },
     ],
   });
   download.classList.add('transcript__download');
@@ -537,6 +538,18 @@ export function mountTranscript(opts: TranscriptOptions): TranscriptController {
     document.body.append(a);
     a.click();
     a.remove();
+  }
+
+  /** saveRecord downloads the record as this page holds it: made here, since the comments live here. */
+  function saveRecord(): void {
+    const text = recordText(video.title, segments(), threads, formatTimecode);
+    const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+    const name = `${(video.title.trim() || 'Video').replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ').slice(0, 80)} record.txt`;
+    const a = h('a', { href: url, download: name, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
 
   /* ---------- Correcting a line (the owner) ---------- */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Thread } from '../comments/model';
-import { findMatches, interleave, lineAt, matcher, pendingHint, recordComments, type RecordComment, type Segment } from './model';
+import { findMatches, interleave, lineAt, matcher, pendingHint, recordComments, recordText, type RecordComment, type Segment } from './model';
 
 const seg = (id: number, startMs: number, endMs: number, text = `line ${id}`): Segment => ({ id, startMs, endMs, text });
 const lines = [seg(1, 1000, 2500), seg(2, 3000, 4800), seg(3, 6000, 7000)];
@@ -129,5 +129,40 @@ describe('pendingHint', () => {
   });
   it('makes no promise for engines whose pace depends on the model', () => {
     expect(pendingHint('whisper', 60_000)).not.toMatch(/\d/);
+  });
+});
+
+describe('recordText', () => {
+  const clock = (ms: number): string => `${Math.floor(ms / 1000)}s`;
+  const base = {
+    videoId: 'v', byOwner: false, mine: false, edited: false, deleted: false, resolved: false, createdAt: '', updatedAt: '',
+  };
+  it('reads lines and comments in order, replies under their thread', () => {
+    const threads: Thread[] = [{
+      ...base, id: 't', timeMs: 4200, body: 'Is it final?\nFor everyone?', authorName: 'Kenji', resolved: true,
+      replies: [
+        { ...base, id: 'r1', parentId: 't', timeMs: 4200, body: 'Yes.', authorName: 'Rita' },
+        { ...base, id: 'r2', parentId: 't', timeMs: 4200, body: '', authorName: 'Gone', deleted: true },
+      ],
+    }];
+    expect(recordText('  Release ', lines, threads, clock)).toBe([
+      'Release',
+      'Transcript and comments, by time.',
+      '',
+      '[1s] line 1',
+      '[3s] line 2',
+      '[4s] Kenji: Is it final?',
+      '     For everyone? (resolved)',
+      '     ↳ Rita: Yes.',
+      '[6s] line 3',
+      '',
+    ].join('\n'));
+  });
+  it('names an untitled video and keeps a deleted thread that holds replies', () => {
+    const threads: Thread[] = [{
+      ...base, id: 't', timeMs: 0, body: '', authorName: 'X', deleted: true,
+      replies: [{ ...base, id: 'r', parentId: 't', timeMs: 0, body: 'Still here', authorName: 'Ann' }],
+    }];
+    expect(recordText('', [], threads, clock)).toBe('Untitled video\nTranscript and comments, by time.\n\n[0s] Comment deleted\n     ↳ Ann: Still here\n');
   });
 });

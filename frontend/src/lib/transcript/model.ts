@@ -150,3 +150,28 @@ export function pendingHint(engine: string, durationMs: number): string {
   if (engine === 'openai') return 'The transcription service usually answers in well under the video’s length.';
   return 'This usually takes less time than the video lasts.';
 }
+
+/**
+ * recordText is the record as a plain-text document: what was said and
+ * what people wrote about it, by time, with each thread's replies under
+ * it. What someone pastes into their notes instead of watching.
+ */
+export function recordText(title: string, segments: readonly Segment[], threads: readonly Thread[], clock: (ms: number) => string): string {
+  const indent = (text: string, pad: string): string => text.split(/\r?\n/).join(`\n${pad}`);
+  const byId = new Map(threads.map((t) => [t.id, t]));
+  const out: string[] = [title.trim() || 'Untitled video', 'Transcript and comments, by time.', ''];
+  for (const e of interleave(segments, recordComments(threads))) {
+    const at = `[${clock(e.timeMs)}] `;
+    const pad = ' '.repeat(at.length);
+    if (e.kind === 'line') {
+      out.push(at + e.seg.text);
+      continue;
+    }
+    const c = e.comment;
+    out.push(at + (c.deleted ? 'Comment deleted' : `${c.authorName}: ${indent(c.body, pad)}`) + (c.resolved ? ' (resolved)' : ''));
+    for (const r of byId.get(c.id)?.replies ?? []) {
+      if (!r.deleted) out.push(`${pad}↳ ${r.authorName}: ${indent(r.body, `${pad}  `)}`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

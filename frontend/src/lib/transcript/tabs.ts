@@ -1,7 +1,7 @@
 // The side of the watch page: tabs over the comment panel and the
 // transcript panel (WAI-ARIA tabs: arrows move between tabs, Home/End,
 // activation follows focus). Beside the video on wide screens, under it
-// on phones. A panel about to be used (a marker opened a thread, C opens
+// on phones. A panel about to be used (a marker opened a thread, N opens
 // the composer) sends REVEAL and its tab is shown.
 import { h } from '../dom';
 import { REVEAL } from '../comments';
