@@ -286,9 +286,9 @@ func (s *Server) routes() {
 	e.PATCH("/api/uploads/:id", s.forwardUpload, manage, s.uploads.patch)
 	e.OPTIONS("/api/uploads/:id", s.uploads.options)
 
-	// the written record (transcripts.go, chapters.go, search.go,
-	// edits.go): transcripts, captions and thumbnails (served with the
-	// media files), chapters, search, trims
+	// the written record (transcripts.go, chapters.go, summaries.go,
+	// search.go, edits.go): transcripts, captions and thumbnails (served
+	// with the media files), chapters, summaries, search, trims
 	e.GET("/api/videos/:id/transcript", watch, s.getTranscript)
 	e.GET("/api/videos/:id/transcript.txt", watch, s.downloadTranscript("txt"))
 	e.GET("/api/videos/:id/transcript.vtt", watch, s.downloadTranscript("vtt"))
@@ -302,6 +302,8 @@ func (s *Server) routes() {
 	e.GET("/api/videos/:id/chapters", watch, s.getChapters)
 	e.PUT("/api/videos/:id/chapters", manage, s.putChapters)
 	e.GET("/api/share/:slug/chapters", shared, s.getChapters)
+	e.GET("/api/videos/:id/summary", watch, s.getSummary)
+	e.GET("/api/share/:slug/summary", shared, s.getSummary)
 	e.GET("/api/search", signedIn, s.search)
 	e.GET("/api/videos/:id/edit", manage, s.getEdit)
 	e.POST("/api/videos/:id/edit", manage, s.postEdit)

@@ -244,7 +244,7 @@ func TestPlayerViewerTime(t *testing.T) {
 		owner, _ := br.tab(t, false)
 		s.signIn(t, owner)
 		openWatch(t, owner, watchURL)
-		waitJS(t, owner, 10*time.Second, `!document.querySelector('.owner-speed').hidden`, `document.querySelector('.share')?.outerHTML.slice(0, 400)`)
+		waitJS(t, owner, 10*time.Second, `!document.querySelector('.owner-speed').hidden`, `document.querySelector(".watch__text")?.outerHTML.slice(0, 400)`)
 		do(t, owner, 5*time.Second, "pick 1.5x", chromedp.SetValue(chromedp.ID("default-speed"), "1.5"))
 		eval[bool](t, owner, 5*time.Second, `(document.getElementById('default-speed').dispatchEvent(new Event('change')), true)`)
 		waitJS(t, owner, 10*time.Second, `document.getElementById('toasts')?.innerText.includes('Viewers start at 1.5×')`, `document.body.innerText.slice(-300)`)

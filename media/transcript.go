@@ -150,6 +150,10 @@ type Record struct {
 	Thumbnailer Thumbnailer
 	// Cutter renders trims; nil disables editing.
 	Cutter Cutter
+	// Summarizer writes summaries once a transcript is done; nil turns
+	// them off. Summaries keeps them (summary.go).
+	Summarizer Summarizer
+	Summaries  SummaryStore
 	// MaxFollowUps bounds the transcribe and thumbs jobs queued or running
 	// at once (0 means 1), so they never crowd out processing.
 	MaxFollowUps int
@@ -197,7 +201,7 @@ func (r *Record) tell(id string) {
 
 // Handles reports whether kind is one of Record's jobs.
 func (r *Record) Handles(kind JobKind) bool {
-	return r != nil && (kind == JobTranscribe || kind == JobThumbs || kind == JobEdit)
+	return r != nil && (kind == JobTranscribe || kind == JobThumbs || kind == JobEdit || kind == JobSummarize)
 }
 
 func (r *Record) log() *slog.Logger {
@@ -220,6 +224,8 @@ func (r *Record) Run(ctx context.Context, job *Job, tempDir string) error {
 		err = r.thumbs(ctx, job, tempDir)
 	case JobEdit:
 		err = r.edit(ctx, job, tempDir)
+	case JobSummarize:
+		err = r.summarize(ctx, job)
 	default:
 		return fmt.Errorf("media: record cannot run %q jobs", job.Kind)
 	}
@@ -257,6 +263,8 @@ func (r *Record) Run(ctx context.Context, job *Job, tempDir string) error {
 		ferr = r.Store.FinishThumbs(bctx, job, &ThumbSheet{Status: ThumbsFailed, Error: msg})
 	case JobEdit:
 		ferr = r.Store.FailEdit(bctx, job, msg)
+	case JobSummarize:
+		ferr = r.Summaries.FinishSummary(bctx, job, &Summary{VideoID: job.VideoID, Status: SummaryFailed, Error: msg})
 	}
 	if ferr != nil && ErrorCode(ferr) != ENOTFOUND && ErrorCode(ferr) != ECONFLICT {
 		return ferr
@@ -284,7 +292,12 @@ func (r *Record) publish(id string) {
 
 // Sweep enqueues follow-up jobs for ready videos that lack them.
 func (r *Record) Sweep(ctx context.Context) (int, error) {
-	return r.Store.EnqueueFollowUps(ctx, r.Transcriber != nil, r.Thumbnailer != nil, max(r.MaxFollowUps, 1))
+	n, err := r.Store.EnqueueFollowUps(ctx, r.Transcriber != nil, r.Thumbnailer != nil, max(r.MaxFollowUps, 1))
+	if err != nil || r.Summarizer == nil || r.Summaries == nil {
+		return n, err
+	}
+	m, err := r.Summaries.EnqueueSummaries(ctx, max(r.MaxFollowUps, 1))
+	return n + m, err
 }
 
 // RunSweeper sweeps every interval until ctx ends, calling wake when it

@@ -1,6 +1,7 @@
 package transcode
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ type avcConfig struct {
 	Level   byte // level_idc, e.g. 40 for 4.0
 	SPSIDs  []int
 	PPSIDs  []int
+	Raw     []byte // the whole record
 }
 
 // maxMoov bounds the index read into memory: four hours of video at 60
@@ -74,7 +76,7 @@ func parseAVCC(b []byte) (*avcConfig, error) {
 	if len(b) < 7 || b[0] != 1 {
 		return nil, errors.New("not an avcC version 1")
 	}
-	c := &avcConfig{Profile: b[1], Compat: b[2], Level: b[3]}
+	c := &avcConfig{Profile: b[1], Compat: b[2], Level: b[3], Raw: b}
 	rest := b[5:]
 	readSets := func(n int, id func(nal []byte) (int, error)) ([]int, error) {
 		var ids []int
@@ -201,41 +203,48 @@ type box struct {
 
 // findTopBox reads the body of the first top-level box of kind.
 func findTopBox(f *os.File, kind string) ([]byte, error) {
+	_, body, err := findTopBoxAt(f, kind)
+	return body, err
+}
+
+// findTopBoxAt is findTopBox, also returning where the box starts. A box
+// with a 64-bit size is refused: no index Baton reads is that large.
+func findTopBoxAt(f *os.File, kind string) (int64, []byte, error) {
 	var pos int64
 	hdr := make([]byte, 16)
 	for {
 		if _, err := f.ReadAt(hdr[:8], pos); err != nil {
 			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("no %s box", kind)
+				return 0, nil, fmt.Errorf("no %s box", kind)
 			}
-			return nil, err
+			return 0, nil, err
 		}
 		size, hlen := int64(binary.BigEndian.Uint32(hdr)), int64(8)
 		switch size {
 		case 1:
 			if _, err := f.ReadAt(hdr[8:16], pos+8); err != nil {
-				return nil, err
+				return 0, nil, err
 			}
 			size, hlen = int64(binary.BigEndian.Uint64(hdr[8:])), 16
 		case 0:
 			st, err := f.Stat()
 			if err != nil {
-				return nil, err
+				return 0, nil, err
 			}
 			size = st.Size() - pos
 		}
 		if size < hlen {
-			return nil, errors.New("bad box size")
+			return 0, nil, errors.New("bad box size")
 		}
 		if string(hdr[4:8]) == kind {
-			if size-hlen > maxMoov {
-				return nil, fmt.Errorf("%s box too large", kind)
+			if size-hlen > maxMoov || hlen != 8 {
+				return 0, nil, fmt.Errorf("%s box too large", kind)
 			}
 			body := make([]byte, size-hlen)
 			if _, err := f.ReadAt(body, pos+hlen); err != nil {
-				return nil, err
+				return 0, nil, err
 			}
-			return body, nil
+			return pos, body, nil
 		}
 		pos += size
 	}
@@ -272,4 +281,184 @@ func childBoxes(b []byte, kind string) [][]byte {
 		}
 	}
 	return out
+}
+
+// annexBParameterSets returns the SPS and PPS NAL units of an H.264
+// Annex B stream, once each, in order.
+func annexBParameterSets(b []byte) (sps, pps [][]byte) {
+	seen := map[string]bool{}
+	for _, nal := range splitAnnexB(b) {
+		if len(nal) == 0 || seen[string(nal)] {
+			continue
+		}
+		switch nal[0] & 0x1f {
+		case 7:
+			sps = append(sps, nal)
+		case 8:
+			pps = append(pps, nal)
+		default:
+			continue
+		}
+		seen[string(nal)] = true
+	}
+	return sps, pps
+}
+
+// splitAnnexB splits b at its start codes (00 00 01, with or without a
+// leading zero), trailing zeros trimmed.
+func splitAnnexB(b []byte) [][]byte {
+	var out [][]byte
+	start := -1
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
+			if start >= 0 {
+				out = append(out, bytes.TrimRight(b[start:i], "\x00"))
+			}
+			start = i + 3
+			i += 2
+		}
+	}
+	if start >= 0 && start <= len(b) {
+		out = append(out, bytes.TrimRight(b[start:], "\x00"))
+	}
+	return out
+}
+
+// addParameterSets makes the avcC of the one H.264 track of the MP4 at
+// path the configuration base (the stored stream's) with sps and pps
+// added, so that it names every parameter set the samples use, as avc1
+// wants, whichever piece came first. The moov must be the file's last box
+// (no faststart yet), so that growing it moves no sample.
+func addParameterSets(path string, base []byte, sps, pps [][]byte) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	at, moov, err := findTopBoxAt(f, "moov")
+	if err != nil {
+		return err
+	}
+	if at+8+int64(len(moov)) != st.Size() {
+		return errors.New("moov is not the last box")
+	}
+	edits := 0
+	// in(kind, skip, fn) applies fn to the children of kind of a box body
+	// whose own fields take its first skip bytes (stsd's version and entry
+	// count, avc1's sample entry fields).
+	in := func(kind string, skip int, fn func([]byte) ([]byte, error)) func([]byte) ([]byte, error) {
+		return func(b []byte) ([]byte, error) { return editChildren(b, skip, kind, fn) }
+	}
+	moov, err = editChildren(moov, 0, "trak",
+		in("mdia", 0, in("minf", 0, in("stbl", 0, in("stsd", 0, in("avc1", 8, in("avcC", 78, func(c []byte) ([]byte, error) {
+			edits++
+			if len(c) < 5 {
+				return nil, errors.New("avcC truncated")
+			}
+			out, err := appendAVCC(base, sps, pps)
+			if err != nil {
+				return nil, err
+			}
+			// The NAL length size is the one the samples were written with.
+			out[4] = c[4]
+			return out, nil
+		})))))))
+	if err != nil {
+		return err
+	}
+	if edits != 1 {
+		return fmt.Errorf("%d H.264 decoder configurations, want 1", edits)
+	}
+	if _, err := f.WriteAt(boxBytes("moov", moov), at); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// appendAVCC returns the avcC c with sps and pps added after its own.
+func appendAVCC(c []byte, sps, pps [][]byte) ([]byte, error) {
+	if _, err := parseAVCC(c); err != nil {
+		return nil, err
+	}
+	pos := 6
+	skipSets := func(n int) {
+		for range n {
+			pos += 2 + int(binary.BigEndian.Uint16(c[pos:]))
+		}
+	}
+	nSPS := int(c[5] & 0x1f)
+	skipSets(nSPS)
+	spsEnd := pos
+	nPPS := int(c[pos])
+	pos++
+	skipSets(nPPS)
+	ppsEnd := pos
+	if nSPS+len(sps) > 31 || nPPS+len(pps) > 255 {
+		return nil, errors.New("too many parameter sets")
+	}
+	out := append([]byte{}, c[:5]...)
+	out = append(out, 0xe0|byte(nSPS+len(sps)))
+	out = append(out, c[6:spsEnd]...)
+	for _, s := range sps {
+		out = binary.BigEndian.AppendUint16(out, uint16(len(s)))
+		out = append(out, s...)
+	}
+	out = append(out, byte(nPPS+len(pps)))
+	out = append(out, c[spsEnd+1:ppsEnd]...)
+	for _, p := range pps {
+		out = binary.BigEndian.AppendUint16(out, uint16(len(p)))
+		out = append(out, p...)
+	}
+	// High profiles carry chroma and bit depth after the sets.
+	return append(out, c[ppsEnd:]...), nil
+}
+
+// editChildren returns b (after skip bytes of its own fields) with the
+// body of each child box of kind replaced by fn's.
+func editChildren(b []byte, skip int, kind string, fn func([]byte) ([]byte, error)) ([]byte, error) {
+	if len(b) < skip {
+		return nil, fmt.Errorf("%s: box too short", kind)
+	}
+	out := append([]byte{}, b[:skip]...)
+	rest := b[skip:]
+	for len(rest) > 0 {
+		if len(rest) < 8 {
+			return nil, fmt.Errorf("malformed box near %s", kind)
+		}
+		size, hlen := uint64(binary.BigEndian.Uint32(rest)), uint64(8)
+		switch size {
+		case 1:
+			if len(rest) < 16 {
+				return nil, fmt.Errorf("malformed box near %s", kind)
+			}
+			size, hlen = binary.BigEndian.Uint64(rest[8:]), 16
+		case 0:
+			size = uint64(len(rest))
+		}
+		if size < hlen || size > uint64(len(rest)) {
+			return nil, fmt.Errorf("malformed box near %s", kind)
+		}
+		if string(rest[4:8]) == kind {
+			body, err := fn(rest[hlen:size])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, boxBytes(kind, body)...)
+		} else {
+			out = append(out, rest[:size]...)
+		}
+		rest = rest[size:]
+	}
+	return out, nil
+}
+
+// boxBytes is a box of kind around body (32-bit size: no moov is 4 GB).
+func boxBytes(kind string, body []byte) []byte {
+	out := binary.BigEndian.AppendUint32(nil, uint32(8+len(body)))
+	out = append(out, kind...)
+	return append(out, body...)
 }

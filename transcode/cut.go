@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,13 +53,18 @@ import (
 //  5. Join. The concat demuxer reads a list we write with each piece's
 //     planned duration, so every piece starts exactly where the kept spans
 //     say whatever its last frame's length; the pieces and the audio are
-//     copied into a faststart MP4. The sample entry keeps the first
-//     piece's parameter sets and the others travel in band, which
-//     ffmpeg's decoder and Chromium's read. The access unit delimiters the
-//     MPEG-TS muxer added are dropped again. A warning about decode times
-//     from the muxer, or a result of the wrong length, stops the smart cut.
+//     copied into an MP4 with its index last. The access unit delimiters
+//     the MPEG-TS muxer added are dropped again. A warning about decode
+//     times from the muxer, or a result of the wrong length, stops the
+//     smart cut.
+//  6. Parameter sets. The MP4's sample entry (avcC) holds the stored
+//     stream's SPS/PPS; the encoded pieces' (one pair, the same in every
+//     piece: x264's stitchable mode, checked) are read from their first
+//     frame and added to it, so the avc1 sample entry names every set the
+//     samples use; with the index last that moves no sample. A faststart
+//     remux then puts the index first.
 //
-// Any failure of steps 1-5 other than cancellation falls back to the full
+// Any failure of steps 1-6 other than cancellation falls back to the full
 // re-encode, and the log says which path was taken and why.
 //
 // Every run that reads the stored MP4 opens it with the same hardened
@@ -292,7 +298,9 @@ func cutPieceArgs(in inputSpec, video int, p cutPiece, m x264Match, threads int,
 		"pix_fmt":   "yuv420p",
 		// ...its reorder depth, a parameter set id of its own, and the
 		// parameter sets before every IDR (see the file comment).
-		"x264-params":  fmt.Sprintf("sps-id=%d:repeat-headers=1:bframes=%d:b-pyramid=%s", m.SPSID, m.BFrames, bframes),
+		// stitchable keeps the headers independent of the pixels, so
+		// every piece has the same ones.
+		"x264-params":  fmt.Sprintf("sps-id=%d:repeat-headers=1:stitchable=1:bframes=%d:b-pyramid=%s", m.SPSID, m.BFrames, bframes),
 		"fps_mode:v":   "passthrough", // the stored timestamps, no frames added or dropped
 		"an":           "",            // audio is made whole, separately
 		"map_metadata": "-1",          // nothing of the source's metadata travels
@@ -341,11 +349,26 @@ func cutJoinArgs(list, audio, out string) []string {
 		streams = append(streams, ffmpeg.Input(fileURL(audio), inputOptions(inputSpec{Path: audio, Container: ContainerMP4})).Get("0"))
 	}
 	return ffmpeg.Output(streams, fileURL(out), ffmpeg.KwArgs{
-		"c":            "copy",                        // nothing is encoded here
-		"bsf:v":        "filter_units=remove_types=9", // the MPEG-TS muxer's access unit delimiters
-		"movflags":     "+faststart",                  // index first: playable with one request
-		"map_metadata": "-1",                          // nothing of the source's metadata travels
+		"c":     "copy",                        // nothing is encoded here
+		"bsf:v": "filter_units=remove_types=9", // the MPEG-TS muxer's access unit delimiters
+		// No faststart yet: the moov stays last, so adding the encoded
+		// pieces' parameter sets to it moves no sample (addParameterSets).
+		"map_metadata": "-1", // nothing of the source's metadata travels
 		"f":            "mp4",
+	}).GlobalArgs(globalOptions()...).GetArgs()
+}
+
+// cutHeadersArgs copies the first frame of an encoded piece as raw H.264,
+// whose parameter sets x264 put before it (repeat-headers).
+func cutHeadersArgs(piece, out string) []string {
+	return ffmpeg.Output([]*ffmpeg.Stream{ffmpeg.Input(fileURL(piece), ffmpeg.KwArgs{
+		"f":                  "mpegts", // a piece written a moment before by this run
+		"format_whitelist":   "mpegts",
+		"protocol_whitelist": "file",
+	}).Get("0")}, fileURL(out), ffmpeg.KwArgs{
+		"c:v":      "copy", // the packet as encoded
+		"frames:v": "1",    // the IDR and the headers before it
+		"f":        "h264", // Annex B: start codes, easy to split
 	}).GlobalArgs(globalOptions()...).GetArgs()
 }
 
@@ -463,18 +486,62 @@ func (f *FFmpeg) smartCut(ctx context.Context, src *source, keep []media.Span, o
 			return nil, nil, err
 		}
 	}
-	stderr, err := run("cut join", cutJoinArgs(list, audio, out))
+	joined := filepath.Join(dir, "joined.mp4")
+	stderr, err := run("cut join", cutJoinArgs(list, audio, joined))
 	if err != nil {
 		return nil, nil, err
 	}
 	if strings.Contains(stderr, "onotonous DTS") || strings.Contains(stderr, "non monotonically increasing dts") {
 		return nil, nil, fmt.Errorf("pieces join with decreasing decode times: %s", lastLines(stderr, 1))
 	}
+	// The sample entry holds the copied stream's parameter sets; the
+	// encoded pieces' join them there, so the MP4 names every set its
+	// samples use (they also travel in band).
+	var sps, pps [][]byte
+	for i, p := range plan.Pieces {
+		if p.Copy {
+			continue
+		}
+		raw := filepath.Join(dir, fmt.Sprintf("headers%05d.h264", i))
+		if _, err := run("cut headers", cutHeadersArgs(filepath.Join(dir, names[i]), raw)); err != nil {
+			return nil, nil, err
+		}
+		b, err := os.ReadFile(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("transcode: cut: %w", err)
+		}
+		s, q := annexBParameterSets(b)
+		sps, pps = appendNew(sps, s), appendNew(pps, q)
+	}
+	if len(sps) > 0 || len(pps) > 0 {
+		if len(sps) != 1 || len(pps) != 1 {
+			return nil, nil, fmt.Errorf("encoded pieces have %d SPS and %d PPS, want one each", len(sps), len(pps))
+		}
+		if id, err := spsID(sps[0]); err != nil || id != m.SPSID {
+			return nil, nil, fmt.Errorf("encoded pieces use SPS %d, want %d (%v)", id, m.SPSID, err)
+		}
+		if err := addParameterSets(joined, c.Raw, sps, pps); err != nil {
+			return nil, nil, fmt.Errorf("decoder configuration: %w", err)
+		}
+	}
+	if _, err := run("cut faststart", faststartArgs(inputSpec{Path: joined, Container: ContainerMP4, MaxPixels: f.decoderMaxPixels()}, out)); err != nil {
+		return nil, nil, err
+	}
 	info, err := f.checkCut(ctx, out, want)
 	if err != nil {
 		return nil, nil, err
 	}
 	return info, plan, nil
+}
+
+// appendNew appends the units of add that list does not hold yet.
+func appendNew(list, add [][]byte) [][]byte {
+	for _, a := range add {
+		if !slices.ContainsFunc(list, func(b []byte) bool { return bytes.Equal(a, b) }) {
+			list = append(list, a)
+		}
+	}
+	return list
 }
 
 // keyframes lists the presentation times of the video's sync samples, and

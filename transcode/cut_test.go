@@ -19,8 +19,9 @@ import (
 // storedMP4 makes a 60 s 320x180 30 fps MP4 the way Process stores an
 // uploaded file (x264 veryfast, High profile, B-frames, a keyframe every
 // 2 s, AAC), with a white flash and a beep together at each of marks.
-// gop 0 leaves a single keyframe at the start.
-func storedMP4(tb testing.TB, dir string, gop int, marks ...float64) string {
+// gop 0 leaves a single keyframe at the start. profile "baseline" is
+// what Chromium's H.264 recordings are (no B-frames), copied as stored.
+func storedMP4(tb testing.TB, dir, profile string, gop int, marks ...float64) string {
 	tb.Helper()
 	var flash, beep []string
 	for _, m := range marks {
@@ -39,10 +40,10 @@ func storedMP4(tb testing.TB, dir string, gop int, marks ...float64) string {
 	if gop == 0 {
 		keys = []string{"-g", "100000", "-sc_threshold", "0"}
 	}
-	out := filepath.Join(dir, "stored.mp4")
+	out := filepath.Join(dir, profile+".mp4")
 	args := append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y",
 		"-f", "lavfi", "-i", vsrc, "-f", "lavfi", "-i", asrc,
-		"-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", "high", "-pix_fmt", "yuv420p"},
+		"-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", profile, "-pix_fmt", "yuv420p"},
 		keys...)
 	args = append(args, "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", out)
 	if b, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
@@ -169,20 +170,23 @@ func TestSmartCut(t *testing.T) {
 	// Marks in a piece copied after an encoded tail, in an encoded head,
 	// in a copied middle, and in the last copied piece.
 	marks := []float64{5.0, 21.0, 31.0, 58.5}
-	src := storedMP4(t, dir, 2, marks...)
+	high, baseline := storedMP4(t, dir, "high", 2, marks...), storedMP4(t, dir, "baseline", 2, marks...)
 	frame := time.Second / 30
 	for _, tt := range []struct {
 		name string
+		src  string
 		cuts []media.Cut
 	}{
-		{"one cut", []media.Cut{{StartMs: 10500, EndMs: 20300}}},
-		{"start, middle and end", []media.Cut{{StartMs: 0, EndMs: 3200}, {StartMs: 15100, EndMs: 20700}, {StartMs: 40000, EndMs: 41050}, {StartMs: 59500, EndMs: 60000}}},
-		{"at keyframes", []media.Cut{{StartMs: 10000, EndMs: 20000}, {StartMs: 44000, EndMs: 46000}}},
+		{"one cut", high, []media.Cut{{StartMs: 10500, EndMs: 20300}}},
+		{"start, middle and end", high, []media.Cut{{StartMs: 0, EndMs: 3200}, {StartMs: 15100, EndMs: 20700}, {StartMs: 40000, EndMs: 41050}, {StartMs: 59500, EndMs: 60000}}},
+		{"at keyframes", high, []media.Cut{{StartMs: 10000, EndMs: 20000}, {StartMs: 44000, EndMs: 46000}}},
+		{"baseline", baseline, []media.Cut{{StartMs: 10500, EndMs: 20300}, {StartMs: 33300, EndMs: 40100}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, logs := loggedFFmpeg(t)
 			keep := media.KeptSpans(tt.cuts, 60000)
 			out := filepath.Join(t.TempDir(), "cut.mp4")
+			src := tt.src
 			info, err := f.Cut(context.Background(), src, out, keep)
 			if err != nil {
 				t.Fatal(err)
@@ -192,6 +196,16 @@ func TestSmartCut(t *testing.T) {
 			}
 			if e := decodeErrors(t, out); e != "" {
 				t.Fatalf("decoding the cut prints errors:\n%s", e)
+			}
+			// The sample entry names the stored stream's parameter sets
+			// and, when something was encoded, the encoder's.
+			c, err := readAVCConfig(out)
+			wantIDs := []int{0, 1}
+			if tt.name == "at keyframes" {
+				wantIDs = []int{0}
+			}
+			if err != nil || !slices.Equal(c.SPSIDs, wantIDs) || !slices.Equal(c.PPSIDs, wantIDs) {
+				t.Fatalf("avcC = %+v, %v; want SPS and PPS %v", c, err, wantIDs)
 			}
 			var want time.Duration
 			for _, s := range keep {
@@ -235,7 +249,7 @@ func TestSmartCut(t *testing.T) {
 func TestCutFallsBackToReencode(t *testing.T) {
 	f, logs := loggedFFmpeg(t)
 	dir := t.TempDir()
-	src := storedMP4(t, dir, 0)
+	src := storedMP4(t, dir, "high", 0)
 	out := filepath.Join(dir, "cut.mp4")
 	keep := media.KeptSpans([]media.Cut{{StartMs: 0, EndMs: 5000}}, 60000)
 	if _, err := f.Cut(context.Background(), src, out, keep); err != nil {

@@ -118,6 +118,12 @@
 // 50 ms per request, against 0.2 s for a faststart MP4). Hence the 10 s
 // fragments; HLS has no such cost.
 //
+// Trims (Cut, cut.go) copy the stored H.264 between keyframes and encode
+// only the pieces around each cut with x264 matched to the stored stream,
+// joined through MPEG-TS pieces and the concat demuxer; when that cannot
+// be done safely they re-encode everything kept, frame-exact. cut.go says
+// exactly how, and which inputs each run may open.
+//
 // Arguments are built by pure functions with ffmpeg-go's GetArgs, one flag
 // per line with the reason beside it, and pinned by golden tests
 // (testdata/*.golden; go test -run Golden -update rewrites them). They are run

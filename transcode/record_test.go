@@ -34,6 +34,7 @@ func TestGoldenRecordArgs(t *testing.T) {
 		{"cut_encode", cutPieceArgs(mp4, 0, cutPiece{From: 20300 * time.Millisecond, To: 22 * time.Second, Seek: 20 * time.Second},
 			x264Match{Profile: "high", Level: 40, BFrames: 3, SPSID: 1}, 2, "/tmp/job-1/cut-1/encode00002.ts")},
 		{"cut_audio", cutAudioArgs(mp4, 1, keep, "/tmp/job-1/cut-1/audio.m4a")},
+		{"cut_headers", cutHeadersArgs("/tmp/job-1/cut-1/encode00002.ts", "/tmp/job-1/cut-1/headers00002.h264")},
 		{"cut_join", cutJoinArgs("/tmp/job-1/cut-1/pieces.ffconcat", "/tmp/job-1/cut-1/audio.m4a", "/tmp/job-1/cut.mp4")},
 	}
 	for _, tt := range tests {

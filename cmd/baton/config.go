@@ -83,9 +83,13 @@ type Config struct {
 	TranscribeKey      string
 	TranscribeModel    string
 	PocketsphinxBin    string
-	Thumbnails         bool
-	LogFormat          string
-	LogLevel           string
+	// Summaries from a chat model (off unless LLMURL is set).
+	LLMURL     string
+	LLMKey     string
+	LLMModel   string
+	Thumbnails bool
+	LogFormat  string
+	LogLevel   string
 }
 
 // setting is one configuration value: its environment variable, its key in
@@ -359,6 +363,19 @@ var settings = []setting{
 	}},
 	{"BATON_TRANSCRIBE_KEY", "", "API key for BATON_TRANSCRIBE_URL, sent as a bearer token (empty: none).", strSetting(func(c *Config) *string { return &c.TranscribeKey })},
 	{"BATON_TRANSCRIBE_MODEL", "whisper-1", "Model name sent to BATON_TRANSCRIBE_URL.", strSetting(func(c *Config) *string { return &c.TranscribeModel })},
+	{"BATON_LLM_URL", "", "Base URL of an OpenAI-compatible chat-completions service (e.g. http://127.0.0.1:8080 for a local llama.cpp server) that writes a summary and chapter suggestions from each finished transcript; transcripts are sent there. Empty: no summaries.", func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("must be an absolute http(s) URL")
+		}
+		c.LLMURL = v
+		return nil
+	}},
+	{"BATON_LLM_KEY", "", "API key for BATON_LLM_URL, sent as a bearer token (empty: none).", strSetting(func(c *Config) *string { return &c.LLMKey })},
+	{"BATON_LLM_MODEL", "", "Model name sent to BATON_LLM_URL; required when it is set.", strSetting(func(c *Config) *string { return &c.LLMModel })},
 	{"BATON_THUMBNAILS", "true", "Make a scrub-thumbnail sprite for every ready video (a background job after it is ready).", boolSetting(func(c *Config) *bool { return &c.Thumbnails })},
 	{"BATON_POCKETSPHINX_BIN", "pocketsphinx_continuous", "PocketSphinx binary (Debian: apt-get install pocketsphinx pocketsphinx-en-us).", strSetting(func(c *Config) *string { return &c.PocketsphinxBin })},
 	{"BATON_LOG_FORMAT", "text", "Log format: text or json.", enumSetting(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
@@ -469,6 +486,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	switch {
 	case c.Transcribe == "whisper" && c.WhisperModel == "":
 		return c, errors.New("invalid configuration: BATON_TRANSCRIBE=whisper needs BATON_WHISPER_MODEL, the path of a ggml model file (see the README)")
+	case c.LLMURL != "" && c.LLMModel == "":
+		return c, errors.New("invalid configuration: BATON_LLM_URL needs BATON_LLM_MODEL, the model the service should use")
 	case c.Transcribe == "openai" && c.TranscribeURL == "":
 		return c, errors.New("invalid configuration: BATON_TRANSCRIBE=openai needs BATON_TRANSCRIBE_URL")
 	}

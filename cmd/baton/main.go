@@ -31,6 +31,7 @@ import (
 	"github.com/baton-video/baton/api"
 	"github.com/baton-video/baton/frontend"
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/chat"
 	"github.com/baton-video/baton/media/diskstore"
 	"github.com/baton-video/baton/media/gormstore"
 	"github.com/baton-video/baton/media/prommetrics"
@@ -309,6 +310,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	if cfg.Thumbnails {
 		m.Record.Thumbnailer = tc
+	}
+	m.Record.Summaries = m.DB
+	if cfg.LLMURL != "" {
+		m.Record.Summarizer = &chat.Client{URL: cfg.LLMURL, Key: cfg.LLMKey, Model: cfg.LLMModel}
 	}
 	m.Service.Record = m.Record
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

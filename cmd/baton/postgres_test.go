@@ -27,6 +27,7 @@ var postgresAPISuite = map[string]func(*testing.T){
 	"TestNotificationsOverHTTP":      TestNotificationsOverHTTP,
 	"TestSpeechTranscriptEndToEnd":   TestSpeechTranscriptEndToEnd,
 	"TestTrimKeepsCommentsInPlace":   TestTrimKeepsCommentsInPlace,
+	"TestSummaryAfterTranscript":     TestSummaryAfterTranscript,
 }
 
 var (

@@ -66,6 +66,7 @@ var dialectSuite = map[string]func(*testing.T){
 	"TestFollowUpsEnqueueOnceAndExpire":                  TestFollowUpsEnqueueOnceAndExpire,
 	"TestFollowUpsYieldToProcessing":                     TestFollowUpsYieldToProcessing,
 	"TestClaimPrefersUploads":                            TestClaimPrefersUploads,
+	"TestSummaryStore":                                   TestSummaryStore,
 	"TestSearchRespectsLibrary":                          TestSearchRespectsLibrary,
 	"TestApplyEditMovesCommentsAndUndo":                  TestApplyEditMovesCommentsAndUndo,
 	"TestListVideosPages":                                TestListVideosPages,

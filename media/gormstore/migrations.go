@@ -647,6 +647,19 @@ var migrations = []string{
 		lease_until INTEGER NOT NULL DEFAULT 0
 	);
 	INSERT INTO event_cursors(name, seq) SELECT 'notify-plan', COALESCE(MAX(id), 0) FROM comment_events;`,
+	// 17: summaries and chapter suggestions from a chat model, made after
+	// the transcript (summary.go); chapters as JSON on the original
+	// timeline.
+	`CREATE TABLE summaries (
+		video_id TEXT PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+		status TEXT NOT NULL,
+		text TEXT NOT NULL DEFAULT '',
+		chapters TEXT NOT NULL DEFAULT '[]',
+		model TEXT NOT NULL DEFAULT '',
+		error TEXT NOT NULL DEFAULT '',
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX summaries_status ON summaries(status);`,
 }
 
 // pgVariant is a migration whose Postgres text is written out because

@@ -2,6 +2,7 @@ package gormstore_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -261,5 +262,76 @@ func TestClaimPrefersUploads(t *testing.T) {
 	want := []string{"process upload", "edit ready", "transcribe ready", "thumbs ready"}
 	if len(got) != 4 || got[0] != want[0] || got[1] != want[1] {
 		t.Fatalf("claimed %v, want %v (follow-ups in either order)", got, want)
+	}
+}
+
+// TestSummaryStore: a done transcript with lines gets one summarize job
+// however often the sweep runs; the summary is stored with its
+// suggestions; a transcript redone later is summarized again (the old
+// summary shows meanwhile); a pending summary whose job vanished fails
+// with a reason.
+func TestSummaryStore(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, "")
+	v := mustReadyVideo(t, db, "", "Weekly", media.VisibilityLink)
+	silent := mustReadyVideo(t, db, "", "Silent", media.VisibilityLink)
+	transcribe := func(id string, segs ...media.Segment) {
+		t.Helper()
+		if err := db.Retranscribe(ctx, id, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.FinishTranscript(ctx, claim(t, db), &media.Transcript{VideoID: id, Status: media.TranscriptDone, Engine: "test", Segments: segs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	transcribe(v.ID, media.Segment{StartMs: 0, EndMs: 2000, Text: "hello team"})
+	transcribe(silent.ID)
+	for i := 0; i < 3; i++ {
+		if n, err := db.EnqueueSummaries(ctx, 5); err != nil || n != map[int]int{0: 1}[i] {
+			t.Fatalf("sweep %d: enqueued %d, %v", i, n, err)
+		}
+	}
+	if s, err := db.Summary(ctx, silent.ID); media.ErrorCode(err) != media.ENOTFOUND {
+		t.Fatalf("a transcript without lines got a summary: %+v, %v", s, err)
+	}
+	j := claim(t, db)
+	if j.Kind != media.JobSummarize || j.VideoID != v.ID {
+		t.Fatalf("claimed %+v", j)
+	}
+	want := &media.Summary{VideoID: v.ID, Status: media.SummaryDone, Text: "Hello.", Model: "m",
+		Chapters: []media.Chapter{{StartMs: 0, Title: "Start"}, {StartMs: 1000, Title: "Later"}}}
+	if err := db.FinishSummary(ctx, j, want); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishSummary(ctx, j, want); media.ErrorCode(err) != media.ECONFLICT {
+		t.Fatalf("finishing a finished job: %v, want conflict", err)
+	}
+	got, err := db.Summary(ctx, v.ID)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("summary = %+v, %v; want %+v", got, err, want)
+	}
+	if n, _ := db.EnqueueSummaries(ctx, 5); n != 0 {
+		t.Fatalf("a summarized video was enqueued again (%d)", n)
+	}
+
+	// The transcript is redone: summarized again, the old text showing.
+	time.Sleep(5 * time.Millisecond)
+	transcribe(v.ID, media.Segment{StartMs: 0, EndMs: 2000, Text: "hello again"})
+	if n, _ := db.EnqueueSummaries(ctx, 5); n != 1 {
+		t.Fatalf("a redone transcript enqueued %d summaries, want 1", n)
+	}
+	if got, _ := db.Summary(ctx, v.ID); got.Status != media.SummaryPending || got.Text != "Hello." {
+		t.Fatalf("summary being redone = %+v", got)
+	}
+	// Its job runs out of attempts (the reaper drops it): failed, with a
+	// reason, and not enqueued again.
+	if err := db.CompleteJob(ctx, claim(t, db), func(*media.Video) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.EnqueueSummaries(ctx, 5); n != 0 {
+		t.Fatalf("enqueued %d after the job vanished", n)
+	}
+	if got, _ := db.Summary(ctx, v.ID); got.Status != media.SummaryFailed || got.Error == "" {
+		t.Fatalf("orphaned pending summary = %+v, want failed with a reason", got)
 	}
 }

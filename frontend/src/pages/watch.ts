@@ -19,6 +19,7 @@ import { embedUrl, shareAt, slugFromPath, startFrom } from '../lib/route';
 import { createStage } from '../lib/stage';
 import { mountWatchNotify } from '../lib/notify/watch';
 import { mountAsks } from '../lib/asks/watch';
+import { mountSummary } from '../lib/summary/watch';
 import { mountTranscript, type TranscriptController } from '../lib/transcript';
 import { takeFlash } from '../lib/flash';
 import { toast } from '../lib/toast';
@@ -45,9 +46,9 @@ const copyAt = $<HTMLButtonElement>('copy-link-at');
 const copyAtTime = $('copy-at-time');
 const details = mountDetails(titleEl, $('video-description'), (v) => render(v));
 // The player's extras around it: chapters under the description, the
-// owner's default speed beside the sharing tools.
+// owner's default speed under the video's meta line.
 mountChapterList($('video-description'), stage);
-const ownerSpeed = mountOwnerSpeed(shareGroup, (v) => render(v));
+const ownerSpeed = mountOwnerSpeed(metaEl, (v) => render(v));
 
 let current: Video | null = null;
 // The comments hold the page's one event stream, which also brings the video's changes.
@@ -122,6 +123,7 @@ async function load(): Promise<void> {
     comments ??= mountComments({ stage, stageEl, after: titleEl.closest<HTMLElement>('.watch__info') ?? titleEl, video: v, onVideo: render });
     transcript ??= mountTranscript({ stage, stageEl, video: v, comments });
     mountAsks(v, stageEl, titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // asks/watch.ts
+    void mountSummary(v, titleEl.closest<HTMLElement>('.watch__info') ?? titleEl); // summary/watch.ts
   } catch (err) {
     if (err instanceof ApiError && err.notFound) showNotFound();
     else {

@@ -16,12 +16,17 @@ export function speedLabel(r: number): string {
   return r === 1 ? 'Normal' : `${r}×`;
 }
 
-export function mountOwnerSpeed(group: HTMLElement, onChange: (v: Video) => void): OwnerSpeed {
+/**
+ * mountOwnerSpeed puts the control after `after` (the video's meta line):
+ * a setting of the video, not a sharing tool, so it sits with the video's
+ * facts rather than in the row of share buttons.
+ */
+export function mountOwnerSpeed(after: HTMLElement, onChange: (v: Video) => void): OwnerSpeed {
   const select = h('select', { id: 'default-speed', class: 'input owner-speed__select' },
     ...RATES.map((r) => h('option', { value: String(r), text: speedLabel(r) })));
   const root = h('div', { class: 'owner-speed', hidden: true, title: 'The speed the video starts at for viewers who have not picked one' },
-    h('label', { class: 'owner-speed__label', for: 'default-speed', text: 'Default speed' }), select);
-  group.append(root);
+    h('label', { class: 'owner-speed__label', for: 'default-speed', text: 'Viewers start at' }), select);
+  after.after(root);
   let video: Video | null = null;
 
   select.addEventListener('change', async () => {
