@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -136,4 +137,38 @@ func TestReplyPageOpensItsThread(t *testing.T) {
 	e.mustSend(t, "PATCH", "/api/videos/"+fx.ID+"/sharing", `{"visibility":"private"}`, e.owner, 200)
 	e.mustSend(t, "GET", "/v/"+rec, "", e.member, 200)
 	e.mustSend(t, "GET", "/v/"+rec, "", nil, 404)
+}
+
+// A recorded reply that runs past 5 minutes (a recorder that does not stop
+// there) is not refused: through the real upload and live path it becomes
+// a reply of the first 5:00, so nothing said before the limit is lost.
+func TestLongReplyCutAtTheLimit(t *testing.T) {
+	requireFFmpeg(t)
+	s := MustStart(t, testConfig(t, t.TempDir(), nil))
+	var parent, reply apiVideo
+	s.do(t, "POST", "/api/videos", map[string]any{"title": "Plan"}, &parent)
+	if resp := s.do(t, "POST", "/api/videos", map[string]any{"replyTo": map[string]string{"videoId": parent.ID, "kind": "voice"}}, &reply); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create reply = %s", resp.Status)
+	}
+	// What a browser records for a voice reply: a small picture and
+	// sound, as WebM written front to back; 5:08 of it.
+	const seconds = 308
+	out, err := exec.Command("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+		"-f", "lavfi", "-i", fmt.Sprintf("testsrc=size=64x48:rate=5:duration=%d", seconds),
+		"-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:sample_rate=48000:duration=%d", seconds),
+		"-c:v", "libvpx", "-deadline", "realtime", "-b:v", "50k", "-c:a", "libopus", "-b:a", "24k",
+		"-f", "webm", "pipe:1").Output()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v", err)
+	}
+	if resp, body := uploadChunks(t, reply.UploadURL, out, 20); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("last PATCH = %s %s", resp.Status, body)
+	}
+	v := s.waitStatus(t, reply.ID, 3*time.Minute, "ready", "failed")
+	if v.Status != "ready" {
+		t.Fatalf("reply = %+v, want ready", v)
+	}
+	if limit := media.MaxReplyLength.Milliseconds(); v.DurationMs < limit-3000 || v.DurationMs > limit+1000 {
+		t.Errorf("reply is %d ms long, want the first %d ms of the %d s recorded", v.DurationMs, limit, seconds)
+	}
 }
