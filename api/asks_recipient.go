@@ -17,16 +17,9 @@ func (s *Server) personalLink(c *gin.Context, v *media.Video, viewer *media.View
 	if s.opt.Asks == nil {
 		return true
 	}
-	tok, fromCookie := c.Query("r"), false
+	tok, fromCookie := recipientToken(c, v)
 	if tok == "" {
-		tok = c.GetHeader(recipientHeader)
-	}
-	if tok == "" {
-		ck, err := c.Cookie(recipientCookiePrefix + v.Slug)
-		if err != nil {
-			return true
-		}
-		tok, fromCookie = ck, true
+		return true
 	}
 	r, err := s.opt.Asks.Recipient(c.Request.Context(), v.ID, tok)
 	if media.ErrorCode(err) == media.ENOTFOUND {
@@ -45,6 +38,21 @@ func (s *Server) personalLink(c *gin.Context, v *media.Video, viewer *media.View
 		s.setCookie(c, recipientCookiePrefix+v.Slug, tok, recipientCookieTTL)
 	}
 	return true
+}
+
+// recipientToken is the personal-link token the request carries for v:
+// ?r=, the header, or the cookie an earlier page load set for v.
+func recipientToken(c *gin.Context, v *media.Video) (tok string, fromCookie bool) {
+	if tok = c.Query("r"); tok != "" {
+		return tok, false
+	}
+	if tok = c.GetHeader(recipientHeader); tok != "" {
+		return tok, false
+	}
+	if ck, err := c.Cookie(recipientCookiePrefix + v.Slug); err == nil && ck != "" {
+		return ck, true
+	}
+	return "", false
 }
 
 // recipientOf is the ask recipient the request's personal link named.

@@ -77,9 +77,15 @@ func genericHead() string {
 // page without anything of the video in it; its script asks for the
 // password.
 func (s *Server) sharedPage(c *gin.Context, name string) {
-	v, _, acc, ok := s.resolveSlug(c)
+	v, viewer, acc, ok := s.resolveSlug(c)
 	if !ok {
 		return
+	}
+	if name == "watch.html" && acc >= media.AccessWatch && v.IsReply() {
+		if u := s.replyThreadURL(c, v, viewer); u != "" {
+			c.Redirect(http.StatusFound, u)
+			return
+		}
 	}
 	switch acc {
 	case media.AccessNone:

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -88,7 +89,62 @@ func (s *Server) replyAccess(c *gin.Context, v *media.Video, viewer media.Viewer
 	pv := viewer
 	pv.ViaLink = true
 	pv.Pass = s.hasPass(c, parent)
+	// A personal link to the parent opens its thread's recordings as it
+	// opens the parent: the page's cookie for the parent (or ?r=, or the
+	// header) reaches the recording's own URLs. It only says who is
+	// watching: the parent's rules decide, and a token of another video's
+	// ask names nobody here.
+	if s.opt.Asks != nil {
+		if tok, _ := recipientToken(c, parent); tok != "" {
+			r, err := s.opt.Asks.Recipient(c.Request.Context(), parent.ID, tok)
+			switch {
+			case err == nil:
+				pv.Addressed = pv.Addressed || !r.Member()
+			case media.ErrorCode(err) != media.ENOTFOUND:
+				return media.AccessNone, err
+			}
+		}
+	}
 	return media.ReplyAccess(acc, parent.AccessFor(pv, s.now())), nil
+}
+
+// replyThreadURL is where the page of recording v sends its viewer: the
+// parent's thread at the moment of the comment that carries it, as a path
+// (the page is on this origin). A recording means little without the
+// conversation it answers. "" when the viewer may not watch the parent
+// (its recorder, after the parent's sharing changed: the recording's own
+// page still shows it to them) or the parent is gone.
+func (s *Server) replyThreadURL(c *gin.Context, v *media.Video, viewer media.Viewer) string {
+	ctx := c.Request.Context()
+	parent, err := s.svc.Video(ctx, v.ReplyTo)
+	if err != nil {
+		return ""
+	}
+	if acc, err := s.replyAccess(c, v, viewer, media.AccessNone); err != nil || acc < media.AccessWatch {
+		return ""
+	}
+	var at int64
+	if v.ReplyCommentID != "" {
+		if cm, err := s.comments.Store.Comment(ctx, v.ReplyCommentID); err == nil {
+			at = cm.TimeMs
+			if cm.ParentID != "" {
+				if th, err := s.comments.Store.Comment(ctx, cm.ParentID); err == nil {
+					at = th.TimeMs
+				}
+			}
+		}
+	}
+	u, err := url.Parse(media.MomentURL("", parent.Slug, at))
+	if err != nil {
+		return ""
+	}
+	// A personal link's token goes along, as the page that follows reads it.
+	if tok := c.Query("r"); tok != "" {
+		q := u.Query()
+		q.Set("r", tok)
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // dropRecording deletes the recording a deleted comment carried; the

@@ -266,12 +266,17 @@ func (s *liveSession) run(ctx context.Context) (*LiveResult, error) {
 	if err := os.Mkdir(hls, 0o700); err != nil {
 		return nil, err
 	}
+	v, err := svc.Video(ctx, s.id)
+	if err != nil {
+		return nil, err
+	}
 	published := false
 	res, err := s.ls.Transcoder.Live(ctx, LiveRequest{
-		Input:  &tailReader{s: s, f: f},
-		HLSDir: hls,
-		MP4:    mp4,
-		MaxRSS: s.ls.Admission.maxRSS(),
+		Input:       &tailReader{s: s, f: f},
+		HLSDir:      hls,
+		MP4:         mp4,
+		MaxRSS:      s.ls.Admission.maxRSS(),
+		MaxDuration: v.LengthLimit(),
 		OnSegment: func(name string) {
 			if err := s.publishSegment(ctx, hls, name); err != nil {
 				log.Warn("publish live segment", "segment", name, "err", err)

@@ -200,6 +200,9 @@ type ProcessRequest struct {
 	// Progress, if set, is called with the percent done (0..100), at most a
 	// few times a second.
 	Progress func(percent float64)
+	// MaxDuration, if above zero, is where the video ends: what the input
+	// has past it is left out (a recorded reply's limit), not refused.
+	MaxDuration time.Duration
 }
 
 // ProcessResult lists the outputs and what probing them found.
@@ -247,6 +250,10 @@ type LiveRequest struct {
 	// MaxRSS, if above zero, bounds ffmpeg's resident memory in bytes: past
 	// it the run is stopped with an error wrapping ErrLiveOverMemory.
 	MaxRSS int64
+	// MaxDuration, if above zero, is where the video ends: the recording
+	// past it is still read to its end, so the upload completes, but not
+	// converted (a recorded reply's limit).
+	MaxDuration time.Duration
 }
 
 // LiveResult describes the finished live output.

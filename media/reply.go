@@ -39,6 +39,17 @@ func ValidReplyKind(k ReplyKind) bool {
 // MaxReplyLength is the longest recorded reply the thread offers to record.
 const MaxReplyLength = 5 * time.Minute
 
+// LengthLimit is where v's processing cuts it, 0 for no cut below the
+// server's own duration limit. The recorder stops a reply at
+// MaxReplyLength; the server keeps to it for recorders that do not, and
+// cuts rather than refuses, so nothing said within the limit is lost.
+func (v *Video) LengthLimit() time.Duration {
+	if v.IsReply() {
+		return MaxReplyLength
+	}
+	return 0
+}
+
 // IsReply reports whether v is a recorded reply in another video's thread.
 func (v *Video) IsReply() bool { return v.ReplyTo != "" }
 

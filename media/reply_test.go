@@ -89,3 +89,14 @@ func TestTextWithRecording(t *testing.T) {
 		}
 	}
 }
+
+// Only recorded replies are cut at a length of their own; processing and
+// the live path both pass LengthLimit to the transcoder.
+func TestReplyLengthLimit(t *testing.T) {
+	if got := (&Video{ReplyTo: NewID()}).LengthLimit(); got != MaxReplyLength {
+		t.Errorf("reply LengthLimit = %v, want %v", got, MaxReplyLength)
+	}
+	if got := (&Video{}).LengthLimit(); got != 0 {
+		t.Errorf("ordinary video LengthLimit = %v, want 0", got)
+	}
+}

@@ -365,7 +365,7 @@ func (p *Pool) process(ctx context.Context, job *Job) error {
 	var lastPct float64
 	var lastWrite time.Time
 	res, err := svc.Transcoder.Process(ctx, ProcessRequest{
-		Input: in, Info: info, OutDir: outDir,
+		Input: in, Info: info, OutDir: outDir, MaxDuration: v.LengthLimit(),
 		Progress: func(pct float64) {
 			// The database sees progress once a second; watchers see it
 			// through the same update.

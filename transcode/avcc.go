@@ -17,9 +17,12 @@ type avcConfig struct {
 	Profile byte // profile_idc: 66 baseline, 77 main, 100 high
 	Compat  byte // constraint flags; bit 0x40 makes baseline "constrained"
 	Level   byte // level_idc, e.g. 40 for 4.0
-	SPSIDs  []int
-	PPSIDs  []int
-	Raw     []byte // the whole record
+	// LengthSize is how many bytes each NAL unit's length takes in the
+	// samples: 1, 2 or 4.
+	LengthSize int
+	SPSIDs     []int
+	PPSIDs     []int
+	Raw        []byte // the whole record
 }
 
 // maxMoov bounds the index read into memory: four hours of video at 60
@@ -76,7 +79,10 @@ func parseAVCC(b []byte) (*avcConfig, error) {
 	if len(b) < 7 || b[0] != 1 {
 		return nil, errors.New("not an avcC version 1")
 	}
-	c := &avcConfig{Profile: b[1], Compat: b[2], Level: b[3], Raw: b}
+	c := &avcConfig{Profile: b[1], Compat: b[2], Level: b[3], LengthSize: int(b[4]&3) + 1, Raw: b}
+	if c.LengthSize == 3 {
+		return nil, errors.New("avcC: NAL length size 3")
+	}
 	rest := b[5:]
 	readSets := func(n int, id func(nal []byte) (int, error)) ([]int, error) {
 		var ids []int
@@ -322,6 +328,37 @@ func splitAnnexB(b []byte) [][]byte {
 		out = append(out, bytes.TrimRight(b[start:], "\x00"))
 	}
 	return out
+}
+
+// maxSample bounds a video sample read into memory: far above any frame
+// a stored video has.
+const maxSample = 32 << 20
+
+// startsOnIDR says whether the first slice of the MP4 sample b (NAL units
+// each after a big-endian length of lengthSize bytes) is an IDR picture's
+// (NAL type 5) rather than a non-IDR one's (1 to 4).
+func startsOnIDR(b []byte, lengthSize int) (bool, error) {
+	for len(b) > 0 {
+		if len(b) < lengthSize {
+			return false, errors.New("NAL length truncated")
+		}
+		var n uint64
+		for _, x := range b[:lengthSize] {
+			n = n<<8 | uint64(x)
+		}
+		b = b[lengthSize:]
+		if n == 0 || n > uint64(len(b)) {
+			return false, errors.New("bad NAL length")
+		}
+		switch t := b[0] & 0x1f; {
+		case t == 5:
+			return true, nil
+		case t >= 1 && t <= 4:
+			return false, nil
+		}
+		b = b[n:]
+	}
+	return false, errors.New("no slice")
 }
 
 // addParameterSets makes the avcC of the one H.264 track of the MP4 at

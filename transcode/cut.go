@@ -64,6 +64,12 @@ import (
 //     samples use; with the index last that moves no sample. A faststart
 //     remux then puts the index first.
 //
+// Between steps 1 and 2 the keyframe each copied piece starts on is read
+// from the MP4 (ffprobe gives its offset and size): its first slice must
+// be an IDR's. The MP4's sync samples are random access points, which an
+// open GOP's I-frames also are, though the B-frames after them refer to
+// the GOP before, which a copied piece no longer has.
+//
 // Any failure of steps 1-6 other than cancellation falls back to the full
 // re-encode, and the log says which path was taken and why.
 //
@@ -193,8 +199,8 @@ func keyframeArgs(in inputSpec, video int) []string {
 	kw["v"] = "error"                          // only errors on stderr
 	kw["hide_banner"] = ""                     // no version banner
 	kw["select_streams"] = strconv.Itoa(video) // the video the MP4 plays
-	kw["show_entries"] = "packet=pts_time,dts_time,flags"
-	kw["of"] = "csv=p=0" // "12.345678,12.278911,K_" per packet
+	kw["show_entries"] = "packet=pts_time,dts_time,size,pos,flags"
+	kw["of"] = "csv=p=0" // "12.345678,12.278911,4097,23443,K_" per packet
 	args := ffmpeg.ConvertKwargsToCmdLineArgs(kw)
 	return append(args, fileURL(in.Path))
 }
@@ -418,6 +424,10 @@ func (f *FFmpeg) Cut(ctx context.Context, in, out string, keep []media.Span) (*m
 // errNoCopy is a smart cut that would copy nothing.
 var errNoCopy = errors.New("no keyframe-aligned part to copy")
 
+// errOpenGOP is a copy piece that would start on a keyframe a decoder
+// cannot start from (see smartCut).
+var errOpenGOP = errors.New("open-gop")
+
 // smartCut is Cut by copying between keyframes; any error means it was
 // not done (and out may hold a partial file).
 func (f *FFmpeg) smartCut(ctx context.Context, src *source, keep []media.Span, out string, want time.Duration) (*media.MediaInfo, *cutPlan, error) {
@@ -435,13 +445,16 @@ func (f *FFmpeg) smartCut(ctx context.Context, src *source, keep []media.Span, o
 	if err != nil {
 		return nil, nil, err
 	}
-	kf, lead, err := f.keyframes(ctx, src)
+	kf, samples, lead, err := f.keyframes(ctx, src)
 	if err != nil {
 		return nil, nil, err
 	}
 	plan := planCut(keep, kf, src.duration)
 	if plan == nil {
 		return nil, nil, errNoCopy
+	}
+	if err := checkIDRs(src.spec.Path, c, plan, kf, samples); err != nil {
+		return nil, nil, err
 	}
 	dir, err := os.MkdirTemp(filepath.Dir(out), "cut-")
 	if err != nil {
@@ -544,10 +557,14 @@ func appendNew(list, add [][]byte) [][]byte {
 	return list
 }
 
-// keyframes lists the presentation times of the video's sync samples, and
-// how far before zero the first packet is decoded (B-frames make the first
-// decode time negative; the copy run's list counts from it).
-func (f *FFmpeg) keyframes(ctx context.Context, src *source) (kf []time.Duration, lead time.Duration, err error) {
+// sample is where a packet's bytes are in the MP4.
+type sample struct{ Pos, Size int64 }
+
+// keyframes lists the presentation times of the video's sync samples and
+// where each is stored, and how far before zero the first packet is
+// decoded (B-frames make the first decode time negative; the copy run's
+// list counts from it).
+func (f *FFmpeg) keyframes(ctx context.Context, src *source) (kf []time.Duration, at []sample, lead time.Duration, err error) {
 	var bad error
 	first := true
 	parse := func(b []byte) (time.Duration, bool) {
@@ -559,7 +576,7 @@ func (f *FFmpeg) keyframes(ctx context.Context, src *source) (kf []time.Duration
 	}
 	w := &lineWriter{fn: func(line []byte) {
 		fields := bytes.Split(line, []byte(","))
-		if len(fields) < 3 {
+		if len(fields) < 5 {
 			return
 		}
 		if first {
@@ -568,7 +585,7 @@ func (f *FFmpeg) keyframes(ctx context.Context, src *source) (kf []time.Duration
 				lead = -dts
 			}
 		}
-		if !bytes.HasPrefix(fields[2], []byte("K")) {
+		if !bytes.HasPrefix(fields[4], []byte("K")) {
 			return
 		}
 		t, ok := parse(fields[0])
@@ -580,18 +597,61 @@ func (f *FFmpeg) keyframes(ctx context.Context, src *source) (kf []time.Duration
 			bad = errors.New("keyframes out of order")
 			return
 		}
+		size, err1 := strconv.ParseInt(string(fields[2]), 10, 64)
+		pos, err2 := strconv.ParseInt(string(fields[3]), 10, 64)
+		if err1 != nil || err2 != nil || size <= 0 || pos < 0 {
+			bad = fmt.Errorf("keyframe at %v: offset %q, size %q", t, fields[3], fields[2])
+			return
+		}
 		kf = append(kf, t)
+		at = append(at, sample{Pos: pos, Size: size})
 	}}
 	stderr, err := f.runner.run(ctx, command{
 		Path: f.cfg.FFprobePath, Args: keyframeArgs(src.spec, src.probe.Video.Index), Timeout: f.timeout(src.duration), Stdout: w,
 	})
 	if err != nil {
-		return nil, 0, classify("keyframes", err, stderr, nil)
+		return nil, nil, 0, classify("keyframes", err, stderr, nil)
 	}
 	if bad != nil {
-		return nil, 0, bad
+		return nil, nil, 0, bad
 	}
-	return kf, lead, nil
+	return kf, at, lead, nil
+}
+
+// checkIDRs reads, from the MP4 at path, the keyframe each copied piece of
+// plan starts on (kf[i] is stored at at[i]) and fails with errOpenGOP
+// unless its first slice is an IDR's, where a decoder forgets everything
+// before.
+func checkIDRs(path string, c *avcConfig, plan *cutPlan, kf []time.Duration, at []sample) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("keyframe: %w", err)
+	}
+	defer f.Close()
+	for _, p := range plan.Pieces {
+		if !p.Copy {
+			continue
+		}
+		i := slices.IndexFunc(kf, func(k time.Duration) bool { return k >= p.From-cutSlack && k <= p.From+cutSlack })
+		if i < 0 {
+			return fmt.Errorf("no keyframe at %v", p.From)
+		}
+		if at[i].Size > maxSample {
+			return fmt.Errorf("keyframe at %v: %d bytes", p.From, at[i].Size)
+		}
+		b := make([]byte, at[i].Size)
+		if _, err := f.ReadAt(b, at[i].Pos); err != nil {
+			return fmt.Errorf("keyframe at %v: %w", p.From, err)
+		}
+		idr, err := startsOnIDR(b, c.LengthSize)
+		if err != nil {
+			return fmt.Errorf("keyframe at %v: %w", p.From, err)
+		}
+		if !idr {
+			return fmt.Errorf("%w: the keyframe at %v is not an IDR frame", errOpenGOP, p.From)
+		}
+	}
+	return nil
 }
 
 // checkSegments compares the copy run's list of files with the plan:

@@ -23,6 +23,12 @@ import (
 // what Chromium's H.264 recordings are (no B-frames), copied as stored.
 func storedMP4(tb testing.TB, dir, profile string, gop int, marks ...float64) string {
 	tb.Helper()
+	return storedMP4With(tb, dir, profile, profile, gop, nil, marks...)
+}
+
+// storedMP4With is storedMP4 written to name.mp4 with extra x264 options.
+func storedMP4With(tb testing.TB, dir, name, profile string, gop int, extra []string, marks ...float64) string {
+	tb.Helper()
 	var flash, beep []string
 	for _, m := range marks {
 		flash = append(flash, "drawbox=enable='between(t,"+strconv.FormatFloat(m, 'f', 3, 64)+","+strconv.FormatFloat(m+0.2, 'f', 3, 64)+")':color=white:t=fill")
@@ -40,12 +46,12 @@ func storedMP4(tb testing.TB, dir, profile string, gop int, marks ...float64) st
 	if gop == 0 {
 		keys = []string{"-g", "100000", "-sc_threshold", "0"}
 	}
-	out := filepath.Join(dir, profile+".mp4")
+	out := filepath.Join(dir, name+".mp4")
 	args := append([]string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y",
 		"-f", "lavfi", "-i", vsrc, "-f", "lavfi", "-i", asrc,
 		"-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", profile, "-pix_fmt", "yuv420p"},
 		keys...)
-	args = append(args, "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", out)
+	args = append(append(args, extra...), "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", out)
 	if b, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
 		tb.Fatalf("make mp4: %v\n%s", err, b)
 	}
@@ -270,6 +276,109 @@ func TestCutFallsBackToReencode(t *testing.T) {
 	}
 }
 
+// TestCutOpenGOP: a stream whose keyframes after the first are I-frames
+// but not IDR (an open GOP: the B-frames after each refer to the GOP
+// before it, which a copied piece does not carry) cannot be copied from
+// those keyframes, so the cut is re-encoded, decodes clean, and the log
+// says why.
+func TestCutOpenGOP(t *testing.T) {
+	requireFFmpeg(t)
+	f, logs := loggedFFmpeg(t)
+	dir := t.TempDir()
+	src := storedMP4With(t, dir, "open", "high", 2, []string{"-x264-params", "open-gop=1"})
+	// The source is what the test means: keyframes every 2 s, of which
+	// only the first is an IDR.
+	if kf := strings.Count(ffprobeKeyframes(t, src), "K"); kf < 20 {
+		t.Fatalf("%d keyframes, want one every 2 s", kf)
+	}
+	if idr := idrCount(t, src); idr != 1 {
+		t.Fatalf("%d IDR frames, want 1 (an open GOP)", idr)
+	}
+	out := filepath.Join(dir, "cut.mp4")
+	keep := media.KeptSpans([]media.Cut{{StartMs: 10000, EndMs: 20000}}, 60000)
+	if _, err := f.Cut(context.Background(), src, out, keep); err != nil {
+		t.Fatal(err)
+	}
+	if e := decodeErrors(t, out); e != "" {
+		t.Fatalf("decoding the cut prints errors:\n%s", e)
+	}
+	if l := logs.String(); !strings.Contains(l, "path=reencode") || !strings.Contains(l, `reason="`+errOpenGOP.Error()) {
+		t.Fatalf("log does not say the cut was re-encoded for the open GOP:\n%s", l)
+	}
+	got := mustDuration(t, ffprobeEntry(t, out, "format=duration")+"s")
+	if d := got - 50*time.Second; d > time.Second/30 || d < -time.Second/30 {
+		t.Fatalf("cut lasts %v, want 50s", got)
+	}
+}
+
+// ffprobeKeyframes lists the flags of path's video packets, one a line.
+func ffprobeKeyframes(tb testing.TB, path string) string {
+	tb.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		tb.Fatalf("ffprobe packets: %v", err)
+	}
+	return string(out)
+}
+
+// idrCount counts the IDR slices' access units in path's video, as
+// ffmpeg's own H.264 parser reads them.
+func idrCount(tb testing.TB, path string) int {
+	tb.Helper()
+	out, err := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0", "-c", "copy",
+		"-bsf:v", "filter_units=pass_types=5", "-f", "framecrc", "-").Output()
+	if err != nil {
+		tb.Fatalf("count IDR frames: %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		// filter_units leaves other access units empty (size 0).
+		if f := strings.Split(line, ","); len(f) >= 5 && !strings.HasPrefix(line, "#") && strings.TrimSpace(f[4]) != "0" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAVCStartsOnIDR reads the first slice's type of length-prefixed
+// samples: after an SEI, an IDR slice (5) or a non-IDR one (1), with
+// 4- and 2-byte lengths, and refuses samples whose lengths do not add up.
+func TestAVCStartsOnIDR(t *testing.T) {
+	sei, idr, nonIDR := []byte{0x06, 0x05, 0x01, 0x80}, []byte{0x65, 0x88, 0x84}, []byte{0x41, 0x9a, 0x02}
+	sample := func(size int, nals ...[]byte) []byte {
+		var b []byte
+		for _, n := range nals {
+			l := len(n)
+			for i := size - 1; i >= 0; i-- {
+				b = append(b, byte(l>>(8*i)))
+			}
+			b = append(b, n...)
+		}
+		return b
+	}
+	for _, tt := range []struct {
+		name string
+		b    []byte
+		size int
+		want bool
+		bad  bool
+	}{
+		{"IDR after SEI", sample(4, sei, idr), 4, true, false},
+		{"non-IDR I-frame after SEI", sample(4, sei, nonIDR), 4, false, false},
+		{"2-byte lengths", sample(2, idr), 2, true, false},
+		{"first slice decides", sample(4, nonIDR, idr), 4, false, false},
+		{"no slice", sample(4, sei), 4, false, true},
+		{"length past the end", append(sample(4, sei), 0, 0, 0, 9, 0x65), 4, false, true},
+		{"zero length", append(sample(4, sei), 0, 0, 0, 0), 4, false, true},
+		{"truncated length", append(sample(4, sei), 0, 0), 4, false, true},
+	} {
+		got, err := startsOnIDR(tt.b, tt.size)
+		if (err != nil) != tt.bad || got != tt.want {
+			t.Errorf("%s: startsOnIDR = %v, %v; want %v, error %v", tt.name, got, err, tt.want, tt.bad)
+		}
+	}
+}
+
 // TestPlanCut lays cuts over keyframes every 2 s of a 60 s video.
 func TestPlanCut(t *testing.T) {
 	var kf []time.Duration
@@ -338,7 +447,7 @@ func TestReadAVCConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ultrafast leaves out CABAC and B-frames: Constrained Baseline.
-	if c.Profile != 66 || c.Compat&0x40 == 0 || c.Level == 0 || !slices.Equal(c.SPSIDs, []int{0}) || !slices.Equal(c.PPSIDs, []int{0}) {
+	if c.Profile != 66 || c.Compat&0x40 == 0 || c.Level == 0 || c.LengthSize != 4 || !slices.Equal(c.SPSIDs, []int{0}) || !slices.Equal(c.PPSIDs, []int{0}) {
 		t.Fatalf("avcC = %+v, want Constrained Baseline with SPS 0 and PPS 0", c)
 	}
 	if _, err := readAVCConfig(writeFile(t, filepath.Join(dir, "x.mp4"), []byte("\x00\x00\x00\x08free"))); err == nil {

@@ -225,7 +225,7 @@ func (f *FFmpeg) runLive(ctx context.Context, req media.LiveRequest, dir string,
 	defer stopRun(nil)
 
 	clock := newMKVClock()
-	feed := &liveFeeder{in: in, w: stdinW, clock: clock, maxDuration: f.cfg.MaxDuration}
+	feed := &liveFeeder{in: in, w: stdinW, clock: clock, maxDuration: f.cfg.MaxDuration, cutAt: req.MaxDuration}
 	fed := make(chan struct{})
 	go func() {
 		defer close(fed)
@@ -403,6 +403,12 @@ type liveFeeder struct {
 	w           io.Writer
 	clock       *mkvClock
 	maxDuration time.Duration
+	// cutAt, if above zero, is where the recording's conversion ends: the
+	// block that crosses it and everything after are read (the upload goes
+	// on to its end) and dropped. ffmpeg waits for the recording's EOF as
+	// usual, so the cut changes nothing in how a run ends.
+	cutAt time.Duration
+	cut   bool
 
 	mu  sync.Mutex
 	eof time.Time // when Input returned io.EOF; zero before
@@ -439,7 +445,14 @@ func (fd *liveFeeder) feed(ctx context.Context, head []byte, eof bool) error {
 }
 
 func (fd *liveFeeder) write(b []byte) error {
-	fd.clock.Write(b)
+	if fd.cut {
+		return nil
+	}
+	if fd.cutAt > 0 {
+		b = fd.beforeCut(b)
+	} else {
+		fd.clock.Write(b)
+	}
 	if d := fd.clock.span(); d > fd.maxDuration {
 		return media.Errorf(media.ETOOLARGE, "The recording is longer than %s, the most Baton accepts.", humanDuration(fd.maxDuration))
 	}
@@ -448,6 +461,22 @@ func (fd *liveFeeder) write(b []byte) error {
 		return fmt.Errorf("transcode: live: %w: %w", errLiveExited, err)
 	}
 	return nil
+}
+
+// beforeCut passes b to the clock in small steps and returns the part of
+// it before the step whose block crosses cutAt, so that a chunk holding
+// many seconds of a low-rate recording is cut near the limit, not at its
+// end.
+func (fd *liveFeeder) beforeCut(b []byte) []byte {
+	const step = 512
+	for i := 0; i < len(b); i += step {
+		fd.clock.Write(b[i:min(i+step, len(b))])
+		if fd.clock.span() > fd.cutAt {
+			fd.cut = true
+			return b[:i]
+		}
+	}
+	return b
 }
 
 // reachedEOF reports whether all of the recording went to ffmpeg.

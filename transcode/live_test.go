@@ -154,6 +154,8 @@ type feedOptions struct {
 	stopAfter int
 	// onSegment, if set, is called with each OnSegment name too.
 	onSegment func(name string)
+	// maxDuration is the request's MaxDuration.
+	maxDuration time.Duration
 }
 
 // live runs Live on data, sending it in chunks of about opt.chunk of
@@ -204,9 +206,10 @@ func live(t testing.TB, f *FFmpeg, ctx context.Context, data []byte, seconds flo
 	}()
 
 	r.res, r.err = f.Live(ctx, media.LiveRequest{
-		Input:  pr,
-		HLSDir: r.hlsDir,
-		MP4:    mp4,
+		Input:       pr,
+		HLSDir:      r.hlsDir,
+		MP4:         mp4,
+		MaxDuration: opt.maxDuration,
 		OnSegment: func(name string) {
 			mu.Lock()
 			if !ended {

@@ -349,7 +349,7 @@ func (f *FFmpeg) Process(ctx context.Context, req media.ProcessRequest) (*media.
 	}
 	mp4 := filepath.Join(outDir, MP4Name)
 	poster := filepath.Join(outDir, PosterName)
-	res, err := f.process(ctx, src, mp4, poster, req.Progress)
+	res, err := f.process(ctx, src, mp4, poster, req.Progress, req.MaxDuration)
 	if err != nil {
 		// Nothing half-made is left for a caller to publish by mistake.
 		_ = os.Remove(mp4)
@@ -361,20 +361,27 @@ func (f *FFmpeg) Process(ctx context.Context, req media.ProcessRequest) (*media.
 	return res, nil
 }
 
-func (f *FFmpeg) process(ctx context.Context, src *source, mp4, poster string, progress func(float64)) (*media.ProcessResult, error) {
+func (f *FFmpeg) process(ctx context.Context, src *source, mp4, poster string, progress func(float64), cutAt time.Duration) (*media.ProcessResult, error) {
 	v := src.probe.Video
 	audio := -1
 	if src.probe.Audio != nil {
 		audio = src.probe.Audio.Index
 	}
 	d := src.duration
+	maxTime := d + max(time.Second, d/100)
+	if cutAt > 0 && d > cutAt {
+		// The output is checked against the length it is cut to.
+		cut := *src
+		src, d, maxTime = &cut, cutAt, cutAt
+		src.duration = d
+	}
 	plan := transcodePlan{
 		In:        src.spec,
 		Video:     v.Index,
 		Audio:     audio,
 		CopyVideo: v.Codec == "h264" && v.PixFmt == "yuv420p" && v.Width%2 == 0 && v.Height%2 == 0,
 		Out:       mp4,
-		MaxTime:   d + max(time.Second, d/100),
+		MaxTime:   maxTime,
 		// Room for a copy of the input plus generous re-encoding (32 Mb/s).
 		MaxBytes: 64<<20 + 2*src.info.SizeBytes + int64(d.Seconds()*4e6),
 		Threads:  f.cfg.Threads,

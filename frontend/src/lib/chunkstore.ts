@@ -24,6 +24,11 @@ export interface RecordingMeta {
   chunkCount: number;
   /** Recorded time so far (pauses excluded), for display. */
   recordedMs: number;
+  /** A reply recorded in a thread: the video replied to, and the comment that carries it. */
+  replyTo?: string;
+  commentId?: string;
+  /** What a reply shows (camera, screen, voice). */
+  kind?: string;
 }
 
 interface ChunkRow extends Chunk {

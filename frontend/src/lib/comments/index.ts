@@ -19,7 +19,7 @@ import {
   activeThreadId, addReaction, applyEvent, commentCount, dropReaction, emptyState, EMOJI_NAMES,
   loadState, removeComment, upsertComment, type Comment, type CommentEvent, type ConversationState, type Thread,
 } from './model';
-import { ReplyRecorder } from './recordreply';
+import { ReplyRecorder, offerRecovery } from './recordreply';
 import { openStream, type Stream } from './stream';
 import { ThreadList, type ListContext } from './threads';
 import { formatTimecode } from './timecode';
@@ -540,6 +540,16 @@ export function mountComments(opts: CommentsOptions): CommentsController {
     });
     composerSlot.append(composer.root);
     await reload();
+    // A reply whose tab died mid-upload is finished from here (recordreply.ts).
+    if (signedIn) {
+      const notices = h('div', { class: 'reply-recover-slot' });
+      composerSlot.prepend(notices);
+      void offerRecovery(video.id, notices, async (commentId) => {
+        const res = await api.deleteComment(slug, commentId);
+        const changed = res.removed ? removeComment(state, commentId, res.comment?.parentId) : upsertComment(state, { ...res.comment, deleted: true, body: '' });
+        if (changed) render();
+      });
+    }
     // Live from where the list left off (or, if it did not load, from now:
     // the video's own changes still arrive, and Try again loads the list).
     connect();

@@ -11,6 +11,9 @@ import {
   stopStream, videoFor, type CaptureError,
 } from '../capture';
 import { ChunkUploader } from '../chunkupload';
+import { indexedDBAvailable, recordingSink, saveRecording, type RecordingMeta } from '../chunkstore';
+import { forget, resume, unfinished } from '../recovery';
+import { acquireLock } from '../recordlocks';
 import { h, icon } from '../dom';
 import { formatClock, formatDurationLong } from '../format';
 import { elapsedMs, pickMimeType } from '../recording';
@@ -131,11 +134,18 @@ export class ReplyRecorder {
   private video: Video | null = null;
   private comment: Comment | null = null;
   private target: ReplyTarget | null = null;
+  /** Releases this tab's claim on the kept chunks (lib/recordlocks.ts). */
+  private releaseLock: (() => void) | null = null;
   private static active: ReplyRecorder | null = null;
 
   constructor(private readonly onDone: (err: string) => void) {
     this.timer = h('span', { class: 'reply-rec__timer', text: '0:00', role: 'timer' });
-    this.limit = h('span', { class: 'reply-rec__limit', text: ` / ${formatClock(MAX_REPLY_MS)}` });
+    // The server keeps to the same limit (it cuts a longer upload there),
+    // so what is said after it is never kept: say so before it happens.
+    this.limit = h('span', {
+      class: 'reply-rec__limit', text: ` / ${formatClock(MAX_REPLY_MS)}`,
+      title: `Replies are up to ${formatDurationLong(MAX_REPLY_MS)}: recording stops at ${formatClock(MAX_REPLY_MS)} and keeps everything until then.`,
+    });
     this.label = h('span', { class: 'reply-rec__label', text: 'Recording' });
     this.stopBtn = h('button', {
       type: 'button', class: 'btn btn--primary btn--small reply-rec__stop', 'data-action': 'stop-recording',
@@ -177,7 +187,19 @@ export class ReplyRecorder {
       this.comment = c;
       hooks.commentId = c.id;
       const mimeType = pickMimeType((t) => MediaRecorder.isTypeSupported(t));
-      this.uploader = new ChunkUploader({ uploadUrl: this.video.uploadUrl });
+      // Kept on this device until the server has it, like the recorder's
+      // recordings: if the tab dies, the watch page offers to finish it.
+      const meta: RecordingMeta = {
+        videoId: this.video.id, uploadUrl: this.video.uploadUrl, shareUrl: this.video.shareUrl, slug: this.video.slug,
+        title: this.video.title, mimeType, startedAt: Date.now(), totalBytes: 0, chunkCount: 0, recordedMs: 0,
+        replyTo: target.videoId, commentId: c.id, kind,
+      };
+      const backup = indexedDBAvailable() && (await saveRecording(meta).then(() => true, () => false));
+      this.releaseLock = acquireLock(meta.videoId);
+      this.uploader = new ChunkUploader({
+        uploadUrl: this.video.uploadUrl,
+        sink: backup ? recordingSink(meta, () => elapsedMs(this.segments, performance.now())) : undefined,
+      });
       const settings = stream.getVideoTracks()[0]?.getSettings();
       const size = { width: settings?.width ?? 640, height: settings?.height ?? 360 };
       let rec: MediaRecorder;
@@ -250,7 +272,9 @@ export class ReplyRecorder {
     if (this.timer.textContent !== text) {
       this.timer.textContent = text;
       this.timer.setAttribute('aria-label', `${formatDurationLong(ms) || '0 seconds'} recorded`);
-      this.bar.dataset.warn = String(MAX_REPLY_MS - ms < 30_000);
+      const warn = MAX_REPLY_MS - ms < 30_000;
+      this.bar.dataset.warn = String(warn);
+      if (warn) this.label.textContent = `Stops at ${formatClock(MAX_REPLY_MS)}`;
     }
     if (ms >= MAX_REPLY_MS) void this.stop();
   }
@@ -279,6 +303,8 @@ export class ReplyRecorder {
       hooks.state = 'failed';
       hooks.error = err;
     }
+    // Uploaded, or refused by the server: nothing left to resume either way.
+    if (this.video) await forget(this.video.id);
     this.finish(err);
   }
 
@@ -295,6 +321,8 @@ export class ReplyRecorder {
 
   private finish(err: string): void {
     window.removeEventListener('beforeunload', warnBeforeUnload);
+    this.releaseLock?.();
+    this.releaseLock = null;
     this.bar.hidden = true;
     this.stopBtn.disabled = false;
     this.cancelBtn.disabled = false;
@@ -322,6 +350,9 @@ export class ReplyRecorder {
     window.removeEventListener('beforeunload', warnBeforeUnload);
     const v = this.video;
     const c = this.comment;
+    if (v) await forget(v.id);
+    this.releaseLock?.();
+    this.releaseLock = null;
     this.video = null;
     this.comment = null;
     this.bar.hidden = true;
@@ -335,6 +366,62 @@ export class ReplyRecorder {
     } catch (err) {
       if (!(err instanceof ApiError && err.notFound)) hooks.error = err instanceof Error ? err.message : String(err);
     }
+  }
+}
+
+/**
+ * offerRecovery shows, in slot, the replies recorded in videoId's threads
+ * whose tab closed before their upload finished (kept on this device), with
+ * Finish uploading and Discard. remove deletes a reply's comment (and with
+ * it the recording).
+ */
+export async function offerRecovery(videoId: string, slot: HTMLElement, remove: (commentId: string) => Promise<void>): Promise<void> {
+  for (const m of await unfinished((m) => m.replyTo === videoId)) {
+    const what = `${KIND_LABEL[(m.kind ?? 'voice') as ReplyKind] ?? 'Recorded'} reply`;
+    const text = h('p', {
+      text: `${what}${m.recordedMs ? ` (${formatClock(m.recordedMs)} recorded)` : ''}: this page closed before it was uploaded completely. What was recorded is kept on this device.`,
+    });
+    const finishBtn = h('button', { type: 'button', class: 'btn btn--primary btn--small', 'data-action': 'finish-reply-upload', text: 'Finish uploading' });
+    const discardBtn = h('button', { type: 'button', class: 'btn btn--secondary btn--small', 'data-action': 'discard-reply-upload', text: 'Discard' });
+    const box = h('div', { class: 'notice reply-recover', role: 'status' }, text, h('div', { class: 'reply-recover__actions' }, finishBtn, discardBtn));
+    const settle = (msg: string): void => {
+      text.textContent = msg;
+      finishBtn.remove();
+      discardBtn.remove();
+      window.setTimeout(() => box.remove(), 8000);
+    };
+    finishBtn.onclick = async () => {
+      finishBtn.disabled = discardBtn.disabled = true;
+      text.textContent = `Uploading the rest of your ${what.toLowerCase()}…`;
+      try {
+        const r = await resume(m);
+        try {
+          await r.uploader.finish();
+          settle(`${what} uploaded. It plays in the thread in a moment.`);
+        } finally {
+          r.release();
+        }
+      } catch (err) {
+        settle(err instanceof Error ? `The reply couldn’t be uploaded: ${err.message}` : 'The reply couldn’t be uploaded.');
+      }
+      await forget(m.videoId);
+    };
+    discardBtn.onclick = async () => {
+      finishBtn.disabled = discardBtn.disabled = true;
+      try {
+        if (m.commentId) await remove(m.commentId);
+        else await deleteVideo(m.videoId);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.notFound)) {
+          finishBtn.disabled = discardBtn.disabled = false;
+          text.textContent = err instanceof Error ? err.message : String(err);
+          return;
+        }
+      }
+      await forget(m.videoId);
+      settle(`${what} discarded.`);
+    };
+    slot.append(box);
   }
 }
 

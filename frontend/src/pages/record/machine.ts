@@ -19,7 +19,7 @@ import { createStage, readyHint } from '../../lib/stage';
 import { toast } from '../../lib/toast';
 import { currentMode, savePrefs, showSetupError, type Devices, type Prefs } from './devices';
 import { hooks, resetHooks, saveHooks, type State } from './hooks';
-import { acquireLock } from './locks';
+import { acquireLock } from '../../lib/recordlocks';
 import { ui } from './ui';
 
 /** The recording in progress (from Start until it is handed to processing). */

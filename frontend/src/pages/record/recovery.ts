@@ -2,12 +2,11 @@
 // upload finished is still in IndexedDB. The recorder offers to upload
 // the rest, or to discard it and delete its video.
 import { ApiError, deleteVideo } from '../../lib/api';
-import { ChunkUploader } from '../../lib/chunkupload';
-import { deleteRecording, indexedDBAvailable, listRecordings, loadChunks, recordingSink, type RecordingMeta } from '../../lib/chunkstore';
+import { deleteRecording, type RecordingMeta } from '../../lib/chunkstore';
 import { confirmDialog } from '../../lib/dialog';
 import { formatBytes, formatClock, formatDateTime } from '../../lib/format';
 import { hooks } from './hooks';
-import { acquireLock, lockedVideos } from './locks';
+import { resume, unfinished } from '../../lib/recovery';
 import type { Recorder } from './machine';
 import { ui } from './ui';
 
@@ -19,15 +18,8 @@ export class Recovery {
 
   /** check shows the recovery notice when there is something to recover and the recorder is idle. */
   async check(): Promise<void> {
-    if (!indexedDBAvailable()) return;
-    let list: RecordingMeta[];
-    try {
-      list = await listRecordings();
-    } catch {
-      return;
-    }
-    const held = await lockedVideos();
-    const open = list.filter((m) => !held.has(m.videoId));
+    // Replies are offered on the page of the video they reply to.
+    const open = await unfinished((m) => !m.replyTo);
     hooks.recoverable = open.length;
     this.pending = open[open.length - 1] ?? null;
     if (!this.pending || this.rec.state !== 'idle') {
@@ -51,29 +43,20 @@ export class Recovery {
     const rec = this.rec;
     if (!m || rec.state !== 'idle') return;
     ui.recover.hidden = true;
-    const releaseLock = acquireLock(m.videoId);
     rec.showLink(m);
     rec.setState('recovering');
     rec.showDone('Recovering your recording…', 'Uploading what wasn’t uploaded yet…');
     rec.setProgress(0, false);
     rec.followProcessing(m.videoId);
     ui.doneTitle.focus();
-    let chunks;
+    let r;
     try {
-      chunks = await loadChunks(m.videoId);
+      r = await resume(m, rec.onUploadStatus);
     } catch {
-      releaseLock();
       rec.fail('The recording kept on this device couldn’t be read.');
       return;
     }
-    const uploader = new ChunkUploader({
-      uploadUrl: m.uploadUrl,
-      sink: recordingSink(m, () => m.recordedMs),
-      chunks,
-      produced: m.totalBytes,
-      onStatus: rec.onUploadStatus,
-    });
-    await rec.finishUpload(uploader, m, releaseLock);
+    await rec.finishUpload(r.uploader, m, r.release);
   }
 
   /** discard deletes the kept recording and its video, after asking. */
