@@ -23,7 +23,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -32,6 +31,7 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/openaicompat"
 )
 
 // Client is a media.Summarizer over a chat-completions endpoint.
@@ -144,38 +144,13 @@ func (c *Client) Summarize(ctx context.Context, req media.SummaryRequest) (*medi
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	raw, err := openaicompat.Call{
+		Client: c.Client, Key: c.Key, Timeout: timeout,
+		Service: "The summary service", Tag: "chat", MaxAnswer: maxAnswer,
+		StatusError: statusError,
+	}.Post(ctx, endpoint, "application/json", bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("chat: %w", err)
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("Accept", "application/json")
-	if c.Key != "" {
-		hreq.Header.Set("Authorization", "Bearer "+c.Key)
-	}
-	client := c.Client
-	if client == nil {
-		client = &http.Client{Timeout: timeout + time.Minute}
-	}
-	resp, err := client.Do(hreq)
-	if err != nil {
-		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, err
-		}
-		return nil, media.WrapError(media.EINTERNAL, fmt.Errorf("chat: %w", err), "The summary service at %s did not answer.", hreq.URL.Host)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return nil, fmt.Errorf("chat: read answer: %w", err)
-	}
-	if len(raw) > maxAnswer {
-		return nil, media.Errorf(media.EINVALID, "The summary service's answer is too large.")
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, statusError(resp.StatusCode, raw)
+		return nil, err
 	}
 	var doc struct {
 		Choices []struct {
@@ -243,28 +218,13 @@ func startMs(raw json.RawMessage) (int64, bool) {
 }
 
 // statusError turns a refusal into an error a person can act on.
-func statusError(code int, body []byte) error {
-	var e struct {
-		Error struct {
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	msg := ""
-	if json.Unmarshal(body, &e) == nil {
-		msg = oneLine(strings.ToValidUTF8(e.Error.Message, ""))
-	}
-	if len(msg) > 200 {
-		msg = msg[:200] + "…"
-	}
-	if msg != "" {
-		msg = " (" + msg + ")"
-	}
+func statusError(code int, detail string) error {
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return media.Errorf(media.EINVALID, "The summary service refused Baton's key (HTTP %d)%s; check BATON_LLM_KEY.", code, msg)
+		return media.Errorf(media.EINVALID, "The summary service refused Baton's key (HTTP %d)%s; check BATON_LLM_KEY.", code, detail)
 	case code == http.StatusTooManyRequests || code >= 500:
-		return media.Errorf(media.EINTERNAL, "The summary service is busy or failing (HTTP %d)%s.", code, msg)
+		return media.Errorf(media.EINTERNAL, "The summary service is busy or failing (HTTP %d)%s.", code, detail)
 	default:
-		return media.Errorf(media.EINVALID, "The summary service refused the request (HTTP %d)%s; check BATON_LLM_MODEL.", code, msg)
+		return media.Errorf(media.EINVALID, "The summary service refused the request (HTTP %d)%s; check BATON_LLM_MODEL.", code, detail)
 	}
 }

@@ -3,7 +3,6 @@ package speech
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -12,9 +11,9 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/baton-video/baton/media"
+	"github.com/baton-video/baton/media/openaicompat"
 )
 
 // OpenAI transcribes through an OpenAI-compatible HTTP endpoint:
@@ -79,39 +78,13 @@ func (o *OpenAI) Transcribe(ctx context.Context, req media.TranscribeRequest) (*
 	go func() {
 		pw.CloseWithError(writeForm(mw, f, o.Model, req.Language))
 	}()
-	ctx, cancel := context.WithTimeout(ctx, timeoutFor(req.DurationMs))
-	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, pr)
+	body, err := openaicompat.Call{
+		Client: o.Client, Key: o.Key, Timeout: timeoutFor(req.DurationMs),
+		Service: "The transcription service", Tag: "speech", MaxAnswer: maxAnswer,
+		StatusError: statusError,
+	}.Post(ctx, endpoint, mw.FormDataContentType(), pr)
 	if err != nil {
-		pr.Close()
-		return nil, fmt.Errorf("speech: %w", err)
-	}
-	hreq.Header.Set("Content-Type", mw.FormDataContentType())
-	hreq.Header.Set("Accept", "application/json")
-	if o.Key != "" {
-		hreq.Header.Set("Authorization", "Bearer "+o.Key)
-	}
-	client := o.Client
-	if client == nil {
-		client = &http.Client{Timeout: timeoutFor(req.DurationMs) + time.Minute}
-	}
-	resp, err := client.Do(hreq)
-	if err != nil {
-		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, err
-		}
-		return nil, media.WrapError(media.EINTERNAL, fmt.Errorf("speech: %w", err), "The transcription service at %s did not answer.", hreq.URL.Host)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return nil, fmt.Errorf("speech: read transcription answer: %w", err)
-	}
-	if len(body) > maxAnswer {
-		return nil, media.Errorf(media.EINVALID, "The transcription service's answer is too large.")
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, statusError(resp.StatusCode, body)
+		return nil, err
 	}
 	return parseVerboseJSON(body)
 }
@@ -145,32 +118,16 @@ func writeForm(mw *multipart.Writer, audio io.Reader, model, language string) er
 
 // statusError turns a refusal into an error a person can act on. The
 // service's own message is kept short and plain.
-func statusError(code int, body []byte) error {
-	var e struct {
-		Error struct {
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	msg := ""
-	if json.Unmarshal(body, &e) == nil {
-		msg = e.Error.Message
-	}
-	msg = strings.Join(strings.Fields(strings.ToValidUTF8(msg, "")), " ")
-	if len(msg) > 200 {
-		msg = msg[:200] + "…"
-	}
-	if msg != "" {
-		msg = " (" + msg + ")"
-	}
+func statusError(code int, detail string) error {
 	switch {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return media.Errorf(media.EINVALID, "The transcription service refused Baton's key (HTTP %d)%s; check BATON_TRANSCRIBE_KEY.", code, msg)
+		return media.Errorf(media.EINVALID, "The transcription service refused Baton's key (HTTP %d)%s; check BATON_TRANSCRIBE_KEY.", code, detail)
 	case code == http.StatusRequestEntityTooLarge:
-		return media.Errorf(media.EINVALID, "The recording's audio is larger than the transcription service accepts%s.", msg)
+		return media.Errorf(media.EINVALID, "The recording's audio is larger than the transcription service accepts%s.", detail)
 	case code == http.StatusTooManyRequests || code >= 500:
-		return media.Errorf(media.EINTERNAL, "The transcription service is busy or failing (HTTP %d)%s.", code, msg)
+		return media.Errorf(media.EINTERNAL, "The transcription service is busy or failing (HTTP %d)%s.", code, detail)
 	default:
-		return media.Errorf(media.EINVALID, "The transcription service refused the audio (HTTP %d)%s.", code, msg)
+		return media.Errorf(media.EINVALID, "The transcription service refused the audio (HTTP %d)%s.", code, detail)
 	}
 }
 
