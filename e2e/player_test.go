@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,27 +35,9 @@ import (
 //
 // Screenshots: auth-player-*.png in $BATON_E2E_SHOTS (or /tmp/shots).
 func TestPlayerViewerTime(t *testing.T) {
-	for _, tool := range []string{"espeak-ng", "pocketsphinx_continuous"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not on PATH (make test-deps installs it)", tool)
-			}
-			t.Skipf("%s not on PATH", tool)
-		}
-	}
 	s := startServer(t, "BATON_TRANSCRIBE=pocketsphinx", "BATON_THUMBNAILS=true")
-	dir := t.TempDir()
-	speech, clip := filepath.Join(dir, "speech.wav"), filepath.Join(dir, "speech.mp4")
-	if out, err := exec.Command("espeak-ng", "-v", "en-us", "-s", "130", "-w", speech,
-		"the budget is approved. the budget is approved. please review the release schedule. please review the release schedule.").CombinedOutput(); err != nil {
-		t.Fatalf("espeak-ng: %v\n%s", err, out)
-	}
-	if out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-i", speech,
-		"-f", "lavfi", "-i", "testsrc2=size=480x270:rate=15",
-		"-filter_complex", "[0:a]adelay=1000,apad=pad_dur=2[a]", "-map", "1:v", "-map", "[a]", "-shortest",
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", clip).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
+	clip := speechVideo(t, 2,
+		"the budget is approved. the budget is approved. please review the release schedule. please review the release schedule.")
 	v := s.uploadClip(t, "Budget and schedule", clip)
 	if v.DurationMs < 9000 {
 		t.Fatalf("the speech clip lasts %d ms, want at least 9 s", v.DurationMs)

@@ -40,6 +40,17 @@ type apiTranscript struct {
 // transcript line, each), over a test pattern, after a second of quiet.
 func speechClip(tb testing.TB, sentences ...string) string {
 	tb.Helper()
+	ssml := "<speak>" + strings.Join(sentences, " <break time='2000ms'/> ") + "</speak>"
+	return speechVideo(tb, 1, "-m", ssml)
+}
+
+// speechVideo is the MP4 the speech tests upload: espeak-ng saying what
+// its arguments say (plain text, or SSML after -m), after a second of
+// quiet and followed by padSeconds of it, over a test pattern. Tests that
+// need speech skip without espeak-ng and pocketsphinx, and fail with
+// CI=true.
+func speechVideo(tb testing.TB, padSeconds int, espeak ...string) string {
+	tb.Helper()
 	for _, tool := range []string{"espeak-ng", "pocketsphinx_continuous"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("CI") == "true" {
@@ -50,13 +61,13 @@ func speechClip(tb testing.TB, sentences ...string) string {
 	}
 	dir := tb.TempDir()
 	speech, clip := filepath.Join(dir, "speech.wav"), filepath.Join(dir, "speech.mp4")
-	ssml := "<speak>" + strings.Join(sentences, " <break time='2000ms'/> ") + "</speak>"
-	if out, err := exec.Command("espeak-ng", "-v", "en-us", "-s", "130", "-m", "-w", speech, ssml).CombinedOutput(); err != nil {
+	args := append([]string{"-v", "en-us", "-s", "130", "-w", speech}, espeak...)
+	if out, err := exec.Command("espeak-ng", args...).CombinedOutput(); err != nil {
 		tb.Fatalf("espeak-ng: %v\n%s", err, out)
 	}
 	if out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-i", speech,
 		"-f", "lavfi", "-i", "testsrc2=size=480x270:rate=15",
-		"-filter_complex", "[0:a]adelay=1000,apad=pad_dur=1[a]", "-map", "1:v", "-map", "[a]", "-shortest",
+		"-filter_complex", fmt.Sprintf("[0:a]adelay=1000,apad=pad_dur=%d[a]", padSeconds), "-map", "1:v", "-map", "[a]", "-shortest",
 		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", clip).CombinedOutput(); err != nil {
 		tb.Fatalf("ffmpeg: %v\n%s", err, out)
 	}
