@@ -13,7 +13,10 @@ import (
 )
 
 // Of several callers claiming the same tick at once, exactly one wins per
-// period; the next period is open again.
+// period; the next period is open again. The contested period is an hour
+// long, so a slow machine cannot let it run out between the claims (a 300 ms
+// period once did under load); the reopening is shown on a short one, where
+// waiting longer can only make the claim surer.
 func TestClaimTickOncePerPeriod(t *testing.T) {
 	ctx := context.Background()
 	path := ""
@@ -24,7 +27,7 @@ func TestClaimTickOncePerPeriod(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, err := db.ClaimTick(ctx, "sweep", 300*time.Millisecond)
+			ok, err := db.ClaimTick(ctx, "sweep", time.Hour)
 			if err != nil {
 				t.Error(err)
 			}
@@ -37,14 +40,18 @@ func TestClaimTickOncePerPeriod(t *testing.T) {
 	if got := wins.Load(); got != 1 {
 		t.Fatalf("%d winners in one period, want 1", got)
 	}
-	if ok, _ := db.ClaimTick(ctx, "sweep", 300*time.Millisecond); ok {
+	if ok, _ := db.ClaimTick(ctx, "sweep", time.Hour); ok {
 		t.Fatal("claimed the same period twice")
 	}
-	if ok, _ := db.ClaimTick(ctx, "other", 300*time.Millisecond); !ok {
+	if ok, _ := db.ClaimTick(ctx, "other", time.Hour); !ok {
 		t.Fatal("another task's tick was taken")
 	}
-	time.Sleep(300 * time.Millisecond)
-	if ok, err := db.ClaimTick(ctx, "sweep", 300*time.Millisecond); !ok || err != nil {
+	const short = 100 * time.Millisecond
+	if ok, err := db.ClaimTick(ctx, "short", short); !ok || err != nil {
+		t.Fatalf("short tick not claimable: %v %v", ok, err)
+	}
+	time.Sleep(short)
+	if ok, err := db.ClaimTick(ctx, "short", short); !ok || err != nil {
 		t.Fatalf("next period not claimable: %v %v", ok, err)
 	}
 }
