@@ -96,22 +96,12 @@ func (r *Record) thumbs(ctx context.Context, job *Job, tempDir string) error {
 	if r.Thumbnailer == nil {
 		return Errorf(EUNSUPPORTED, "Thumbnails are not made on this server.")
 	}
-	if v.Status != StatusReady || !v.HasMP4 {
-		return Errorf(ECONFLICT, "The video is not ready.")
-	}
-	dir, err := scratch(tempDir, job)
+	st, err := r.stageMP4(ctx, v, job, tempDir)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	in, out := filepath.Join(dir, "video.mp4"), filepath.Join(dir, "sprite.jpg")
-	cuts, err := r.currentCuts(ctx, v.ID)
-	if err != nil {
-		return err
-	}
-	if err := fetch(ctx, r.Blobs, MP4Key(v.ID), in); err != nil {
-		return err
-	}
+	defer os.RemoveAll(st.Dir)
+	in, out, cuts := st.Path, filepath.Join(st.Dir, "sprite.jpg"), st.Cuts
 	sheet, err := r.Thumbnailer.Sprite(ctx, in, out, v.DurationMs)
 	if err != nil {
 		return err

@@ -371,6 +371,35 @@ func store(ctx context.Context, blobs BlobStore, path, key, contentType string) 
 	return blobs.Put(ctx, key, f, st.Size(), contentType)
 }
 
+// stagedMP4 is a ready video's MP4 in a job's scratch directory, with the
+// cuts that MP4 shows (edit.go).
+type stagedMP4 struct {
+	Dir, Path string
+	Cuts      []Cut
+}
+
+// stageMP4 is how the follow-up jobs (transcripts, thumbnails) start: they
+// read the rendition viewers see, refuse a video that is not ready, and
+// place what they make through its cuts. The caller removes st.Dir.
+func (r *Record) stageMP4(ctx context.Context, v *Video, job *Job, tempDir string) (*stagedMP4, error) {
+	if v.Status != StatusReady || !v.HasMP4 {
+		return nil, Errorf(ECONFLICT, "The video is not ready.")
+	}
+	dir, err := scratch(tempDir, job)
+	if err != nil {
+		return nil, err
+	}
+	st := &stagedMP4{Dir: dir, Path: filepath.Join(dir, "video.mp4")}
+	if st.Cuts, err = r.currentCuts(ctx, v.ID); err == nil {
+		err = fetch(ctx, r.Blobs, MP4Key(v.ID), st.Path)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return st, nil
+}
+
 func (r *Record) transcribe(ctx context.Context, job *Job, tempDir string) error {
 	v, err := r.Videos.Video(ctx, job.VideoID)
 	if err != nil {
@@ -382,23 +411,13 @@ func (r *Record) transcribe(ctx context.Context, job *Job, tempDir string) error
 	if r.Transcriber == nil {
 		return r.Store.FinishTranscript(ctx, job, &Transcript{VideoID: v.ID, Status: TranscriptOff})
 	}
-	if v.Status != StatusReady || !v.HasMP4 {
-		return Errorf(ECONFLICT, "The video is not ready.")
-	}
-	dir, err := scratch(tempDir, job)
+	st, err := r.stageMP4(ctx, v, job, tempDir)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	in, wav := filepath.Join(dir, "video.mp4"), filepath.Join(dir, "audio.wav")
-	// The cuts the MP4 we read shows: lines are mapped back through them.
-	cuts, err := r.currentCuts(ctx, v.ID)
-	if err != nil {
-		return err
-	}
-	if err := fetch(ctx, r.Blobs, MP4Key(v.ID), in); err != nil {
-		return err
-	}
+	defer os.RemoveAll(st.Dir)
+	// Lines are mapped back through the cuts the MP4 we read shows.
+	in, wav, cuts := st.Path, filepath.Join(st.Dir, "audio.wav"), st.Cuts
 	t := &Transcript{VideoID: v.ID, Status: TranscriptDone, Engine: r.Transcriber.Name()}
 	if err := r.Audio.ExtractAudio(ctx, in, wav); err != nil {
 		if !errors.Is(err, ErrNoAudio) {
