@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"testing"
 
 	"github.com/baton-video/baton/media"
 	"github.com/baton-video/baton/media/argon2id"
+	"github.com/baton-video/baton/media/diskstore"
 	"github.com/baton-video/baton/media/gormstore"
 )
 
@@ -23,6 +25,18 @@ func MustDB(tb testing.TB) *gormstore.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
+}
+
+// mustServerWithBlobs is MustServer with a real object store on disk (for
+// media a test serves or deletes) and rate limits off.
+func mustServerWithBlobs(tb testing.TB, db *gormstore.DB) *Server {
+	tb.Helper()
+	blobs, err := diskstore.New(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc := &media.Service{Videos: db, Jobs: db, Blobs: blobs, Events: media.NewBroker(), Log: slog.New(slog.DiscardHandler)}
+	return MustServer(tb, db, Options{Service: svc, RateLimits: RateLimits{Disabled: true}})
 }
 
 // MustServer builds a Server over db, wiring what opt leaves out the way

@@ -2,12 +2,10 @@ package api
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"testing"
 
 	"github.com/baton-video/baton/media"
-	"github.com/baton-video/baton/media/diskstore"
 )
 
 // A process that does not hold a recording's upload (scale-out: another
@@ -16,13 +14,8 @@ import (
 // finished video says nothing about it.
 func TestProcessingFromAnotherProcess(t *testing.T) {
 	db := MustDB(t)
-	blobs, err := diskstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	// No live sessions here: the upload is the other process's.
-	svc := &media.Service{Videos: db, Jobs: db, Blobs: blobs, Events: media.NewBroker(), Log: slog.New(slog.DiscardHandler)}
-	s := MustServer(t, db, Options{Service: svc, RateLimits: RateLimits{Disabled: true}})
+	s := mustServerWithBlobs(t, db)
 	ctx := context.Background()
 	owner := mustMember(t, s, "olive@example.com", "Olive", media.RoleMember)
 	v := &media.Video{ID: media.NewID(), Slug: media.NewSlug(), Status: media.StatusUploading, OwnerID: owner.user.ID,

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/baton-video/baton/media"
-	"github.com/baton-video/baton/media/diskstore"
 )
 
 // TestRecordedReplyRules: a recording made as a reply is created against a
@@ -17,12 +16,7 @@ import (
 // parent (and follows the parent's sharing), and goes with its comment.
 func TestRecordedReplyRules(t *testing.T) {
 	db := MustDB(t)
-	blobs, err := diskstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &media.Service{Videos: db, Jobs: db, Blobs: blobs, Events: media.NewBroker()}
-	s := MustServer(t, db, Options{Service: svc, RateLimits: RateLimits{Disabled: true}})
+	s := mustServerWithBlobs(t, db)
 	ctx := context.Background()
 	owner := mustMember(t, s, "olive@example.com", "Olive", media.RoleMember)
 	otto := mustMember(t, s, "otto@example.com", "Otto", media.RoleMember)
@@ -140,12 +134,7 @@ func TestRecordedReplyRules(t *testing.T) {
 // or made for a video that is gone. Attached and recent ones stay.
 func TestStrayRepliesAreSwept(t *testing.T) {
 	db := MustDB(t)
-	blobs, err := diskstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &media.Service{Videos: db, Jobs: db, Blobs: blobs, Events: media.NewBroker()}
-	s := MustServer(t, db, Options{Service: svc, RateLimits: RateLimits{Disabled: true}})
+	s := mustServerWithBlobs(t, db)
 	ctx := context.Background()
 	bo := mustMember(t, s, "bo@example.com", "Bo", media.RoleMember)
 	old := time.Now().Add(-2 * time.Hour)

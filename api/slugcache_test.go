@@ -2,13 +2,11 @@ package api
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/baton-video/baton/media"
-	"github.com/baton-video/baton/media/diskstore"
 )
 
 // A share link is answered from the store's video cache, and every change
@@ -17,12 +15,7 @@ import (
 // before each change warm the cache, so a stale entry would answer 200.
 func TestSlugCacheInvalidation(t *testing.T) {
 	db := MustDB(t)
-	blobs, err := diskstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &media.Service{Videos: db, Jobs: db, Blobs: blobs, Events: media.NewBroker(), Log: slog.New(slog.DiscardHandler)}
-	s := MustServer(t, db, Options{Service: svc, RateLimits: RateLimits{Disabled: true}})
+	s := mustServerWithBlobs(t, db)
 	ctx := context.Background()
 	owner := mustMember(t, s, "olive@example.com", "Olive", media.RoleMember)
 	newVideo := func() *media.Video {

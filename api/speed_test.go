@@ -2,13 +2,11 @@ package api
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/baton-video/baton/media"
-	"github.com/baton-video/baton/media/diskstore"
 )
 
 // The owner's default playback speed: set with PATCH, shown to the owner
@@ -16,12 +14,7 @@ import (
 // does not offer it, and removed by setting normal speed.
 func TestDefaultSpeed(t *testing.T) {
 	db := MustDB(t)
-	blobs, err := diskstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := &media.Service{Videos: db, Jobs: db, Blobs: blobs, Events: media.NewBroker(), Log: slog.New(slog.DiscardHandler)}
-	s := MustServer(t, db, Options{Service: svc, RateLimits: RateLimits{Disabled: true}})
+	s := mustServerWithBlobs(t, db)
 	ctx := context.Background()
 	owner := mustMember(t, s, "olive@example.com", "Olive", media.RoleMember)
 	other := mustMember(t, s, "otto@example.com", "Otto", media.RoleMember)
